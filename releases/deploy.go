@@ -1,0 +1,163 @@
+package releases
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Deploy starts a ready release now or promotes it to its next environment.
+// env, when given, must be the environment that is next. A non-empty
+// override (release managers only) sets windows and freezes aside for the
+// rest of the release's deployments and is audited.
+//
+// Errors: ENotFound; EForbidden for anyone but the creator, the teams'
+// leads and release managers, and for an override by anyone but a release
+// manager; EInvalid for an environment the release doesn't have or that is
+// not next; EConflict when the release is not ready or awaiting promotion,
+// or its window or a freeze holds it.
+func (s *Service) Deploy(ctx context.Context, actor string, id int64, env, override string) (*Release, error) {
+	return s.change(ctx, "deploy", id, actor, func(ctx context.Context, m *mutation) error {
+		r := m.r
+		rid := FormatID(r.ID)
+		if err := s.mayOperate(r, actor, "deploy"); err != nil {
+			return err
+		}
+		override = strings.TrimSpace(override)
+		if override != "" && !s.policy.IsReleaseManager(actor) {
+			return Errorf(EForbidden, "Only release managers can override windows and freezes; ask one of %s.", strings.Join(s.policy.ReleaseManagers, ", "))
+		}
+		switch r.Status {
+		case StatusReady, StatusAwaitingPromotion:
+		case StatusAwaitingSignoff:
+			return Errorf(EConflict, "%s is %s; it can't deploy yet.", rid, describeMissing(s.policy.Missing(r)))
+		case StatusDeploying:
+			d, _ := r.InFlight()
+			if d != nil {
+				return Errorf(EConflict, "%s is already deploying to %s.", rid, d.Environment)
+			}
+			return Errorf(EConflict, "%s is already deploying.", rid)
+		default:
+			return Errorf(EConflict, "%s is %s; nothing is left to deploy.", rid, describe(r.Status))
+		}
+		if d, busy := r.InFlight(); busy {
+			return Errorf(EConflict, "%s is rolling back %s; wait for it to finish.", rid, d.Environment)
+		}
+		next, _ := r.NextEnvironment()
+		if env != "" && !r.HasEnvironment(env) {
+			return Errorf(EInvalid, "%s doesn't deploy to %s; its environments are %s.", rid, env, strings.Join(r.Environments, ", "))
+		}
+		if env != "" && env != next {
+			return Errorf(EInvalid, "%s deploys to %s next; environments go in order (%s).", rid, next, strings.Join(r.Environments, " → "))
+		}
+		if override != "" {
+			r.OverrideBy, r.OverrideReason = actor, override
+			if err := m.audit(ctx, ActionOverride, override); err != nil {
+				return err
+			}
+		}
+		wait, err := s.check(ctx, r, m.now)
+		if err != nil {
+			return err
+		}
+		promotion := r.Status == StatusAwaitingPromotion
+		if !wait.Open && (wait.Frozen || !promotion) {
+			msg := fmt.Sprintf("%s %s", rid, wait.Reason)
+			if !wait.Until.IsZero() {
+				msg += fmt.Sprintf(" (until %s)", wait.Until.UTC().Format("2006-01-02 15:04 MST"))
+			}
+			return Errorf(EConflict, "%s; a release manager can start it now with --override \"reason\".", msg)
+		}
+		return s.startDeployment(ctx, m, next, actor)
+	})
+}
+
+// StartIfDue starts a ready release whose window, start time and freezes
+// allow it at this moment; the scheduler calls it when a window opens or a
+// freeze ends. It does nothing to a release that may not start yet.
+func (s *Service) StartIfDue(ctx context.Context, id int64) (*Release, error) {
+	return s.change(ctx, "start", id, SystemActor, func(ctx context.Context, m *mutation) error {
+		if m.r.Status != StatusReady {
+			return nil
+		}
+		return s.maybeStart(ctx, m, false)
+	})
+}
+
+// maybeStart starts a ready release whose gate is open. When it is closed
+// and explain is set, the audit trail (and so the thread) says why it waits.
+func (s *Service) maybeStart(ctx context.Context, m *mutation, explain bool) error {
+	r := m.r
+	if r.Status != StatusReady {
+		return nil
+	}
+	wait, err := s.check(ctx, r, m.now)
+	if err != nil {
+		return err
+	}
+	if wait.Open {
+		env, _ := r.NextEnvironment()
+		return s.startDeployment(ctx, m, env, r.CreatedBy)
+	}
+	if !explain {
+		return nil
+	}
+	detail := wait.Reason
+	if !wait.Until.IsZero() {
+		detail += "; next " + wait.Until.UTC().Format(time.RFC3339)
+	}
+	return m.auditAs(ctx, SystemActor, ActionWaiting, detail)
+}
+
+// check asks the gate, unless a release manager overrode it.
+func (s *Service) check(ctx context.Context, r *Release, now time.Time) (Wait, error) {
+	if r.OverrideBy != "" || s.gate == nil {
+		return Wait{Open: true}, nil
+	}
+	w, err := s.gate.Check(ctx, r, now)
+	if err != nil {
+		return Wait{}, fmt.Errorf("check window: %w", err)
+	}
+	return w, nil
+}
+
+// startDeployment creates the pending deployment of r to env; the webhook
+// worker sends it once its environment is free of the service's other
+// releases.
+func (s *Service) startDeployment(ctx context.Context, m *mutation, env, requestedBy string) error {
+	r := m.r
+	prev, err := m.tx.LastSucceeded(ctx, r.Service, env, r.ID, 0)
+	if err != nil {
+		return err
+	}
+	d := Deployment{ReleaseID: r.ID, Environment: env, Type: TypeDeployment, Status: DeploymentPending,
+		Service: r.Service, Version: r.Version, RequestedBy: requestedBy, CreatedAt: m.now, UpdatedAt: m.now}
+	if prev != nil {
+		d.PreviousVersion = prev.Version
+	}
+	ahead, err := m.tx.InFlight(ctx, r.Service, env)
+	if err != nil {
+		return err
+	}
+	if err := m.tx.CreateDeployment(ctx, &d); err != nil {
+		return err
+	}
+	r.Deployments = append(r.Deployments, d)
+	if err := m.setStatus(StatusDeploying); err != nil {
+		return err
+	}
+	detail := fmt.Sprintf("%s to %s", r.Version, env)
+	if d.PreviousVersion != "" {
+		detail += " (was " + d.PreviousVersion + ")"
+	}
+	if err := m.auditAs(ctx, requestedBy, ActionDeploymentStarted, FormatDeploymentID(d.ID)+": "+detail); err != nil {
+		return err
+	}
+	if len(ahead) > 0 {
+		first := ahead[0]
+		return m.auditAs(ctx, SystemActor, ActionDeploymentQueued, fmt.Sprintf(
+			"%s waits for %s's %s to %s (%s) to finish", FormatDeploymentID(d.ID), FormatID(first.ReleaseID), first.Type, env, FormatDeploymentID(first.ID)))
+	}
+	return nil
+}

@@ -1,0 +1,57 @@
+package releases
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Code classifies an error for adapters: the HTTP API maps it to a status,
+// Slack shows the message of any code but EInternal.
+type Code string
+
+// Error codes.
+const (
+	EInvalid   Code = "invalid"   // the input is wrong; the message says how
+	ENotFound  Code = "not_found" // no such release, deployment or window
+	EConflict  Code = "conflict"  // not possible in the current state
+	EForbidden Code = "forbidden" // this person may not do that
+	EInternal  Code = "internal"  // something broke; the message is not for people
+)
+
+// Error is an error meant for people: its Message is a sentence a Slack
+// user can act on ("R-12 is waiting for risk's sign-off; it can't deploy yet.").
+type Error struct {
+	Code    Code
+	Message string
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// Errorf returns an *Error with a formatted message.
+func Errorf(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of err's *Error, EInternal for any other error
+// and "" for nil.
+func ErrorCode(err error) Code {
+	var e *Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &e):
+		return e.Code
+	}
+	return EInternal
+}
+
+// ErrorMessage returns the message to show a person: an *Error's own
+// sentence, or "Internal error." for anything else, whose text may hold
+// infrastructure details and is for the log only.
+func ErrorMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "Internal error."
+}

@@ -1,0 +1,146 @@
+// Package gormstore keeps releases in SQLite or PostgreSQL through gorm.
+// Row structs with their tags live here; the domain types stay plain.
+package gormstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/releasebot/releasebot/migrations"
+)
+
+// Store is a releases.Store on a SQL database.
+type Store struct {
+	db      *gorm.DB
+	sqlDB   *sql.DB
+	dialect migrations.Dialect
+	// writeMu serialises write transactions on SQLite, which has one writer
+	// at a time anyway: waiting here is cheaper and fairer than SQLite's
+	// busy-retry loop. PostgreSQL relies on row locks instead.
+	writeMu sync.Mutex
+}
+
+// Options tune Open.
+type Options struct {
+	Now    func() time.Time // the clock for timestamps gorm fills in; default time.Now
+	Logger *slog.Logger     // slow queries and database errors; default discard
+}
+
+var memoryDBs atomic.Int64
+
+// Open connects to databaseURL: "sqlite://PATH", "sqlite://:memory:" or
+// "postgres://…" (also "postgresql://…"). It does not migrate.
+func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error) {
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	cfg := &gorm.Config{
+		TranslateError: true,
+		NowFunc:        func() time.Time { return now().UTC().Truncate(time.Microsecond) },
+		Logger:         gormLogger(opts.Logger),
+	}
+	var (
+		dialector gorm.Dialector
+		dialect   migrations.Dialect
+		memory    bool
+	)
+	switch {
+	case strings.HasPrefix(databaseURL, "sqlite://"):
+		path := strings.TrimPrefix(databaseURL, "sqlite://")
+		if path == "" {
+			return nil, fmt.Errorf("DATABASE_URL %q names no file; use sqlite://releasebot.db or sqlite://:memory:", databaseURL)
+		}
+		dsn := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+		if path == ":memory:" {
+			// Plain :memory: is one empty database per pooled connection.
+			memory = true
+			dsn = fmt.Sprintf("file:releasebot-mem-%d?mode=memory&cache=shared&_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_txlock=immediate", memoryDBs.Add(1))
+		}
+		dialector, dialect = sqlite.Open(dsn), migrations.SQLite
+	case strings.HasPrefix(databaseURL, "postgres://"), strings.HasPrefix(databaseURL, "postgresql://"):
+		dialector, dialect = postgres.Open(databaseURL), migrations.Postgres
+	default:
+		return nil, fmt.Errorf("DATABASE_URL must start with sqlite:// or postgres:// (got %q)", redactURL(databaseURL))
+	}
+	db, err := gorm.Open(dialector, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", redactURL(databaseURL), err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", redactURL(databaseURL), err)
+	}
+	if memory {
+		sqlDB.SetMaxOpenConns(1) // shared-cache locks don't wait; one connection never contends
+	} else if dialect == migrations.SQLite {
+		sqlDB.SetMaxOpenConns(8)
+	} else {
+		sqlDB.SetMaxOpenConns(20)
+		sqlDB.SetMaxIdleConns(20)
+		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	}
+	if err := sqlDB.PingContext(ctx); err != nil {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("connect to %s: %w", redactURL(databaseURL), err)
+	}
+	return &Store{db: db, sqlDB: sqlDB, dialect: dialect}, nil
+}
+
+// DB returns the underlying connection pool, for migrations.
+func (s *Store) DB() *sql.DB { return s.sqlDB }
+
+// Dialect tells SQLite from PostgreSQL.
+func (s *Store) Dialect() migrations.Dialect { return s.dialect }
+
+// Migrate applies every pending migration.
+func (s *Store) Migrate(ctx context.Context) error {
+	m, err := migrations.New(s.sqlDB, s.dialect)
+	if err != nil {
+		return err
+	}
+	_, err = m.Up(ctx)
+	return err
+}
+
+// Ping reports whether the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	var one int
+	return s.db.WithContext(ctx).Raw("SELECT 1").Scan(&one).Error
+}
+
+// Close closes the connection pool.
+func (s *Store) Close() error { return s.sqlDB.Close() }
+
+// redactURL hides a password in a database URL.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+func gormLogger(l *slog.Logger) logger.Interface {
+	if l == nil {
+		return logger.Discard
+	}
+	return logger.NewSlogLogger(l, logger.Config{SlowThreshold: 200 * time.Millisecond, LogLevel: logger.Warn, IgnoreRecordNotFoundError: true, ParameterizedQueries: true})
+}

@@ -1,0 +1,156 @@
+package gormstore
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/releasebot/releasebot/releases"
+)
+
+type releaseRow struct {
+	ID             int64 `gorm:"primaryKey"`
+	Service        string
+	Version        string
+	Status         string
+	CreatedBy      string
+	CreatedAt      time.Time `gorm:"autoCreateTime:false"`
+	UpdatedAt      time.Time `gorm:"autoUpdateTime:false"`
+	WindowName     string
+	StartAt        *time.Time
+	Teams          string // JSON array
+	Environments   string // JSON array
+	Notes          string
+	OverrideBy     string
+	OverrideReason string
+	Reason         string
+}
+
+func (releaseRow) TableName() string { return "releases" }
+
+type signoffRow struct {
+	ReleaseID int64  `gorm:"primaryKey;autoIncrement:false"`
+	Team      string `gorm:"primaryKey"`
+	UserID    string `gorm:"primaryKey"`
+	Decision  string
+	CreatedAt time.Time `gorm:"autoCreateTime:false"`
+}
+
+func (signoffRow) TableName() string { return "signoffs" }
+
+type deploymentRow struct {
+	ID              int64 `gorm:"primaryKey"`
+	ReleaseID       int64
+	Environment     string
+	Type            string
+	Status          string
+	Service         string
+	Version         string
+	PreviousVersion string
+	RequestedBy     string
+	Attempts        int
+	Message         string
+	URL             string    `gorm:"column:url"`
+	CreatedAt       time.Time `gorm:"autoCreateTime:false"`
+	UpdatedAt       time.Time `gorm:"autoUpdateTime:false"`
+	FinishedAt      *time.Time
+}
+
+func (deploymentRow) TableName() string { return "deployments" }
+
+type auditRow struct {
+	ID        int64 `gorm:"primaryKey"`
+	ReleaseID *int64
+	At        time.Time
+	Actor     string
+	Action    string
+	Detail    string
+}
+
+func (auditRow) TableName() string { return "audit_events" }
+
+func toReleaseRow(r *releases.Release) (releaseRow, error) {
+	teams, err := json.Marshal(nonNil(r.Teams))
+	if err != nil {
+		return releaseRow{}, err
+	}
+	envs, err := json.Marshal(nonNil(r.Environments))
+	if err != nil {
+		return releaseRow{}, err
+	}
+	return releaseRow{
+		ID: r.ID, Service: r.Service, Version: r.Version, Status: string(r.Status), CreatedBy: r.CreatedBy,
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), WindowName: r.Window, StartAt: timePtr(r.StartAt),
+		Teams: string(teams), Environments: string(envs), Notes: r.Notes,
+		OverrideBy: r.OverrideBy, OverrideReason: r.OverrideReason, Reason: r.Reason,
+	}, nil
+}
+
+func (row releaseRow) release() (releases.Release, error) {
+	r := releases.Release{
+		ID: row.ID, Service: row.Service, Version: row.Version, Status: releases.Status(row.Status),
+		CreatedBy: row.CreatedBy, CreatedAt: row.CreatedAt.UTC(), UpdatedAt: row.UpdatedAt.UTC(),
+		Window: row.WindowName, StartAt: timeVal(row.StartAt), Notes: row.Notes,
+		OverrideBy: row.OverrideBy, OverrideReason: row.OverrideReason, Reason: row.Reason,
+	}
+	if err := json.Unmarshal([]byte(row.Teams), &r.Teams); err != nil {
+		return r, err
+	}
+	if err := json.Unmarshal([]byte(row.Environments), &r.Environments); err != nil {
+		return r, err
+	}
+	return r, nil
+}
+
+func (row signoffRow) signOff() releases.SignOff {
+	return releases.SignOff{ReleaseID: row.ReleaseID, Team: row.Team, User: row.UserID,
+		Decision: releases.Decision(row.Decision), At: row.CreatedAt.UTC()}
+}
+
+func toDeploymentRow(d *releases.Deployment) deploymentRow {
+	return deploymentRow{
+		ID: d.ID, ReleaseID: d.ReleaseID, Environment: d.Environment, Type: string(d.Type), Status: string(d.Status),
+		Service: d.Service, Version: d.Version, PreviousVersion: d.PreviousVersion, RequestedBy: d.RequestedBy,
+		Attempts: d.Attempts, Message: d.Message, URL: d.URL, CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC(),
+		FinishedAt: timePtr(d.FinishedAt),
+	}
+}
+
+func (row deploymentRow) deployment() releases.Deployment {
+	return releases.Deployment{
+		ID: row.ID, ReleaseID: row.ReleaseID, Environment: row.Environment, Type: releases.DeploymentType(row.Type),
+		Status: releases.DeploymentStatus(row.Status), Service: row.Service, Version: row.Version,
+		PreviousVersion: row.PreviousVersion, RequestedBy: row.RequestedBy, Attempts: row.Attempts,
+		Message: row.Message, URL: row.URL, CreatedAt: row.CreatedAt.UTC(), UpdatedAt: row.UpdatedAt.UTC(),
+		FinishedAt: timeVal(row.FinishedAt),
+	}
+}
+
+func (row auditRow) event() releases.AuditEvent {
+	e := releases.AuditEvent{ID: row.ID, At: row.At.UTC(), Actor: row.Actor, Action: row.Action, Detail: row.Detail}
+	if row.ReleaseID != nil {
+		e.ReleaseID = *row.ReleaseID
+	}
+	return e
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+func timeVal(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

@@ -1,0 +1,292 @@
+package gormstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/releasebot/releasebot/migrations"
+	"github.com/releasebot/releasebot/releases"
+)
+
+var _ releases.Store = (*Store)(nil)
+
+// Tx runs fn in one transaction.
+func (s *Store) Tx(ctx context.Context, fn func(releases.Tx) error) error {
+	if s.dialect == migrations.SQLite {
+		s.writeMu.Lock()
+		defer s.writeMu.Unlock()
+	}
+	return s.db.WithContext(ctx).Transaction(func(db *gorm.DB) error {
+		return fn(&tx{reader{db}, s.dialect})
+	})
+}
+
+// Release returns one release with its sign-offs and deployments.
+func (s *Store) Release(ctx context.Context, id int64) (*releases.Release, error) {
+	return reader{s.db.WithContext(ctx)}.Release(ctx, id)
+}
+
+// Releases lists releases newest first.
+func (s *Store) Releases(ctx context.Context, f releases.Filter) ([]releases.Release, error) {
+	return reader{s.db.WithContext(ctx)}.Releases(ctx, f)
+}
+
+// AuditEvents returns a release's audit trail, oldest first.
+func (s *Store) AuditEvents(ctx context.Context, releaseID int64) ([]releases.AuditEvent, error) {
+	return reader{s.db.WithContext(ctx)}.AuditEvents(ctx, releaseID)
+}
+
+// DeploymentRelease returns the release a deployment belongs to.
+func (s *Store) DeploymentRelease(ctx context.Context, deploymentID int64) (int64, error) {
+	return reader{s.db.WithContext(ctx)}.DeploymentRelease(ctx, deploymentID)
+}
+
+// reader answers queries on a connection or inside a transaction.
+type reader struct{ db *gorm.DB }
+
+func (r reader) Release(ctx context.Context, id int64) (*releases.Release, error) {
+	return r.release(ctx, r.db, id)
+}
+
+func (r reader) release(ctx context.Context, q *gorm.DB, id int64) (*releases.Release, error) {
+	var row releaseRow
+	if err := q.WithContext(ctx).Where("id = ?", id).Take(&row).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil, releases.ErrNotFound
+		}
+		return nil, fmt.Errorf("load release %d: %w", id, err)
+	}
+	out, err := r.withChildren(ctx, []releaseRow{row})
+	if err != nil {
+		return nil, err
+	}
+	return &out[0], nil
+}
+
+func (r reader) Releases(ctx context.Context, f releases.Filter) ([]releases.Release, error) {
+	q := r.db.WithContext(ctx).Model(&releaseRow{})
+	if len(f.Statuses) > 0 {
+		st := make([]string, len(f.Statuses))
+		for i, s := range f.Statuses {
+			st[i] = string(s)
+		}
+		q = q.Where("status IN ?", st)
+	}
+	if f.Service != "" {
+		q = q.Where("service = ?", f.Service)
+	}
+	if f.CreatedBy != "" {
+		q = q.Where("created_by = ?", f.CreatedBy)
+	}
+	if f.Before > 0 {
+		q = q.Where("id < ?", f.Before)
+	}
+	if f.Limit > 0 {
+		q = q.Limit(f.Limit)
+	}
+	var rows []releaseRow
+	if err := q.Order("id DESC").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("list releases: %w", err)
+	}
+	return r.withChildren(ctx, rows)
+}
+
+// withChildren maps rows to releases and loads their sign-offs and
+// deployments with one query each.
+func (r reader) withChildren(ctx context.Context, rows []releaseRow) ([]releases.Release, error) {
+	out := make([]releases.Release, len(rows))
+	if len(rows) == 0 {
+		return out, nil
+	}
+	ids := make([]int64, len(rows))
+	index := make(map[int64]int, len(rows))
+	for i, row := range rows {
+		rel, err := row.release()
+		if err != nil {
+			return nil, fmt.Errorf("decode release %d: %w", row.ID, err)
+		}
+		out[i], ids[i], index[row.ID] = rel, row.ID, i
+	}
+	var signoffs []signoffRow
+	if err := r.db.WithContext(ctx).Where("release_id IN ?", ids).Order("created_at, team, user_id").Find(&signoffs).Error; err != nil {
+		return nil, fmt.Errorf("load sign-offs: %w", err)
+	}
+	for _, so := range signoffs {
+		i := index[so.ReleaseID]
+		out[i].SignOffs = append(out[i].SignOffs, so.signOff())
+	}
+	var deployments []deploymentRow
+	if err := r.db.WithContext(ctx).Where("release_id IN ?", ids).Order("id").Find(&deployments).Error; err != nil {
+		return nil, fmt.Errorf("load deployments: %w", err)
+	}
+	for _, d := range deployments {
+		i := index[d.ReleaseID]
+		out[i].Deployments = append(out[i].Deployments, d.deployment())
+	}
+	return out, nil
+}
+
+func (r reader) AuditEvents(ctx context.Context, releaseID int64) ([]releases.AuditEvent, error) {
+	var rows []auditRow
+	if err := r.db.WithContext(ctx).Where("release_id = ?", releaseID).Order("id").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("load audit of release %d: %w", releaseID, err)
+	}
+	out := make([]releases.AuditEvent, len(rows))
+	for i, row := range rows {
+		out[i] = row.event()
+	}
+	return out, nil
+}
+
+func (r reader) DeploymentRelease(ctx context.Context, deploymentID int64) (int64, error) {
+	var row deploymentRow
+	err := r.db.WithContext(ctx).Select("release_id").Where("id = ?", deploymentID).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return 0, releases.ErrNotFound
+	}
+	if err != nil {
+		return 0, fmt.Errorf("find deployment %d: %w", deploymentID, err)
+	}
+	return row.ReleaseID, nil
+}
+
+// tx is the store inside one transaction.
+type tx struct {
+	reader
+	dialect migrations.Dialect
+}
+
+func (t *tx) LockRelease(ctx context.Context, id int64) (*releases.Release, error) {
+	// FOR UPDATE on PostgreSQL; SQLite drops the clause, and its IMMEDIATE
+	// transactions (plus Store.writeMu) already exclude other writers.
+	return t.release(ctx, t.db.Clauses(clause.Locking{Strength: "UPDATE"}), id)
+}
+
+func (t *tx) CreateRelease(ctx context.Context, r *releases.Release) error {
+	row, err := toReleaseRow(r)
+	if err != nil {
+		return err
+	}
+	row.ID = 0
+	if err := t.db.WithContext(ctx).Create(&row).Error; err != nil {
+		if errors.Is(err, gorm.ErrDuplicatedKey) {
+			return releases.ErrDuplicate
+		}
+		return fmt.Errorf("insert release: %w", err)
+	}
+	r.ID = row.ID
+	return nil
+}
+
+func (t *tx) UpdateRelease(ctx context.Context, r *releases.Release) error {
+	row, err := toReleaseRow(r)
+	if err != nil {
+		return err
+	}
+	res := t.db.WithContext(ctx).Model(&releaseRow{}).Where("id = ?", r.ID).Updates(map[string]any{
+		"status": row.Status, "updated_at": row.UpdatedAt, "window_name": row.WindowName, "start_at": row.StartAt,
+		"override_by": row.OverrideBy, "override_reason": row.OverrideReason, "reason": row.Reason,
+	})
+	if res.Error != nil {
+		if errors.Is(res.Error, gorm.ErrDuplicatedKey) {
+			return releases.ErrDuplicate
+		}
+		return fmt.Errorf("update release %d: %w", r.ID, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return releases.ErrNotFound
+	}
+	return nil
+}
+
+func (t *tx) PutSignOff(ctx context.Context, so releases.SignOff) error {
+	row := signoffRow{ReleaseID: so.ReleaseID, Team: so.Team, UserID: so.User, Decision: string(so.Decision), CreatedAt: so.At.UTC()}
+	err := t.db.WithContext(ctx).Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "release_id"}, {Name: "team"}, {Name: "user_id"}},
+		DoUpdates: clause.AssignmentColumns([]string{"decision", "created_at"}),
+	}).Create(&row).Error
+	if err != nil {
+		return fmt.Errorf("record sign-off: %w", err)
+	}
+	return nil
+}
+
+func (t *tx) DeleteSignOff(ctx context.Context, releaseID int64, team, user string) error {
+	err := t.db.WithContext(ctx).Where("release_id = ? AND team = ? AND user_id = ?", releaseID, team, user).Delete(&signoffRow{}).Error
+	if err != nil {
+		return fmt.Errorf("delete sign-off: %w", err)
+	}
+	return nil
+}
+
+func (t *tx) CreateDeployment(ctx context.Context, d *releases.Deployment) error {
+	row := toDeploymentRow(d)
+	row.ID = 0
+	if err := t.db.WithContext(ctx).Create(&row).Error; err != nil {
+		return fmt.Errorf("insert deployment: %w", err)
+	}
+	d.ID = row.ID
+	return nil
+}
+
+func (t *tx) UpdateDeployment(ctx context.Context, d *releases.Deployment) error {
+	row := toDeploymentRow(d)
+	res := t.db.WithContext(ctx).Model(&deploymentRow{}).Where("id = ?", d.ID).Updates(map[string]any{
+		"status": row.Status, "attempts": row.Attempts, "message": row.Message, "url": row.URL,
+		"updated_at": row.UpdatedAt, "finished_at": row.FinishedAt,
+	})
+	if res.Error != nil {
+		return fmt.Errorf("update deployment %d: %w", d.ID, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return releases.ErrNotFound
+	}
+	return nil
+}
+
+func (t *tx) AddAudit(ctx context.Context, e *releases.AuditEvent) error {
+	row := auditRow{At: e.At.UTC(), Actor: e.Actor, Action: e.Action, Detail: e.Detail}
+	if e.ReleaseID != 0 {
+		row.ReleaseID = &e.ReleaseID
+	}
+	if err := t.db.WithContext(ctx).Create(&row).Error; err != nil {
+		return fmt.Errorf("insert audit event: %w", err)
+	}
+	e.ID = row.ID
+	return nil
+}
+
+func (t *tx) LastSucceeded(ctx context.Context, service, env string, exclude, before int64) (*releases.Deployment, error) {
+	q := t.db.WithContext(ctx).Where("service = ? AND environment = ? AND release_id <> ? AND status = ?",
+		service, env, exclude, string(releases.DeploymentSucceeded))
+	if before > 0 {
+		q = q.Where("id < ?", before)
+	}
+	var rows []deploymentRow
+	if err := q.Order("id DESC").Limit(1).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("last deployment of %s to %s: %w", service, env, err)
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	d := rows[0].deployment()
+	return &d, nil
+}
+
+func (t *tx) InFlight(ctx context.Context, service, env string) ([]releases.Deployment, error) {
+	var rows []deploymentRow
+	err := t.db.WithContext(ctx).Where("service = ? AND environment = ? AND status IN ?", service, env,
+		[]string{string(releases.DeploymentPending), string(releases.DeploymentInProgress)}).Order("id").Find(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("deployments in flight of %s to %s: %w", service, env, err)
+	}
+	out := make([]releases.Deployment, len(rows))
+	for i, row := range rows {
+		out[i] = row.deployment()
+	}
+	return out, nil
+}

@@ -1,0 +1,243 @@
+package releases
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// StatusReport is a deployer's word on one deployment.
+type StatusReport struct {
+	Status  DeploymentStatus // in_progress, succeeded or failed
+	Message string
+	URL     string // a link to the deployer's run; http(s) only
+}
+
+// ReportDeployment records a deployment's progress and moves its release
+// on: to the next environment, to awaiting_promotion, deployed, failed or
+// rolled_back. A repeat of the current state changes nothing and is no
+// error.
+//
+// Errors: ENotFound for an unknown deployment; EInvalid for a status other
+// than in_progress, succeeded and failed; EConflict when the deployment has
+// already finished otherwise.
+func (s *Service) ReportDeployment(ctx context.Context, actor string, deploymentID int64, rep StatusReport) (*Release, error) {
+	switch rep.Status {
+	case DeploymentInProgress, DeploymentSucceeded, DeploymentFailed:
+	default:
+		return nil, Errorf(EInvalid, "%q is not a deployment status; use in_progress, succeeded or failed.", rep.Status)
+	}
+	return s.finish(ctx, actor, deploymentID, rep)
+}
+
+// TimeOut marks a deployment that got no final status within its
+// environment's finish_within as timed_out, failing its release. A
+// deployment that has finished meanwhile is left alone.
+func (s *Service) TimeOut(ctx context.Context, deploymentID int64) (*Release, error) {
+	r, err := s.finish(ctx, SystemActor, deploymentID, StatusReport{Status: DeploymentTimedOut, Message: "no final status in time"})
+	if ErrorCode(err) == EConflict {
+		return r, nil
+	}
+	return r, err
+}
+
+func (s *Service) finish(ctx context.Context, actor string, deploymentID int64, rep StatusReport) (*Release, error) {
+	releaseID, err := s.store.DeploymentRelease(ctx, deploymentID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, Errorf(ENotFound, "There is no deployment %s.", FormatDeploymentID(deploymentID))
+	}
+	if err != nil {
+		return nil, s.fail("report "+FormatDeploymentID(deploymentID), err)
+	}
+	return s.change(ctx, "report "+FormatDeploymentID(deploymentID), releaseID, actor, func(ctx context.Context, m *mutation) error {
+		d, ok := m.r.Deployment(deploymentID)
+		if !ok {
+			return Errorf(ENotFound, "There is no deployment %s.", FormatDeploymentID(deploymentID))
+		}
+		msg, link := clip(strings.TrimSpace(rep.Message), 1000), safeURL(rep.URL)
+		switch {
+		case d.Status == rep.Status && (rep.Status != DeploymentInProgress || msg == "" || msg == d.Message):
+			return nil // a repeat
+		case d.Status.Final():
+			return Errorf(EConflict, "%s has already finished: %s.", FormatDeploymentID(d.ID), d.Status)
+		}
+		d.Status, d.UpdatedAt = rep.Status, m.now
+		if msg != "" {
+			d.Message = msg
+		}
+		if link != "" {
+			d.URL = link
+		}
+		if d.Status.Final() {
+			d.FinishedAt = m.now
+		}
+		if err := m.tx.UpdateDeployment(ctx, d); err != nil {
+			return err
+		}
+		detail := fmt.Sprintf("%s %s of %s to %s: %s", FormatDeploymentID(d.ID), d.Type, d.Version, d.Environment, d.Status)
+		if msg != "" {
+			detail += " — " + msg
+		}
+		if link != "" {
+			detail += " (" + link + ")"
+		}
+		if err := m.audit(ctx, ActionDeploymentStatus, detail); err != nil {
+			return err
+		}
+		if !d.Status.Final() {
+			return nil
+		}
+		return s.afterDeployment(ctx, m, *d)
+	})
+}
+
+// afterDeployment moves a release on once one of its deployments finished.
+func (s *Service) afterDeployment(ctx context.Context, m *mutation, d Deployment) error {
+	r := m.r
+	rid := FormatID(r.ID)
+	ok := d.Status == DeploymentSucceeded
+	switch {
+	case d.Type == TypeRollback && ok:
+		for i := range r.Deployments {
+			old := &r.Deployments[i]
+			if old.Environment == d.Environment && old.Type == TypeDeployment && old.Status == DeploymentSucceeded {
+				old.Status, old.UpdatedAt = DeploymentRolledBack, m.now
+				if err := m.tx.UpdateDeployment(ctx, old); err != nil {
+					return err
+				}
+			}
+		}
+		if err := m.setStatus(StatusRolledBack); err != nil {
+			return err
+		}
+		return m.auditAs(ctx, SystemActor, ActionRolledBack, fmt.Sprintf("%s is back on %s", d.Environment, d.Version))
+	case d.Type == TypeRollback:
+		if err := m.setStatus(StatusFailed); err != nil {
+			return err
+		}
+		return m.auditAs(ctx, SystemActor, ActionFailed, fmt.Sprintf("rollback of %s %s", d.Environment, d.Status))
+	case !ok:
+		if err := m.setStatus(StatusFailed); err != nil {
+			return err
+		}
+		return m.auditAs(ctx, SystemActor, ActionFailed, fmt.Sprintf("%s %s", d.Environment, d.Status))
+	}
+	next, more := r.NextEnvironment()
+	if !more {
+		if err := m.setStatus(StatusDeployed); err != nil {
+			return err
+		}
+		return m.auditAs(ctx, SystemActor, ActionDeployed, fmt.Sprintf("%s is on %s", r.Version, strings.Join(r.Environments, ", ")))
+	}
+	if env, _ := s.policy.environment(next); env.Manual {
+		if err := m.setStatus(StatusAwaitingPromotion); err != nil {
+			return err
+		}
+		return m.auditAs(ctx, SystemActor, ActionAwaitingPromotion, fmt.Sprintf("%s waits for `/release deploy %s --env %s`", next, rid, next))
+	}
+	wait, err := s.check(ctx, r, m.now)
+	if err != nil {
+		return err
+	}
+	if !wait.Open && wait.Frozen {
+		if err := m.setStatus(StatusAwaitingPromotion); err != nil {
+			return err
+		}
+		return m.auditAs(ctx, SystemActor, ActionAwaitingPromotion, fmt.Sprintf("%s is held: %s", next, wait.Reason))
+	}
+	return s.startDeployment(ctx, m, next, r.CreatedBy)
+}
+
+// Rollback asks env's deployer to go back to the version that ran there
+// before this release. Without env, the furthest environment the release
+// reached is rolled back. Freezes do not hold rollbacks.
+//
+// Errors: ENotFound; EForbidden as for Deploy; EInvalid for an environment
+// the release doesn't have; EConflict when nothing was deployed there, a
+// deployment or rollback is in flight, or there is no earlier version.
+func (s *Service) Rollback(ctx context.Context, actor string, id int64, env, reason string) (*Release, error) {
+	return s.change(ctx, "rollback", id, actor, func(ctx context.Context, m *mutation) error {
+		r := m.r
+		rid := FormatID(r.ID)
+		if err := s.mayOperate(r, actor, "roll back"); err != nil {
+			return err
+		}
+		if d, busy := r.InFlight(); busy {
+			if d.Type == TypeRollback {
+				return Errorf(EConflict, "%s is already rolling back %s.", rid, d.Environment)
+			}
+			return Errorf(EConflict, "%s is deploying to %s; roll back once that has finished.", rid, d.Environment)
+		}
+		if !r.Status.Started() {
+			return Errorf(EConflict, "%s has not deployed anything, so there is nothing to roll back.", rid)
+		}
+		if env != "" && !r.HasEnvironment(env) {
+			return Errorf(EInvalid, "%s doesn't deploy to %s; its environments are %s.", rid, env, strings.Join(r.Environments, ", "))
+		}
+		var candidates []string
+		for _, e := range r.Environments {
+			if d, ok := r.LatestDeployment(e); ok && (d.Type == TypeDeployment || d.Status != DeploymentSucceeded) && d.Status.Final() {
+				candidates = append(candidates, e)
+			}
+		}
+		switch {
+		case env == "" && len(candidates) == 0:
+			return Errorf(EConflict, "%s has nothing left to roll back.", rid)
+		case env == "":
+			env = candidates[len(candidates)-1]
+		case !contains(candidates, env):
+			if d, ok := r.LatestDeployment(env); ok && d.Type == TypeRollback {
+				return Errorf(EConflict, "%s is already rolled back in %s.", rid, env)
+			}
+			return Errorf(EConflict, "%s has not deployed to %s.", rid, env)
+		}
+		var first int64
+		for _, d := range r.Deployments {
+			if d.Environment == env {
+				first = d.ID
+				break
+			}
+		}
+		prev, err := m.tx.LastSucceeded(ctx, r.Service, env, r.ID, first)
+		if err != nil {
+			return err
+		}
+		if prev == nil {
+			return Errorf(EConflict, "%s has no earlier successful deployment to %s to roll back to.", r.Service, env)
+		}
+		d := Deployment{ReleaseID: r.ID, Environment: env, Type: TypeRollback, Status: DeploymentPending,
+			Service: r.Service, Version: prev.Version, PreviousVersion: r.Version, RequestedBy: actor,
+			CreatedAt: m.now, UpdatedAt: m.now}
+		if err := m.tx.CreateDeployment(ctx, &d); err != nil {
+			return err
+		}
+		r.Deployments = append(r.Deployments, d)
+		if reason = strings.TrimSpace(reason); reason != "" {
+			r.Reason = reason
+		}
+		detail := fmt.Sprintf("%s: %s back to %s", FormatDeploymentID(d.ID), env, d.Version)
+		if reason != "" {
+			detail += ": " + reason
+		}
+		return m.audit(ctx, ActionRollbackStarted, detail)
+	})
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "") + "…"
+}
+
+// safeURL keeps http(s) links only, so a deployer's text can't smuggle a
+// javascript: link into the dashboard or Slack.
+func safeURL(raw string) string {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(raw) > 2000 {
+		return ""
+	}
+	return u.String()
+}

@@ -1,0 +1,100 @@
+package releases
+
+// Policy is the part of the configuration the lifecycle rules need.
+type Policy struct {
+	ReleaseManagers []string
+	// RequireDistinctApprover forbids a release's creator to sign it off.
+	RequireDistinctApprover bool
+	Teams                   []Team        // all teams, in configured order
+	Environments            []Environment // deploy order
+	Windows                 []string      // names of the release windows
+}
+
+// Team signs off releases through its leads.
+type Team struct {
+	Name      string
+	Leads     []string
+	Approvals int // sign-offs needed
+}
+
+// Environment is a deploy target; Manual ones wait for a promotion.
+type Environment struct {
+	Name   string
+	Manual bool
+}
+
+func (p *Policy) team(name string) (Team, bool) {
+	for _, t := range p.Teams {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return Team{}, false
+}
+
+func (p *Policy) environment(name string) (Environment, bool) {
+	for _, e := range p.Environments {
+		if e.Name == name {
+			return e, true
+		}
+	}
+	return Environment{}, false
+}
+
+// IsReleaseManager reports whether user is a release manager.
+func (p *Policy) IsReleaseManager(user string) bool { return contains(p.ReleaseManagers, user) }
+
+// IsLead reports whether user is a lead of team.
+func (p *Policy) IsLead(team, user string) bool {
+	t, ok := p.team(team)
+	return ok && contains(t.Leads, user)
+}
+
+// LedTeams returns the teams among teams that user leads.
+func (p *Policy) LedTeams(teams []string, user string) []string {
+	var led []string
+	for _, t := range teams {
+		if p.IsLead(t, user) {
+			led = append(led, t)
+		}
+	}
+	return led
+}
+
+// Missing returns, for each of r's teams short of sign-offs, how many more
+// it needs, in r's team order.
+func (p *Policy) Missing(r *Release) []Shortfall {
+	var out []Shortfall
+	for _, name := range r.Teams {
+		need := p.need(name)
+		if have := len(p.validApprovals(r, name)); have < need {
+			out = append(out, Shortfall{Team: name, Have: have, Need: need})
+		}
+	}
+	return out
+}
+
+// need is how many sign-offs team must give; at least one.
+func (p *Policy) need(team string) int {
+	if t, ok := p.team(team); ok && t.Approvals > 0 {
+		return t.Approvals
+	}
+	return 1
+}
+
+// validApprovals counts the approvals for team by people who still lead it.
+func (p *Policy) validApprovals(r *Release, team string) []string {
+	var users []string
+	for _, u := range r.Approvals(team) {
+		if p.IsLead(team, u) && !(p.RequireDistinctApprover && u == r.CreatedBy) {
+			users = append(users, u)
+		}
+	}
+	return users
+}
+
+// Shortfall is a team's missing sign-offs.
+type Shortfall struct {
+	Team       string
+	Have, Need int
+}

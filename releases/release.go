@@ -1,0 +1,318 @@
+// Package releases is releasebot's domain: releases, sign-offs, deployments
+// and their audit trail, the lifecycle that connects them, and the Service
+// every adapter (Slack, the terminal shell, the HTTP API, the scheduler and
+// the webhook worker) calls. It imports only the standard library.
+package releases
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Status is a release's place in its lifecycle. Values are persisted as
+// these readable strings.
+type Status string
+
+// Release statuses, as in DESIGN.md "Lifecycle".
+const (
+	StatusAwaitingSignoff   Status = "awaiting_signoff"
+	StatusReady             Status = "ready"
+	StatusDeploying         Status = "deploying"
+	StatusAwaitingPromotion Status = "awaiting_promotion"
+	StatusDeployed          Status = "deployed"
+	StatusFailed            Status = "failed"
+	StatusRolledBack        Status = "rolled_back"
+	StatusRejected          Status = "rejected"
+	StatusCancelled         Status = "cancelled"
+)
+
+// Statuses lists every release status in lifecycle order.
+var Statuses = []Status{
+	StatusAwaitingSignoff, StatusReady, StatusDeploying, StatusAwaitingPromotion,
+	StatusDeployed, StatusFailed, StatusRolledBack, StatusRejected, StatusCancelled,
+}
+
+// ActiveStatuses are the statuses of releases that have not run their course.
+var ActiveStatuses = []Status{StatusAwaitingSignoff, StatusReady, StatusDeploying, StatusAwaitingPromotion}
+
+// Valid reports whether s is a known status.
+func (s Status) Valid() bool {
+	for _, v := range Statuses {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Active reports whether a release in this status still moves on its own or
+// waits for people: it has not reached an end.
+func (s Status) Active() bool {
+	for _, v := range ActiveStatuses {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Started reports whether deployment has begun (or ended) for a release in
+// this status: sign-offs and cancellation are closed from then on.
+func (s Status) Started() bool {
+	switch s {
+	case StatusDeploying, StatusAwaitingPromotion, StatusDeployed, StatusFailed, StatusRolledBack:
+		return true
+	}
+	return false
+}
+
+// Decision is a sign-off's verdict.
+type Decision string
+
+// Sign-off decisions.
+const (
+	Approved Decision = "approved"
+	Rejected Decision = "rejected"
+)
+
+// DeploymentType tells a forward deployment from a rollback.
+type DeploymentType string
+
+// Deployment types.
+const (
+	TypeDeployment DeploymentType = "deployment"
+	TypeRollback   DeploymentType = "rollback"
+)
+
+// DeploymentStatus is one deployment's progress.
+type DeploymentStatus string
+
+// Deployment statuses: pending → in_progress → succeeded | failed |
+// timed_out; a succeeded deployment becomes rolled_back after a rollback of
+// its environment succeeds.
+const (
+	DeploymentPending    DeploymentStatus = "pending"
+	DeploymentInProgress DeploymentStatus = "in_progress"
+	DeploymentSucceeded  DeploymentStatus = "succeeded"
+	DeploymentFailed     DeploymentStatus = "failed"
+	DeploymentTimedOut   DeploymentStatus = "timed_out"
+	DeploymentRolledBack DeploymentStatus = "rolled_back"
+)
+
+// Final reports whether no further status report can change d.
+func (d DeploymentStatus) Final() bool {
+	switch d {
+	case DeploymentSucceeded, DeploymentFailed, DeploymentTimedOut, DeploymentRolledBack:
+		return true
+	}
+	return false
+}
+
+// InFlight reports whether a deployment in this status occupies its
+// service's environment.
+func (d DeploymentStatus) InFlight() bool {
+	return d == DeploymentPending || d == DeploymentInProgress
+}
+
+// Release is one version of one service on its way through sign-off and the
+// configured environments.
+type Release struct {
+	ID           int64
+	Service      string
+	Version      string
+	Status       Status
+	CreatedBy    string // opaque actor reference (a Slack user id)
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	Window       string    // release window name; "" for none
+	StartAt      time.Time // one-off start (--at); zero for none
+	Teams        []string  // teams whose sign-off is required
+	Environments []string  // deployed in this order
+	Notes        string
+	// Override is set once a release manager overrode windows and freezes;
+	// it covers the rest of the release's deployments.
+	OverrideBy     string
+	OverrideReason string
+	// Reason says why a release was rejected, cancelled or rolled back.
+	Reason string
+
+	SignOffs    []SignOff    // in force, oldest first
+	Deployments []Deployment // oldest first
+}
+
+// SignOff is one lead's decision for one team.
+type SignOff struct {
+	ReleaseID int64
+	Team      string
+	User      string
+	Decision  Decision
+	At        time.Time
+}
+
+// Deployment is one call of an environment's deploy webhook, forward or back.
+type Deployment struct {
+	ID              int64
+	ReleaseID       int64
+	Environment     string
+	Type            DeploymentType
+	Status          DeploymentStatus
+	Service         string
+	Version         string // the version this deployment installs
+	PreviousVersion string // what ran in the environment before; "" for none
+	RequestedBy     string
+	Attempts        int
+	Message         string // the deployer's last message
+	URL             string // the deployer's link (a CI run)
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	FinishedAt      time.Time // zero until final
+}
+
+// AuditEvent records who did what to a release, and when. ReleaseID is 0
+// for events that concern no single release (a freeze).
+type AuditEvent struct {
+	ID        int64
+	ReleaseID int64
+	At        time.Time
+	Actor     string
+	Action    string
+	Detail    string
+}
+
+// Audit actions.
+const (
+	ActionCreated           = "created"
+	ActionSignedOff         = "signed_off"
+	ActionWithdrawn         = "signoff_withdrawn"
+	ActionRejected          = "rejected"
+	ActionReady             = "ready"
+	ActionUnready           = "awaiting_signoff"
+	ActionScheduled         = "scheduled"
+	ActionWaiting           = "waiting"
+	ActionOverride          = "override"
+	ActionDeploymentStarted = "deployment_started"
+	ActionDeploymentQueued  = "deployment_queued"
+	ActionDeploymentStatus  = "deployment_status"
+	ActionAwaitingPromotion = "awaiting_promotion"
+	ActionDeployed          = "deployed"
+	ActionFailed            = "failed"
+	ActionRollbackStarted   = "rollback_started"
+	ActionRolledBack        = "rolled_back"
+	ActionCancelled         = "cancelled"
+)
+
+// SystemActor is the actor of changes nobody typed: a window opening, an
+// automatic promotion, a timeout.
+const SystemActor = "releasebot"
+
+// FormatID renders a release id as people see it: R-42.
+func FormatID(id int64) string { return "R-" + strconv.FormatInt(id, 10) }
+
+// FormatDeploymentID renders a deployment id: D-17.
+func FormatDeploymentID(id int64) string { return "D-" + strconv.FormatInt(id, 10) }
+
+// ParseID reads "R-42", "r-42" or "42".
+func ParseID(s string) (int64, error) { return parsePrefixed(s, "R-") }
+
+// ParseDeploymentID reads "D-17", "d-17" or "17".
+func ParseDeploymentID(s string) (int64, error) { return parsePrefixed(s, "D-") }
+
+func parsePrefixed(s, prefix string) (int64, error) {
+	t := strings.TrimSpace(s)
+	if len(t) >= len(prefix) && strings.EqualFold(t[:len(prefix)], prefix) {
+		t = t[len(prefix):]
+	}
+	n, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || n <= 0 || strings.HasPrefix(t, "+") {
+		return 0, Errorf(EInvalid, "%q is not an id; ids look like %s42.", s, prefix)
+	}
+	return n, nil
+}
+
+// Label is the release as people name it: "R-42 payments-api v2.4.0".
+func (r *Release) Label() string {
+	return fmt.Sprintf("%s %s %s", FormatID(r.ID), r.Service, r.Version)
+}
+
+// Approvals returns the leads who approved for team, in the order they did.
+func (r *Release) Approvals(team string) []string {
+	var users []string
+	for _, s := range r.SignOffs {
+		if s.Team == team && s.Decision == Approved {
+			users = append(users, s.User)
+		}
+	}
+	return users
+}
+
+// Approvers returns every user with an approving sign-off in force, once each.
+func (r *Release) Approvers() []string {
+	seen := map[string]bool{}
+	var users []string
+	for _, s := range r.SignOffs {
+		if s.Decision == Approved && !seen[s.User] {
+			seen[s.User] = true
+			users = append(users, s.User)
+		}
+	}
+	return users
+}
+
+// HasTeam reports whether team's sign-off is required.
+func (r *Release) HasTeam(team string) bool { return contains(r.Teams, team) }
+
+// HasEnvironment reports whether the release deploys to env.
+func (r *Release) HasEnvironment(env string) bool { return contains(r.Environments, env) }
+
+// LatestDeployment returns the newest deployment of either type to env.
+func (r *Release) LatestDeployment(env string) (*Deployment, bool) {
+	for i := len(r.Deployments) - 1; i >= 0; i-- {
+		if r.Deployments[i].Environment == env {
+			return &r.Deployments[i], true
+		}
+	}
+	return nil, false
+}
+
+// InFlight returns the release's deployment that is pending or in progress.
+func (r *Release) InFlight() (*Deployment, bool) {
+	for i := range r.Deployments {
+		if r.Deployments[i].Status.InFlight() {
+			return &r.Deployments[i], true
+		}
+	}
+	return nil, false
+}
+
+// NextEnvironment returns the first environment, in order, that this release
+// has not yet deployed successfully; ok is false when all are done.
+func (r *Release) NextEnvironment() (env string, ok bool) {
+	for _, e := range r.Environments {
+		d, found := r.LatestDeployment(e)
+		if !found || d.Type != TypeDeployment || d.Status != DeploymentSucceeded {
+			return e, true
+		}
+	}
+	return "", false
+}
+
+// Deployment returns the deployment with the given id.
+func (r *Release) Deployment(id int64) (*Deployment, bool) {
+	for i := range r.Deployments {
+		if r.Deployments[i].ID == id {
+			return &r.Deployments[i], true
+		}
+	}
+	return nil, false
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

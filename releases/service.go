@@ -1,0 +1,291 @@
+package releases
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Service carries out everything people and timers do to releases. Every
+// rule of the lifecycle lives here, so every adapter gets the same answers.
+// Each call runs in one store transaction with its audit events; notifiers
+// hear of the change after it committed.
+type Service struct {
+	store     Store
+	policy    Policy
+	now       func() time.Time
+	gate      Gate
+	notifiers []Notifier
+	log       *slog.Logger
+}
+
+// Options configure a Service. Store and Policy are required.
+type Options struct {
+	Store     Store
+	Policy    Policy
+	Now       func() time.Time // default time.Now
+	Gate      Gate             // default: always open
+	Notifiers []Notifier
+	Logger    *slog.Logger
+}
+
+// NewService returns a Service over opts.Store.
+func NewService(opts Options) *Service {
+	s := &Service{store: opts.Store, policy: opts.Policy, now: opts.Now, gate: opts.Gate,
+		notifiers: opts.Notifiers, log: opts.Logger}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	return s
+}
+
+// AddNotifier adds n to the notifiers told of every committed change.
+// Call it before the service is used.
+func (s *Service) AddNotifier(n Notifier) { s.notifiers = append(s.notifiers, n) }
+
+// Policy returns the rules the service enforces.
+func (s *Service) Policy() *Policy { return &s.policy }
+
+// Now returns the service's current time, in UTC.
+func (s *Service) Now() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
+// CreateInput describes a new release.
+type CreateInput struct {
+	Service, Version string
+	Teams            []string  // default: every team
+	Environments     []string  // default: every environment; deployed in configured order
+	Window           string    // optional release window
+	StartAt          time.Time // optional one-off start
+	Notes            string
+}
+
+var serviceName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$`)
+
+// Create opens a release awaiting its teams' sign-off.
+//
+// Errors: EInvalid for a bad service, version, team, environment, window or
+// start time; EConflict when the service already has an open release of
+// that version.
+func (s *Service) Create(ctx context.Context, actor string, in CreateInput) (*Release, error) {
+	r, err := s.validateCreate(in)
+	if err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	r.CreatedBy, r.CreatedAt, r.UpdatedAt, r.Status = actor, now, now, StatusAwaitingSignoff
+	var out *Release
+	var events []AuditEvent
+	err = s.store.Tx(ctx, func(tx Tx) error {
+		if err := tx.CreateRelease(ctx, r); err != nil {
+			if errors.Is(err, ErrDuplicate) {
+				return Errorf(EConflict, "%s %s already has an open release; see `/release list --status awaiting_signoff`.", r.Service, r.Version)
+			}
+			return err
+		}
+		m := &mutation{s: s, tx: tx, r: r, actor: actor, now: now}
+		detail := fmt.Sprintf("%s %s for %s; sign-off from %s", r.Service, r.Version,
+			strings.Join(r.Environments, " → "), strings.Join(r.Teams, ", "))
+		if r.Window != "" {
+			detail += "; window " + r.Window
+		}
+		if !r.StartAt.IsZero() {
+			detail += "; at " + r.StartAt.Format(time.RFC3339)
+		}
+		if err := m.audit(ctx, ActionCreated, detail); err != nil {
+			return err
+		}
+		out, events = r, m.events
+		return nil
+	})
+	if err != nil {
+		return nil, s.fail("create", err)
+	}
+	s.notify(ctx, out, events)
+	return out, nil
+}
+
+func (s *Service) validateCreate(in CreateInput) (*Release, error) {
+	r := &Release{Service: strings.TrimSpace(in.Service), Version: strings.TrimSpace(in.Version),
+		Window: in.Window, StartAt: in.StartAt.UTC(), Notes: strings.TrimSpace(in.Notes)}
+	switch {
+	case !serviceName.MatchString(r.Service):
+		return nil, Errorf(EInvalid, "%q is not a service name: use letters, digits, '.', '_', '-' and '/' (at most 100).", in.Service)
+	case r.Version == "" || len(r.Version) > 100 || strings.ContainsAny(r.Version, " \t\r\n"):
+		return nil, Errorf(EInvalid, "%q is not a version: give one word of at most 100 characters, like v2.4.0.", in.Version)
+	case len(r.Notes) > 2000:
+		return nil, Errorf(EInvalid, "The notes are too long (%d characters; at most 2000).", len(r.Notes))
+	case r.Window != "" && !r.StartAt.IsZero():
+		return nil, Errorf(EInvalid, "Give either a window or a start time, not both.")
+	case r.Window != "" && !contains(s.policy.Windows, r.Window):
+		return nil, s.unknownWindow(r.Window)
+	case !r.StartAt.IsZero() && !r.StartAt.After(s.Now()):
+		return nil, Errorf(EInvalid, "The start time %s has passed.", r.StartAt.Format(time.RFC3339))
+	}
+	teams, err := s.pick("team", in.Teams, s.teamNames())
+	if err != nil {
+		return nil, err
+	}
+	envs, err := s.pick("environment", in.Environments, s.environmentNames())
+	if err != nil {
+		return nil, err
+	}
+	r.Teams, r.Environments = teams, envs
+	return r, nil
+}
+
+// pick checks chosen against all and returns it in all's order; an empty
+// choice means all.
+func (s *Service) pick(kind string, chosen, all []string) ([]string, error) {
+	if len(chosen) == 0 {
+		return append([]string(nil), all...), nil
+	}
+	for _, c := range chosen {
+		if !contains(all, c) {
+			return nil, Errorf(EInvalid, "There is no %s %q; the %ss are %s.", kind, c, kind, strings.Join(all, ", "))
+		}
+	}
+	var out []string
+	for _, a := range all {
+		if contains(chosen, a) {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+func (s *Service) teamNames() []string {
+	names := make([]string, len(s.policy.Teams))
+	for i, t := range s.policy.Teams {
+		names[i] = t.Name
+	}
+	return names
+}
+
+func (s *Service) environmentNames() []string {
+	names := make([]string, len(s.policy.Environments))
+	for i, e := range s.policy.Environments {
+		names[i] = e.Name
+	}
+	return names
+}
+
+func (s *Service) unknownWindow(name string) error {
+	if len(s.policy.Windows) == 0 {
+		return Errorf(EInvalid, "There is no window %q; none are configured.", name)
+	}
+	return Errorf(EInvalid, "There is no window %q; the windows are %s.", name, strings.Join(s.policy.Windows, ", "))
+}
+
+// Get returns one release. Errors: ENotFound.
+func (s *Service) Get(ctx context.Context, id int64) (*Release, error) {
+	r, err := s.store.Release(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, notFound(id)
+	}
+	if err != nil {
+		return nil, s.fail("get "+FormatID(id), err)
+	}
+	return r, nil
+}
+
+// Active returns the releases that have not run their course, newest first.
+func (s *Service) Active(ctx context.Context) ([]Release, error) {
+	rs, err := s.store.Releases(ctx, Filter{Statuses: ActiveStatuses})
+	if err != nil {
+		return nil, s.fail("active releases", err)
+	}
+	return rs, nil
+}
+
+// MaxLimit is the most releases one List call returns.
+const MaxLimit = 200
+
+// DefaultLimit is what List returns when no limit is given.
+const DefaultLimit = 50
+
+// List returns releases newest first. A zero limit means DefaultLimit.
+// Errors: EInvalid for an unknown status or a limit outside 1–200.
+func (s *Service) List(ctx context.Context, f Filter) ([]Release, error) {
+	for _, st := range f.Statuses {
+		if !st.Valid() {
+			return nil, Errorf(EInvalid, "%q is not a status; statuses are %s.", st, joinStatuses(Statuses))
+		}
+	}
+	switch {
+	case f.Limit == 0:
+		f.Limit = DefaultLimit
+	case f.Limit < 0 || f.Limit > MaxLimit:
+		return nil, Errorf(EInvalid, "The limit must be between 1 and %d.", MaxLimit)
+	}
+	rs, err := s.store.Releases(ctx, f)
+	if err != nil {
+		return nil, s.fail("list releases", err)
+	}
+	return rs, nil
+}
+
+// History returns what shipped, or tried to: releases of service (all when
+// empty) whose deployment started, newest first.
+func (s *Service) History(ctx context.Context, service string, limit int) ([]Release, error) {
+	var started []Status
+	for _, st := range Statuses {
+		if st.Started() {
+			started = append(started, st)
+		}
+	}
+	return s.List(ctx, Filter{Statuses: started, Service: service, Limit: limit})
+}
+
+// Audit returns a release's audit trail, oldest first. Errors: ENotFound.
+func (s *Service) Audit(ctx context.Context, id int64) ([]AuditEvent, error) {
+	if _, err := s.Get(ctx, id); err != nil {
+		return nil, err
+	}
+	events, err := s.store.AuditEvents(ctx, id)
+	if err != nil {
+		return nil, s.fail("audit "+FormatID(id), err)
+	}
+	return events, nil
+}
+
+// Ping reports whether the store answers.
+func (s *Service) Ping(ctx context.Context) error { return s.store.Ping(ctx) }
+
+func notFound(id int64) error {
+	return Errorf(ENotFound, "There is no release %s.", FormatID(id))
+}
+
+// fail passes errors for people through and wraps the rest with what was
+// being done, for the log.
+func (s *Service) fail(what string, err error) error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+func (s *Service) notify(ctx context.Context, r *Release, events []AuditEvent) {
+	if len(events) == 0 {
+		return
+	}
+	c := Change{Release: *r, Events: events}
+	for _, n := range s.notifiers {
+		n.ReleaseChanged(ctx, c)
+	}
+}
+
+func joinStatuses(ss []Status) string {
+	parts := make([]string, len(ss))
+	for i, st := range ss {
+		parts[i] = string(st)
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,115 @@
+package releases
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Store errors. Stores return (or wrap) these; the Service turns them into
+// sentences for people.
+var (
+	ErrNotFound  = errors.New("not found")
+	ErrDuplicate = errors.New("duplicate")
+)
+
+// Store keeps releases. Implementations: releases/gormstore (SQLite and
+// PostgreSQL), both held to releases/storetest's conformance suite.
+type Store interface {
+	Reader
+	// Tx runs fn in one transaction: everything fn writes commits together
+	// or not at all. Concurrent transactions that lock the same release run
+	// one after the other.
+	Tx(ctx context.Context, fn func(Tx) error) error
+	// Ping reports whether the database answers.
+	Ping(ctx context.Context) error
+}
+
+// Reader answers questions about stored releases.
+type Reader interface {
+	// Release returns one release with its sign-offs and deployments, or
+	// ErrNotFound.
+	Release(ctx context.Context, id int64) (*Release, error)
+	// Releases lists releases newest first, with sign-offs and deployments.
+	Releases(ctx context.Context, f Filter) ([]Release, error)
+	// AuditEvents returns a release's audit trail, oldest first.
+	AuditEvents(ctx context.Context, releaseID int64) ([]AuditEvent, error)
+	// DeploymentRelease returns the id of the release a deployment belongs
+	// to, or ErrNotFound.
+	DeploymentRelease(ctx context.Context, deploymentID int64) (int64, error)
+}
+
+// Filter selects releases. Zero fields select everything.
+type Filter struct {
+	Statuses  []Status
+	Service   string
+	CreatedBy string
+	Before    int64 // only ids below this (pagination cursor)
+	Limit     int   // at most this many; 0 for no limit
+}
+
+// Tx is the view of the store inside a transaction.
+type Tx interface {
+	Reader
+	// LockRelease loads a release and holds it against concurrent changes
+	// until the transaction ends; ErrNotFound if there is none.
+	LockRelease(ctx context.Context, id int64) (*Release, error)
+	// CreateRelease inserts r (without its sign-offs and deployments) and
+	// sets r.ID. ErrDuplicate when the service already has an active release
+	// of that version.
+	CreateRelease(ctx context.Context, r *Release) error
+	// UpdateRelease saves r's own fields (status, schedule, override, reason).
+	UpdateRelease(ctx context.Context, r *Release) error
+	// PutSignOff records a lead's decision for a team, replacing an earlier
+	// one by the same lead for the same team.
+	PutSignOff(ctx context.Context, s SignOff) error
+	// DeleteSignOff withdraws a lead's decision for a team.
+	DeleteSignOff(ctx context.Context, releaseID int64, team, user string) error
+	// CreateDeployment inserts d and sets d.ID.
+	CreateDeployment(ctx context.Context, d *Deployment) error
+	// UpdateDeployment saves d's status, attempts, message, url and times.
+	UpdateDeployment(ctx context.Context, d *Deployment) error
+	// AddAudit appends e and sets e.ID.
+	AddAudit(ctx context.Context, e *AuditEvent) error
+	// LastSucceeded returns the newest deployment of service to env, of any
+	// release but exclude, with id below before (0: any), that is still
+	// succeeded: the version that runs there. nil when there is none.
+	LastSucceeded(ctx context.Context, service, env string, exclude, before int64) (*Deployment, error)
+	// InFlight returns the pending and in-progress deployments of service to
+	// env, oldest first.
+	InFlight(ctx context.Context, service, env string) ([]Deployment, error)
+}
+
+// Gate decides when a ready release may start deploying: windows, one-off
+// start times and freezes. The scheduler implements it.
+type Gate interface {
+	// Check tells whether r may start a deployment at now.
+	Check(ctx context.Context, r *Release, now time.Time) (Wait, error)
+}
+
+// Wait is a Gate's answer.
+type Wait struct {
+	Open   bool
+	Frozen bool      // closed by a freeze (which also holds promotions)
+	Reason string    // why not, for people: "waits for weekly-train"
+	Until  time.Time // when it may open, if known
+}
+
+// Change is what one Service call did to one release, told to notifiers
+// once it has committed.
+type Change struct {
+	Release Release
+	Events  []AuditEvent
+}
+
+// Notifier hears of committed changes: the bot posts them to the release's
+// thread, the webhook worker sends new deployments.
+type Notifier interface {
+	ReleaseChanged(ctx context.Context, c Change)
+}
+
+// NotifierFunc adapts a function to Notifier.
+type NotifierFunc func(ctx context.Context, c Change)
+
+// ReleaseChanged calls f.
+func (f NotifierFunc) ReleaseChanged(ctx context.Context, c Change) { f(ctx, c) }
