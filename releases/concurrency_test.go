@@ -102,4 +102,3 @@ func count(list []string, s string) int {
 	}
 	return n
 }
-
