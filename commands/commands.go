@@ -1,0 +1,227 @@
+// Package commands is the `/release` grammar: it turns the text a user typed
+// after `/release` into a typed Command, or into a *UsageError that says what
+// is wrong and shows the usage line. It also owns the help text.
+//
+// The package knows nothing about Slack or the database and imports only the
+// standard library, so the Slack adapter and the terminal shell share it.
+// Names of teams, environments and windows are checked for form only; whether
+// they exist in the configuration is for the caller to decide.
+package commands
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// MaxLimit is the largest value `list --limit` accepts.
+const MaxLimit = 200
+
+// MaxTextBytes is the longest command text Parse accepts, in bytes.
+const MaxTextBytes = 4000
+
+// maxReason is the longest reason (reject, rollback, cancel, freeze,
+// --override) in characters; reasons are stored and posted into threads.
+const maxReason = 500
+
+// maxName is the longest service name, version, or team, environment or
+// window name, in characters.
+const maxName = 100
+
+// Command is a parsed `/release` subcommand. Its dynamic type is one of the
+// structs in this package (Create, Status, …, Help).
+type Command interface {
+	// Name returns the subcommand, e.g. "create" or "status".
+	Name() string
+}
+
+// Create opens a release: `/release create SERVICE VERSION …`.
+type Create struct {
+	Service string
+	Version string
+	Teams   []string  // nil: every team signs off
+	Envs    []string  // nil: every environment, in the configured order
+	Window  string    // "" if none; never set together with At
+	At      time.Time // zero if none; never set together with Window
+	Notes   string
+}
+
+// Status shows one release, or the active releases when ID is 0.
+type Status struct{ ID int64 }
+
+// List lists releases, newest first.
+type List struct {
+	Status string // "" for any; otherwise one of the release statuses
+	Mine   bool   // only releases the caller created
+	Limit  int    // 0: the caller's default; otherwise 1..MaxLimit
+}
+
+// Approve signs a release off for a team without reacting.
+type Approve struct {
+	ID   int64
+	Team string // "" when --team was not given
+}
+
+// Reject rejects a release; Reason is never empty.
+type Reject struct {
+	ID     int64
+	Reason string
+}
+
+// Deploy starts a release now or promotes it to the next environment.
+type Deploy struct {
+	ID       int64
+	Env      string // "" when --env was not given
+	Override string // non-empty means --override was given; it holds the reason
+}
+
+// Rollback rolls an environment back to the previous successful version.
+type Rollback struct {
+	ID     int64
+	Env    string // "" when --env was not given
+	Reason string // may be empty
+}
+
+// Cancel cancels a release before its deployment starts.
+type Cancel struct {
+	ID     int64
+	Reason string // may be empty
+}
+
+// Schedule moves a release to a window or a time; exactly one of Window and
+// At is set.
+type Schedule struct {
+	ID     int64
+	Window string
+	At     time.Time
+}
+
+// Freeze starts an ad-hoc freeze until a time; Reason is never empty.
+type Freeze struct {
+	Until  time.Time
+	Reason string
+}
+
+// Unfreeze ends the ad-hoc freeze.
+type Unfreeze struct{}
+
+// Windows shows the next release windows and freezes.
+type Windows struct{}
+
+// History shows what shipped, for one service or ("") for all.
+type History struct{ Service string }
+
+// Audit shows who did what to a release, and when.
+type Audit struct{ ID int64 }
+
+// Help asks for help text; Topic is "" for the overview or a subcommand
+// name, as typed when it is not a known subcommand (HelpText handles both).
+type Help struct{ Topic string }
+
+// Name returns "create".
+func (Create) Name() string { return "create" }
+
+// Name returns "status".
+func (Status) Name() string { return "status" }
+
+// Name returns "list".
+func (List) Name() string { return "list" }
+
+// Name returns "approve".
+func (Approve) Name() string { return "approve" }
+
+// Name returns "reject".
+func (Reject) Name() string { return "reject" }
+
+// Name returns "deploy".
+func (Deploy) Name() string { return "deploy" }
+
+// Name returns "rollback".
+func (Rollback) Name() string { return "rollback" }
+
+// Name returns "cancel".
+func (Cancel) Name() string { return "cancel" }
+
+// Name returns "schedule".
+func (Schedule) Name() string { return "schedule" }
+
+// Name returns "freeze".
+func (Freeze) Name() string { return "freeze" }
+
+// Name returns "unfreeze".
+func (Unfreeze) Name() string { return "unfreeze" }
+
+// Name returns "windows".
+func (Windows) Name() string { return "windows" }
+
+// Name returns "history".
+func (History) Name() string { return "history" }
+
+// Name returns "audit".
+func (Audit) Name() string { return "audit" }
+
+// Name returns "help".
+func (Help) Name() string { return "help" }
+
+// listStatuses are the release statuses `list --status` accepts, in
+// lifecycle order. They mirror the statuses of the releases package, which
+// this package does not import.
+var listStatuses = []string{
+	"awaiting_signoff", "ready", "deploying", "awaiting_promotion",
+	"deployed", "failed", "rolled_back", "rejected", "cancelled",
+}
+
+// FormatID formats a release id for people: FormatID(42) == "R-42".
+func FormatID(id int64) string {
+	return "R-" + strconv.FormatInt(id, 10)
+}
+
+// ParseID parses a release id written as "R-42", "r-42" or "42". It rejects
+// 0, negative numbers, numbers that overflow int64 and anything else; the
+// error names the bad value and the expected form.
+func ParseID(s string) (int64, error) {
+	digits := s
+	if len(s) >= 2 && (s[0] == 'R' || s[0] == 'r') && s[1] == '-' {
+		digits = s[2:]
+	}
+	if digits == "" || strings.TrimLeft(digits, "0123456789") != "" {
+		return 0, fmt.Errorf("%q is not a release id; release ids look like R-42", s)
+	}
+	n, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%q is too large for a release id; release ids look like R-42", s)
+	}
+	if n == 0 {
+		return 0, fmt.Errorf("%q is not a release id; release ids start at R-1, like R-42", s)
+	}
+	return n, nil
+}
+
+// localLayout is the time form people type: a wall-clock time in the
+// configured zone.
+const localLayout = "2006-01-02 15:04"
+
+// ParseTime parses "YYYY-MM-DD HH:MM" as a wall-clock time in loc (UTC when
+// loc is nil), or an RFC 3339 time with its own offset. A local time that
+// does not exist because the clocks spring forward is an error rather than
+// being moved silently; the error for unreadable input shows both forms.
+func ParseTime(s string, loc *time.Location) (time.Time, error) {
+	if loc == nil {
+		loc = time.UTC
+	}
+	s = strings.TrimSpace(s)
+	if wall, err := time.Parse(localLayout, s); err == nil {
+		t := time.Date(wall.Year(), wall.Month(), wall.Day(), wall.Hour(), wall.Minute(), 0, 0, loc)
+		if t.Day() != wall.Day() || t.Hour() != wall.Hour() || t.Minute() != wall.Minute() {
+			return time.Time{}, fmt.Errorf("%s does not exist in %s: the clocks skip that hour for daylight saving time; pick another time",
+				wall.Format(localLayout), loc)
+		}
+		return t, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("%q is not a time I understand; write YYYY-MM-DD HH:MM in %s, like 2026-12-01 14:00, or RFC 3339, like 2026-12-01T14:00:00+01:00",
+		s, loc)
+}
