@@ -1,0 +1,208 @@
+// Package config loads and validates releasebot.yaml.
+//
+// Load and Parse read the file into a Config, checking everything they can
+// and reporting every mistake with its file and line (as Problems), so one
+// run of `releasebot config check` shows all of them. Values may refer to the
+// environment as ${VAR}; deploy secrets are held as Secret, which never
+// prints its value. Demo returns the built-in demo configuration used when no
+// file is present.
+package config
+
+import (
+	"sort"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+// Defaults applied when a key is absent.
+const (
+	DefaultTimezone     = "UTC"
+	DefaultApprovals    = 1
+	DefaultTimeout      = 10 * time.Second
+	DefaultRetries      = 8
+	DefaultBackoff      = 2 * time.Second
+	DefaultFinishWithin = 30 * time.Minute
+)
+
+// Values of Environment.Promote.
+const (
+	PromoteAuto   = "auto"   // start when the previous environment succeeded (default)
+	PromoteManual = "manual" // wait for `/release deploy R-n --env NAME` or the Promote button
+)
+
+// Config is a loaded, validated releasebot configuration. It is read-only
+// after Load, Parse or Demo returns it.
+type Config struct {
+	// Timezone is the IANA name windows, freezes and summaries are read in
+	// (default "UTC"); Location is that zone, loaded.
+	Timezone string
+	Location *time.Location
+	// ReleaseManagers are Slack user ids that may override freezes and
+	// windows and cancel anything.
+	ReleaseManagers []string
+	// RequireDistinctApprover forbids a release's creator from signing it
+	// off (four eyes). True when the key is absent.
+	RequireDistinctApprover bool
+	// Teams whose leads sign releases off.
+	Teams []Team
+	// Environments in deploy order.
+	Environments []Environment
+	// Windows are the release trains.
+	Windows []Window
+	// Freezes are fixed periods in which nothing deploys.
+	Freezes []Freeze
+	// Reminders configures nudges for missing sign-offs.
+	Reminders Reminders
+	// Summaries are scheduled release reports.
+	Summaries []Summary
+	// Users maps a display name to a Slack user id (optional `users:` key),
+	// for the terminal shell's `/as NAME` and for display. Never nil.
+	Users map[string]string
+	// Source is the file the configuration came from, or
+	// "built-in demo configuration".
+	Source string
+}
+
+// Team is a group whose leads sign off releases in its channel.
+type Team struct {
+	Name string
+	// Channel is a Slack channel id (C0PAY) or name where sign-off
+	// requests go.
+	Channel string
+	// Leads are the Slack user ids whose sign-off counts.
+	Leads []string
+	// Approvals is the number of distinct leads that must sign off
+	// (default 1, at most len(Leads)).
+	Approvals int
+}
+
+// Environment is one deploy target; Config.Environments lists them in the
+// order a release goes through them.
+type Environment struct {
+	Name   string
+	Deploy Deploy
+	// Promote is PromoteAuto (start after the previous environment
+	// succeeded, the default) or PromoteManual (wait for a deploy command
+	// or the Promote button).
+	Promote string
+}
+
+// Deploy describes how an environment's deployment webhook is called.
+type Deploy struct {
+	// URL is http://…, https://… or log:… (log only, always succeeds).
+	URL string
+	// Secret signs requests (Standard Webhooks); empty for log: URLs.
+	Secret Secret
+	// Timeout bounds one HTTP attempt (default 10s).
+	Timeout time.Duration
+	// Retries is the number of further attempts after the first (default 8).
+	Retries int
+	// Backoff is the first retry delay (default 2s); it doubles with jitter.
+	Backoff time.Duration
+	// FinishWithin is how long the deployer has to report a final status
+	// before the deployment is timed_out (default 30m).
+	FinishWithin time.Duration
+}
+
+// IsLog reports whether the URL is a log: target, which only logs what it
+// would send and succeeds.
+func (d Deploy) IsLog() bool { return isLogURL(d.URL) }
+
+// Window is a recurring release window (a release train).
+type Window struct {
+	Name string
+	// Schedule is the cron text as written; Cron is it parsed, in the
+	// configured zone unless Schedule starts with its own CRON_TZ=.
+	Schedule string
+	// Duration is how long the window stays open after each opening.
+	Duration time.Duration
+	Cron     cron.Schedule
+
+	line int // of the schedule, for Warnings
+}
+
+// Freeze is a period during which no release deploys (without override).
+type Freeze struct {
+	Name       string
+	Start, End time.Time
+}
+
+// Active reports whether t falls within the freeze: Start <= t < End.
+func (f Freeze) Active(t time.Time) bool { return !t.Before(f.Start) && t.Before(f.End) }
+
+// Reminders configures sign-off reminders.
+type Reminders struct {
+	// BeforeWindow is how long before a window opens teams that have not
+	// signed off are nudged; 0 turns reminders off.
+	BeforeWindow time.Duration
+}
+
+// Summary is a scheduled release summary, posted to Channel and sent as a
+// direct message to each of Users.
+type Summary struct {
+	Name, Schedule, Channel string
+	Users                   []string
+	Cron                    cron.Schedule
+
+	line int // of the schedule, for Warnings
+}
+
+// Team returns the team with the given name.
+func (c *Config) Team(name string) (Team, bool) {
+	for _, t := range c.Teams {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return Team{}, false
+}
+
+// Environment returns the environment with the given name.
+func (c *Config) Environment(name string) (Environment, bool) {
+	for _, e := range c.Environments {
+		if e.Name == name {
+			return e, true
+		}
+	}
+	return Environment{}, false
+}
+
+// Window returns the window with the given name.
+func (c *Config) Window(name string) (Window, bool) {
+	for _, w := range c.Windows {
+		if w.Name == name {
+			return w, true
+		}
+	}
+	return Window{}, false
+}
+
+// UserID resolves a display name from `users:` to its Slack user id. A
+// string that is already a configured id, or looks like one, is returned
+// as is.
+func (c *Config) UserID(nameOrID string) (string, bool) {
+	if id, ok := c.Users[nameOrID]; ok {
+		return id, true
+	}
+	if isUserID(nameOrID) {
+		return nameOrID, true
+	}
+	return "", false
+}
+
+// UserName returns the display name `users:` gives a Slack user id, or
+// the id itself when it has none.
+func (c *Config) UserName(id string) string {
+	names := make([]string, 0, 1)
+	for name, uid := range c.Users {
+		if uid == id {
+			names = append(names, name)
+		}
+	}
+	if len(names) == 0 {
+		return id
+	}
+	sort.Strings(names) // ids are unique after Parse; this keeps hand-built configs stable
+	return names[0]
+}

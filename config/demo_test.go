@@ -1,0 +1,53 @@
+package config
+
+import (
+	"reflect"
+	"testing"
+	"time"
+)
+
+func TestDemo(t *testing.T) {
+	cfg := Demo()
+	staging, _ := cfg.Environment("staging")
+	production, _ := cfg.Environment("production")
+	train, _ := cfg.Window("weekly-train")
+	tests := []struct {
+		name      string
+		got, want any
+	}{
+		{name: "source", got: cfg.Source, want: "built-in demo configuration"},
+		{name: "timezone", got: cfg.Timezone, want: "UTC"},
+		{name: "users", got: cfg.Users, want: map[string]string{
+			"alice": "U0ALICE", "bob": "U0BOB", "carol": "U0CAROL", "dave": "U0DAVE", "rita": "U0RM1"}},
+		{name: "release managers", got: cfg.ReleaseManagers, want: []string{"U0RM1"}},
+		{name: "distinct approver", got: cfg.RequireDistinctApprover, want: true},
+		{name: "teams", got: cfg.Teams, want: []Team{
+			{Name: "payments", Channel: "C0PAY", Leads: []string{"U0ALICE", "U0BOB"}, Approvals: 1},
+			{Name: "risk", Channel: "C0RISK", Leads: []string{"U0CAROL"}, Approvals: 1},
+		}},
+		{name: "environment order", got: []string{cfg.Environments[0].Name, cfg.Environments[1].Name}, want: []string{"staging", "production"}},
+		{name: "staging logs", got: []any{staging.Deploy.URL, staging.Deploy.IsLog(), staging.Promote}, want: []any{"log:staging", true, "auto"}},
+		{name: "production logs, promotes itself", got: []any{production.Deploy.URL, production.Deploy.IsLog(), production.Promote},
+			want: []any{"log:production", true, "auto"}},
+		{name: "window", got: []any{train.Schedule, train.Duration}, want: []any{"0 14 * * TUE,THU", 2 * time.Hour}},
+		{name: "no freezes", got: len(cfg.Freezes), want: 0},
+		{name: "reminders", got: cfg.Reminders.BeforeWindow, want: 2 * time.Hour},
+		{name: "summary", got: []any{cfg.Summaries[0].Name, cfg.Summaries[0].Schedule, cfg.Summaries[0].Channel, cfg.Summaries[0].Users},
+			want: []any{"weekly", "0 9 * * MON", "C0MGMT", []string{"U0RM1"}}},
+		{name: "no warnings", got: len(cfg.WarningsAt(jan2026)), want: 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if !reflect.DeepEqual(tt.got, tt.want) {
+				t.Errorf("got %#v, want %#v", tt.got, tt.want)
+			}
+		})
+	}
+	t.Run("fresh copy each call", func(t *testing.T) {
+		a, b := Demo(), Demo()
+		a.Teams[0].Name = "changed"
+		if b.Teams[0].Name != "payments" {
+			t.Error("Demo() shares state between calls")
+		}
+	})
+}
