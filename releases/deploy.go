@@ -63,13 +63,9 @@ func (s *Service) Deploy(ctx context.Context, actor string, id int64, env, overr
 		}
 		promotion := r.Status == StatusAwaitingPromotion
 		if !wait.Open && (wait.Frozen || !promotion) {
-			msg := fmt.Sprintf("%s %s", rid, wait.Reason)
-			if !wait.Until.IsZero() {
-				msg += fmt.Sprintf(" (until %s)", wait.Until.UTC().Format("2006-01-02 15:04 MST"))
-			}
-			return Errorf(EConflict, "%s; a release manager can start it now with --override \"reason\".", msg)
+			return Errorf(EConflict, "%s %s; a release manager can start it now with --override \"reason\".", rid, wait.Reason)
 		}
-		return s.startDeployment(ctx, m, next, actor)
+		return s.startDeployment(ctx, m, next, actor, actor)
 	})
 }
 
@@ -98,16 +94,12 @@ func (s *Service) maybeStart(ctx context.Context, m *mutation, explain bool) err
 	}
 	if wait.Open {
 		env, _ := r.NextEnvironment()
-		return s.startDeployment(ctx, m, env, r.CreatedBy)
+		return s.startDeployment(ctx, m, env, r.CreatedBy, SystemActor)
 	}
 	if !explain {
 		return nil
 	}
-	detail := wait.Reason
-	if !wait.Until.IsZero() {
-		detail += "; next " + wait.Until.UTC().Format(time.RFC3339)
-	}
-	return m.auditAs(ctx, SystemActor, ActionWaiting, detail)
+	return m.auditAs(ctx, SystemActor, ActionWaiting, wait.Reason)
 }
 
 // check asks the gate, unless a release manager overrode it.
@@ -124,8 +116,10 @@ func (s *Service) check(ctx context.Context, r *Release, now time.Time) (Wait, e
 
 // startDeployment creates the pending deployment of r to env; the webhook
 // worker sends it once its environment is free of the service's other
-// releases.
-func (s *Service) startDeployment(ctx context.Context, m *mutation, env, requestedBy string) error {
+// releases. requestedBy is who the deployer is told asked for it (the
+// release's creator when it starts by itself); actor is who the audit
+// trail names.
+func (s *Service) startDeployment(ctx context.Context, m *mutation, env, requestedBy, actor string) error {
 	r := m.r
 	prev, err := m.tx.LastSucceeded(ctx, r.Service, env, r.ID, 0)
 	if err != nil {
@@ -151,7 +145,7 @@ func (s *Service) startDeployment(ctx context.Context, m *mutation, env, request
 	if d.PreviousVersion != "" {
 		detail += " (was " + d.PreviousVersion + ")"
 	}
-	if err := m.auditAs(ctx, requestedBy, ActionDeploymentStarted, FormatDeploymentID(d.ID)+": "+detail); err != nil {
+	if err := m.auditAs(ctx, actor, ActionDeploymentStarted, FormatDeploymentID(d.ID)+": "+detail); err != nil {
 		return err
 	}
 	if len(ahead) > 0 {

@@ -147,7 +147,7 @@ func (s *Service) afterDeployment(ctx context.Context, m *mutation, d Deployment
 		}
 		return m.auditAs(ctx, SystemActor, ActionAwaitingPromotion, fmt.Sprintf("%s is held: %s", next, wait.Reason))
 	}
-	return s.startDeployment(ctx, m, next, r.CreatedBy)
+	return s.startDeployment(ctx, m, next, r.CreatedBy, SystemActor)
 }
 
 // Rollback asks env's deployer to go back to the version that ran there

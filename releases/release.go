@@ -137,10 +137,34 @@ type Release struct {
 	OverrideReason string
 	// Reason says why a release was rejected, cancelled or rolled back.
 	Reason string
+	// Origin is an opaque reference to where the release was opened (a
+	// Slack channel); its card and thread live there.
+	Origin string
 
 	SignOffs    []SignOff    // in force, oldest first
 	Deployments []Deployment // oldest first
 }
+
+// Post is a message the bot posted for a release, held by an opaque
+// reference (a Slack channel and message timestamp), so that reactions and
+// button presses on it find their release.
+type Post struct {
+	ReleaseID int64
+	Kind      PostKind
+	Team      string // the team of a sign-off request
+	Channel   string
+	TS        string
+	At        time.Time
+}
+
+// PostKind tells a release card from a team's sign-off request.
+type PostKind string
+
+// Kinds of posts.
+const (
+	PostCard    PostKind = "card"
+	PostRequest PostKind = "signoff_request"
+)
 
 // SignOff is one lead's decision for one team.
 type SignOff struct {

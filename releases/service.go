@@ -64,6 +64,7 @@ type CreateInput struct {
 	Window           string    // optional release window
 	StartAt          time.Time // optional one-off start
 	Notes            string
+	Origin           string // opaque: where it was opened (a channel)
 }
 
 var serviceName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$`)
@@ -113,7 +114,7 @@ func (s *Service) Create(ctx context.Context, actor string, in CreateInput) (*Re
 
 func (s *Service) validateCreate(in CreateInput) (*Release, error) {
 	r := &Release{Service: strings.TrimSpace(in.Service), Version: strings.TrimSpace(in.Version),
-		Window: in.Window, StartAt: in.StartAt.UTC(), Notes: strings.TrimSpace(in.Notes)}
+		Window: in.Window, StartAt: in.StartAt.UTC(), Notes: strings.TrimSpace(in.Notes), Origin: in.Origin}
 	switch {
 	case !serviceName.MatchString(r.Service):
 		return nil, Errorf(EInvalid, "%q is not a service name: use letters, digits, '.', '_', '-' and '/' (at most 100).", in.Service)

@@ -37,6 +37,23 @@ type Reader interface {
 	// DeploymentRelease returns the id of the release a deployment belongs
 	// to, or ErrNotFound.
 	DeploymentRelease(ctx context.Context, deploymentID int64) (int64, error)
+	// PendingDeployments returns up to limit deployments waiting to be sent,
+	// oldest first.
+	PendingDeployments(ctx context.Context, limit int) ([]Deployment, error)
+	// InFlight returns the pending and in-progress deployments of service to
+	// env, oldest first.
+	InFlight(ctx context.Context, service, env string) ([]Deployment, error)
+}
+
+// PostStore remembers the bot's messages of each release.
+type PostStore interface {
+	// SavePost records p; ErrDuplicate when the release already has a post
+	// of that kind for that team.
+	SavePost(ctx context.Context, p Post) error
+	// FindPost returns the post at channel and ts, or ErrNotFound.
+	FindPost(ctx context.Context, channel, ts string) (*Post, error)
+	// Posts returns a release's posts, oldest first.
+	Posts(ctx context.Context, releaseID int64) ([]Post, error)
 }
 
 // Filter selects releases. Zero fields select everything.
@@ -75,9 +92,6 @@ type Tx interface {
 	// release but exclude, with id below before (0: any), that is still
 	// succeeded: the version that runs there. nil when there is none.
 	LastSucceeded(ctx context.Context, service, env string, exclude, before int64) (*Deployment, error)
-	// InFlight returns the pending and in-progress deployments of service to
-	// env, oldest first.
-	InFlight(ctx context.Context, service, env string) ([]Deployment, error)
 }
 
 // Gate decides when a ready release may start deploying: windows, one-off
@@ -91,7 +105,7 @@ type Gate interface {
 type Wait struct {
 	Open   bool
 	Frozen bool      // closed by a freeze (which also holds promotions)
-	Reason string    // why not, for people: "waits for weekly-train"
+	Reason string    // why not, for people, after the release id: "waits for the window weekly-train, which opens Tue 1 Dec 2026 14:00 CET"
 	Until  time.Time // when it may open, if known
 }
 

@@ -14,7 +14,8 @@ CREATE TABLE releases (
     notes           TEXT     NOT NULL DEFAULT '',
     override_by     TEXT     NOT NULL DEFAULT '',
     override_reason TEXT     NOT NULL DEFAULT '',
-    reason          TEXT     NOT NULL DEFAULT ''
+    reason          TEXT     NOT NULL DEFAULT '',
+    origin          TEXT     NOT NULL DEFAULT '' -- where it was opened (a channel)
 );
 CREATE INDEX releases_status_id ON releases (status, id);
 CREATE INDEX releases_service_id ON releases (service, id);
@@ -51,6 +52,7 @@ CREATE TABLE deployments (
 );
 CREATE INDEX deployments_release ON deployments (release_id, id);
 CREATE INDEX deployments_target ON deployments (service, environment, status, id);
+CREATE INDEX deployments_status ON deployments (status, id);
 
 CREATE TABLE audit_events (
     id         INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -62,7 +64,21 @@ CREATE TABLE audit_events (
 );
 CREATE INDEX audit_events_release ON audit_events (release_id, id);
 
+-- Messages the bot posted for a release: its card, each team's sign-off
+-- request. Reactions and buttons find their release through this table.
+CREATE TABLE messages (
+    channel    TEXT     NOT NULL,
+    ts         TEXT     NOT NULL,
+    release_id INTEGER  NOT NULL REFERENCES releases (id) ON DELETE CASCADE,
+    kind       TEXT     NOT NULL,
+    team       TEXT     NOT NULL DEFAULT '',
+    created_at DATETIME NOT NULL,
+    PRIMARY KEY (channel, ts)
+);
+CREATE UNIQUE INDEX messages_release_kind ON messages (release_id, kind, team);
+
 -- +goose Down
+DROP TABLE messages;
 DROP TABLE audit_events;
 DROP TABLE deployments;
 DROP TABLE signoffs;

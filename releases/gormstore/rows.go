@@ -23,6 +23,7 @@ type releaseRow struct {
 	OverrideBy     string
 	OverrideReason string
 	Reason         string
+	Origin         string
 }
 
 func (releaseRow) TableName() string { return "releases" }
@@ -81,7 +82,7 @@ func toReleaseRow(r *releases.Release) (releaseRow, error) {
 		ID: r.ID, Service: r.Service, Version: r.Version, Status: string(r.Status), CreatedBy: r.CreatedBy,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), WindowName: r.Window, StartAt: timePtr(r.StartAt),
 		Teams: string(teams), Environments: string(envs), Notes: r.Notes,
-		OverrideBy: r.OverrideBy, OverrideReason: r.OverrideReason, Reason: r.Reason,
+		OverrideBy: r.OverrideBy, OverrideReason: r.OverrideReason, Reason: r.Reason, Origin: r.Origin,
 	}, nil
 }
 
@@ -90,7 +91,7 @@ func (row releaseRow) release() (releases.Release, error) {
 		ID: row.ID, Service: row.Service, Version: row.Version, Status: releases.Status(row.Status),
 		CreatedBy: row.CreatedBy, CreatedAt: row.CreatedAt.UTC(), UpdatedAt: row.UpdatedAt.UTC(),
 		Window: row.WindowName, StartAt: timeVal(row.StartAt), Notes: row.Notes,
-		OverrideBy: row.OverrideBy, OverrideReason: row.OverrideReason, Reason: row.Reason,
+		OverrideBy: row.OverrideBy, OverrideReason: row.OverrideReason, Reason: row.Reason, Origin: row.Origin,
 	}
 	if err := json.Unmarshal([]byte(row.Teams), &r.Teams); err != nil {
 		return r, err
@@ -153,4 +154,20 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+type postRow struct {
+	Channel   string `gorm:"primaryKey"`
+	TS        string `gorm:"primaryKey;column:ts"`
+	ReleaseID int64
+	Kind      string
+	Team      string
+	CreatedAt time.Time `gorm:"autoCreateTime:false"`
+}
+
+func (postRow) TableName() string { return "messages" }
+
+func (row postRow) post() releases.Post {
+	return releases.Post{ReleaseID: row.ReleaseID, Kind: releases.PostKind(row.Kind), Team: row.Team,
+		Channel: row.Channel, TS: row.TS, At: row.CreatedAt.UTC()}
 }

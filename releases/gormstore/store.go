@@ -45,6 +45,11 @@ func (s *Store) DeploymentRelease(ctx context.Context, deploymentID int64) (int6
 	return reader{s.db.WithContext(ctx)}.DeploymentRelease(ctx, deploymentID)
 }
 
+// InFlight returns the pending and in-progress deployments of service to env.
+func (s *Store) InFlight(ctx context.Context, service, env string) ([]releases.Deployment, error) {
+	return reader{s.db.WithContext(ctx)}.InFlight(ctx, service, env)
+}
+
 // reader answers queries on a connection or inside a transaction.
 type reader struct{ db *gorm.DB }
 
@@ -197,9 +202,6 @@ func (t *tx) UpdateRelease(ctx context.Context, r *releases.Release) error {
 		}
 		return fmt.Errorf("update release %d: %w", r.ID, res.Error)
 	}
-	if res.RowsAffected == 0 {
-		return releases.ErrNotFound
-	}
 	return nil
 }
 
@@ -277,9 +279,9 @@ func (t *tx) LastSucceeded(ctx context.Context, service, env string, exclude, be
 	return &d, nil
 }
 
-func (t *tx) InFlight(ctx context.Context, service, env string) ([]releases.Deployment, error) {
+func (r reader) InFlight(ctx context.Context, service, env string) ([]releases.Deployment, error) {
 	var rows []deploymentRow
-	err := t.db.WithContext(ctx).Where("service = ? AND environment = ? AND status IN ?", service, env,
+	err := r.db.WithContext(ctx).Where("service = ? AND environment = ? AND status IN ?", service, env,
 		[]string{string(releases.DeploymentPending), string(releases.DeploymentInProgress)}).Order("id").Find(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("deployments in flight of %s to %s: %w", service, env, err)
