@@ -1,0 +1,166 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/releasebot/releasebot/commands"
+	"github.com/releasebot/releasebot/releases"
+)
+
+// Invocation is one `/release …` typed by a user in a channel.
+type Invocation struct {
+	User    string
+	Channel string
+	Text    string // what followed "/release"
+}
+
+// HandleCommand runs one command and returns the reply for the invoking
+// user alone. What others should see (the card, thread replies) the bot
+// posts as the release changes.
+func (b *Bot) HandleCommand(ctx context.Context, in Invocation) Message {
+	cmd, err := commands.Parse(in.Text, b.cfg.Location)
+	if err != nil {
+		var ue *commands.UsageError
+		if errors.As(err, &ue) {
+			return text(ue.Error())
+		}
+		return *b.failure(ctx, "parse", err)
+	}
+	reply, err := b.run(ctx, in, cmd)
+	if err != nil {
+		return *b.failure(ctx, cmd.Name(), err)
+	}
+	return reply
+}
+
+func (b *Bot) run(ctx context.Context, in Invocation, cmd commands.Command) (Message, error) {
+	svc, user := b.svc, in.User
+	switch c := cmd.(type) {
+	case commands.Help:
+		return text(commands.HelpText(c.Topic)), nil
+	case commands.Create:
+		r, err := svc.Create(ctx, user, releases.CreateInput{Service: c.Service, Version: c.Version, Teams: c.Teams,
+			Environments: c.Envs, Window: c.Window, StartAt: c.At, Notes: c.Notes, Origin: in.Channel})
+		if err != nil {
+			return Message{}, err
+		}
+		return text(fmt.Sprintf("Opened %s. Sign-off requests went to %s.", title(r), b.teamChannels(r.Teams))), nil
+	case commands.Status:
+		if c.ID == 0 {
+			rs, err := svc.Active(ctx)
+			if err != nil {
+				return Message{}, err
+			}
+			return b.view.list("Active releases", rs, "No releases are active. Open one with `/release create SERVICE VERSION`."), nil
+		}
+		r, err := svc.Get(ctx, c.ID)
+		if err != nil {
+			return Message{}, err
+		}
+		return b.view.status(r), nil
+	case commands.List:
+		f := releases.Filter{Limit: c.Limit}
+		if c.Status != "" {
+			f.Statuses = []releases.Status{releases.Status(c.Status)}
+		}
+		if c.Mine {
+			f.CreatedBy = user
+		}
+		if f.Limit == 0 {
+			f.Limit = 20
+		}
+		rs, err := svc.List(ctx, f)
+		if err != nil {
+			return Message{}, err
+		}
+		return b.view.list("Releases", rs, "No releases match."), nil
+	case commands.Approve:
+		r, err := svc.SignOff(ctx, user, c.ID, c.Team)
+		return b.done(r, err, "You signed off %s.")
+	case commands.Reject:
+		r, err := svc.Reject(ctx, user, c.ID, "", c.Reason)
+		return b.done(r, err, "You rejected %s.")
+	case commands.Deploy:
+		r, err := svc.Deploy(ctx, user, c.ID, c.Env, c.Override)
+		return b.done(r, err, "%s is on its way; follow it in its thread.")
+	case commands.Rollback:
+		r, err := svc.Rollback(ctx, user, c.ID, c.Env, c.Reason)
+		return b.done(r, err, "Rolling back %s; follow it in its thread.")
+	case commands.Cancel:
+		r, err := svc.Cancel(ctx, user, c.ID, c.Reason)
+		return b.done(r, err, "You cancelled %s.")
+	case commands.Schedule:
+		r, err := svc.Schedule(ctx, user, c.ID, c.Window, c.At)
+		return b.done(r, err, "Rescheduled %s.")
+	case commands.Audit:
+		events, err := svc.Audit(ctx, c.ID)
+		if err != nil {
+			return Message{}, err
+		}
+		return b.view.audit(c.ID, events), nil
+	case commands.History:
+		rs, err := svc.History(ctx, c.Service, 20)
+		if err != nil {
+			return Message{}, err
+		}
+		head := "What shipped"
+		if c.Service != "" {
+			head += " of " + c.Service
+		}
+		return b.view.list(head, rs, "Nothing has shipped yet."), nil
+	case commands.Windows:
+		return b.windows(), nil
+	case commands.Freeze, commands.Unfreeze:
+		return text("Ad-hoc freezes from chat are not available yet; the freezes in the configuration file apply (see `/release windows`)."), nil
+	}
+	return Message{}, fmt.Errorf("command %s has no handler", cmd.Name())
+}
+
+// done confirms a change to the user, or returns the refusal.
+func (b *Bot) done(r *releases.Release, err error, format string) (Message, error) {
+	if err != nil {
+		return Message{}, err
+	}
+	return text(fmt.Sprintf(format, releases.FormatID(r.ID)) + "\n" + b.view.statusText(r)), nil
+}
+
+func (b *Bot) teamChannels(teams []string) string {
+	var chans []string
+	for _, name := range teams {
+		if t, ok := b.cfg.Team(name); ok {
+			chans = append(chans, "<#"+t.Channel+"> ("+name+")")
+		}
+	}
+	return strings.Join(chans, ", ")
+}
+
+// windows lists the next openings and the freezes.
+func (b *Bot) windows() Message {
+	now := b.now()
+	var lines []string
+	openings := b.cal.Upcoming(now, now.Add(60*24*time.Hour), 8)
+	if len(openings) == 0 {
+		lines = append(lines, "No release windows open in the next 60 days.")
+	} else {
+		lines = append(lines, "*Next release windows*")
+		for _, o := range openings {
+			lines = append(lines, fmt.Sprintf("• %s: %s – %s", o.Window, b.view.when(o.Start), b.view.when(o.End)))
+		}
+	}
+	if fs := b.cal.Freezes(now); len(fs) > 0 {
+		lines = append(lines, "*Freezes*")
+		for _, f := range fs {
+			lines = append(lines, fmt.Sprintf("• %s: %s – %s", f.Name, b.view.when(f.Start), b.view.when(f.End)))
+		}
+	} else {
+		lines = append(lines, "No freezes ahead.")
+	}
+	for _, w := range b.cfg.Warnings() {
+		lines = append(lines, ":warning: "+w.Message)
+	}
+	return text(strings.Join(lines, "\n"))
+}

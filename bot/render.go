@@ -1,0 +1,312 @@
+package bot
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/releasebot/releasebot/config"
+	"github.com/releasebot/releasebot/releases"
+)
+
+// Action ids of the bot's buttons.
+const (
+	ActionApprove = "approve"
+	ActionReject  = "reject"
+	ActionPromote = "promote"
+)
+
+// view renders releases for people, in the configured zone.
+type view struct {
+	cfg    *config.Config
+	policy releases.Policy
+}
+
+func newView(cfg *config.Config) view { return view{cfg: cfg, policy: cfg.Policy()} }
+
+func (v view) when(t time.Time) string {
+	loc := v.cfg.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	return t.In(loc).Format("Mon 2 Jan 2006 15:04 MST")
+}
+
+func mention(user string) string {
+	if user == releases.SystemActor || user == "" {
+		return "releasebot"
+	}
+	return "<@" + user + ">"
+}
+
+func mentions(users []string) string {
+	out := make([]string, len(users))
+	for i, u := range users {
+		out[i] = mention(u)
+	}
+	return strings.Join(out, ", ")
+}
+
+// title is "R-3 · payments-api v2.4.0".
+func title(r *releases.Release) string {
+	return fmt.Sprintf("%s · %s %s", releases.FormatID(r.ID), r.Service, r.Version)
+}
+
+var statusEmoji = map[releases.Status]string{
+	releases.StatusAwaitingSignoff:   ":hourglass_flowing_sand:",
+	releases.StatusReady:             ":large_green_circle:",
+	releases.StatusDeploying:         ":rocket:",
+	releases.StatusAwaitingPromotion: ":double_vertical_bar:",
+	releases.StatusDeployed:          ":tada:",
+	releases.StatusFailed:            ":fire:",
+	releases.StatusRolledBack:        ":rewind:",
+	releases.StatusRejected:          ":x:",
+	releases.StatusCancelled:         ":no_entry_sign:",
+}
+
+// statusText says where a release stands, in a few words.
+func (v view) statusText(r *releases.Release) string {
+	p := &v.policy
+	s := statusEmoji[r.Status] + " "
+	switch r.Status {
+	case releases.StatusAwaitingSignoff:
+		var parts []string
+		for _, m := range p.Missing(r) {
+			parts = append(parts, fmt.Sprintf("%s %d of %d", m.Team, m.Have, m.Need))
+		}
+		return s + "waiting for sign-off: " + strings.Join(parts, ", ")
+	case releases.StatusReady:
+		if r.Window != "" {
+			return s + "ready; waits for the window " + r.Window
+		}
+		if !r.StartAt.IsZero() {
+			return s + "ready; starts " + v.when(r.StartAt)
+		}
+		return s + "ready"
+	case releases.StatusDeploying:
+		if d, ok := r.InFlight(); ok {
+			return s + "deploying to " + d.Environment
+		}
+		return s + "deploying"
+	case releases.StatusAwaitingPromotion:
+		next, _ := r.NextEnvironment()
+		return s + "waiting for promotion to " + next
+	case releases.StatusRejected, releases.StatusCancelled, releases.StatusRolledBack:
+		text := s + strings.ReplaceAll(string(r.Status), "_", " ")
+		if r.Reason != "" {
+			text += ": " + r.Reason
+		}
+		return text
+	}
+	return s + string(r.Status)
+}
+
+var deploymentEmoji = map[releases.DeploymentStatus]string{
+	releases.DeploymentPending:    ":clock4:",
+	releases.DeploymentInProgress: ":arrows_counterclockwise:",
+	releases.DeploymentSucceeded:  ":white_check_mark:",
+	releases.DeploymentFailed:     ":x:",
+	releases.DeploymentTimedOut:   ":hourglass:",
+	releases.DeploymentRolledBack: ":rewind:",
+}
+
+// signoffLine is "✅ payments 1/1 (@alice) · ⏳ risk 0/1".
+func (v view) signoffLine(r *releases.Release) string {
+	p := &v.policy
+	missing := map[string]bool{}
+	for _, m := range p.Missing(r) {
+		missing[m.Team] = true
+	}
+	parts := make([]string, len(r.Teams))
+	for i, team := range r.Teams {
+		need := 1
+		if t, ok := v.cfg.Team(team); ok && t.Approvals > 0 {
+			need = t.Approvals
+		}
+		approvers := r.Approvals(team)
+		emoji := ":white_check_mark:"
+		if missing[team] {
+			emoji = ":hourglass_flowing_sand:"
+		}
+		for _, so := range r.SignOffs {
+			if so.Team == team && so.Decision == releases.Rejected {
+				emoji = ":x:"
+			}
+		}
+		parts[i] = fmt.Sprintf("%s %s %d/%d", emoji, team, min(len(approvers), need), need)
+		if len(approvers) > 0 {
+			parts[i] += " (" + mentions(approvers) + ")"
+		}
+	}
+	return strings.Join(parts, " · ")
+}
+
+// environmentLine is "✅ staging · 🔄 production".
+func (v view) environmentLine(r *releases.Release) string {
+	parts := make([]string, len(r.Environments))
+	for i, env := range r.Environments {
+		d, ok := r.LatestDeployment(env)
+		if !ok {
+			parts[i] = ":white_circle: " + env
+			continue
+		}
+		parts[i] = deploymentEmoji[d.Status] + " " + env
+		if d.Type == releases.TypeRollback {
+			parts[i] += " (rollback to " + d.Version + ")"
+		}
+		if d.URL != "" {
+			parts[i] += " <" + d.URL + "|log>"
+		}
+	}
+	return strings.Join(parts, " · ")
+}
+
+// details is the body shared by the card and the status reply.
+func (v view) details(r *releases.Release) []string {
+	lines := []string{"*Status:* " + v.statusText(r)}
+	opened := "*Opened by* " + mention(r.CreatedBy) + " " + v.when(r.CreatedAt)
+	switch {
+	case r.Window != "":
+		opened += " · window " + r.Window
+	case !r.StartAt.IsZero():
+		opened += " · starts " + v.when(r.StartAt)
+	}
+	lines = append(lines, opened,
+		"*Sign-off:* "+v.signoffLine(r),
+		"*Environments:* "+v.environmentLine(r))
+	if r.OverrideBy != "" {
+		lines = append(lines, fmt.Sprintf(":warning: Override by %s: %s", mention(r.OverrideBy), r.OverrideReason))
+	}
+	if r.Notes != "" {
+		lines = append(lines, "> "+strings.ReplaceAll(r.Notes, "\n", "\n> "))
+	}
+	return lines
+}
+
+// card is the release's message in the channel it was opened in; it roots
+// the release's thread and is kept current.
+func (v view) card(r *releases.Release) Message {
+	lines := v.details(r)
+	text := "*" + title(r) + "*\n" + strings.Join(lines, "\n")
+	blocks := []slack.Block{
+		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, title(r), true, false)),
+		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, strings.Join(lines[:2], "\n"), false, false), nil, nil),
+		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, strings.Join(lines[2:4], "\n"), false, false), nil, nil),
+	}
+	if len(lines) > 4 {
+		blocks = append(blocks, slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, strings.Join(lines[4:], "\n"), false, false)))
+	}
+	if r.Status == releases.StatusAwaitingPromotion {
+		next, _ := r.NextEnvironment()
+		btn := slack.NewButtonBlockElement(ActionPromote, buttonValue(r.ID, next),
+			slack.NewTextBlockObject(slack.PlainTextType, "Promote to "+next, false, false)).WithStyle(slack.StylePrimary)
+		blocks = append(blocks, slack.NewActionBlock("release_actions", btn))
+		text += fmt.Sprintf("\nPromote with `/release deploy %s --env %s`.", releases.FormatID(r.ID), next)
+	}
+	return Message{Text: text, Blocks: blocks}
+}
+
+// request is a team's sign-off request, in the team's channel.
+func (v view) request(r *releases.Release, team string) Message {
+	t, _ := v.cfg.Team(team)
+	need := max(t.Approvals, 1)
+	head := fmt.Sprintf(":raising_hand: *Sign-off needed from %s for %s*", team, title(r))
+	info := fmt.Sprintf("Opened by %s. Leads: %s. %d sign-off%s needed.", mention(r.CreatedBy), mentions(t.Leads), need, plural(need))
+	if r.Notes != "" {
+		info += "\n> " + strings.ReplaceAll(r.Notes, "\n", "\n> ")
+	}
+	var state string
+	open := r.Status == releases.StatusAwaitingSignoff || r.Status == releases.StatusReady
+	switch {
+	case open:
+		state = "React :white_check_mark: to approve, :x: to reject (or use the buttons)."
+		if a := r.Approvals(team); len(a) > 0 {
+			state = "Signed off by " + mentions(a) + ". " + state
+		}
+	case r.Status == releases.StatusRejected:
+		state = "Sign-offs are closed: " + releases.FormatID(r.ID) + " was rejected."
+	case r.Status == releases.StatusCancelled:
+		state = "Sign-offs are closed: " + releases.FormatID(r.ID) + " was cancelled."
+	default:
+		state = "Sign-offs are closed: " + releases.FormatID(r.ID) + " has started deploying."
+		if a := r.Approvals(team); len(a) > 0 {
+			state = "Signed off by " + mentions(a) + ". " + state
+		}
+	}
+	text := head + "\n" + info + "\n" + state
+	blocks := []slack.Block{
+		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, head+"\n"+info, false, false), nil, nil),
+		slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, state, false, false)),
+	}
+	if open {
+		value := buttonValue(r.ID, team)
+		approve := slack.NewButtonBlockElement(ActionApprove, value, slack.NewTextBlockObject(slack.PlainTextType, "Approve", false, false)).WithStyle(slack.StylePrimary)
+		reject := slack.NewButtonBlockElement(ActionReject, value, slack.NewTextBlockObject(slack.PlainTextType, "Reject", false, false)).WithStyle(slack.StyleDanger)
+		blocks = append(blocks, slack.NewActionBlock("signoff_actions", approve, reject))
+	}
+	return Message{Text: text, Blocks: blocks}
+}
+
+// buttonValue carries a release id and a team or environment: "3|payments".
+func buttonValue(id int64, arg string) string { return strconv.FormatInt(id, 10) + "|" + arg }
+
+func parseButtonValue(v string) (int64, string, bool) {
+	idText, arg, ok := strings.Cut(v, "|")
+	id, err := strconv.ParseInt(idText, 10, 64)
+	return id, arg, ok && err == nil && id > 0
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// text is a plain message with a single mrkdwn section.
+func text(s string) Message {
+	return Message{Text: s, Blocks: []slack.Block{
+		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, s, false, false), nil, nil)}}
+}
+
+// status is the reply to `/release status R-n`.
+func (v view) status(r *releases.Release) Message {
+	lines := append([]string{"*" + title(r) + "*"}, v.details(r)...)
+	for _, d := range r.Deployments {
+		line := fmt.Sprintf("• %s %s %s of %s to %s", deploymentEmoji[d.Status], releases.FormatDeploymentID(d.ID), d.Type, d.Version, d.Environment)
+		if d.Message != "" {
+			line += ": " + d.Message
+		}
+		lines = append(lines, line)
+	}
+	return text(strings.Join(lines, "\n"))
+}
+
+// list is one line per release, newest first.
+func (v view) list(head string, rs []releases.Release, empty string) Message {
+	if len(rs) == 0 {
+		return text(empty)
+	}
+	lines := []string{"*" + head + "*"}
+	for i := range rs {
+		r := &rs[i]
+		lines = append(lines, fmt.Sprintf("• *%s* %s — by %s, %s", title(r), v.statusText(r), mention(r.CreatedBy), v.when(r.CreatedAt)))
+	}
+	return text(strings.Join(lines, "\n"))
+}
+
+// audit is the reply to `/release audit R-n`.
+func (v view) audit(id int64, events []releases.AuditEvent) Message {
+	lines := []string{"*Audit of " + releases.FormatID(id) + "*"}
+	for _, e := range events {
+		line := fmt.Sprintf("• %s %s %s", v.when(e.At), mention(e.Actor), strings.ReplaceAll(e.Action, "_", " "))
+		if e.Detail != "" {
+			line += ": " + e.Detail
+		}
+		lines = append(lines, line)
+	}
+	return text(strings.Join(lines, "\n"))
+}

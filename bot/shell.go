@@ -1,0 +1,355 @@
+package bot
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/slack-go/slack"
+
+	"github.com/releasebot/releasebot/config"
+	"github.com/releasebot/releasebot/releases"
+)
+
+// Shell is the terminal adapter: the same bot, with a terminal in place of
+// Slack. It is the bot's Chat (it prints what the bot posts, each message
+// with a short reference such as m3) and reads commands as a configured
+// user.
+type Shell struct {
+	bot     *Bot
+	cfg     *config.Config
+	out     io.Writer
+	user    string
+	channel string
+	// After runs after every line, so deployments and due releases move
+	// on before the next prompt (the webhook worker, the scheduler).
+	After func(ctx context.Context) error
+
+	mu   sync.Mutex
+	msgs []*shellMsg
+	byTS map[string]*shellMsg
+}
+
+type shellMsg struct {
+	ts, channel, thread string
+	msg                 Message
+}
+
+// NewShell returns a shell writing to out, acting as user (a name or id
+// from the configuration) in channel.
+func NewShell(cfg *config.Config, out io.Writer, user, channel string) *Shell {
+	return &Shell{cfg: cfg, out: out, user: user, channel: channel, byTS: map[string]*shellMsg{}}
+}
+
+// SetBot connects the shell to the bot it drives.
+func (s *Shell) SetBot(b *Bot) { s.bot = b }
+
+var _ Chat = (*Shell)(nil)
+
+// Post prints a new message and returns its reference.
+func (s *Shell) Post(_ context.Context, channel, thread string, m Message) (Ref, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	msg := &shellMsg{ts: fmt.Sprintf("m%d", len(s.msgs)+1), channel: channel, thread: thread, msg: m}
+	s.msgs = append(s.msgs, msg)
+	s.byTS[msg.ts] = msg
+	where := "#" + channel
+	if thread != "" {
+		where += " › thread " + thread
+	}
+	fmt.Fprintf(s.out, "[%s] %s\n%s\n", msg.ts, where, indent(s.plain(m.Text)))
+	return Ref{Channel: channel, TS: msg.ts}, nil
+}
+
+// Update replaces a message and prints its new first line.
+func (s *Shell) Update(_ context.Context, ref Ref, m Message) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	msg, ok := s.byTS[ref.TS]
+	if !ok {
+		return fmt.Errorf("no message %s", ref.TS)
+	}
+	if msg.msg.Text == m.Text {
+		return nil
+	}
+	msg.msg = m
+	fmt.Fprintf(s.out, "[%s updated] %s\n", ref.TS, s.summary(m.Text))
+	return nil
+}
+
+// Ephemeral prints a note meant for the current user alone.
+func (s *Shell) Ephemeral(_ context.Context, _, _ string, m Message) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.note(m)
+	return nil
+}
+
+func (s *Shell) note(m Message) {
+	fmt.Fprintf(s.out, "(only you)\n%s\n", indent(s.plain(m.Text)))
+}
+
+const shellHelp = `Shell commands:
+  /release …            a releasebot command as the current user (try /release help)
+  /as NAME              act as another configured user (a name from users: or a Slack id)
+  /in CHANNEL           type commands in another channel
+  /react REF EMOJI      react to a bot message, e.g. /react m2 ✅ (also :white_check_mark:, :x:, 👍)
+  /unreact REF EMOJI    remove that reaction
+  /press REF BUTTON     press a button of a message: approve, reject or promote
+  /channels             what the bot posted where
+  /thread R-n           a release's card and thread
+  /quit                 leave (so does the end of input)`
+
+// Run reads lines from in until it ends or /quit. When echo is set each
+// line is printed after a prompt, so a piped script reads as a transcript.
+func (s *Shell) Run(ctx context.Context, in io.Reader, echo bool) error {
+	fmt.Fprintf(s.out, "releasebot shell (%s). You are %s in #%s. Type /help for the shell's commands, /release help for releasebot's.\n",
+		s.cfg.Source, s.who(), s.channel)
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for {
+		if !echo {
+			fmt.Fprintf(s.out, "%s> ", s.name())
+		}
+		if !sc.Scan() {
+			break
+		}
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if echo {
+			fmt.Fprintf(s.out, "%s> %s\n", s.name(), line)
+		}
+		if s.line(ctx, line) {
+			return nil
+		}
+		if s.After != nil {
+			if err := s.After(ctx); err != nil {
+				fmt.Fprintf(s.out, "error: %v\n", err)
+			}
+		}
+	}
+	if !echo {
+		fmt.Fprintln(s.out)
+	}
+	return sc.Err()
+}
+
+// line runs one line; it reports whether the shell should end.
+func (s *Shell) line(ctx context.Context, line string) (quit bool) {
+	word, rest, _ := strings.Cut(line, " ")
+	rest = strings.TrimSpace(rest)
+	switch strings.ToLower(word) {
+	case "/release":
+		s.note(s.bot.HandleCommand(ctx, Invocation{User: s.userID(), Channel: s.channel, Text: rest}))
+	case "/as":
+		id, ok := s.cfg.UserID(rest)
+		if !ok {
+			fmt.Fprintf(s.out, "Unknown user %q; the configured users are %s.\n", rest, s.userList())
+			return false
+		}
+		s.user = id
+		fmt.Fprintf(s.out, "You are now %s.\n", s.who())
+	case "/in":
+		s.channel = strings.TrimPrefix(rest, "#")
+		fmt.Fprintf(s.out, "You are now in #%s.\n", s.channel)
+	case "/react", "/unreact":
+		ref, emoji, _ := strings.Cut(rest, " ")
+		msg, ok := s.find(ref)
+		if !ok || strings.TrimSpace(emoji) == "" {
+			fmt.Fprintf(s.out, "Usage: %s REF EMOJI, with REF a message reference such as m2.\n", word)
+			return false
+		}
+		note := s.bot.HandleReaction(ctx, Reaction{User: s.userID(), Channel: msg.channel, TS: msg.ts,
+			Emoji: emojiName(strings.TrimSpace(emoji)), Added: word == "/react"})
+		if note != nil {
+			s.note(*note)
+		}
+	case "/press":
+		s.press(ctx, rest)
+	case "/channels":
+		s.channels()
+	case "/thread":
+		s.thread(ctx, rest)
+	case "/help":
+		fmt.Fprintln(s.out, shellHelp)
+	case "/quit", "/exit":
+		return true
+	default:
+		fmt.Fprintln(s.out, "Lines start with /release or a shell command; type /help.")
+	}
+	return false
+}
+
+func (s *Shell) press(ctx context.Context, rest string) {
+	ref, button, _ := strings.Cut(rest, " ")
+	msg, ok := s.find(ref)
+	if !ok {
+		fmt.Fprintln(s.out, "Usage: /press REF BUTTON, e.g. /press m2 approve.")
+		return
+	}
+	button = strings.ToLower(strings.TrimSpace(button))
+	for _, bl := range msg.msg.Blocks {
+		ab, ok := bl.(*slack.ActionBlock)
+		if !ok {
+			continue
+		}
+		for _, el := range ab.Elements.ElementSet {
+			if btn, ok := el.(*slack.ButtonBlockElement); ok && btn.ActionID == button {
+				if note := s.bot.HandleAction(ctx, Action{User: s.userID(), Channel: msg.channel, ActionID: btn.ActionID, Value: btn.Value}); note != nil {
+					s.note(*note)
+				}
+				return
+			}
+		}
+	}
+	fmt.Fprintf(s.out, "%s has no %q button.\n", ref, button)
+}
+
+func (s *Shell) channels() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	byChannel := map[string][]string{}
+	for _, m := range s.msgs {
+		if m.thread == "" {
+			byChannel[m.channel] = append(byChannel[m.channel], m.ts+" "+s.summary(m.msg.Text))
+		}
+	}
+	if len(byChannel) == 0 {
+		fmt.Fprintln(s.out, "The bot has posted nothing yet.")
+		return
+	}
+	names := make([]string, 0, len(byChannel))
+	for c := range byChannel {
+		names = append(names, c)
+	}
+	sort.Strings(names)
+	for _, c := range names {
+		fmt.Fprintf(s.out, "#%s\n", c)
+		for _, line := range byChannel[c] {
+			fmt.Fprintf(s.out, "  %s\n", line)
+		}
+	}
+}
+
+func (s *Shell) thread(ctx context.Context, arg string) {
+	id, err := releases.ParseID(arg)
+	if err != nil {
+		fmt.Fprintln(s.out, releases.ErrorMessage(err))
+		return
+	}
+	posts, err := s.bot.posts.Posts(ctx, id)
+	if err != nil {
+		fmt.Fprintln(s.out, releases.ErrorMessage(err))
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range posts {
+		if p.Kind != releases.PostCard {
+			continue
+		}
+		card, ok := s.byTS[p.TS]
+		if !ok {
+			break
+		}
+		fmt.Fprintf(s.out, "[%s] #%s\n%s\n", card.ts, card.channel, indent(s.plain(card.msg.Text)))
+		for _, m := range s.msgs {
+			if m.thread == card.ts {
+				fmt.Fprintf(s.out, "  [%s]\n%s\n", m.ts, indent(indent(s.plain(m.msg.Text))))
+			}
+		}
+		return
+	}
+	fmt.Fprintf(s.out, "This shell has no thread of %s (it was opened elsewhere or before this session).\n", releases.FormatID(id))
+}
+
+func (s *Shell) find(ref string) (*shellMsg, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, ok := s.byTS[strings.TrimPrefix(strings.TrimSpace(ref), "[")]
+	return m, ok
+}
+
+func (s *Shell) userID() string {
+	if id, ok := s.cfg.UserID(s.user); ok {
+		return id
+	}
+	return s.user
+}
+
+func (s *Shell) name() string { return s.cfg.UserName(s.userID()) }
+
+func (s *Shell) who() string {
+	if n := s.name(); n != s.userID() {
+		return fmt.Sprintf("%s (%s)", n, s.userID())
+	}
+	return s.userID()
+}
+
+func (s *Shell) userList() string {
+	names := make([]string, 0, len(s.cfg.Users))
+	for n := range s.cfg.Users {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	if len(names) == 0 {
+		return "none by name (use Slack ids such as U0ALICE)"
+	}
+	return strings.Join(names, ", ")
+}
+
+var (
+	userRef    = regexp.MustCompile(`<@([A-Z0-9]+)>`)
+	channelRef = regexp.MustCompile(`<#([A-Za-z0-9_-]+)(\|[^>]*)?>`)
+	linkRef    = regexp.MustCompile(`<(https?://[^|>]+)(\|[^>]*)?>`)
+	emojiCode  = regexp.MustCompile(`:([a-z0-9_+-]+):`)
+)
+
+// plain renders mrkdwn for a terminal: names for user ids, characters for
+// emoji codes, no bold markers.
+func (s *Shell) plain(t string) string {
+	t = userRef.ReplaceAllStringFunc(t, func(m string) string { return "@" + s.cfg.UserName(userRef.FindStringSubmatch(m)[1]) })
+	t = channelRef.ReplaceAllString(t, "#$1")
+	t = linkRef.ReplaceAllString(t, "$1")
+	t = emojiCode.ReplaceAllStringFunc(t, func(m string) string {
+		if u, ok := emojiChars[strings.Trim(m, ":")]; ok {
+			return u
+		}
+		return m
+	})
+	return strings.ReplaceAll(t, "*", "")
+}
+
+// summary is a message's first line, plain.
+func (s *Shell) summary(t string) string {
+	first, _, _ := strings.Cut(s.plain(t), "\n")
+	return first
+}
+
+func indent(t string) string { return "    " + strings.ReplaceAll(t, "\n", "\n    ") }
+
+var emojiChars = map[string]string{
+	"white_check_mark": "✅", "heavy_check_mark": "✔️", "+1": "👍", "x": "❌", "hourglass_flowing_sand": "⏳",
+	"hourglass": "⌛", "large_green_circle": "🟢", "rocket": "🚀", "double_vertical_bar": "⏸️", "tada": "🎉",
+	"fire": "🔥", "rewind": "⏪", "no_entry_sign": "🚫", "clock4": "🕓", "arrows_counterclockwise": "🔄",
+	"white_circle": "⚪", "warning": "⚠️", "raising_hand": "🙋", "leftwards_arrow_with_hook": "↩️",
+	"calendar": "📅", "vertical_traffic_light": "🚦", "information_source": "ℹ️",
+}
+
+// emojiName reads an emoji as typed in the shell: a character, :code: or a
+// bare name.
+func emojiName(typed string) string {
+	for name, char := range emojiChars {
+		if typed == char || typed == strings.TrimSuffix(char, "\ufe0f") {
+			return name
+		}
+	}
+	return normalizeEmoji(typed)
+}
