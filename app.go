@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/releasebot/releasebot/config"
+	"github.com/releasebot/releasebot/releases"
+	"github.com/releasebot/releasebot/releases/gormstore"
+	"github.com/releasebot/releasebot/scheduler"
+	"github.com/releasebot/releasebot/webhooks"
+)
+
+// app is everything the bot runs on, wired once for serve and shell.
+type app struct {
+	cfg    *config.Config
+	store  *gormstore.Store
+	svc    *releases.Service
+	cal    *scheduler.Calendar
+	worker *webhooks.Worker
+	loop   *scheduler.Loop
+	log    *slog.Logger
+}
+
+// loadConfig reads RELEASEBOT_CONFIG, or releasebot.yaml, or falls back to
+// the demo configuration when neither was asked for nor exists.
+func loadConfig(env environment, log *slog.Logger) (*config.Config, error) {
+	path, explicit := env("RELEASEBOT_CONFIG"), true
+	if path == "" {
+		path, explicit = "releasebot.yaml", false
+	}
+	cfg, err := config.Load(path, env)
+	if err != nil && !explicit && errors.Is(err, fs.ErrNotExist) {
+		log.Warn("no releasebot.yaml found: using the built-in demo configuration (see `releasebot config check`)")
+		return config.Demo(), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("configuration: %w", err)
+	}
+	for _, w := range cfg.Warnings() {
+		log.Warn("configuration", "file", w.File, "line", w.Line, "warning", w.Message)
+	}
+	return cfg, nil
+}
+
+// newApp loads the configuration, opens (and migrates) the database and
+// wires the release service, the calendar, the webhook worker and the
+// scheduler loop.
+func newApp(ctx context.Context, env environment, log *slog.Logger, migrate bool) (*app, error) {
+	cfg, err := loadConfig(env, log)
+	if err != nil {
+		return nil, err
+	}
+	store, err := gormstore.Open(ctx, env.get("DATABASE_URL"), gormstore.Options{Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	if migrate {
+		if err := store.Migrate(ctx); err != nil {
+			_ = store.Close()
+			return nil, err
+		}
+	}
+	cal := scheduler.NewCalendar(cfg)
+	svc := releases.NewService(releases.Options{Store: store, Policy: cfg.Policy(), Gate: cal, Logger: log})
+	worker := webhooks.NewWorker(webhooks.Options{Store: store, Reporter: svc, Environments: cfg.Environments,
+		PublicURL: env.get("RELEASEBOT_PUBLIC_URL"), Logger: log})
+	svc.AddNotifier(worker)
+	return &app{cfg: cfg, store: store, svc: svc, cal: cal, worker: worker,
+		loop: scheduler.NewLoop(svc, cal, svc.Now, log), log: log}, nil
+}
+
+func (a *app) Close() error { return a.store.Close() }
+
+// newLogger logs JSON, or text when w is a terminal.
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			return slog.New(slog.NewTextHandler(w, opts))
+		}
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// shutdownGrace is how long in-flight work may take after SIGTERM.
+const shutdownGrace = 20 * time.Second

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/releasebot/releasebot/bot"
+)
+
+// shell runs the bot in a terminal on the configured database.
+func shell(ctx context.Context, args []string, env environment, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("shell", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	as := fs.String("as", "", "the user to start as (a name from users: or a Slack id; default: the first configured)")
+	channel := fs.String("channel", "releases", "the channel commands are typed in")
+	quiet := fs.Bool("quiet", false, "log warnings only")
+	if err := fs.Parse(args); err != nil {
+		return errReported
+	}
+	level := slog.LevelInfo
+	if *quiet {
+		level = slog.LevelWarn
+	}
+	log := newLogger(stderr, level)
+	a, err := newApp(ctx, env, log, true)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	user := *as
+	if user == "" {
+		user = defaultUser(a)
+	}
+	sh := bot.NewShell(a.cfg, stdout, user, *channel)
+	b := bot.New(bot.Options{Service: a.svc, Posts: a.store, Chat: sh, Config: a.cfg, Calendar: a.cal, Logger: log})
+	sh.SetBot(b)
+	a.svc.AddNotifier(b)
+	sh.After = func(ctx context.Context) error {
+		if _, err := a.loop.Tick(ctx); err != nil {
+			return err
+		}
+		return a.worker.Drain(ctx)
+	}
+	return sh.Run(ctx, stdin, !isTerminal(stdin))
+}
+
+// defaultUser is someone who may create releases: the first user who
+// leads no team (creators can't sign their own releases off), else the
+// first configured lead.
+func defaultUser(a *app) string {
+	leads := map[string]bool{}
+	for _, t := range a.cfg.Teams {
+		for _, l := range t.Leads {
+			leads[l] = true
+		}
+	}
+	for _, name := range sortedKeys(a.cfg.Users) {
+		id := a.cfg.Users[name]
+		if !leads[id] && !contains(a.cfg.ReleaseManagers, id) {
+			return id
+		}
+	}
+	if len(a.cfg.Teams) > 0 && len(a.cfg.Teams[0].Leads) > 0 {
+		return a.cfg.Teams[0].Leads[0]
+	}
+	return "U0SHELL"
+}
+
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
