@@ -1,0 +1,148 @@
+package web
+
+import (
+	"encoding/base64"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/releasebot/releasebot/releases"
+)
+
+// listJSON is the body of GET /api/releases. Next is the cursor of the
+// following page, "" on the last one.
+type listJSON struct {
+	Releases []releaseJSON `json:"releases"`
+	Next     string        `json:"next"`
+}
+
+// listReleases answers GET /api/releases?status=S&limit=N&cursor=C: one
+// page of releases, newest first. status may repeat or hold a
+// comma-separated list.
+func (s *Server) listReleases(c *gin.Context) {
+	f, err := listFilter(c)
+	if err != nil {
+		s.apiError(c, err)
+		return
+	}
+	page, more, err := s.page(c, f)
+	if err != nil {
+		s.apiError(c, err)
+		return
+	}
+	out := listJSON{Releases: make([]releaseJSON, len(page))}
+	for i := range page {
+		out.Releases[i] = newReleaseJSON(&page[i])
+	}
+	if more {
+		out.Next = encodeCursor(page[len(page)-1].ID)
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// listFilter reads the query of GET /api/releases. Statuses are checked by
+// the service, which knows them; limit and cursor are checked here, as the
+// service reads a zero limit as "the default" and has no cursors.
+func listFilter(c *gin.Context) (releases.Filter, error) {
+	f := releases.Filter{Limit: releases.DefaultLimit}
+	for _, param := range c.QueryArray("status") {
+		for _, st := range strings.Split(param, ",") {
+			if st = strings.TrimSpace(st); st != "" {
+				f.Statuses = append(f.Statuses, releases.Status(st))
+			}
+		}
+	}
+	if raw, ok := c.GetQuery("limit"); ok {
+		n, err := strconv.Atoi(strings.TrimSpace(raw))
+		if err != nil || n < 1 || n > releases.MaxLimit {
+			return f, releases.Errorf(releases.EInvalid, "The limit must be a whole number between 1 and %d; got %q.", releases.MaxLimit, raw)
+		}
+		f.Limit = n
+	}
+	if raw := c.Query("cursor"); raw != "" {
+		before, err := decodeCursor(raw)
+		if err != nil {
+			return f, err
+		}
+		f.Before = before
+	}
+	return f, nil
+}
+
+// page returns up to f.Limit releases and whether more follow. It asks for
+// one release beyond the page, so the last page is known as such and its
+// cursor is "" rather than a link to an empty page. A full page of
+// MaxLimit cannot ask for one more, so it checks with a second query.
+func (s *Server) page(c *gin.Context, f releases.Filter) ([]releases.Release, bool, error) {
+	ctx := c.Request.Context()
+	limit := f.Limit
+	if limit < releases.MaxLimit {
+		f.Limit = limit + 1
+	}
+	rs, err := s.releases.List(ctx, f)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(rs) > limit {
+		return rs[:limit], true, nil
+	}
+	if len(rs) < limit || limit < releases.MaxLimit {
+		return rs, false, nil
+	}
+	f.Before, f.Limit = rs[len(rs)-1].ID, 1
+	next, err := s.releases.List(ctx, f)
+	if err != nil {
+		return nil, false, err
+	}
+	return rs, len(next) > 0, nil
+}
+
+// getRelease answers GET /api/releases/:id with the release and its audit
+// trail. The id may be written R-42, r-42 or 42.
+func (s *Server) getRelease(c *gin.Context) {
+	id, err := releases.ParseID(c.Param("id"))
+	if err != nil {
+		s.apiError(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	r, err := s.releases.Get(ctx, id)
+	if err != nil {
+		s.apiError(c, err)
+		return
+	}
+	events, err := s.releases.Audit(ctx, id)
+	if err != nil {
+		s.apiError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, newReleaseDetailJSON(r, events))
+}
+
+// Cursors are opaque to clients, so the paging scheme can change without
+// breaking them. Today a cursor is the id of the last release of a page,
+// behind a prefix and base64, and the next page lists the ids below it.
+const cursorPrefix = "before:"
+
+func encodeCursor(lastID int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(cursorPrefix + strconv.FormatInt(lastID, 10)))
+}
+
+func decodeCursor(cursor string) (int64, error) {
+	bad := releases.Errorf(releases.EInvalid, "The cursor is not valid; use the \"next\" value of an earlier answer.")
+	b, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil {
+		return 0, bad
+	}
+	digits, ok := strings.CutPrefix(string(b), cursorPrefix)
+	if !ok {
+		return 0, bad
+	}
+	id, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil || id <= 0 || strconv.FormatInt(id, 10) != digits {
+		return 0, bad
+	}
+	return id, nil
+}
