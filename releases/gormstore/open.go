@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -126,16 +127,27 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close closes the connection pool.
 func (s *Store) Close() error { return s.sqlDB.Close() }
 
-// redactURL hides a password in a database URL.
+// passwordParam matches a password given as a parameter (?password=…, or
+// password=… in a key=value string).
+var passwordParam = regexp.MustCompile(`(?i)((?:^|[?&\s])password=)[^&\s]*`)
+
+// redactURL hides the password in a database URL, whether in the user info
+// or a password parameter. A password with an unescaped '#', '/' or '%'
+// makes the URL unparsable, or parsable with the password in the fragment;
+// then everything between the scheme and the last '@' is hidden.
 func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
+	out := raw
+	if u, err := url.Parse(raw); err == nil && !strings.Contains(raw, "#") {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+			out = u.String()
+		}
+	} else if scheme, rest, ok := strings.Cut(raw, "://"); ok {
+		if at := strings.LastIndex(rest, "@"); at >= 0 {
+			out = scheme + "://xxxxx@" + rest[at+1:]
+		}
 	}
-	if _, has := u.User.Password(); has {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
-	}
-	return u.String()
+	return passwordParam.ReplaceAllString(out, "${1}xxxxx")
 }
 
 func gormLogger(l *slog.Logger) logger.Interface {

@@ -202,6 +202,9 @@ func (t *tx) UpdateRelease(ctx context.Context, r *releases.Release) error {
 		}
 		return fmt.Errorf("update release %d: %w", r.ID, res.Error)
 	}
+	if res.RowsAffected == 0 {
+		return releases.ErrNotFound
+	}
 	return nil
 }
 

@@ -1,0 +1,201 @@
+package migrations_test
+
+import (
+	"context"
+	"database/sql"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/releasebot/releasebot/migrations"
+	"github.com/releasebot/releasebot/releases"
+	"github.com/releasebot/releasebot/releases/gormstore"
+	"github.com/releasebot/releasebot/releases/storetest"
+)
+
+// TestUpDownUp applies every migration to an empty database, rolls them
+// all back newest first, and applies them again, on SQLite (a temporary
+// file) and, when TEST_DATABASE_URL is set, PostgreSQL (a fresh schema).
+func TestUpDownUp(t *testing.T) {
+	for _, db := range storetest.Databases(t) {
+		t.Run(db.Name, func(t *testing.T) {
+			ctx := t.Context()
+			s, err := gormstore.Open(ctx, db.URL(t), gormstore.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = s.Close() })
+			files := migrationFiles(t, string(s.Dialect()))
+			versions := make([]int64, len(files))
+			for i, f := range files {
+				versions[i] = f.version
+			}
+			tables := createdTables(t, files)
+			m, err := migrations.New(s.DB(), s.Dialect())
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			// Up applies everything.
+			if n, err := m.Up(ctx); err != nil || n != len(files) {
+				t.Fatalf("Up on an empty database = %d, %v; want %d applied", n, err, len(files))
+			}
+			checkStatus(t, ctx, m, versions, len(versions))
+			checkTables(t, ctx, s.DB(), tables, true)
+
+			// Down rolls back the newest, then the next, down to nothing.
+			for i := len(versions) - 1; i >= 0; i-- {
+				v, err := m.Down(ctx)
+				if err != nil || v != versions[i] {
+					t.Fatalf("Down = %d, %v; want %d rolled back", v, err, versions[i])
+				}
+				checkStatus(t, ctx, m, versions, i)
+			}
+			checkTables(t, ctx, s.DB(), tables, false)
+			if _, err := s.DB().ExecContext(ctx, "SELECT count(*) FROM releases"); err == nil {
+				t.Fatal("releases can still be queried after rolling every migration back")
+			}
+
+			// Up again restores the schema, and the store works on it.
+			if n, err := m.Up(ctx); err != nil || n != len(files) {
+				t.Fatalf("Up after rolling back = %d, %v; want %d applied", n, err, len(files))
+			}
+			checkStatus(t, ctx, m, versions, len(versions))
+			checkTables(t, ctx, s.DB(), tables, true)
+			r := &releases.Release{Service: "api", Version: "v1", Status: releases.StatusAwaitingSignoff,
+				Environments: []string{"staging"}}
+			if err := s.Tx(ctx, func(tx releases.Tx) error { return tx.CreateRelease(ctx, r) }); err != nil {
+				t.Fatalf("create a release after the round trip: %v", err)
+			}
+			if _, err := s.Release(ctx, r.ID); err != nil {
+				t.Fatalf("read the release back: %v", err)
+			}
+
+			// Up on an up-to-date database does nothing.
+			if n, err := m.Up(ctx); err != nil || n != 0 {
+				t.Fatalf("second Up = %d, %v; want 0 applied", n, err)
+			}
+			checkStatus(t, ctx, m, versions, len(versions))
+		})
+	}
+}
+
+// TestDialectsHaveTheSameMigrations keeps SQLite and PostgreSQL from
+// drifting: every migration exists in both folders, under the same name.
+func TestDialectsHaveTheSameMigrations(t *testing.T) {
+	names := func(dialect migrations.Dialect) []string {
+		var out []string
+		for _, f := range migrationFiles(t, string(dialect)) {
+			out = append(out, f.name)
+		}
+		return out
+	}
+	sqlite, postgres := names(migrations.SQLite), names(migrations.Postgres)
+	if len(sqlite) == 0 {
+		t.Fatal("no migrations")
+	}
+	if !reflect.DeepEqual(sqlite, postgres) {
+		t.Fatalf("migrations differ between dialects:\n\tsqlite:   %v\n\tpostgres: %v", sqlite, postgres)
+	}
+}
+
+type migrationFile struct {
+	name    string
+	version int64
+	sql     string
+}
+
+var fileName = regexp.MustCompile(`^(\d+)_\w+\.sql$`)
+
+// migrationFiles reads a dialect's folder, oldest first, and checks that
+// every file is a numbered goose migration with both directions.
+func migrationFiles(t *testing.T, dir string) []migrationFile {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []migrationFile
+	seen := map[int64]string{}
+	for _, e := range entries {
+		m := fileName.FindStringSubmatch(e.Name())
+		if e.IsDir() || m == nil {
+			t.Errorf("%s/%s is not a migration named NNNNN_name.sql", dir, e.Name())
+			continue
+		}
+		v, err := strconv.ParseInt(m[1], 10, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if other, dup := seen[v]; dup {
+			t.Errorf("%s: %s and %s share version %d", dir, other, e.Name(), v)
+		}
+		seen[v] = e.Name()
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mark := range []string{"-- +goose Up", "-- +goose Down"} {
+			if !strings.Contains(string(b), mark) {
+				t.Errorf("%s/%s has no %q section", dir, e.Name(), mark)
+			}
+		}
+		out = append(out, migrationFile{name: e.Name(), version: v, sql: string(b)})
+	}
+	slices.SortFunc(out, func(a, b migrationFile) int { return int(a.version - b.version) })
+	return out
+}
+
+var createTable = regexp.MustCompile(`(?i)CREATE TABLE\s+(?:IF NOT EXISTS\s+)?(\w+)`)
+
+// createdTables lists the tables the migrations create.
+func createdTables(t *testing.T, files []migrationFile) []string {
+	t.Helper()
+	var out []string
+	for _, f := range files {
+		for _, m := range createTable.FindAllStringSubmatch(f.sql, -1) {
+			out = append(out, m[1])
+		}
+	}
+	if !slices.Contains(out, "releases") {
+		t.Fatalf("no migration creates the releases table (found %v)", out)
+	}
+	return out
+}
+
+// checkStatus checks that exactly the first applied of versions are
+// applied.
+func checkStatus(t *testing.T, ctx context.Context, m *migrations.Migrator, versions []int64, applied int) {
+	t.Helper()
+	st, err := m.Status(ctx)
+	if err != nil {
+		t.Fatalf("Status: %v", err)
+	}
+	if len(st) != len(versions) {
+		t.Fatalf("Status lists %d migrations, want %d: %+v", len(st), len(versions), st)
+	}
+	for i, s := range st {
+		if s.Version != versions[i] || s.Applied != (i < applied) {
+			t.Fatalf("Status = %+v, want versions %v with the first %d applied", st, versions, applied)
+		}
+	}
+}
+
+func checkTables(t *testing.T, ctx context.Context, db *sql.DB, tables []string, exist bool) {
+	t.Helper()
+	for _, table := range tables {
+		var n int
+		err := db.QueryRowContext(ctx, "SELECT count(*) FROM "+table).Scan(&n)
+		switch {
+		case exist && err != nil:
+			t.Errorf("table %s: %v", table, err)
+		case !exist && err == nil:
+			t.Errorf("table %s still exists", table)
+		}
+	}
+}
