@@ -35,14 +35,31 @@ func shell(ctx context.Context, args []string, env environment, stdin io.Reader,
 		user = defaultUser(a)
 	}
 	sh := bot.NewShell(a.cfg, stdout, user, *channel)
-	b := bot.New(bot.Options{Service: a.svc, Posts: a.store, Chat: sh, Config: a.cfg, Calendar: a.cal, Logger: log})
-	sh.SetBot(b)
-	a.svc.AddNotifier(b)
+	sh.SetBot(bot.New(bot.Options{Service: a.svc, Posts: a.store, Config: a.cfg, Calendar: a.cal, Logger: log}))
+	relay := bot.NewRelay(a.store, a.cfg, a.svc.Now)
+	sender := bot.NewSender(a.store, a.store, sh, a.svc.Now, log)
+	// After each line: tell what happened, then let due releases start and
+	// deployments run, until nothing moves.
 	sh.After = func(ctx context.Context) error {
-		if _, err := a.loop.Tick(ctx); err != nil {
-			return err
+		for {
+			if _, err := relay.RunOnce(ctx); err != nil {
+				return err
+			}
+			if err := sender.Drain(ctx); err != nil {
+				return err
+			}
+			started, err := a.loop.Tick(ctx)
+			if err != nil {
+				return err
+			}
+			sent, err := a.worker.RunOnce(ctx)
+			if err != nil {
+				return err
+			}
+			if started+sent == 0 {
+				return nil
+			}
 		}
-		return a.worker.Drain(ctx)
 	}
 	return sh.Run(ctx, stdin, !isTerminal(stdin))
 }

@@ -14,12 +14,11 @@ import (
 	"github.com/releasebot/releasebot/scheduler"
 )
 
-// Bot turns what people do in chat into calls of the release service, and
-// the service's changes into messages.
+// Bot turns what people do in chat (commands, reactions, buttons) into
+// calls of the release service.
 type Bot struct {
 	svc   *releases.Service
 	posts releases.PostStore
-	chat  Chat
 	cfg   *config.Config
 	cal   *scheduler.Calendar
 	view  view
@@ -31,88 +30,20 @@ type Bot struct {
 type Options struct {
 	Service  *releases.Service
 	Posts    releases.PostStore
-	Chat     Chat
 	Config   *config.Config
 	Calendar *scheduler.Calendar
 	Logger   *slog.Logger
 }
 
-// New returns a Bot. Register it as a notifier of the service
-// (Service.AddNotifier) so releases tell their story in their threads.
+// New returns a Bot. What releases say in chat (cards, requests, thread
+// replies) goes through the Relay and the Sender, not through the Bot.
 func New(opts Options) *Bot {
-	b := &Bot{svc: opts.Service, posts: opts.Posts, chat: opts.Chat, cfg: opts.Config, cal: opts.Calendar,
+	b := &Bot{svc: opts.Service, posts: opts.Posts, cfg: opts.Config, cal: opts.Calendar,
 		view: newView(opts.Config), log: opts.Logger, now: opts.Service.Now}
 	if b.log == nil {
 		b.log = slog.New(slog.DiscardHandler)
 	}
 	return b
-}
-
-// ReleaseChanged posts a committed change: a new release gets its card and
-// one sign-off request per team; later changes become one reply in the
-// release's thread, and the card (and, while sign-offs matter, the requests)
-// are updated in place.
-func (b *Bot) ReleaseChanged(ctx context.Context, c releases.Change) {
-	r := &c.Release
-	if len(c.Events) > 0 && c.Events[0].Action == releases.ActionCreated {
-		b.announce(ctx, r)
-		return
-	}
-	posts, err := b.posts.Posts(ctx, r.ID)
-	if err != nil {
-		b.log.Error("load posts", "release", releases.FormatID(r.ID), "err", err)
-		return
-	}
-	var card *releases.Post
-	for i := range posts {
-		if posts[i].Kind == releases.PostCard {
-			card = &posts[i]
-		}
-	}
-	if card != nil {
-		if _, err := b.chat.Post(ctx, card.Channel, card.TS, b.view.threadReply(c.Events)); err != nil {
-			b.log.Error("post thread reply", "release", releases.FormatID(r.ID), "err", err)
-		}
-		if err := b.chat.Update(ctx, Ref{card.Channel, card.TS}, b.view.card(r)); err != nil {
-			b.log.Error("update card", "release", releases.FormatID(r.ID), "err", err)
-		}
-	}
-	if !touchesSignoff(c.Events) {
-		return
-	}
-	for _, p := range posts {
-		if p.Kind == releases.PostRequest {
-			if err := b.chat.Update(ctx, Ref{p.Channel, p.TS}, b.view.request(r, p.Team)); err != nil {
-				b.log.Error("update sign-off request", "release", releases.FormatID(r.ID), "team", p.Team, "err", err)
-			}
-		}
-	}
-}
-
-// announce posts a new release's card and its teams' sign-off requests.
-func (b *Bot) announce(ctx context.Context, r *releases.Release) {
-	if r.Origin != "" {
-		b.postFor(ctx, r, releases.PostCard, "", r.Origin, b.view.card(r))
-	}
-	for _, team := range r.Teams {
-		t, ok := b.cfg.Team(team)
-		if !ok {
-			continue
-		}
-		b.postFor(ctx, r, releases.PostRequest, team, t.Channel, b.view.request(r, team))
-	}
-}
-
-func (b *Bot) postFor(ctx context.Context, r *releases.Release, kind releases.PostKind, team, channel string, m Message) {
-	ref, err := b.chat.Post(ctx, channel, "", m)
-	if err != nil {
-		b.log.Error("post", "release", releases.FormatID(r.ID), "kind", kind, "channel", channel, "err", err)
-		return
-	}
-	p := releases.Post{ReleaseID: r.ID, Kind: kind, Team: team, Channel: ref.Channel, TS: ref.TS, At: b.now()}
-	if err := b.posts.SavePost(ctx, p); err != nil {
-		b.log.Error("save post", "release", releases.FormatID(r.ID), "kind", kind, "err", err)
-	}
 }
 
 func touchesSignoff(events []releases.AuditEvent) bool {

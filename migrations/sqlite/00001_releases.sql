@@ -60,9 +60,11 @@ CREATE TABLE audit_events (
     at         DATETIME NOT NULL,
     actor      TEXT     NOT NULL,
     action     TEXT     NOT NULL,
-    detail     TEXT     NOT NULL DEFAULT ''
+    detail     TEXT     NOT NULL DEFAULT '',
+    relayed_at DATETIME          -- when the bot turned it into chat messages; NULL: not yet
 );
 CREATE INDEX audit_events_release ON audit_events (release_id, id);
+CREATE INDEX audit_events_unrelayed ON audit_events (id) WHERE relayed_at IS NULL;
 
 -- Messages the bot posted for a release: its card, each team's sign-off
 -- request. Reactions and buttons find their release through this table.
@@ -77,7 +79,37 @@ CREATE TABLE messages (
 );
 CREATE UNIQUE INDEX messages_release_kind ON messages (release_id, kind, team);
 
+-- Chat messages waiting to be sent, in order per release: a durable queue
+-- that survives restarts, rate limits and Slack outages.
+CREATE TABLE chat_outbox (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    release_id      INTEGER  NOT NULL REFERENCES releases (id) ON DELETE CASCADE,
+    op              TEXT     NOT NULL, -- post_card, post_request, reply, update_card, update_request
+    team            TEXT     NOT NULL DEFAULT '',
+    channel         TEXT     NOT NULL DEFAULT '',
+    body            TEXT     NOT NULL, -- JSON: text and blocks
+    status          TEXT     NOT NULL, -- pending, sent, superseded, failed
+    attempts        INTEGER  NOT NULL DEFAULT 0,
+    next_attempt_at DATETIME NOT NULL,
+    claimed_until   DATETIME,
+    last_error      TEXT     NOT NULL DEFAULT '',
+    created_at      DATETIME NOT NULL,
+    sent_at         DATETIME
+);
+CREATE INDEX chat_outbox_pending ON chat_outbox (release_id, id) WHERE status = 'pending';
+
+-- Slack event ids being or having been processed, so a retried or
+-- duplicated delivery acts once, and one whose processing died is taken over.
+CREATE TABLE slack_events (
+    event_id      TEXT     PRIMARY KEY,
+    status        TEXT     NOT NULL, -- processing, done
+    claimed_until DATETIME NOT NULL,
+    received_at   DATETIME NOT NULL
+);
+
 -- +goose Down
+DROP TABLE slack_events;
+DROP TABLE chat_outbox;
 DROP TABLE messages;
 DROP TABLE audit_events;
 DROP TABLE deployments;

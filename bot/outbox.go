@@ -1,0 +1,356 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/releasebot/releasebot/config"
+	"github.com/releasebot/releasebot/releases"
+)
+
+// Relay turns committed audit events into queued chat messages, in order:
+// a new release's card and sign-off requests; for later changes one thread
+// reply, a card update and, while sign-offs matter, request updates. Audit
+// events are written with the changes they record, so nothing said here is
+// lost to a crash between a change and its message.
+type Relay struct {
+	store releases.OutboxStore
+	cfg   *config.Config
+	view  view
+	now   func() time.Time
+}
+
+// NewRelay returns a relay into store.
+func NewRelay(store releases.OutboxStore, cfg *config.Config, now func() time.Time) *Relay {
+	return &Relay{store: store, cfg: cfg, view: newView(cfg), now: now}
+}
+
+// RunOnce relays the events not yet relayed and returns how many.
+func (r *Relay) RunOnce(ctx context.Context) (int, error) {
+	n := 0
+	err := r.store.Relay(ctx, func(tx releases.RelayTx) error {
+		events, err := tx.UnrelayedEvents(ctx, 500)
+		if err != nil {
+			return err
+		}
+		n = len(events)
+		now := r.now().UTC()
+		var entries []releases.OutboxEntry
+		ids := make([]int64, len(events))
+		for i, e := range events {
+			ids[i] = e.ID
+		}
+		for _, group := range byRelease(events) {
+			if group[0].ReleaseID == 0 {
+				continue // not about one release: nothing to thread
+			}
+			rel, err := tx.Release(ctx, group[0].ReleaseID)
+			if err != nil {
+				return err
+			}
+			planned, err := r.plan(rel, group, now)
+			if err != nil {
+				return err
+			}
+			entries = append(entries, planned...)
+		}
+		if err := tx.Enqueue(ctx, entries); err != nil {
+			return err
+		}
+		return tx.MarkRelayed(ctx, ids, now)
+	})
+	return n, err
+}
+
+// byRelease groups events by release, keeping each group's order and the
+// groups in order of their first event.
+func byRelease(events []releases.AuditEvent) [][]releases.AuditEvent {
+	index := map[int64]int{}
+	var groups [][]releases.AuditEvent
+	for _, e := range events {
+		i, ok := index[e.ReleaseID]
+		if !ok {
+			i = len(groups)
+			index[e.ReleaseID] = i
+			groups = append(groups, nil)
+		}
+		groups[i] = append(groups[i], e)
+	}
+	return groups
+}
+
+// plan decides the messages for one release's new events.
+func (r *Relay) plan(rel *releases.Release, events []releases.AuditEvent, now time.Time) ([]releases.OutboxEntry, error) {
+	var out []releases.OutboxEntry
+	add := func(op releases.OutboxOp, team, channel string, m Message) error {
+		body, err := encodeMessage(m)
+		if err != nil {
+			return err
+		}
+		out = append(out, releases.OutboxEntry{ReleaseID: rel.ID, Op: op, Team: team, Channel: channel, Body: body,
+			NextAttemptAt: now, CreatedAt: now})
+		return nil
+	}
+	if events[0].Action == releases.ActionCreated {
+		if rel.Origin != "" {
+			if err := add(releases.OpPostCard, "", rel.Origin, r.view.card(rel)); err != nil {
+				return nil, err
+			}
+		}
+		for _, team := range rel.Teams {
+			if t, ok := r.cfg.Team(team); ok {
+				if err := add(releases.OpPostRequest, team, t.Channel, r.view.request(rel, team)); err != nil {
+					return nil, err
+				}
+			}
+		}
+		events = events[1:]
+		if len(events) == 0 {
+			return out, nil
+		}
+	}
+	if rel.Origin != "" {
+		if err := add(releases.OpReply, "", "", r.view.threadReply(events)); err != nil {
+			return nil, err
+		}
+		if err := add(releases.OpUpdateCard, "", "", r.view.card(rel)); err != nil {
+			return nil, err
+		}
+	}
+	if touchesSignoff(events) {
+		for _, team := range rel.Teams {
+			if err := add(releases.OpUpdateRequest, team, "", r.view.request(rel, team)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
+type encodedMessage struct {
+	Text   string       `json:"text"`
+	Blocks slack.Blocks `json:"blocks"`
+}
+
+func encodeMessage(m Message) (string, error) {
+	b, err := json.Marshal(encodedMessage{Text: m.Text, Blocks: slack.Blocks{BlockSet: m.Blocks}})
+	if err != nil {
+		return "", fmt.Errorf("encode message: %w", err)
+	}
+	return string(b), nil
+}
+
+func decodeMessage(body string) (Message, error) {
+	var em encodedMessage
+	if err := json.Unmarshal([]byte(body), &em); err != nil {
+		return Message{}, fmt.Errorf("decode message: %w", err)
+	}
+	return Message{Text: em.Text, Blocks: em.Blocks.BlockSet}, nil
+}
+
+// Sender sends queued chat messages, one at a time per release, in order.
+// Slack's rate limits are honoured (Retry-After), other transient failures
+// are retried with backoff, and a restart resumes where the queue stands.
+type Sender struct {
+	store releases.OutboxStore
+	posts releases.PostStore
+	chat  Chat
+	now   func() time.Time
+	log   *slog.Logger
+	kick  chan struct{}
+}
+
+// NewSender returns a sender of store's queue to chat.
+func NewSender(store releases.OutboxStore, posts releases.PostStore, chat Chat, now func() time.Time, log *slog.Logger) *Sender {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Sender{store: store, posts: posts, chat: chat, now: now, log: log, kick: make(chan struct{}, 1)}
+}
+
+// claimLease is how long a sender holds a message before another may take
+// it over (a sender that died mid-send).
+const claimLease = 30 * time.Second
+
+// RunOnce sends the messages due now and returns how many it finished.
+func (s *Sender) RunOnce(ctx context.Context) (int, error) {
+	entries, err := s.store.ClaimOutbox(ctx, s.now(), claimLease, 50)
+	if err != nil {
+		return 0, err
+	}
+	done := 0
+	for _, e := range entries {
+		ok, err := s.send(ctx, e)
+		if err != nil {
+			return done, err
+		}
+		if ok {
+			done++
+		}
+	}
+	return done, nil
+}
+
+// Drain sends until nothing more is due.
+func (s *Sender) Drain(ctx context.Context) error {
+	for {
+		n, err := s.RunOnce(ctx)
+		if err != nil || n == 0 {
+			return err
+		}
+	}
+}
+
+// send delivers one entry; it reports whether the entry is finished.
+func (s *Sender) send(ctx context.Context, e releases.OutboxEntry) (bool, error) {
+	if e.Op == releases.OpUpdateCard || e.Op == releases.OpUpdateRequest {
+		newer, err := s.store.NewerUpdate(ctx, e)
+		if err != nil {
+			return false, err
+		}
+		if newer { // only the newest state of a message is worth a call
+			return true, s.store.FinishOutbox(ctx, e.ID, releases.OutboxSuperseded, s.now(), nil)
+		}
+	}
+	m, err := decodeMessage(e.Body)
+	if err != nil {
+		s.log.Error("chat message cannot be decoded", "id", e.ID, "err", err)
+		return true, s.store.FinishOutbox(ctx, e.ID, releases.OutboxFailed, s.now(), nil)
+	}
+	post, err := s.deliver(ctx, e, m)
+	if err == nil {
+		return true, s.store.FinishOutbox(ctx, e.ID, releases.OutboxSent, s.now(), post)
+	}
+	wait, transient := retryAfter(err, e.Attempts)
+	release := releases.FormatID(e.ReleaseID)
+	if !transient {
+		s.log.Error("chat refused a message for good", "release", release, "op", e.Op, "err", err)
+		return true, s.store.FinishOutbox(ctx, e.ID, releases.OutboxFailed, s.now(), nil)
+	}
+	s.log.Warn("chat message delayed", "release", release, "op", e.Op, "attempt", e.Attempts+1, "retry_in", wait.String(), "err", err)
+	return false, s.store.RetryOutbox(ctx, e.ID, e.Attempts+1, s.now().Add(wait), err.Error())
+}
+
+// errNoTarget says the message an entry refers to was never posted.
+var errNoTarget = errors.New("the message to reply to or update was never posted")
+
+// deliver makes the chat call for e and returns the post to remember.
+func (s *Sender) deliver(ctx context.Context, e releases.OutboxEntry, m Message) (*releases.Post, error) {
+	switch e.Op {
+	case releases.OpPostCard, releases.OpPostRequest:
+		ref, err := s.chat.Post(ctx, e.Channel, "", m)
+		if err != nil {
+			return nil, err
+		}
+		kind := releases.PostCard
+		if e.Op == releases.OpPostRequest {
+			kind = releases.PostRequest
+		}
+		return &releases.Post{ReleaseID: e.ReleaseID, Kind: kind, Team: e.Team, Channel: ref.Channel, TS: ref.TS, At: s.now()}, nil
+	}
+	target, err := s.target(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	if e.Op == releases.OpReply {
+		_, err = s.chat.Post(ctx, target.Channel, target.TS, m)
+		return nil, err
+	}
+	return nil, s.chat.Update(ctx, Ref{target.Channel, target.TS}, m)
+}
+
+func (s *Sender) target(ctx context.Context, e releases.OutboxEntry) (*releases.Post, error) {
+	posts, err := s.posts.Posts(ctx, e.ReleaseID)
+	if err != nil {
+		return nil, err
+	}
+	kind := releases.PostCard
+	if e.Op == releases.OpUpdateRequest {
+		kind = releases.PostRequest
+	}
+	for i := range posts {
+		if posts[i].Kind == kind && posts[i].Team == e.Team {
+			return &posts[i], nil
+		}
+	}
+	return nil, errNoTarget
+}
+
+// maxBackoff caps the delay between attempts.
+const maxBackoff = 5 * time.Minute
+
+// retryAfter tells how long to wait before the next attempt, and whether
+// trying again can help at all.
+func retryAfter(err error, attempts int) (time.Duration, bool) {
+	var rl *slack.RateLimitedError
+	if errors.As(err, &rl) {
+		return max(rl.RetryAfter, time.Second), true
+	}
+	var sc slack.StatusCodeError
+	if errors.As(err, &sc) {
+		if sc.Code == 429 || sc.Code == 408 || sc.Code >= 500 {
+			return backoff(attempts), true
+		}
+		return 0, false
+	}
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) {
+		switch se.Err {
+		case "ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout":
+			return backoff(attempts), true
+		}
+		return 0, false
+	}
+	if errors.Is(err, errNoTarget) {
+		return 0, false
+	}
+	var ne net.Error
+	if errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "connection") {
+		return backoff(attempts), true
+	}
+	return backoff(attempts), true // unknown: keep the message and try later
+}
+
+// backoff doubles from one second, with jitter, up to maxBackoff.
+func backoff(attempts int) time.Duration {
+	d := time.Second << min(attempts, 9)
+	d = min(d, maxBackoff)
+	return d/2 + rand.N(d/2+1)
+}
+
+// Kick wakes a running sender (and relay).
+func (s *Sender) Kick() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Pump relays and sends until ctx ends, woken by Kick and every poll.
+func Pump(ctx context.Context, relay *Relay, s *Sender, poll time.Duration) {
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	for {
+		if _, err := relay.RunOnce(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("relay chat messages", "err", err)
+		}
+		if err := s.Drain(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("send chat messages", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.kick:
+		case <-t.C:
+		}
+	}
+}

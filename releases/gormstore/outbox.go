@@ -1,0 +1,215 @@
+package gormstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/releasebot/releasebot/migrations"
+	"github.com/releasebot/releasebot/releases"
+)
+
+var (
+	_ releases.OutboxStore = (*Store)(nil)
+	_ releases.EventClaims = (*Store)(nil)
+)
+
+type outboxRow struct {
+	ID            int64 `gorm:"primaryKey"`
+	ReleaseID     int64
+	Op            string
+	Team          string
+	Channel       string
+	Body          string
+	Status        string
+	Attempts      int
+	NextAttemptAt time.Time
+	ClaimedUntil  *time.Time
+	LastError     string
+	CreatedAt     time.Time `gorm:"autoCreateTime:false"`
+	SentAt        *time.Time
+}
+
+func (outboxRow) TableName() string { return "chat_outbox" }
+
+func (row outboxRow) entry() releases.OutboxEntry {
+	return releases.OutboxEntry{ID: row.ID, ReleaseID: row.ReleaseID, Op: releases.OutboxOp(row.Op), Team: row.Team,
+		Channel: row.Channel, Body: row.Body, Status: row.Status, Attempts: row.Attempts,
+		NextAttemptAt: row.NextAttemptAt.UTC(), LastError: row.LastError, CreatedAt: row.CreatedAt.UTC()}
+}
+
+type slackEventRow struct {
+	EventID      string `gorm:"primaryKey"`
+	Status       string
+	ClaimedUntil time.Time
+	ReceivedAt   time.Time
+}
+
+func (slackEventRow) TableName() string { return "slack_events" }
+
+// relayLock names the advisory lock that makes relays take turns.
+const relayLock = 0x72656c6179 // "relay"
+
+// Relay runs fn alone across replicas, in one transaction.
+func (s *Store) Relay(ctx context.Context, fn func(releases.RelayTx) error) error {
+	if s.dialect == migrations.SQLite {
+		s.writeMu.Lock()
+		defer s.writeMu.Unlock()
+	}
+	return s.db.WithContext(ctx).Transaction(func(db *gorm.DB) error {
+		if s.dialect == migrations.Postgres {
+			if err := db.Exec("SELECT pg_advisory_xact_lock(?)", relayLock).Error; err != nil {
+				return fmt.Errorf("relay lock: %w", err)
+			}
+		}
+		return fn(relayTx{reader{db}})
+	})
+}
+
+type relayTx struct{ reader }
+
+func (t relayTx) UnrelayedEvents(ctx context.Context, limit int) ([]releases.AuditEvent, error) {
+	var rows []auditRow
+	if err := t.db.WithContext(ctx).Where("relayed_at IS NULL").Order("id").Limit(limit).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("unrelayed events: %w", err)
+	}
+	out := make([]releases.AuditEvent, len(rows))
+	for i, row := range rows {
+		out[i] = row.event()
+	}
+	return out, nil
+}
+
+func (t relayTx) Enqueue(ctx context.Context, entries []releases.OutboxEntry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	rows := make([]outboxRow, len(entries))
+	for i, e := range entries {
+		rows[i] = outboxRow{ReleaseID: e.ReleaseID, Op: string(e.Op), Team: e.Team, Channel: e.Channel, Body: e.Body,
+			Status: releases.OutboxPending, NextAttemptAt: e.NextAttemptAt.UTC(), CreatedAt: e.CreatedAt.UTC()}
+	}
+	if err := t.db.WithContext(ctx).Create(&rows).Error; err != nil {
+		return fmt.Errorf("enqueue chat messages: %w", err)
+	}
+	return nil
+}
+
+func (t relayTx) MarkRelayed(ctx context.Context, ids []int64, at time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	err := t.db.WithContext(ctx).Model(&auditRow{}).Where("id IN ?", ids).Update("relayed_at", at.UTC()).Error
+	if err != nil {
+		return fmt.Errorf("mark events relayed: %w", err)
+	}
+	return nil
+}
+
+// ClaimOutbox leases the due head entry of each release's queue.
+func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]releases.OutboxEntry, error) {
+	db := s.db.WithContext(ctx)
+	var rows []outboxRow
+	// The oldest pending entry of each release is its queue's head.
+	head := db.Model(&outboxRow{}).Select("MIN(id)").Where("status = ?", releases.OutboxPending).Group("release_id")
+	err := db.Where("id IN (?)", head).Where("next_attempt_at <= ?", now.UTC()).
+		Where("claimed_until IS NULL OR claimed_until < ?", now.UTC()).Order("id").Limit(limit).Find(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("due chat messages: %w", err)
+	}
+	var out []releases.OutboxEntry
+	until := now.Add(lease).UTC()
+	for _, row := range rows {
+		// Compare-and-set: only one sender wins each entry.
+		res := db.Model(&outboxRow{}).Where("id = ? AND status = ? AND (claimed_until IS NULL OR claimed_until < ?)",
+			row.ID, releases.OutboxPending, now.UTC()).Update("claimed_until", until)
+		if res.Error != nil {
+			return out, fmt.Errorf("claim chat message %d: %w", row.ID, res.Error)
+		}
+		if res.RowsAffected == 1 {
+			out = append(out, row.entry())
+		}
+	}
+	return out, nil
+}
+
+// FinishOutbox records an entry's end and, for a post, where it went.
+func (s *Store) FinishOutbox(ctx context.Context, id int64, status string, at time.Time, post *releases.Post) error {
+	return s.Tx(ctx, func(rtx releases.Tx) error {
+		db := rtx.(*tx).db
+		if post != nil {
+			row := postRow{Channel: post.Channel, TS: post.TS, ReleaseID: post.ReleaseID, Kind: string(post.Kind), Team: post.Team, CreatedAt: post.At.UTC()}
+			if err := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
+				return fmt.Errorf("save post: %w", err)
+			}
+		}
+		err := db.Model(&outboxRow{}).Where("id = ?", id).Updates(map[string]any{
+			"status": status, "sent_at": at.UTC(), "claimed_until": nil}).Error
+		if err != nil {
+			return fmt.Errorf("finish chat message %d: %w", id, err)
+		}
+		return nil
+	})
+}
+
+// RetryOutbox releases an entry to be tried again at next.
+func (s *Store) RetryOutbox(ctx context.Context, id int64, attempts int, next time.Time, lastErr string) error {
+	err := s.db.WithContext(ctx).Model(&outboxRow{}).Where("id = ?", id).Updates(map[string]any{
+		"attempts": attempts, "next_attempt_at": next.UTC(), "last_error": lastErr, "claimed_until": nil}).Error
+	if err != nil {
+		return fmt.Errorf("retry chat message %d: %w", id, err)
+	}
+	return nil
+}
+
+// NewerUpdate reports whether a later pending entry replaces the same
+// message as e.
+func (s *Store) NewerUpdate(ctx context.Context, e releases.OutboxEntry) (bool, error) {
+	var n int64
+	err := s.db.WithContext(ctx).Model(&outboxRow{}).Where("release_id = ? AND op = ? AND team = ? AND status = ? AND id > ?",
+		e.ReleaseID, string(e.Op), e.Team, releases.OutboxPending, e.ID).Count(&n).Error
+	if err != nil {
+		return false, fmt.Errorf("newer update: %w", err)
+	}
+	return n > 0, nil
+}
+
+// PendingOutbox counts entries not yet sent.
+func (s *Store) PendingOutbox(ctx context.Context) (int, error) {
+	var n int64
+	err := s.db.WithContext(ctx).Model(&outboxRow{}).Where("status = ?", releases.OutboxPending).Count(&n).Error
+	return int(n), err
+}
+
+// ClaimEvent reports whether event id should be processed now.
+func (s *Store) ClaimEvent(ctx context.Context, id string, now time.Time, lease time.Duration) (bool, error) {
+	db := s.db.WithContext(ctx)
+	row := slackEventRow{EventID: id, Status: "processing", ClaimedUntil: now.Add(lease).UTC(), ReceivedAt: now.UTC()}
+	res := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
+	if res.Error != nil {
+		return false, fmt.Errorf("claim event: %w", res.Error)
+	}
+	if res.RowsAffected == 1 {
+		return true, nil
+	}
+	// Seen before: take it over only if its processing died.
+	res = db.Model(&slackEventRow{}).Where("event_id = ? AND status = ? AND claimed_until < ?", id, "processing", now.UTC()).
+		Update("claimed_until", now.Add(lease).UTC())
+	if res.Error != nil {
+		return false, fmt.Errorf("claim event: %w", res.Error)
+	}
+	return res.RowsAffected == 1, nil
+}
+
+// FinishEvent records that event id was processed.
+func (s *Store) FinishEvent(ctx context.Context, id string) error {
+	err := s.db.WithContext(ctx).Model(&slackEventRow{}).Where("event_id = ?", id).Update("status", "done").Error
+	if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+		return fmt.Errorf("finish event: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,89 @@
+package releases
+
+import (
+	"context"
+	"time"
+)
+
+// OutboxOp is what a queued chat message does.
+type OutboxOp string
+
+// Outbox operations. Posts create a message and remember it as the
+// release's card or a team's request; replies go into the card's thread;
+// updates replace the card or a request in place.
+const (
+	OpPostCard      OutboxOp = "post_card"
+	OpPostRequest   OutboxOp = "post_request"
+	OpReply         OutboxOp = "reply"
+	OpUpdateCard    OutboxOp = "update_card"
+	OpUpdateRequest OutboxOp = "update_request"
+)
+
+// Outbox entry statuses.
+const (
+	OutboxPending    = "pending"
+	OutboxSent       = "sent"
+	OutboxSuperseded = "superseded" // a newer update of the same message replaced it
+	OutboxFailed     = "failed"     // refused for good (e.g. channel_not_found); logged
+)
+
+// OutboxEntry is one chat message waiting to be sent. Entries of one
+// release are sent in order, one at a time.
+type OutboxEntry struct {
+	ID            int64
+	ReleaseID     int64
+	Op            OutboxOp
+	Team          string // of a request
+	Channel       string // where a post goes
+	Body          string // the message, as the bot encoded it
+	Status        string
+	Attempts      int
+	NextAttemptAt time.Time
+	LastError     string
+	CreatedAt     time.Time
+}
+
+// OutboxStore keeps the chat outbox: audit events are relayed into it in
+// order, and senders claim its entries.
+type OutboxStore interface {
+	// Relay runs fn alone (one relay at a time across replicas) in one
+	// transaction.
+	Relay(ctx context.Context, fn func(RelayTx) error) error
+	// ClaimOutbox leases, until now+lease, up to limit entries that are due:
+	// for each release, its oldest pending entry, unless another sender holds
+	// it.
+	ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]OutboxEntry, error)
+	// FinishOutbox records that an entry was sent (or superseded, or failed
+	// for good) and, for a post, where it went.
+	FinishOutbox(ctx context.Context, id int64, status string, at time.Time, post *Post) error
+	// RetryOutbox releases an entry to be tried again at next.
+	RetryOutbox(ctx context.Context, id int64, attempts int, next time.Time, lastErr string) error
+	// NewerUpdate reports whether a later pending entry updates the same
+	// message as e, so e need not be sent.
+	NewerUpdate(ctx context.Context, e OutboxEntry) (bool, error)
+	// PendingOutbox counts entries not yet sent.
+	PendingOutbox(ctx context.Context) (int, error)
+}
+
+// RelayTx is the outbox inside a relay transaction.
+type RelayTx interface {
+	// UnrelayedEvents returns up to limit audit events not yet relayed,
+	// oldest first.
+	UnrelayedEvents(ctx context.Context, limit int) ([]AuditEvent, error)
+	// Release returns a release as it is now.
+	Release(ctx context.Context, id int64) (*Release, error)
+	// Enqueue adds entries to the outbox.
+	Enqueue(ctx context.Context, entries []OutboxEntry) error
+	// MarkRelayed records that events were relayed.
+	MarkRelayed(ctx context.Context, ids []int64, at time.Time) error
+}
+
+// EventClaims remembers which chat-platform events were processed.
+type EventClaims interface {
+	// ClaimEvent reports whether the caller should process event id: it was
+	// never seen, or a claim on it lapsed without finishing. It leases the
+	// event until now+lease.
+	ClaimEvent(ctx context.Context, id string, now time.Time, lease time.Duration) (bool, error)
+	// FinishEvent records that event id was processed.
+	FinishEvent(ctx context.Context, id string) error
+}
