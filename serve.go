@@ -13,12 +13,15 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/slack-go/slack"
 
+	"github.com/releasebot/releasebot/bot"
+	"github.com/releasebot/releasebot/releases"
 	"github.com/releasebot/releasebot/web"
 )
 
-// serve runs the HTTP server, the webhook worker and the scheduler until
-// ctx ends (SIGTERM), then lets in-flight requests finish.
+// serve runs the HTTP server, the webhook worker, the scheduler and the
+// Slack adapter until ctx ends (SIGTERM), then lets in-flight work finish.
 func serve(ctx context.Context, args []string, env environment, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -33,14 +36,20 @@ func serve(ctx context.Context, args []string, env environment, stderr io.Writer
 		return err
 	}
 	defer a.Close()
-	if env("SLACK_BOT_TOKEN") == "" {
-		log.Warn("SLACK_BOT_TOKEN is not set: Slack is off; use the API, the dashboard or `releasebot shell`")
-	}
 
 	gin.SetMode(gin.ReleaseMode)
 	router := gin.New()
 	router.Use(gin.Recovery())
 	web.Register(router, web.Options{Releases: a.svc, Logger: log})
+
+	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	defer func() { stopWork(); wg.Wait() }()
+	if err := startSlack(work, &wg, a, env, router, log); err != nil {
+		return err
+	}
+	wg.Go(func() { a.worker.Run(work, 5*time.Second) })
+	wg.Go(func() { a.loop.Run(work, time.Second) })
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -48,18 +57,10 @@ func serve(ctx context.Context, args []string, env environment, stderr io.Writer
 	}
 	srv := &http.Server{Handler: router, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
 	log.Info("releasebot serving", "addr", ln.Addr().String(), "config", a.cfg.Source, "version", version)
-
-	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
-	var wg sync.WaitGroup
-	wg.Go(func() { a.worker.Run(work, 5*time.Second) })
-	wg.Go(func() { a.loop.Run(work, time.Second) })
-
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
-		stopWork()
-		wg.Wait()
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
@@ -74,4 +75,46 @@ func serve(ctx context.Context, args []string, env environment, stderr io.Writer
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// startSlack connects the bot to Slack when SLACK_BOT_TOKEN is set: the
+// outbox pump always, then Socket Mode (SLACK_APP_TOKEN) or the HTTP
+// endpoints (SLACK_SIGNING_SECRET). Without a token, chat messages are
+// marked told and dropped, so turning Slack on later doesn't replay the past.
+func startSlack(ctx context.Context, wg *sync.WaitGroup, a *app, env environment, router gin.IRouter, log *slog.Logger) error {
+	relay := bot.NewRelay(a.store, a.cfg, a.svc.Now)
+	token := env("SLACK_BOT_TOKEN")
+	if token == "" {
+		log.Warn("SLACK_BOT_TOKEN is not set: Slack is off; use the API or `releasebot shell`")
+		relay.Discard = true
+		wg.Go(func() { bot.Pump(ctx, relay, bot.NewSender(a.store, a.store, nil, a.svc.Now, log), 5*time.Second) })
+		return nil
+	}
+	appToken, secret := env("SLACK_APP_TOKEN"), env("SLACK_SIGNING_SECRET")
+	if appToken == "" && secret == "" {
+		return errors.New("SLACK_BOT_TOKEN is set but neither SLACK_SIGNING_SECRET (HTTP endpoints) nor SLACK_APP_TOKEN (Socket Mode) is")
+	}
+	chat := bot.NewSlackChat(token, env.get("SLACK_API_URL"), nil)
+	sender := bot.NewSender(a.store, a.store, chat, a.svc.Now, log)
+	a.svc.AddNotifier(releases.NotifierFunc(func(context.Context, releases.Change) { sender.Kick() }))
+	wg.Go(func() { bot.Pump(ctx, relay, sender, time.Second) })
+	b := bot.New(bot.Options{Service: a.svc, Posts: a.store, Config: a.cfg, Calendar: a.cal, Logger: log})
+	s := bot.NewSlack(bot.SlackOptions{Bot: b, Chat: chat, Claims: a.store, SigningSecret: secret, Now: a.svc.Now, Logger: log})
+	if appToken != "" {
+		api := slack.New(token, slack.OptionAPIURL(chatURL(env)), slack.OptionAppLevelToken(appToken))
+		wg.Go(func() { s.RunSocketMode(ctx, api) })
+		log.Info("Slack: Socket Mode")
+		return nil
+	}
+	s.Register(router)
+	log.Info("Slack: HTTP endpoints /slack/commands, /slack/events, /slack/interactions")
+	return nil
+}
+
+func chatURL(env environment) string {
+	u := env.get("SLACK_API_URL")
+	if u[len(u)-1] != '/' {
+		u += "/"
+	}
+	return u
 }

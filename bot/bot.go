@@ -141,6 +141,9 @@ func (b *Bot) HandleAction(ctx context.Context, a Action) *Message {
 	switch a.ActionID {
 	case ActionApprove:
 		_, err = b.svc.SignOff(ctx, a.User, id, arg)
+		if alreadySigned(err) {
+			return nil // a double click: the first one counted
+		}
 	case ActionReject:
 		_, err = b.svc.Reject(ctx, a.User, id, arg, "")
 	case ActionPromote:

@@ -27,6 +27,9 @@ type Relay struct {
 	cfg   *config.Config
 	view  view
 	now   func() time.Time
+	// Discard marks events relayed without queueing anything: with no chat
+	// to speak to, turning Slack on later must not replay the past.
+	Discard bool
 }
 
 // NewRelay returns a relay into store.
@@ -50,7 +53,7 @@ func (r *Relay) RunOnce(ctx context.Context) (int, error) {
 			ids[i] = e.ID
 		}
 		for _, group := range byRelease(events) {
-			if group[0].ReleaseID == 0 {
+			if r.Discard || group[0].ReleaseID == 0 {
 				continue // not about one release: nothing to thread
 			}
 			rel, err := tx.Release(ctx, group[0].ReleaseID)

@@ -1,0 +1,65 @@
+package bot
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/slack-go/slack"
+)
+
+// SlackChat is Chat over Slack's Web API.
+type SlackChat struct {
+	api *slack.Client
+}
+
+// NewSlackChat returns a client for the bot token; apiURL points it at
+// Slack (https://slack.com/api/), a proxy or a test server.
+func NewSlackChat(token, apiURL string, hc *http.Client) *SlackChat {
+	if !strings.HasSuffix(apiURL, "/") {
+		apiURL += "/" // slack-go joins method names onto it
+	}
+	opts := []slack.Option{slack.OptionAPIURL(apiURL)}
+	if hc != nil {
+		opts = append(opts, slack.OptionHTTPClient(hc))
+	}
+	return &SlackChat{api: slack.New(token, opts...)}
+}
+
+// API returns the underlying client (Socket Mode builds on it).
+func (c *SlackChat) API() *slack.Client { return c.api }
+
+var _ Chat = (*SlackChat)(nil)
+
+func msgOptions(m Message) []slack.MsgOption {
+	opts := []slack.MsgOption{slack.MsgOptionText(m.Text, false)}
+	if len(m.Blocks) > 0 {
+		opts = append(opts, slack.MsgOptionBlocks(m.Blocks...))
+	}
+	return opts
+}
+
+// Post calls chat.postMessage, in a thread when thread is set.
+func (c *SlackChat) Post(ctx context.Context, channel, thread string, m Message) (Ref, error) {
+	opts := msgOptions(m)
+	if thread != "" {
+		opts = append(opts, slack.MsgOptionTS(thread))
+	}
+	ch, ts, err := c.api.PostMessageContext(ctx, channel, opts...)
+	if err != nil {
+		return Ref{}, err
+	}
+	return Ref{Channel: ch, TS: ts}, nil
+}
+
+// Update calls chat.update.
+func (c *SlackChat) Update(ctx context.Context, ref Ref, m Message) error {
+	_, _, _, err := c.api.UpdateMessageContext(ctx, ref.Channel, ref.TS, msgOptions(m)...)
+	return err
+}
+
+// Ephemeral calls chat.postEphemeral.
+func (c *SlackChat) Ephemeral(ctx context.Context, channel, user string, m Message) error {
+	_, err := c.api.PostEphemeralContext(ctx, channel, user, msgOptions(m)...)
+	return err
+}

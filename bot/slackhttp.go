@@ -1,0 +1,279 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+
+	"github.com/releasebot/releasebot/releases"
+)
+
+// Slack serves Slack's requests — slash commands, events and interactions
+// — over HTTP (Register) or Socket Mode (RunSocketMode). Every request is
+// answered within Slack's 3 seconds; slower work finishes afterwards and
+// reports through response_url.
+type Slack struct {
+	bot    *Bot
+	chat   Chat
+	claims releases.EventClaims
+	secret string
+	now    func() time.Time
+	log    *slog.Logger
+	hc     *http.Client
+	// budget is how long a request may work before it is answered and the
+	// rest continues in the background.
+	budget time.Duration
+}
+
+// SlackOptions configure Slack.
+type SlackOptions struct {
+	Bot           *Bot
+	Chat          Chat                 // for ephemeral notes on reactions
+	Claims        releases.EventClaims // remembers processed event ids
+	SigningSecret string
+	Now           func() time.Time
+	Logger        *slog.Logger
+	HTTPClient    *http.Client // for response_url
+}
+
+// NewSlack returns the Slack adapter.
+func NewSlack(opts SlackOptions) *Slack {
+	s := &Slack{bot: opts.Bot, chat: opts.Chat, claims: opts.Claims, secret: opts.SigningSecret, now: opts.Now,
+		log: opts.Logger, hc: opts.HTTPClient, budget: 2 * time.Second}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.hc == nil {
+		s.hc = &http.Client{Timeout: 10 * time.Second}
+	}
+	return s
+}
+
+// maxSlackBody bounds what Slack may send; its payloads are a few KiB.
+const maxSlackBody = 1 << 20
+
+// Register adds POST /slack/commands, /slack/events and /slack/interactions.
+func (s *Slack) Register(r gin.IRouter) {
+	g := r.Group("/slack", s.verify)
+	g.POST("/commands", s.commands)
+	g.POST("/events", s.events)
+	g.POST("/interactions", s.interactions)
+}
+
+// verify checks Slack's v0 signature before anything else; a bad, missing
+// or stale one is answered 401 and nothing changes.
+func (s *Slack) verify(c *gin.Context) {
+	body, err := io.ReadAll(io.LimitReader(c.Request.Body, maxSlackBody+1))
+	if err != nil {
+		c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"error": "unreadable body"})
+		return
+	}
+	if len(body) > maxSlackBody {
+		c.AbortWithStatusJSON(http.StatusRequestEntityTooLarge, gin.H{"error": "body too large"})
+		return
+	}
+	sv, err := slack.NewSecretsVerifier(c.Request.Header, s.secret)
+	if err == nil {
+		_, _ = sv.Write(body)
+		err = sv.Ensure()
+	}
+	if err != nil {
+		s.log.Warn("slack request refused", "path", c.Request.URL.Path, "reason", signatureProblem(err))
+		c.AbortWithStatusJSON(http.StatusUnauthorized, gin.H{"error": "invalid signature"})
+		return
+	}
+	c.Request.Body = io.NopCloser(bytes.NewReader(body))
+	c.Set("body", body)
+}
+
+func signatureProblem(err error) string {
+	if errors.Is(err, slack.ErrExpiredTimestamp) {
+		return "stale timestamp"
+	}
+	return "bad or missing signature"
+}
+
+// unescape undoes Slack's escaping of &, < and > in message text.
+func unescape(s string) string {
+	return strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">").Replace(s)
+}
+
+// ephemeralJSON is a reply only the invoking user sees.
+func ephemeralJSON(m Message) gin.H {
+	out := gin.H{"response_type": "ephemeral", "text": m.Text}
+	if len(m.Blocks) > 0 {
+		out["blocks"] = m.Blocks
+	}
+	return out
+}
+
+// withinBudget runs work; if it finishes within s's budget its result is
+// returned, otherwise ok is false and late gets the result when it comes.
+func withinBudget[T any](s *Slack, work func(ctx context.Context) T, late func(ctx context.Context, v T)) (v T, ok bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	done := make(chan T, 1)
+	go func() { done <- work(ctx) }()
+	timer := time.NewTimer(s.budget)
+	defer timer.Stop()
+	select {
+	case v := <-done:
+		cancel()
+		return v, true
+	case <-timer.C:
+	}
+	go func() {
+		defer cancel()
+		late(ctx, <-done)
+	}()
+	return v, false
+}
+
+// commands answers a slash command.
+func (s *Slack) commands(c *gin.Context) {
+	sc, err := slack.SlashCommandParse(c.Request)
+	if err != nil {
+		c.JSON(http.StatusBadRequest, gin.H{"error": "malformed slash command"})
+		return
+	}
+	reply, ok := withinBudget(s, func(ctx context.Context) Message { return s.command(ctx, sc) },
+		func(ctx context.Context, m Message) { s.respond(ctx, sc.ResponseURL, m) })
+	if !ok {
+		c.Status(http.StatusOK) // acknowledged; the answer follows via response_url
+		return
+	}
+	c.JSON(http.StatusOK, ephemeralJSON(reply))
+}
+
+// command runs one slash command for its user.
+func (s *Slack) command(ctx context.Context, sc slack.SlashCommand) Message {
+	return s.bot.HandleCommand(ctx, Invocation{User: sc.UserID, Channel: sc.ChannelID, Text: unescape(sc.Text)})
+}
+
+// respond posts an ephemeral message to a response_url.
+func (s *Slack) respond(ctx context.Context, url string, m Message) {
+	if url == "" {
+		return
+	}
+	msg := &slack.WebhookMessage{Text: m.Text, ResponseType: "ephemeral"}
+	if len(m.Blocks) > 0 {
+		msg.Blocks = &slack.Blocks{BlockSet: m.Blocks}
+	}
+	if err := slack.PostWebhookCustomHTTPContext(ctx, url, s.hc, msg); err != nil {
+		s.log.Error("answer through response_url", "err", err)
+	}
+}
+
+// events handles the Events API: the URL check and reactions.
+func (s *Slack) events(c *gin.Context) {
+	body, _ := c.Get("body")
+	raw, _ := body.([]byte)
+	ev, err := slackevents.ParseEvent(raw, slackevents.OptionNoVerifyToken())
+	if err != nil {
+		c.JSON(http.StatusBadRequest, gin.H{"error": "malformed event"})
+		return
+	}
+	switch ev.Type {
+	case slackevents.URLVerification:
+		if uv, ok := ev.Data.(*slackevents.EventsAPIURLVerificationEvent); ok {
+			c.JSON(http.StatusOK, gin.H{"challenge": uv.Challenge})
+			return
+		}
+		c.JSON(http.StatusBadRequest, gin.H{"error": "malformed url_verification"})
+		return
+	case slackevents.AppRateLimited:
+		s.log.Warn("Slack is rate-limiting releasebot's events")
+		c.Status(http.StatusOK)
+		return
+	case slackevents.CallbackEvent:
+	default:
+		c.Status(http.StatusOK)
+		return
+	}
+	cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent)
+	if !ok || cb.EventID == "" {
+		c.JSON(http.StatusBadRequest, gin.H{"error": "event without id"})
+		return
+	}
+	logErr := func(_ context.Context, err error) {
+		if err != nil {
+			s.log.Error("slack event", "event_id", cb.EventID, "err", err)
+		}
+	}
+	err, finished := withinBudget(s, func(ctx context.Context) error { return s.event(ctx, cb.EventID, ev.InnerEvent) }, logErr)
+	if finished && err != nil {
+		// Slack retries a failed delivery; the unfinished claim lapses, so
+		// the retry is processed.
+		logErr(nil, err)
+		c.JSON(http.StatusServiceUnavailable, gin.H{"error": "try again"})
+		return
+	}
+	c.Status(http.StatusOK)
+}
+
+// event processes one Events API event once, however often it is delivered.
+func (s *Slack) event(ctx context.Context, id string, inner slackevents.EventsAPIInnerEvent) error {
+	var re Reaction
+	switch e := inner.Data.(type) {
+	case *slackevents.ReactionAddedEvent:
+		re = Reaction{User: e.User, Channel: e.Item.Channel, TS: e.Item.Timestamp, Emoji: e.Reaction, Added: true}
+		if e.Item.Type != "message" {
+			return nil
+		}
+	case *slackevents.ReactionRemovedEvent:
+		re = Reaction{User: e.User, Channel: e.Item.Channel, TS: e.Item.Timestamp, Emoji: e.Reaction}
+		if e.Item.Type != "message" {
+			return nil
+		}
+	default:
+		return nil
+	}
+	claimed, err := s.claims.ClaimEvent(ctx, id, s.now(), time.Minute)
+	if err != nil || !claimed {
+		return err
+	}
+	if note := s.bot.HandleReaction(ctx, re); note != nil {
+		if err := s.chat.Ephemeral(ctx, re.Channel, re.User, *note); err != nil {
+			s.log.Error("ephemeral note", "err", err)
+		}
+	}
+	return s.claims.FinishEvent(ctx, id)
+}
+
+// interactions handles button presses.
+func (s *Slack) interactions(c *gin.Context) {
+	ic, err := slack.InteractionCallbackParse(c.Request)
+	if err != nil {
+		c.JSON(http.StatusBadRequest, gin.H{"error": "malformed interaction"})
+		return
+	}
+	withinBudget(s, func(ctx context.Context) bool { s.interaction(ctx, ic); return true }, func(context.Context, bool) {})
+	c.Status(http.StatusOK)
+}
+
+// interaction runs each block action of a payload as its user.
+func (s *Slack) interaction(ctx context.Context, ic slack.InteractionCallback) {
+	if ic.Type != slack.InteractionTypeBlockActions {
+		return
+	}
+	channel := ic.Channel.ID
+	if channel == "" {
+		channel = ic.Container.ChannelID
+	}
+	for _, a := range ic.ActionCallback.BlockActions {
+		if note := s.bot.HandleAction(ctx, Action{User: ic.User.ID, Channel: channel, ActionID: a.ActionID, Value: a.Value}); note != nil {
+			s.respond(ctx, ic.ResponseURL, *note)
+		}
+	}
+}
