@@ -249,6 +249,9 @@ var errNoTarget = errors.New("the message to reply to or update was never posted
 // deliver makes the chat call for e and returns the post to remember.
 func (s *Sender) deliver(ctx context.Context, e releases.OutboxEntry, m Message) (*releases.Post, error) {
 	switch e.Op {
+	case releases.OpPost:
+		_, err := s.chat.Post(ctx, e.Channel, "", m)
+		return nil, err
 	case releases.OpPostCard, releases.OpPostRequest:
 		ref, err := s.chat.Post(ctx, e.Channel, "", m)
 		if err != nil {

@@ -17,6 +17,9 @@ const (
 	OpReply         OutboxOp = "reply"
 	OpUpdateCard    OutboxOp = "update_card"
 	OpUpdateRequest OutboxOp = "update_request"
+	// OpPost posts to Channel (a channel, or a user id for a direct
+	// message); it belongs to no thread.
+	OpPost OutboxOp = "post"
 )
 
 // Outbox entry statuses.
@@ -31,8 +34,9 @@ const (
 // release are sent in order, one at a time.
 type OutboxEntry struct {
 	ID            int64
-	ReleaseID     int64
+	ReleaseID     int64 // 0: about no single release (a summary)
 	Op            OutboxOp
+	DedupeKey     string // optional: an entry with a key already queued is dropped
 	Team          string // of a request
 	Channel       string // where a post goes
 	Body          string // the message, as the bot encoded it
@@ -63,6 +67,10 @@ type OutboxStore interface {
 	NewerUpdate(ctx context.Context, e OutboxEntry) (bool, error)
 	// PendingOutbox counts entries not yet sent.
 	PendingOutbox(ctx context.Context) (int, error)
+	// EnqueueOnce adds entries outside a relay; entries whose DedupeKey is
+	// already queued (or was sent) are dropped, so a job that runs twice
+	// says things once.
+	EnqueueOnce(ctx context.Context, entries []OutboxEntry) error
 }
 
 // RelayTx is the outbox inside a relay transaction.

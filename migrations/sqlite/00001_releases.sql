@@ -79,12 +79,14 @@ CREATE TABLE messages (
 );
 CREATE UNIQUE INDEX messages_release_kind ON messages (release_id, kind, team);
 
--- Chat messages waiting to be sent, in order per release: a durable queue
--- that survives restarts, rate limits and Slack outages.
+-- Chat messages waiting to be sent, in order per release (and in one queue
+-- for messages about no release): a durable queue that survives restarts,
+-- rate limits and Slack outages.
 CREATE TABLE chat_outbox (
     id              INTEGER PRIMARY KEY AUTOINCREMENT,
-    release_id      INTEGER  NOT NULL REFERENCES releases (id) ON DELETE CASCADE,
-    op              TEXT     NOT NULL, -- post_card, post_request, reply, update_card, update_request
+    release_id      INTEGER  REFERENCES releases (id) ON DELETE CASCADE, -- NULL: not about one release
+    op              TEXT     NOT NULL, -- post_card, post_request, reply, update_card, update_request, post
+    dedupe_key      TEXT     UNIQUE,   -- one message per key, however often it is queued
     team            TEXT     NOT NULL DEFAULT '',
     channel         TEXT     NOT NULL DEFAULT '',
     body            TEXT     NOT NULL, -- JSON: text and blocks

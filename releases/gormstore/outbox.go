@@ -20,8 +20,9 @@ var (
 
 type outboxRow struct {
 	ID            int64 `gorm:"primaryKey"`
-	ReleaseID     int64
+	ReleaseID     *int64
 	Op            string
+	DedupeKey     *string
 	Team          string
 	Channel       string
 	Body          string
@@ -37,9 +38,30 @@ type outboxRow struct {
 func (outboxRow) TableName() string { return "chat_outbox" }
 
 func (row outboxRow) entry() releases.OutboxEntry {
-	return releases.OutboxEntry{ID: row.ID, ReleaseID: row.ReleaseID, Op: releases.OutboxOp(row.Op), Team: row.Team,
+	e := releases.OutboxEntry{ID: row.ID, Op: releases.OutboxOp(row.Op), Team: row.Team,
 		Channel: row.Channel, Body: row.Body, Status: row.Status, Attempts: row.Attempts,
 		NextAttemptAt: row.NextAttemptAt.UTC(), LastError: row.LastError, CreatedAt: row.CreatedAt.UTC()}
+	if row.ReleaseID != nil {
+		e.ReleaseID = *row.ReleaseID
+	}
+	if row.DedupeKey != nil {
+		e.DedupeKey = *row.DedupeKey
+	}
+	return e
+}
+
+func toOutboxRow(e releases.OutboxEntry) outboxRow {
+	row := outboxRow{Op: string(e.Op), Team: e.Team, Channel: e.Channel, Body: e.Body,
+		Status: releases.OutboxPending, NextAttemptAt: e.NextAttemptAt.UTC(), CreatedAt: e.CreatedAt.UTC()}
+	if e.ReleaseID != 0 {
+		id := e.ReleaseID
+		row.ReleaseID = &id
+	}
+	if e.DedupeKey != "" {
+		key := e.DedupeKey
+		row.DedupeKey = &key
+	}
+	return row
 }
 
 type slackEventRow struct {
@@ -88,15 +110,23 @@ func (t relayTx) Enqueue(ctx context.Context, entries []releases.OutboxEntry) er
 	if len(entries) == 0 {
 		return nil
 	}
-	rows := make([]outboxRow, len(entries))
-	for i, e := range entries {
-		rows[i] = outboxRow{ReleaseID: e.ReleaseID, Op: string(e.Op), Team: e.Team, Channel: e.Channel, Body: e.Body,
-			Status: releases.OutboxPending, NextAttemptAt: e.NextAttemptAt.UTC(), CreatedAt: e.CreatedAt.UTC()}
-	}
-	if err := t.db.WithContext(ctx).Create(&rows).Error; err != nil {
-		return fmt.Errorf("enqueue chat messages: %w", err)
+	return enqueue(t.db.WithContext(ctx), entries)
+}
+
+// enqueue inserts entries, dropping those whose dedupe key is taken.
+func enqueue(db *gorm.DB, entries []releases.OutboxEntry) error {
+	for _, e := range entries {
+		row := toOutboxRow(e)
+		if err := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
+			return fmt.Errorf("enqueue chat message: %w", err)
+		}
 	}
 	return nil
+}
+
+// EnqueueOnce adds entries outside a relay, once per dedupe key.
+func (s *Store) EnqueueOnce(ctx context.Context, entries []releases.OutboxEntry) error {
+	return s.Tx(ctx, func(rtx releases.Tx) error { return enqueue(rtx.(*tx).db.WithContext(ctx), entries) })
 }
 
 func (t relayTx) MarkRelayed(ctx context.Context, ids []int64, at time.Time) error {
