@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/slack-go/slack"
 )
@@ -19,11 +20,12 @@ func NewSlackChat(token, apiURL string, hc *http.Client) *SlackChat {
 	if !strings.HasSuffix(apiURL, "/") {
 		apiURL += "/" // slack-go joins method names onto it
 	}
-	opts := []slack.Option{slack.OptionAPIURL(apiURL)}
-	if hc != nil {
-		opts = append(opts, slack.OptionHTTPClient(hc))
+	if hc == nil {
+		// Well inside the sender's claim lease, so a slow call is never
+		// retried by another replica while it may still succeed.
+		hc = &http.Client{Timeout: 15 * time.Second}
 	}
-	return &SlackChat{api: slack.New(token, opts...)}
+	return &SlackChat{api: slack.New(token, slack.OptionAPIURL(apiURL), slack.OptionHTTPClient(hc))}
 }
 
 // API returns the underlying client (Socket Mode builds on it).
