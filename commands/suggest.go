@@ -3,6 +3,8 @@ package commands
 import (
 	"strings"
 	"unicode/utf8"
+
+	"github.com/releasebot/releasebot/internal/textdist"
 )
 
 // commandAliases map words people try from other tools to the subcommand
@@ -43,7 +45,7 @@ func suggest(word string, candidates []string) string {
 	}
 	best, bestDist := "", maxDist+1
 	for _, c := range candidates {
-		if d := editDistance(w, c); d < bestDist {
+		if d := textdist.Distance(w, c); d < bestDist {
 			best, bestDist = c, d
 		}
 	}
@@ -70,34 +72,4 @@ func unique(candidates []string, match func(string) bool) (string, bool) {
 		}
 	}
 	return found, found != ""
-}
-
-// editDistance is the optimal-string-alignment distance between a and b:
-// insertions, deletions, substitutions and swaps of adjacent characters
-// each cost one.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	// Three rows suffice: the current one, the previous one, and the one
-	// before it for transpositions.
-	prev2 := make([]int, len(rb)+1)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(rb)]
 }

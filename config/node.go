@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/releasebot/releasebot/internal/textdist"
 )
 
 // parser walks a yaml.Node tree and collects every problem it meets, so a
@@ -168,7 +170,7 @@ func suggest(s string, known []string) string {
 	}
 	best, bestD := "", -1
 	for _, k := range known {
-		d := levenshtein(lower, k)
+		d := textdist.Distance(lower, k)
 		if bestD < 0 || d < bestD {
 			best, bestD = k, d
 		}
@@ -177,27 +179,6 @@ func suggest(s string, known []string) string {
 		return best
 	}
 	return ""
-}
-
-func levenshtein(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }
 
 func contains(list []string, s string) bool {
