@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/releasebot/releasebot/config"
+	"github.com/releasebot/releasebot/metrics"
 	"github.com/releasebot/releasebot/releases"
 	"github.com/releasebot/releasebot/releases/gormstore"
 	"github.com/releasebot/releasebot/scheduler"
@@ -19,13 +20,13 @@ import (
 
 // app is everything the bot runs on, wired once for serve and shell.
 type app struct {
-	cfg    *config.Config
-	store  *gormstore.Store
-	svc    *releases.Service
-	cal    *scheduler.Calendar
-	worker *webhooks.Worker
-	loop   *scheduler.Loop
-	log    *slog.Logger
+	cfg     *config.Config
+	store   *gormstore.Store
+	svc     *releases.Service
+	cal     *scheduler.Calendar
+	worker  *webhooks.Worker
+	metrics *metrics.Metrics
+	log     *slog.Logger
 }
 
 // loadConfig reads RELEASEBOT_CONFIG, or releasebot.yaml, or falls back to
@@ -50,8 +51,7 @@ func loadConfig(env environment, log *slog.Logger) (*config.Config, error) {
 }
 
 // newApp loads the configuration, opens (and migrates) the database and
-// wires the release service, the calendar, the webhook worker and the
-// scheduler loop.
+// wires the release service, the calendar and the webhook worker.
 func newApp(ctx context.Context, env environment, log *slog.Logger, migrate bool) (*app, error) {
 	cfg, err := loadConfig(env, log)
 	if err != nil {
@@ -67,16 +67,25 @@ func newApp(ctx context.Context, env environment, log *slog.Logger, migrate bool
 			return nil, err
 		}
 	}
-	cal := scheduler.NewCalendar(cfg)
+	cal := scheduler.NewCalendar(cfg, scheduler.WithFreezes(store))
 	svc := releases.NewService(releases.Options{Store: store, Policy: cfg.Policy(), Gate: cal, Logger: log})
+	m := metrics.New(metrics.Options{Source: store, Policy: svc.Policy(), DB: store.DB(),
+		Version: version, Commit: commit, Logger: log})
 	worker := webhooks.NewWorker(webhooks.Options{Store: store, Reporter: svc, Environments: cfg.Environments,
-		PublicURL: env.get("RELEASEBOT_PUBLIC_URL"), Logger: log})
+		PublicURL: env.get("RELEASEBOT_PUBLIC_URL"), Logger: log, Now: svc.Now, Metrics: m})
 	svc.AddNotifier(worker)
 	return &app{cfg: cfg, store: store, svc: svc, cal: cal, worker: worker,
-		loop: scheduler.NewLoop(svc, cal, svc.Now, log), log: log}, nil
+		metrics: m, log: log}, nil
 }
 
 func (a *app) Close() error { return a.store.Close() }
+
+// newScheduler returns the scheduler of windows, reminders and summaries;
+// ann says reminders and summaries in chat (nil: they are only logged).
+func (a *app) newScheduler(ann scheduler.Announcer) *scheduler.Scheduler {
+	return scheduler.New(scheduler.Options{Config: a.cfg, Calendar: a.cal, Releases: a.svc, Firings: a.store,
+		History: a.store, Announcer: ann, Now: a.svc.Now, Logger: a.log})
+}
 
 // newLogger logs JSON, or text when w is a terminal.
 func newLogger(w io.Writer, level slog.Level) *slog.Logger {

@@ -2,8 +2,12 @@ package webhooks
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
+	"net/http"
 	"sync"
 	"time"
 
@@ -11,53 +15,121 @@ import (
 	"github.com/releasebot/releasebot/releases"
 )
 
-// Store is what the worker reads of releases.
+// Metrics counts webhook attempts; *metrics.Metrics is one.
+type Metrics interface {
+	WebhookAttempt(env, outcome string, d time.Duration)
+}
+
+// Store is what the worker needs of the database; *gormstore.Store is one.
 type Store interface {
-	PendingDeployments(ctx context.Context, limit int) ([]releases.Deployment, error)
-	InFlight(ctx context.Context, service, env string) ([]releases.Deployment, error)
+	releases.DeliveryStore
 	Release(ctx context.Context, id int64) (*releases.Release, error)
 }
 
 // Reporter records deployment outcomes; *releases.Service is one.
 type Reporter interface {
 	ReportDeployment(ctx context.Context, actor string, deploymentID int64, rep releases.StatusReport) (*releases.Release, error)
+	TimeOut(ctx context.Context, deploymentID int64) (*releases.Release, error)
 }
 
-// Worker sends pending deployments to their environments' targets, one at
-// a time per service and environment, oldest first.
+// Worker delivers pending deployments to their environments' webhooks —
+// signed, retried with backoff, one at a time per service and environment
+// — records what the deployers answered, and times out deployments that
+// got no final status within their environment's finish_within.
+//
+// All state lives in the database: any number of workers, in one process
+// or in replicas, share the work, each delivery is claimed by one of them
+// at a time, and a delivery a worker dropped (a crash, kill -9) is taken
+// up again with its webhook id once its claim lapses.
 type Worker struct {
-	store     Store
-	reporter  Reporter
-	targets   map[string]config.Deploy
-	publicURL string
-	log       *slog.Logger
-	kick      chan struct{}
-
-	mu     sync.Mutex
-	warned map[int64]bool
+	store       Store
+	reporter    Reporter
+	targets     map[string]config.Deploy
+	publicURL   string
+	log         *slog.Logger
+	now         func() time.Time
+	client      *http.Client
+	jitter      func() float64
+	after       func(time.Duration) <-chan time.Time
+	concurrency int
+	lease       time.Duration
+	kick        chan struct{}
+	metrics     Metrics
 }
 
-// Options configure a Worker.
+// Options configure a Worker. Store, Reporter and Environments are
+// required.
 type Options struct {
+	Metrics      Metrics // optional: webhook attempts by environment and outcome
 	Store        Store
 	Reporter     Reporter
 	Environments []config.Environment
-	PublicURL    string
-	Logger       *slog.Logger
+	PublicURL    string       // base of callback URLs; default http://localhost:8080
+	Logger       *slog.Logger // default discard
+
+	// Now is the clock of attempts, retries, claims and timeouts; default
+	// time.Now. Share the release service's.
+	Now func() time.Time
+	// Client sends the requests; default a client of the worker's own.
+	// Its redirect policy is replaced: redirects are never followed.
+	Client *http.Client
+	// Jitter returns a number in [0, 1) that spreads retries; default
+	// math/rand/v2. Tests fix it.
+	Jitter func() float64
+	// After is how Run waits; default time.After. Tests drive it.
+	After func(time.Duration) <-chan time.Time
+	// Concurrency is how many deliveries are sent at once; default 8.
+	Concurrency int
 }
+
+// Retry timing limits.
+const (
+	// MaxBackoff caps the doubling retry delay.
+	MaxBackoff = 5 * time.Minute
+	// MaxRetryAfter caps how long a deployer's Retry-After may hold a
+	// delivery.
+	MaxRetryAfter = time.Hour
+	// leaseMargin is how long beyond its environment's slowest timeout a
+	// worker holds a claim: time to record the outcome.
+	leaseMargin = 30 * time.Second
+)
 
 // NewWorker returns a worker for the configured environments.
 func NewWorker(opts Options) *Worker {
 	w := &Worker{store: opts.Store, reporter: opts.Reporter, targets: map[string]config.Deploy{},
-		publicURL: opts.PublicURL, log: opts.Logger, kick: make(chan struct{}, 1), warned: map[int64]bool{}}
+		publicURL: opts.PublicURL, log: opts.Logger, now: opts.Now, jitter: opts.Jitter, after: opts.After,
+		concurrency: opts.Concurrency, kick: make(chan struct{}, 1), metrics: opts.Metrics}
+	if w.publicURL == "" {
+		w.publicURL = "http://localhost:8080"
+	}
 	if w.log == nil {
 		w.log = slog.New(slog.DiscardHandler)
 	}
+	if w.now == nil {
+		w.now = time.Now
+	}
+	if w.jitter == nil {
+		w.jitter = rand.Float64
+	}
+	if w.after == nil {
+		w.after = time.After
+	}
+	if w.concurrency <= 0 {
+		w.concurrency = 8
+	}
+	slowest := config.DefaultTimeout
 	for _, e := range opts.Environments {
 		w.targets[e.Name] = e.Deploy
+		slowest = max(slowest, e.Deploy.Timeout)
 	}
+	w.lease = slowest + leaseMargin
+	w.client = newClient(opts.Client)
 	return w
 }
+
+// Lease is how long a claim on a delivery holds: after it lapses, another
+// worker may send the delivery again.
+func (w *Worker) Lease() time.Duration { return w.lease }
 
 // ReleaseChanged wakes the worker when a deployment may have become
 // sendable: one was created, or one finished and freed its environment.
@@ -79,25 +151,75 @@ func (w *Worker) Kick() {
 	}
 }
 
-// Run sends deployments until ctx ends, woken by Kick and every poll.
+// Run delivers and times out deployments until ctx ends. It wakes when
+// kicked (a deployment was created or finished), when the next retry,
+// lapsing claim or deadline falls due, and at least every poll, which
+// also picks up what other replicas left. Deliveries go out concurrently;
+// when ctx ends, those in flight finish their attempt (bounded by its
+// timeout) and record the outcome before Run returns.
 func (w *Worker) Run(ctx context.Context, poll time.Duration) {
-	t := time.NewTicker(poll)
-	defer t.Stop()
+	slots := make(chan struct{}, w.concurrency)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	send := context.WithoutCancel(ctx)
 	for {
-		if err := w.Drain(ctx); err != nil && ctx.Err() == nil {
-			w.log.Error("deployment worker", "err", err)
+		// Claim first: a kick means a deployment is waiting to go out.
+		for ctx.Err() == nil {
+			free := cap(slots) - len(slots)
+			if free == 0 {
+				break
+			}
+			ds, err := w.claim(ctx, free)
+			if err != nil {
+				if ctx.Err() == nil {
+					w.log.Error("claim deliveries", "err", err)
+				}
+				break
+			}
+			for _, d := range ds {
+				slots <- struct{}{}
+				wg.Go(func() {
+					defer func() { <-slots; w.Kick() }()
+					if err := w.deliver(send, d); err != nil {
+						w.log.Error("deliver deployment", "deployment", releases.FormatDeploymentID(d.Deployment.ID), "err", err)
+					}
+				})
+			}
+			if len(ds) < free {
+				break
+			}
+		}
+		if _, err := w.Sweep(ctx); err != nil && ctx.Err() == nil {
+			w.log.Error("deployment timeouts", "err", err)
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-w.kick:
-		case <-t.C:
+		case <-w.after(w.wait(ctx, poll)):
 		}
 	}
 }
 
-// Drain sends every deployment that can go now, including those that the
-// finished ones unblock.
+// wait returns how long Run may sleep: until the next retry, lapsing claim
+// or deadline, at most poll.
+func (w *Worker) wait(ctx context.Context, poll time.Duration) time.Duration {
+	now := w.now()
+	next, err := w.store.NextDeliveryWake(ctx, now)
+	if err != nil {
+		if ctx.Err() == nil {
+			w.log.Error("next delivery", "err", err)
+		}
+		return poll
+	}
+	if next.IsZero() {
+		return poll
+	}
+	return min(max(next.Sub(now), 10*time.Millisecond), poll)
+}
+
+// Drain delivers until nothing more is due now, including what finished
+// deliveries unblock.
 func (w *Worker) Drain(ctx context.Context) error {
 	for {
 		n, err := w.RunOnce(ctx)
@@ -107,71 +229,149 @@ func (w *Worker) Drain(ctx context.Context) error {
 	}
 }
 
-// RunOnce sends the deployments that can go now and returns how many it
-// handled.
+// RunOnce times out overdue deployments, then claims the deliveries that
+// are due now (up to the worker's concurrency), sends them and records the
+// outcomes before it returns. It returns how many deployments it handled;
+// the terminal shell calls it until that is 0. A failed attempt that will
+// be retried counts as handled; its retry is not due yet.
 func (w *Worker) RunOnce(ctx context.Context) (int, error) {
-	pending, err := w.store.PendingDeployments(ctx, 100)
+	swept, err := w.Sweep(ctx)
+	if err != nil {
+		return swept, err
+	}
+	ds, err := w.claim(ctx, w.concurrency)
+	if err != nil {
+		return swept, err
+	}
+	errs := make([]error, len(ds))
+	var wg sync.WaitGroup
+	for i, d := range ds {
+		wg.Go(func() { errs[i] = w.deliver(ctx, d) })
+	}
+	wg.Wait()
+	return swept + len(ds), errors.Join(errs...)
+}
+
+// Sweep times out every deployment whose finish_within has passed without
+// a final status, and returns how many it timed out. TimeOut leaves a
+// deployment that finished meanwhile alone, so replicas sweeping together
+// change each deployment once.
+func (w *Worker) Sweep(ctx context.Context) (int, error) {
+	overdue, err := w.store.OverdueDeployments(ctx, w.now(), 100)
 	if err != nil {
 		return 0, err
 	}
-	type target struct{ service, env string }
-	seen := map[target]bool{}
-	handled := 0
-	for _, d := range pending {
-		key := target{d.Service, d.Environment}
-		if seen[key] {
-			continue // only the oldest pending deployment of a target may go
+	n := 0
+	for _, d := range overdue {
+		if _, err := w.reporter.TimeOut(ctx, d.ID); err != nil {
+			return n, fmt.Errorf("time out %s: %w", releases.FormatDeploymentID(d.ID), err)
 		}
-		seen[key] = true
-		inflight, err := w.store.InFlight(ctx, d.Service, d.Environment)
-		if err != nil {
-			return handled, err
-		}
-		if len(inflight) > 0 && inflight[0].ID != d.ID {
-			continue // an earlier one occupies the environment
-		}
-		ok, err := w.send(ctx, d)
-		if err != nil {
-			return handled, err
-		}
-		if ok {
-			handled++
-		}
+		w.log.Warn("deployment timed out: no final status within finish_within",
+			"deployment", releases.FormatDeploymentID(d.ID), "environment", d.Environment)
+		n++
 	}
-	return handled, nil
+	return n, nil
 }
 
-// send delivers one deployment; it reports whether it changed anything.
-func (w *Worker) send(ctx context.Context, d releases.Deployment) (bool, error) {
-	id := releases.FormatDeploymentID(d.ID)
+func (w *Worker) claim(ctx context.Context, limit int) ([]releases.Delivery, error) {
+	return w.store.ClaimDeliveries(ctx, releases.DeliveryClaim{Now: w.now(), Lease: w.lease, Limit: limit,
+		FinishWithin: func(env string) time.Duration {
+			if t, ok := w.targets[env]; ok && !t.IsLog() {
+				return t.FinishWithin
+			}
+			return 0
+		}})
+}
+
+// deliver makes one attempt at a claimed delivery and records its outcome:
+// accepted (and maybe finished), due again later, or failed. An error
+// means the outcome could not be recorded; the claim then lapses and the
+// delivery is tried again.
+func (w *Worker) deliver(ctx context.Context, dl releases.Delivery) error {
+	d := dl.Deployment
 	target, ok := w.targets[d.Environment]
 	if !ok {
-		_, err := w.reporter.ReportDeployment(ctx, releases.SystemActor, d.ID, releases.StatusReport{
-			Status: releases.DeploymentFailed, Message: fmt.Sprintf("environment %s is not configured any more", d.Environment)})
-		return err == nil, err
-	}
-	if !target.IsLog() {
-		w.mu.Lock()
-		defer w.mu.Unlock()
-		if !w.warned[d.ID] {
-			w.warned[d.ID] = true
-			w.log.Warn("HTTP deploy targets are not implemented yet; the deployment stays pending", "deployment", id, "environment", d.Environment)
-		}
-		return false, nil
+		return w.report(ctx, d.ID, releases.StatusReport{Status: releases.DeploymentFailed,
+			Message: fmt.Sprintf("environment %s is not configured any more", d.Environment)})
 	}
 	r, err := w.store.Release(ctx, d.ReleaseID)
 	if err != nil {
-		return false, fmt.Errorf("send %s: %w", id, err)
+		return fmt.Errorf("load %s: %w", releases.FormatID(d.ReleaseID), err)
 	}
 	p := NewPayload(r, &d, w.publicURL)
-	w.log.Info("deploy target "+target.URL+" would receive",
-		"type", p.Type, "deployment_id", p.DeploymentID, "release_id", p.ReleaseID, "service", p.Service,
-		"version", p.Version, "previous_version", p.PreviousVersion, "environment", p.Environment,
-		"requested_by", p.RequestedBy, "approved_by", p.ApprovedBy, "callback_url", p.CallbackURL)
-	_, err = w.reporter.ReportDeployment(ctx, releases.SystemActor, d.ID, releases.StatusReport{
-		Status: releases.DeploymentSucceeded, Message: "logged by the " + target.URL + " target; nothing was called"})
-	if releases.ErrorCode(err) == releases.EConflict {
-		return false, nil // another worker finished it first
+	if target.IsLog() {
+		w.log.Info("deploy target "+target.URL+" would receive",
+			"type", p.Type, "deployment_id", p.DeploymentID, "release_id", p.ReleaseID, "service", p.Service,
+			"version", p.Version, "previous_version", p.PreviousVersion, "environment", p.Environment,
+			"requested_by", p.RequestedBy, "approved_by", p.ApprovedBy, "callback_url", p.CallbackURL)
+		return w.report(ctx, d.ID, releases.StatusReport{Status: releases.DeploymentSucceeded,
+			Message: "logged by the " + target.URL + " target; nothing was called"})
 	}
-	return err == nil, err
+	key, err := target.Secret.SigningKey()
+	if err != nil {
+		return w.report(ctx, d.ID, releases.StatusReport{Status: releases.DeploymentFailed,
+			Message: fmt.Sprintf("environment %s's deploy secret is not usable: %v", d.Environment, err)})
+	}
+	body, err := json.Marshal(p)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", p.DeploymentID, err)
+	}
+	start := time.Now()
+	out := w.attempt(ctx, target, dl.WebhookID, key, body)
+	took := time.Since(start)
+	w.log.Info("deployment webhook", "deployment", p.DeploymentID, "webhook_id", dl.WebhookID,
+		"environment", d.Environment, "attempt", d.Attempts, "status", out.code, "took", took.Round(time.Millisecond),
+		"outcome", out.summary())
+	if w.metrics != nil {
+		result := "failed"
+		switch {
+		case out.accepted:
+			result = "accepted"
+		case out.retry && d.Attempts <= target.Retries:
+			result = "retry"
+		}
+		w.metrics.WebhookAttempt(d.Environment, result, took)
+	}
+	switch {
+	case out.accepted:
+		return w.report(ctx, d.ID, out.report)
+	case out.retry && d.Attempts <= target.Retries:
+		next := w.now().Add(w.retryDelay(target, d.Attempts, out.retryAfter))
+		return w.store.RetryDelivery(ctx, d.ID, next, out.err)
+	case out.retry:
+		return w.report(ctx, d.ID, releases.StatusReport{Status: releases.DeploymentFailed,
+			Message: fmt.Sprintf("gave up after %d attempts: %s", d.Attempts, out.err)})
+	}
+	return w.report(ctx, d.ID, releases.StatusReport{Status: releases.DeploymentFailed, Message: out.err})
+}
+
+// report records an outcome. A deployment that finished otherwise
+// meanwhile (the deployer called back first, or it timed out) keeps that.
+func (w *Worker) report(ctx context.Context, id int64, rep releases.StatusReport) error {
+	_, err := w.reporter.ReportDeployment(ctx, releases.SystemActor, id, rep)
+	switch releases.ErrorCode(err) {
+	case "", releases.EConflict, releases.ENotFound:
+		return nil
+	}
+	return fmt.Errorf("record %s of %s: %w", rep.Status, releases.FormatDeploymentID(id), err)
+}
+
+// retryDelay is the wait before the next attempt after attempt number n
+// failed: the environment's backoff doubled n-1 times, capped at
+// MaxBackoff, give or take 20% jitter; longer when the deployer asked for
+// it with Retry-After.
+func (w *Worker) retryDelay(target config.Deploy, n int, retryAfter time.Duration) time.Duration {
+	d := target.Backoff
+	if d <= 0 {
+		d = config.DefaultBackoff
+	}
+	for i := 1; i < n && d < MaxBackoff; i++ {
+		d *= 2
+	}
+	d = min(d, MaxBackoff)
+	d = min(time.Duration(float64(d)*(0.8+0.4*w.jitter())), MaxBackoff)
+	if retryAfter > d {
+		d = min(retryAfter, MaxRetryAfter)
+	}
+	return d
 }

@@ -54,6 +54,12 @@ type deploymentRow struct {
 	CreatedAt       time.Time `gorm:"autoCreateTime:false"`
 	UpdatedAt       time.Time `gorm:"autoUpdateTime:false"`
 	FinishedAt      *time.Time
+	// Delivery state of a pending deployment (migration 00002).
+	WebhookID     string
+	NextAttemptAt *time.Time
+	ClaimedUntil  *time.Time
+	FinishBy      *time.Time
+	LastError     string
 }
 
 func (deploymentRow) TableName() string { return "deployments" }

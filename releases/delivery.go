@@ -1,0 +1,88 @@
+package releases
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// A deployment in status pending is the outbox entry of its webhook
+// delivery: it is written in the same transaction as the change that caused
+// it (a sign-off, a promotion, a rollback), so a delivery is never lost nor
+// sent for a change that did not commit. A worker claims it, calls the
+// deployer and records the outcome through the Service.
+
+// Delivery is one claimed attempt to deliver a pending deployment to its
+// environment's webhook.
+type Delivery struct {
+	Deployment Deployment // Deployment.Attempts counts this attempt
+	// WebhookID identifies the delivery to the deployer: the same on every
+	// attempt, across workers and restarts.
+	WebhookID string
+	// ClaimedUntil is when the claim lapses and another worker may try.
+	ClaimedUntil time.Time
+	// FinishBy is when the deployment times out without a final status;
+	// zero for none. It is fixed by the first attempt.
+	FinishBy time.Time
+	// LastError says why the previous attempt failed; "" on the first.
+	LastError string
+}
+
+// DeliveryClaim asks a DeliveryStore for due deliveries.
+type DeliveryClaim struct {
+	Now   time.Time
+	Lease time.Duration // how long the claimer may take before others may try
+	Limit int           // at most this many; at least 1
+	// FinishWithin gives an environment's finish_within; the first attempt
+	// of a deployment fixes its FinishBy to Now plus that. Nil or 0: no
+	// deadline.
+	FinishWithin func(env string) time.Duration
+}
+
+// DeliveryStore keeps the delivery state of pending deployments and hands
+// them out to workers.
+type DeliveryStore interface {
+	// ClaimDeliveries leases, until Now+Lease, up to Limit pending
+	// deployments whose next attempt is due and that no other worker holds,
+	// oldest first. Only a deployment with no older pending or in-progress
+	// deployment of the same service to the same environment is claimed:
+	// one at a time per service and environment. Each claim counts an
+	// attempt; the first also sets the webhook id and FinishBy and, for a
+	// forward deployment, sets PreviousVersion afresh to what LastSucceeded
+	// finds: what the deployment replaces, which may have changed while it
+	// queued behind another release's. Concurrent
+	// callers, in this process or others on the same database, never claim
+	// the same deployment while a lease holds.
+	ClaimDeliveries(ctx context.Context, c DeliveryClaim) ([]Delivery, error)
+	// RetryDelivery ends a claim on a deployment that is still pending: it
+	// is due again at next; lastErr says why the attempt failed. It does
+	// nothing to a deployment that is no longer pending.
+	RetryDelivery(ctx context.Context, deploymentID int64, next time.Time, lastErr string) error
+	// OverdueDeployments returns up to limit pending or in-progress
+	// deployments whose FinishBy is at or before now, oldest first.
+	OverdueDeployments(ctx context.Context, now time.Time, limit int) ([]Deployment, error)
+	// NextDeliveryWake returns the earliest moment after now at which a
+	// retry falls due, a claim on a pending deployment lapses, or an
+	// unfinished deployment times out; zero when there is none.
+	NextDeliveryWake(ctx context.Context, now time.Time) (time.Time, error)
+}
+
+// Deployment returns one deployment. Errors: ENotFound.
+func (s *Service) Deployment(ctx context.Context, id int64) (*Deployment, error) {
+	releaseID, err := s.store.DeploymentRelease(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, Errorf(ENotFound, "There is no deployment %s.", FormatDeploymentID(id))
+	}
+	if err != nil {
+		return nil, s.fail("find "+FormatDeploymentID(id), err)
+	}
+	r, err := s.Get(ctx, releaseID)
+	if err != nil {
+		return nil, err
+	}
+	d, ok := r.Deployment(id)
+	if !ok {
+		return nil, Errorf(ENotFound, "There is no deployment %s.", FormatDeploymentID(id))
+	}
+	return d, nil
+}

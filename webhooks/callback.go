@@ -1,0 +1,166 @@
+package webhooks
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/releasebot/releasebot/config"
+	"github.com/releasebot/releasebot/releases"
+)
+
+// Deployments is what the status callback needs of the domain;
+// *releases.Service is one.
+type Deployments interface {
+	// Deployment returns one deployment. Errors: ENotFound.
+	Deployment(ctx context.Context, id int64) (*releases.Deployment, error)
+	// ReportDeployment records a deployer's status. Errors: ENotFound,
+	// EInvalid for an unknown status, EConflict when the deployment already
+	// finished otherwise; a repeat is no error.
+	ReportDeployment(ctx context.Context, actor string, deploymentID int64, rep releases.StatusReport) (*releases.Release, error)
+}
+
+var _ Deployments = (*releases.Service)(nil)
+
+// CallbackOptions configure the status callback endpoint. Deployments and
+// Environments are required.
+type CallbackOptions struct {
+	Deployments  Deployments
+	Environments []config.Environment // whose deploy secrets verify the callbacks
+	Now          func() time.Time     // checks the timestamp; default time.Now
+	Logger       *slog.Logger         // refused callbacks and internal errors; default discard
+}
+
+// MaxCallbackBody is the largest status callback body accepted.
+const MaxCallbackBody = 64 << 10
+
+// CallbackActor is the actor audit events of callbacks name.
+const CallbackActor = "deployer"
+
+// RegisterCallbacks adds POST /webhooks/deployments/:id/status to r: the
+// deployers' status reports, signed like the deliveries (Standard Webhooks)
+// with the deployment's environment's secret. Answers: 204 taken (a repeat
+// of the current state too), 400 malformed body or unknown status, 401
+// missing or bad signature or a timestamp more than 5 minutes off, 404
+// unknown deployment, 409 a different final state was already recorded,
+// 413 a body over 64 KiB.
+func RegisterCallbacks(r gin.IRouter, opts CallbackOptions) {
+	if opts.Deployments == nil {
+		panic("webhooks: CallbackOptions.Deployments is required")
+	}
+	h := &callbacks{deployments: opts.Deployments, secrets: map[string]config.Secret{}, now: opts.Now, log: opts.Logger}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	for _, e := range opts.Environments {
+		if !e.Deploy.IsLog() && e.Deploy.Secret != "" {
+			h.secrets[e.Name] = e.Deploy.Secret
+		}
+	}
+	r.POST("/webhooks/deployments/:id/status", h.status)
+}
+
+type callbacks struct {
+	deployments Deployments
+	secrets     map[string]config.Secret
+	now         func() time.Time
+	log         *slog.Logger
+}
+
+// statusBody is a deployer's report.
+type statusBody struct {
+	Status  string `json:"status"`
+	Message string `json:"message"`
+	URL     string `json:"url"`
+}
+
+func (h *callbacks) status(c *gin.Context) {
+	ctx := c.Request.Context()
+	id, err := releases.ParseDeploymentID(c.Param("id"))
+	if err != nil {
+		h.refuse(c, http.StatusNotFound, "There is no such deployment; ids look like D-17.")
+		return
+	}
+	did := releases.FormatDeploymentID(id)
+	if c.Request.ContentLength > MaxCallbackBody {
+		h.refuse(c, http.StatusRequestEntityTooLarge, "The body is larger than 64 KiB.")
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, MaxCallbackBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			h.refuse(c, http.StatusRequestEntityTooLarge, "The body is larger than 64 KiB.")
+			return
+		}
+		h.refuse(c, http.StatusBadRequest, "The body could not be read.")
+		return
+	}
+	d, err := h.deployments.Deployment(ctx, id)
+	if err != nil {
+		h.domainError(c, did, err)
+		return
+	}
+	secret, ok := h.secrets[d.Environment]
+	if !ok {
+		h.refuse(c, http.StatusUnauthorized, "Environment "+d.Environment+" has no deploy secret, so its callbacks can't be verified.")
+		return
+	}
+	key, err := secret.SigningKey()
+	if err != nil {
+		h.log.ErrorContext(ctx, "status callback: unusable deploy secret", "environment", d.Environment, "err", err)
+		c.JSON(http.StatusInternalServerError, errorBody{Error: "Internal error."})
+		return
+	}
+	if err := Verify(key, c.Request.Header, body, h.now()); err != nil {
+		h.log.WarnContext(ctx, "status callback refused", "deployment", did, "environment", d.Environment, "reason", err.Error(), "remote", c.ClientIP())
+		h.refuse(c, http.StatusUnauthorized, "Signature refused: "+err.Error()+".")
+		return
+	}
+	var in statusBody
+	if err := json.Unmarshal(body, &in); err != nil {
+		h.refuse(c, http.StatusBadRequest, `The body is not a JSON object like {"status": "succeeded", "message": "…", "url": "…"}.`)
+		return
+	}
+	_, err = h.deployments.ReportDeployment(ctx, CallbackActor, id, releases.StatusReport{
+		Status: releases.DeploymentStatus(in.Status), Message: in.Message, URL: in.URL})
+	if err != nil {
+		h.domainError(c, did, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+type errorBody struct {
+	Error string `json:"error"`
+}
+
+func (h *callbacks) refuse(c *gin.Context, status int, msg string) {
+	c.JSON(status, errorBody{Error: msg})
+}
+
+// domainError answers an error of the release service: its sentence for
+// people, or "Internal error." (logged) for anything else.
+func (h *callbacks) domainError(c *gin.Context, did string, err error) {
+	status := http.StatusInternalServerError
+	switch releases.ErrorCode(err) {
+	case releases.ENotFound:
+		status = http.StatusNotFound
+	case releases.EInvalid:
+		status = http.StatusBadRequest
+	case releases.EConflict:
+		status = http.StatusConflict
+	default:
+		h.log.ErrorContext(c.Request.Context(), "status callback failed", "deployment", did, "err", err)
+	}
+	c.JSON(status, errorBody{Error: releases.ErrorMessage(err)})
+}
