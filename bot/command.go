@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/releasebot/releasebot/commands"
 	"github.com/releasebot/releasebot/releases"
@@ -26,7 +25,7 @@ func (b *Bot) HandleCommand(ctx context.Context, in Invocation) Message {
 	if err != nil {
 		var ue *commands.UsageError
 		if errors.As(err, &ue) {
-			return text(ue.Error())
+			return text(escape(ue.Error()))
 		}
 		return *b.failure(ctx, "parse", err)
 	}
@@ -113,9 +112,11 @@ func (b *Bot) run(ctx context.Context, in Invocation, cmd commands.Command) (Mes
 		}
 		return b.view.list(head, rs, "Nothing has shipped yet."), nil
 	case commands.Windows:
-		return b.windows(), nil
-	case commands.Freeze, commands.Unfreeze:
-		return text("Ad-hoc freezes from chat are not available yet; the freezes in the configuration file apply (see `/release windows`)."), nil
+		return b.windowsReply(ctx)
+	case commands.Freeze:
+		return b.freeze(ctx, user, c)
+	case commands.Unfreeze:
+		return b.unfreeze(ctx, user)
 	}
 	return Message{}, fmt.Errorf("command %s has no handler", cmd.Name())
 }
@@ -136,31 +137,4 @@ func (b *Bot) teamChannels(teams []string) string {
 		}
 	}
 	return strings.Join(chans, ", ")
-}
-
-// windows lists the next openings and the freezes.
-func (b *Bot) windows() Message {
-	now := b.now()
-	var lines []string
-	openings := b.cal.Upcoming(now, now.Add(60*24*time.Hour), 8)
-	if len(openings) == 0 {
-		lines = append(lines, "No release windows open in the next 60 days.")
-	} else {
-		lines = append(lines, "*Next release windows*")
-		for _, o := range openings {
-			lines = append(lines, fmt.Sprintf("• %s: %s – %s", o.Window, b.view.when(o.Start), b.view.when(o.End)))
-		}
-	}
-	if fs := b.cal.Freezes(now); len(fs) > 0 {
-		lines = append(lines, "*Freezes*")
-		for _, f := range fs {
-			lines = append(lines, fmt.Sprintf("• %s: %s – %s", f.Name, b.view.when(f.Start), b.view.when(f.End)))
-		}
-	} else {
-		lines = append(lines, "No freezes ahead.")
-	}
-	for _, w := range b.cfg.Warnings() {
-		lines = append(lines, ":warning: "+w.Message)
-	}
-	return text(strings.Join(lines, "\n"))
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 )
 
 // Deploy starts a ready release now or promotes it to its next environment.
@@ -57,7 +56,7 @@ func (s *Service) Deploy(ctx context.Context, actor string, id int64, env, overr
 				return err
 			}
 		}
-		wait, err := s.check(ctx, r, m.now)
+		wait, err := s.check(ctx, m)
 		if err != nil {
 			return err
 		}
@@ -88,7 +87,7 @@ func (s *Service) maybeStart(ctx context.Context, m *mutation, explain bool) err
 	if r.Status != StatusReady {
 		return nil
 	}
-	wait, err := s.check(ctx, r, m.now)
+	wait, err := s.check(ctx, m)
 	if err != nil {
 		return err
 	}
@@ -102,12 +101,14 @@ func (s *Service) maybeStart(ctx context.Context, m *mutation, explain bool) err
 	return m.auditAs(ctx, SystemActor, ActionWaiting, wait.Reason)
 }
 
-// check asks the gate, unless a release manager overrode it.
-func (s *Service) check(ctx context.Context, r *Release, now time.Time) (Wait, error) {
-	if r.OverrideBy != "" || s.gate == nil {
+// check asks the gate about the mutation's release, unless a release
+// manager overrode it. The gate reads ad-hoc freezes in the mutation's
+// transaction.
+func (s *Service) check(ctx context.Context, m *mutation) (Wait, error) {
+	if m.r.OverrideBy != "" || s.gate == nil {
 		return Wait{Open: true}, nil
 	}
-	w, err := s.gate.Check(ctx, r, now)
+	w, err := s.gate.Check(ctx, m.tx, m.r, m.now)
 	if err != nil {
 		return Wait{}, fmt.Errorf("check window: %w", err)
 	}
@@ -130,10 +131,6 @@ func (s *Service) startDeployment(ctx context.Context, m *mutation, env, request
 	if prev != nil {
 		d.PreviousVersion = prev.Version
 	}
-	ahead, err := m.tx.InFlight(ctx, r.Service, env)
-	if err != nil {
-		return err
-	}
 	if err := m.tx.CreateDeployment(ctx, &d); err != nil {
 		return err
 	}
@@ -148,10 +145,24 @@ func (s *Service) startDeployment(ctx context.Context, m *mutation, env, request
 	if err := m.auditAs(ctx, actor, ActionDeploymentStarted, FormatDeploymentID(d.ID)+": "+detail); err != nil {
 		return err
 	}
-	if len(ahead) > 0 {
-		first := ahead[0]
+	return s.noteQueue(ctx, m, d)
+}
+
+// noteQueue tells, when new deployment d has to wait for an earlier one of
+// its service to its environment, which one it waits for. It asks after d
+// was created: the store orders deployments of one service and environment
+// by creation, so whatever is older is ahead of d.
+func (s *Service) noteQueue(ctx context.Context, m *mutation, d Deployment) error {
+	inflight, err := m.tx.InFlight(ctx, d.Service, d.Environment)
+	if err != nil {
+		return err
+	}
+	for _, first := range inflight {
+		if first.ID >= d.ID {
+			break
+		}
 		return m.auditAs(ctx, SystemActor, ActionDeploymentQueued, fmt.Sprintf(
-			"%s waits for %s's %s to %s (%s) to finish", FormatDeploymentID(d.ID), FormatID(first.ReleaseID), first.Type, env, FormatDeploymentID(first.ID)))
+			"%s waits for %s's %s to %s (%s) to finish", FormatDeploymentID(d.ID), FormatID(first.ReleaseID), first.Type, d.Environment, FormatDeploymentID(first.ID)))
 	}
 	return nil
 }

@@ -60,7 +60,7 @@ type gate struct {
 	wait releases.Wait
 }
 
-func (g *gate) Check(context.Context, *releases.Release, time.Time) (releases.Wait, error) {
+func (g *gate) Check(context.Context, releases.FreezeReader, *releases.Release, time.Time) (releases.Wait, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.wait, nil

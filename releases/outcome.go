@@ -137,7 +137,7 @@ func (s *Service) afterDeployment(ctx context.Context, m *mutation, d Deployment
 		}
 		return m.auditAs(ctx, SystemActor, ActionAwaitingPromotion, fmt.Sprintf("%s waits for `/release deploy %s --env %s`", next, rid, next))
 	}
-	wait, err := s.check(ctx, r, m.now)
+	wait, err := s.check(ctx, m)
 	if err != nil {
 		return err
 	}
@@ -221,7 +221,10 @@ func (s *Service) Rollback(ctx context.Context, actor string, id int64, env, rea
 		if reason != "" {
 			detail += ": " + reason
 		}
-		return m.audit(ctx, ActionRollbackStarted, detail)
+		if err := m.audit(ctx, ActionRollbackStarted, detail); err != nil {
+			return err
+		}
+		return s.noteQueue(ctx, m, d)
 	})
 }
 

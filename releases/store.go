@@ -43,6 +43,9 @@ type Reader interface {
 	// InFlight returns the pending and in-progress deployments of service to
 	// env, oldest first.
 	InFlight(ctx context.Context, service, env string) ([]Deployment, error)
+	// FreezeReader reads ad-hoc freezes: gates read them in the caller's
+	// transaction.
+	FreezeReader
 }
 
 // PostStore remembers the bot's messages of each release.
@@ -92,13 +95,16 @@ type Tx interface {
 	// release but exclude, with id below before (0: any), that is still
 	// succeeded: the version that runs there. nil when there is none.
 	LastSucceeded(ctx context.Context, service, env string, exclude, before int64) (*Deployment, error)
+	// FreezeWriter declares and lifts ad-hoc freezes.
+	FreezeWriter
 }
 
 // Gate decides when a ready release may start deploying: windows, one-off
 // start times and freezes. The scheduler implements it.
 type Gate interface {
-	// Check tells whether r may start a deployment at now.
-	Check(ctx context.Context, r *Release, now time.Time) (Wait, error)
+	// Check tells whether r may start a deployment at now. It reads ad-hoc
+	// freezes through fr: the service passes the transaction it runs in.
+	Check(ctx context.Context, fr FreezeReader, r *Release, now time.Time) (Wait, error)
 }
 
 // Wait is a Gate's answer.

@@ -1,6 +1,3 @@
-// Package scheduler knows when things may happen: release windows, one-off
-// start times and freezes as pure functions of time, and a thin loop that
-// starts ready releases when their moment comes.
 package scheduler
 
 import (
@@ -14,54 +11,144 @@ import (
 )
 
 // Calendar answers whether a release may start at a given time, from the
-// configured windows and freezes. It is the service's releases.Gate.
+// configured windows and freezes and the ad-hoc freezes in the store. It
+// is the service's releases.Gate.
 type Calendar struct {
 	windows map[string]config.Window
-	freezes []config.Freeze
+	names   []string // configured order
+	freezes []Freeze // configured
 	loc     *time.Location
+	adhoc   releases.FreezeReader // nil: configured freezes only
+}
+
+// CalendarOption configures NewCalendar.
+type CalendarOption func(*Calendar)
+
+// WithFreezes makes the calendar honour the ad-hoc freezes kept by fr (the
+// store) where it answers outside the release service's transactions:
+// `/release windows`, reminders, summaries and the scheduler's loop.
+func WithFreezes(fr releases.FreezeReader) CalendarOption {
+	return func(c *Calendar) { c.adhoc = fr }
 }
 
 // NewCalendar returns the calendar of cfg.
-func NewCalendar(cfg *config.Config) *Calendar {
-	c := &Calendar{windows: map[string]config.Window{}, freezes: cfg.Freezes, loc: cfg.Location}
+func NewCalendar(cfg *config.Config, opts ...CalendarOption) *Calendar {
+	c := &Calendar{windows: map[string]config.Window{}, loc: cfg.Location}
 	if c.loc == nil {
 		c.loc = time.UTC
 	}
 	for _, w := range cfg.Windows {
 		c.windows[w.Name] = w
+		c.names = append(c.names, w.Name)
+	}
+	for _, f := range cfg.Freezes {
+		c.freezes = append(c.freezes, Freeze{Name: f.Name, Start: f.Start.UTC(), End: f.End.UTC()})
+	}
+	for _, o := range opts {
+		o(c)
 	}
 	return c
 }
 
 var _ releases.Gate = (*Calendar)(nil)
 
+// Freeze is a period in which no release starts deploying (without a
+// release manager's override): from the configuration, or ad hoc.
+type Freeze struct {
+	Name       string // the configured name, or an ad-hoc freeze's reason
+	Start, End time.Time
+	AdHoc      bool
+	ID         int64  // of an ad-hoc freeze
+	By         string // who declared an ad-hoc freeze
+}
+
+// Active reports whether the freeze holds at t: Start <= t < End.
+func (f Freeze) Active(t time.Time) bool { return !t.Before(f.Start) && t.Before(f.End) }
+
+// Label names the freeze in a sentence: `the freeze year-end`, `the
+// ad-hoc freeze "incident 42"`.
+func (f Freeze) Label() string {
+	if f.AdHoc {
+		return fmt.Sprintf("the ad-hoc freeze %q", f.Name)
+	}
+	return "the freeze " + f.Name
+}
+
+func adHoc(fs []releases.Freeze) []Freeze {
+	out := make([]Freeze, len(fs))
+	for i, f := range fs {
+		out[i] = Freeze{Name: f.Reason, Start: f.Start, End: f.End, AdHoc: true, ID: f.ID, By: f.CreatedBy}
+	}
+	return out
+}
+
 // horizon bounds how far ahead the calendar looks for the next moment a
 // release may start.
 const horizon = 400 * 24 * time.Hour
 
 // Check tells whether r may start at now and, when not, why and from when.
-func (c *Calendar) Check(_ context.Context, r *releases.Release, now time.Time) (releases.Wait, error) {
-	if c.allowed(r, now) {
-		return releases.Wait{Open: true}, nil
+// It reads the ad-hoc freezes through fr, the caller's transaction.
+func (c *Calendar) Check(ctx context.Context, fr releases.FreezeReader, r *releases.Release, now time.Time) (releases.Wait, error) {
+	fs, err := c.load(ctx, fr, now)
+	if err != nil {
+		return releases.Wait{}, err
 	}
-	w := releases.Wait{Until: c.nextAllowed(r, now)}
+	return c.check(fs, r, now), nil
+}
+
+// load returns the configured freezes and those of fr (nil: none) that have
+// not ended by t.
+func (c *Calendar) load(ctx context.Context, fr releases.FreezeReader, t time.Time) ([]Freeze, error) {
+	var fs []Freeze
+	for _, f := range c.freezes {
+		if f.End.After(t) {
+			fs = append(fs, f)
+		}
+	}
+	if fr != nil {
+		more, err := fr.Freezes(ctx, t)
+		if err != nil {
+			return nil, fmt.Errorf("ad-hoc freezes: %w", err)
+		}
+		fs = append(fs, adHoc(more)...)
+	}
+	sort.SliceStable(fs, func(i, j int) bool { return fs[i].Start.Before(fs[j].Start) })
+	return fs, nil
+}
+
+// check is Check over the freezes fs.
+func (c *Calendar) check(fs []Freeze, r *releases.Release, now time.Time) releases.Wait {
+	if c.allowed(fs, r, now) {
+		return releases.Wait{Open: true}
+	}
+	w := releases.Wait{Until: c.nextAllowed(fs, r, now)}
 	var when string
 	if !w.Until.IsZero() {
 		when = " " + c.Format(w.Until)
 	}
-	switch f, frozen := c.FreezeAt(now); {
+	switch f, frozen := freezeAt(fs, now); {
 	case frozen:
 		w.Frozen = true
-		w.Reason = fmt.Sprintf("is held by the freeze %s until %s", f.Name, c.Format(f.End))
+		w.Reason = fmt.Sprintf("is held by %s until %s", f.Label(), c.Format(f.End))
 		if !w.Until.IsZero() && w.Until.After(f.End) {
 			w.Reason += fmt.Sprintf(", then waits until%s", when)
 		}
 	case !r.StartAt.IsZero() && now.Before(r.StartAt):
 		w.Reason = "is scheduled for " + c.Format(r.StartAt)
+		if !w.Until.IsZero() && w.Until.After(r.StartAt) {
+			w.Reason += "; a freeze holds that time, so it waits until" + when
+		}
 	case r.Window != "":
 		w.Reason = "waits for the window " + r.Window
-		if when != "" {
+		o, ok := c.NextOpening(r.Window, now)
+		switch f, frozen := freezeAt(fs, o.Start); {
+		case w.Until.IsZero():
+		case ok && o.Start.Equal(w.Until):
 			w.Reason += ", which opens" + when
+		case ok && frozen:
+			w.Reason += fmt.Sprintf("; its opening at %s falls in %s, so it goes%s", c.Format(o.Start), f.Label(), when)
+		default:
+			w.Reason += "; it goes" + when
 		}
 	default:
 		w.Reason = "can't start yet"
@@ -69,12 +156,12 @@ func (c *Calendar) Check(_ context.Context, r *releases.Release, now time.Time) 
 	if w.Until.IsZero() {
 		w.Reason += " (no opening in the next year)"
 	}
-	return w, nil
+	return w
 }
 
-// allowed reports whether r may start at t.
-func (c *Calendar) allowed(r *releases.Release, t time.Time) bool {
-	if _, frozen := c.FreezeAt(t); frozen {
+// allowed reports whether r may start at t, given the freezes fs.
+func (c *Calendar) allowed(fs []Freeze, r *releases.Release, t time.Time) bool {
+	if _, frozen := freezeAt(fs, t); frozen {
 		return false
 	}
 	if !r.StartAt.IsZero() && t.Before(r.StartAt) {
@@ -91,29 +178,38 @@ func (c *Calendar) allowed(r *releases.Release, t time.Time) bool {
 // when there is none within the horizon. Only a window opening, the start
 // time or a freeze's end can turn "not allowed" into "allowed", so those are
 // the moments to try.
-func (c *Calendar) nextAllowed(r *releases.Release, now time.Time) time.Time {
+func (c *Calendar) nextAllowed(fs []Freeze, r *releases.Release, now time.Time) time.Time {
 	limit := now.Add(horizon)
 	candidates := []time.Time{}
 	if r.StartAt.After(now) {
 		candidates = append(candidates, r.StartAt)
 	}
-	for _, f := range c.freezes {
+	for _, f := range fs {
 		if f.End.After(now) && f.End.Before(limit) {
 			candidates = append(candidates, f.End)
 		}
 	}
 	if w, ok := c.windows[r.Window]; ok && w.Cron != nil {
-		for t, i := w.Cron.Next(now), 0; !t.IsZero() && t.Before(limit) && i < 5000; t, i = w.Cron.Next(t), i+1 {
+		for t, i := c.next(w, now), 0; !t.IsZero() && t.Before(limit) && i < 5000; t, i = c.next(w, t), i+1 {
 			candidates = append(candidates, t)
 		}
 	}
 	sort.Slice(candidates, func(i, j int) bool { return candidates[i].Before(candidates[j]) })
 	for _, t := range candidates {
-		if c.allowed(r, t) {
+		if c.allowed(fs, r, t) {
 			return t
 		}
 	}
 	return time.Time{}
+}
+
+func freezeAt(fs []Freeze, t time.Time) (Freeze, bool) {
+	for _, f := range fs {
+		if f.Active(t) {
+			return f, true
+		}
+	}
+	return Freeze{}, false
 }
 
 // Opening is one opening of a release window.
@@ -122,34 +218,52 @@ type Opening struct {
 	Start, End time.Time
 }
 
-// OpenAt returns the opening of window that is open at t, if any.
-func (c *Calendar) OpenAt(window string, t time.Time) (Opening, bool) {
+// next returns the first opening of w after t.
+func (c *Calendar) next(w config.Window, t time.Time) time.Time { return Next(w.Cron, t) }
+
+// NextOpening returns the first opening of window after t; false for an
+// unknown window or one that never opens again.
+func (c *Calendar) NextOpening(window string, t time.Time) (Opening, bool) {
 	w, ok := c.windows[window]
 	if !ok || w.Cron == nil {
 		return Opening{}, false
 	}
-	// The only opening that can still be open at t is the first one after
-	// t - duration.
-	start := w.Cron.Next(t.Add(-w.Duration))
-	if start.IsZero() || start.After(t) {
+	start := c.next(w, t)
+	if start.IsZero() {
 		return Opening{}, false
 	}
 	return Opening{Window: w.Name, Start: start, End: start.Add(w.Duration)}, true
+}
+
+// OpenAt returns the opening of window that is open at t, if any.
+func (c *Calendar) OpenAt(window string, t time.Time) (Opening, bool) {
+	// The only opening that can still be open at t is the first one after
+	// t - duration.
+	w, ok := c.windows[window]
+	if !ok {
+		return Opening{}, false
+	}
+	o, ok := c.NextOpening(window, t.Add(-w.Duration))
+	if !ok || o.Start.After(t) {
+		return Opening{}, false
+	}
+	return o, true
 }
 
 // Upcoming returns the openings of every window that start after from and
 // before to, in time order, at most max of them.
 func (c *Calendar) Upcoming(from, to time.Time, max int) []Opening {
 	var out []Opening
-	for _, w := range c.windows {
+	for _, name := range c.names {
+		w := c.windows[name]
 		if w.Cron == nil {
 			continue
 		}
-		for t, i := w.Cron.Next(from), 0; !t.IsZero() && t.Before(to) && i < max; t, i = w.Cron.Next(t), i+1 {
+		for t, i := c.next(w, from), 0; !t.IsZero() && t.Before(to) && i < max; t, i = c.next(w, t), i+1 {
 			out = append(out, Opening{Window: w.Name, Start: t, End: t.Add(w.Duration)})
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
+	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].Start.Equal(out[j].Start) {
 			return out[i].Window < out[j].Window
 		}
@@ -161,29 +275,35 @@ func (c *Calendar) Upcoming(from, to time.Time, max int) []Opening {
 	return out
 }
 
-// FreezeAt returns the freeze in force at t, if any.
-func (c *Calendar) FreezeAt(t time.Time) (config.Freeze, bool) {
-	for _, f := range c.freezes {
-		if f.Active(t) {
-			return f, true
-		}
+// Windows returns the configured windows, in configured order.
+func (c *Calendar) Windows() []config.Window {
+	out := make([]config.Window, len(c.names))
+	for i, name := range c.names {
+		out[i] = c.windows[name]
 	}
-	return config.Freeze{}, false
-}
-
-// Freezes returns the freezes that have not ended by t, soonest first.
-func (c *Calendar) Freezes(t time.Time) []config.Freeze {
-	var out []config.Freeze
-	for _, f := range c.freezes {
-		if f.End.After(t) {
-			out = append(out, f)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Start.Before(out[j].Start) })
 	return out
 }
 
-// Format renders t in the configured zone for people: "Tue 1 Dec 14:00 CET".
+// FreezeAt returns the freeze in force at t, if any: configured or ad hoc.
+func (c *Calendar) FreezeAt(ctx context.Context, t time.Time) (Freeze, bool, error) {
+	fs, err := c.load(ctx, c.adhoc, t)
+	if err != nil {
+		return Freeze{}, false, err
+	}
+	f, ok := freezeAt(fs, t)
+	return f, ok, nil
+}
+
+// Freezes returns the freezes, configured and ad hoc, that have not ended
+// by t, soonest first.
+func (c *Calendar) Freezes(ctx context.Context, t time.Time) ([]Freeze, error) {
+	return c.load(ctx, c.adhoc, t)
+}
+
+// Format renders t in the configured zone for people: "Tue 1 Dec 2026 14:00 CET".
 func (c *Calendar) Format(t time.Time) string {
 	return t.In(c.loc).Format("Mon 2 Jan 2006 15:04 MST")
 }
+
+// Location is the configured zone.
+func (c *Calendar) Location() *time.Location { return c.loc }

@@ -14,9 +14,12 @@ type Starter interface {
 	StartIfDue(ctx context.Context, id int64) (*releases.Release, error)
 }
 
-// Loop starts ready releases when their window opens, their start time
-// comes or a freeze ends. Starting is idempotent under the release's lock,
-// so replicas running the loop together start each release once.
+// Loop starts ready releases whenever the calendar lets them: a release
+// without a window at once, a start time when it comes, a window's release
+// while it is open, anything a freeze held when the freeze ends. Starting
+// is idempotent under the release's lock, so replicas running the loop
+// together start each release once. The Scheduler runs it on every tick;
+// window openings themselves are the Scheduler's firings.
 type Loop struct {
 	svc Starter
 	cal *Calendar
@@ -35,15 +38,19 @@ func NewLoop(svc Starter, cal *Calendar, now func() time.Time, log *slog.Logger)
 // Tick starts every ready release that may start now and returns how many
 // it started.
 func (l *Loop) Tick(ctx context.Context) (int, error) {
-	ready, err := l.svc.List(ctx, releases.Filter{Statuses: []releases.Status{releases.StatusReady}, Limit: releases.MaxLimit})
+	now := l.now()
+	fs, err := l.cal.load(ctx, l.cal.adhoc, now)
 	if err != nil {
 		return 0, err
 	}
-	now := l.now()
+	ready, err := listAll(ctx, l.svc, releases.StatusReady)
+	if err != nil {
+		return 0, err
+	}
 	started := 0
 	for i := range ready {
 		r := &ready[i]
-		if r.OverrideBy == "" && !l.cal.allowed(r, now) {
+		if r.OverrideBy == "" && !l.cal.allowed(fs, r, now) {
 			continue
 		}
 		got, err := l.svc.StartIfDue(ctx, r.ID)
@@ -58,18 +65,59 @@ func (l *Loop) Tick(ctx context.Context) (int, error) {
 	return started, nil
 }
 
-// Run ticks every interval until ctx ends.
+// listAll returns every release in one of statuses, newest first, a page
+// at a time.
+func listAll(ctx context.Context, svc interface {
+	List(ctx context.Context, f releases.Filter) ([]releases.Release, error)
+}, statuses ...releases.Status) ([]releases.Release, error) {
+	var out []releases.Release
+	f := releases.Filter{Statuses: statuses, Limit: releases.MaxLimit}
+	for {
+		page, err := svc.List(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page...)
+		if len(page) < f.Limit {
+			return out, nil
+		}
+		f.Before = page[len(page)-1].ID
+	}
+}
+
+// Run ticks until ctx ends, on the interval's boundaries of the clock (on
+// the whole second for 1s), so that a window opening on the minute is seen
+// within milliseconds.
 func (l *Loop) Run(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
 	for {
 		if _, err := l.Tick(ctx); err != nil && ctx.Err() == nil {
 			l.log.Error("scheduler tick", "err", err)
 		}
-		select {
-		case <-ctx.Done():
+		if !sleep(ctx, untilBoundary(l.now(), interval)) {
 			return
-		case <-t.C:
 		}
+	}
+}
+
+// boundarySlack lands a tick just after a boundary, not just before it.
+const boundarySlack = 5 * time.Millisecond
+
+// untilBoundary is how long from now to the next multiple of interval.
+func untilBoundary(now time.Time, interval time.Duration) time.Duration {
+	if interval <= 0 {
+		interval = time.Second
+	}
+	return interval - time.Duration(now.UnixNano()%int64(interval)) + boundarySlack
+}
+
+// sleep waits d, or until ctx ends; it reports whether ctx is still live.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
 	}
 }

@@ -74,7 +74,13 @@ func (r reader) release(ctx context.Context, q *gorm.DB, id int64) (*releases.Re
 
 func (r reader) Releases(ctx context.Context, f releases.Filter) ([]releases.Release, error) {
 	q := r.db.WithContext(ctx).Model(&releaseRow{})
-	if len(f.Statuses) > 0 {
+	switch len(f.Statuses) {
+	case 0:
+	case 1:
+		// "status = ?" lets SQLite read the (status, id) index in order; an
+		// IN list makes it sort every match.
+		q = q.Where("status = ?", string(f.Statuses[0]))
+	default:
 		st := make([]string, len(f.Statuses))
 		for i, s := range f.Statuses {
 			st[i] = string(s)
@@ -231,6 +237,9 @@ func (t *tx) DeleteSignOff(ctx context.Context, releaseID int64, team, user stri
 func (t *tx) CreateDeployment(ctx context.Context, d *releases.Deployment) error {
 	row := toDeploymentRow(d)
 	row.ID = 0
+	if err := lockTarget(t.db.WithContext(ctx), t.dialect, d.Service, d.Environment); err != nil {
+		return err
+	}
 	if err := t.db.WithContext(ctx).Create(&row).Error; err != nil {
 		return fmt.Errorf("insert deployment: %w", err)
 	}

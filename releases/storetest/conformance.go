@@ -12,7 +12,8 @@ import (
 
 // RunConformance holds a releases.Store to the contract documented on
 // releases.Store and releases.Tx, calling its methods directly (not through
-// the Service), and releases.PostStore too when the store implements it.
+// the Service), and releases.PostStore and releases.DeliveryStore too when
+// the store implements them.
 // open must return a new, empty, migrated store each time: it is called
 // once per subtest.
 func RunConformance(t *testing.T, open func(t *testing.T) releases.Store) {
@@ -35,6 +36,11 @@ func RunConformance(t *testing.T, open func(t *testing.T) releases.Store) {
 		{name: "LockReleaseSerialises", run: testLockReleaseSerialises},
 		{name: "Ping", run: testPing},
 		{name: "Posts", run: testPosts},
+		{name: "Counts", run: testCounts},
+		{name: "ClaimDeliveries", run: testClaimDeliveries},
+		{name: "OverdueDeployments", run: testOverdueDeployments},
+		{name: "NextDeliveryWake", run: testNextDeliveryWake},
+		{name: "ClaimRace", run: testClaimRace},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, open(t)) })

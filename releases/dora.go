@@ -1,0 +1,148 @@
+package releases
+
+import (
+	"context"
+	"slices"
+	"time"
+)
+
+// Outcome is a release reaching an end, or being rolled back: one of its
+// deployed, failed or rolled_back audit events, with the release as it is
+// now (without sign-offs and deployments).
+type Outcome struct {
+	Release Release
+	Action  string // ActionDeployed, ActionFailed or ActionRolledBack
+	At      time.Time
+	Detail  string
+}
+
+// FinishedDeployment is a deployment that reached a final status, with the
+// moment its release was created (for lead times).
+type FinishedDeployment struct {
+	Deployment
+	ReleaseCreatedAt time.Time
+}
+
+// HistoryReader answers the questions of a release summary, each with one
+// indexed query.
+type HistoryReader interface {
+	// Outcomes returns the audit events with one of actions recorded in
+	// [from, to) that belong to a release, oldest first, each with its
+	// release.
+	Outcomes(ctx context.Context, actions []string, from, to time.Time) ([]Outcome, error)
+	// FinishedDeployments returns the deployments to env, of both types,
+	// whose FinishedAt falls in [from, to), by FinishedAt then id.
+	FinishedDeployments(ctx context.Context, env string, from, to time.Time) ([]FinishedDeployment, error)
+}
+
+// DORA holds the four DORA key figures of one environment (production:
+// the last configured one) over a period [From, To). The definitions are
+// DORA's, made precise for what releasebot records:
+//
+//   - Deployment frequency: Deployments, the forward deployments (type
+//     deployment, not rollbacks) that succeeded in the period, counting
+//     ones later rolled back, since they did reach production; PerDay and
+//     PerWeek divide that by the period's length.
+//   - Lead time for changes: for each of those deployments, the time from
+//     its release's creation (`/release create`) to the deployment's
+//     finish. LeadTime is the median (the mean of the middle two for an
+//     even count); zero with no deployments.
+//   - Change failure rate: Failures / Changes. Changes are the forward
+//     deployments that finished in the period (succeeded, rolled back,
+//     failed or timed out); Failures are those that failed, timed out or
+//     were later rolled back: each is a change that made production need a
+//     fix. Zero with no changes.
+//   - Time to restore (failed deployment recovery time): for each failure,
+//     the time from the moment production went bad — the finish of the
+//     failed or timed-out deployment, or of the deployment that was later
+//     rolled back — to the finish of the next successful deployment of the
+//     same service to the environment, of either type (a rollback, or a
+//     fixed version), within the period. TimeToRestore is the median over
+//     the Restored failures; Unrestored counts those with no such success
+//     yet.
+type DORA struct {
+	From, To        time.Time
+	Deployments     int
+	PerDay, PerWeek float64
+	LeadTime        time.Duration
+	Changes         int
+	Failures        int
+	FailureRate     float64 // 0..1
+	TimeToRestore   time.Duration
+	Restored        int
+	Unrestored      int
+}
+
+// ComputeDORA computes the DORA figures over [from, to) from the
+// deployments to one environment that finished in that period, as
+// HistoryReader.FinishedDeployments returns them. It is a pure function.
+func ComputeDORA(deps []FinishedDeployment, from, to time.Time) DORA {
+	d := DORA{From: from, To: to}
+	sorted := slices.Clone(deps)
+	slices.SortStableFunc(sorted, func(a, b FinishedDeployment) int {
+		if c := a.FinishedAt.Compare(b.FinishedAt); c != 0 {
+			return c
+		}
+		return int(a.ID - b.ID)
+	})
+	in := func(t time.Time) bool { return !t.Before(from) && t.Before(to) }
+	var leads, restores []time.Duration
+	for i, x := range sorted {
+		if !in(x.FinishedAt) || x.Type != TypeDeployment {
+			continue
+		}
+		reached := x.Status == DeploymentSucceeded || x.Status == DeploymentRolledBack
+		failed := x.Status == DeploymentFailed || x.Status == DeploymentTimedOut || x.Status == DeploymentRolledBack
+		if !reached && !failed {
+			continue // not final: not a change yet
+		}
+		d.Changes++
+		if reached {
+			d.Deployments++
+			leads = append(leads, x.FinishedAt.Sub(x.ReleaseCreatedAt))
+		}
+		if !failed {
+			continue
+		}
+		d.Failures++
+		// The next success of the service here restores it.
+		restored := false
+		for _, y := range sorted[i+1:] {
+			ok := y.Status == DeploymentSucceeded || (y.Type == TypeDeployment && y.Status == DeploymentRolledBack)
+			if y.Service == x.Service && ok && in(y.FinishedAt) && y.FinishedAt.After(x.FinishedAt) {
+				restores = append(restores, y.FinishedAt.Sub(x.FinishedAt))
+				restored = true
+				break
+			}
+		}
+		if restored {
+			d.Restored++
+		} else {
+			d.Unrestored++
+		}
+	}
+	if days := to.Sub(from).Hours() / 24; days > 0 {
+		d.PerDay = float64(d.Deployments) / days
+		d.PerWeek = d.PerDay * 7
+	}
+	if d.Changes > 0 {
+		d.FailureRate = float64(d.Failures) / float64(d.Changes)
+	}
+	d.LeadTime = median(leads)
+	d.TimeToRestore = median(restores)
+	return d
+}
+
+// median is the middle value, or the mean of the middle two; zero for none.
+func median(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}

@@ -1,0 +1,127 @@
+package scheduler
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/releasebot/releasebot/config"
+	"github.com/releasebot/releasebot/releases"
+)
+
+// Summary periods.
+const (
+	// DORAPeriod is how far back the DORA figures look.
+	DORAPeriod = 30 * 24 * time.Hour
+	// summaryAhead is how far ahead a summary lists window openings.
+	summaryAhead = 14 * 24 * time.Hour
+	// summaryOpenings is at most how many openings a summary lists.
+	summaryOpenings = 6
+)
+
+// summarize builds the summary due at at and hands it to the announcer.
+func (s *Scheduler) summarize(ctx context.Context, sum config.Summary, at time.Time) (string, error) {
+	job := summaryJob(sum.Name)
+	since, err := s.firings.LastFiring(ctx, job, releases.FiringDone)
+	if err != nil {
+		return "", err
+	}
+	if since.IsZero() || !since.Before(at) {
+		// The first summary covers one period: as long as the one after it.
+		since = at.Add(-Next(sum.Cron, at).Sub(at))
+	}
+	report, err := s.BuildSummary(ctx, sum, since, at)
+	if err != nil {
+		return "", err
+	}
+	targets := len(sum.Users)
+	if sum.Channel != "" {
+		targets++
+	}
+	if err := s.announce.Summarize(ctx, FiringRef{job, at}.String(), report); err != nil {
+		return "", fmt.Errorf("announce summary: %w", err)
+	}
+	return fmt.Sprintf("%d deployed, %d failed, %d rolled back, %d waiting; sent to %d", len(report.Deployed),
+		len(report.Failed), len(report.RolledBack), len(report.Waiting), targets), nil
+}
+
+// BuildSummary gathers what summary sum says at at: the outcomes in
+// [since, at), the releases waiting and what for, the next windows and
+// freezes, and the DORA figures of the last configured environment over
+// the 30 days before at.
+func (s *Scheduler) BuildSummary(ctx context.Context, sum config.Summary, since, at time.Time) (Summary, error) {
+	out := Summary{Name: sum.Name, Channel: sum.Channel, Users: sum.Users, At: at, Since: since}
+	if s.history == nil {
+		return out, fmt.Errorf("summary %s: no history reader configured", sum.Name)
+	}
+	outcomes, err := s.history.Outcomes(ctx, []string{releases.ActionDeployed, releases.ActionFailed, releases.ActionRolledBack}, since, at)
+	if err != nil {
+		return out, err
+	}
+	for _, o := range outcomes {
+		switch o.Action {
+		case releases.ActionDeployed:
+			out.Deployed = append(out.Deployed, o)
+		case releases.ActionFailed:
+			out.Failed = append(out.Failed, o)
+		case releases.ActionRolledBack:
+			out.RolledBack = append(out.RolledBack, o)
+		}
+	}
+	if out.Waiting, err = s.waiting(ctx, at); err != nil {
+		return out, err
+	}
+	out.Openings = s.cal.Upcoming(at, at.Add(summaryAhead), summaryOpenings)
+	if out.Freezes, err = s.cal.Freezes(ctx, at); err != nil {
+		return out, err
+	}
+	if n := len(s.cfg.Environments); n > 0 {
+		out.Production = s.cfg.Environments[n-1].Name
+		deps, err := s.history.FinishedDeployments(ctx, out.Production, at.Add(-DORAPeriod), at)
+		if err != nil {
+			return out, err
+		}
+		out.DORA = releases.ComputeDORA(deps, at.Add(-DORAPeriod), at)
+	}
+	return out, nil
+}
+
+// waiting lists the releases that wait (for sign-off, a window or freeze,
+// or a promotion), oldest first, each with what it waits for.
+func (s *Scheduler) waiting(ctx context.Context, at time.Time) ([]Waiting, error) {
+	rs, err := listAll(ctx, s.rel, releases.StatusAwaitingSignoff, releases.StatusReady, releases.StatusAwaitingPromotion)
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(rs, func(i, j int) bool { return rs[i].ID < rs[j].ID })
+	fs, err := s.cal.load(ctx, s.cal.adhoc, at)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Waiting, 0, len(rs))
+	for _, r := range rs {
+		w := Waiting{Release: r}
+		switch r.Status {
+		case releases.StatusAwaitingSignoff:
+			w.Blockers = s.policy.Missing(&r)
+			teams := make([]string, len(w.Blockers))
+			for i, b := range w.Blockers {
+				teams[i] = fmt.Sprintf("%s (%d of %d)", b.Team, b.Have, b.Need)
+			}
+			w.Reason = "waits for sign-off from " + strings.Join(teams, ", ")
+		case releases.StatusReady:
+			if wait := s.cal.check(fs, &r, at); wait.Open || r.OverrideBy != "" {
+				w.Reason = "is ready and starts now"
+			} else {
+				w.Reason = wait.Reason
+			}
+		case releases.StatusAwaitingPromotion:
+			next, _ := r.NextEnvironment()
+			w.Reason = fmt.Sprintf("waits for promotion to %s (`/release deploy %s --env %s`)", next, releases.FormatID(r.ID), next)
+		}
+		out = append(out, w)
+	}
+	return out, nil
+}

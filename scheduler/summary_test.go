@@ -1,0 +1,207 @@
+package scheduler_test
+
+import (
+	"context"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/releasebot/releasebot/releases"
+	"github.com/releasebot/releasebot/scheduler"
+)
+
+// The Monday summary of 7 Dec 2026, 09:00 CET.
+var monday = time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC)
+
+func day(month time.Month, d, hour, min int) time.Time {
+	return time.Date(2026, month, d, hour, min, 0, 0, time.UTC)
+}
+
+// seeded is a release of the seeded history, with its deployments to
+// production (and staging) and the audit events that ended it.
+type seeded struct {
+	service, version string
+	created          time.Time
+	status           releases.Status
+	deployments      []seededDeployment
+	events           []releases.AuditEvent // ReleaseID filled in
+}
+
+type seededDeployment struct {
+	env      string
+	typ      releases.DeploymentType
+	status   releases.DeploymentStatus
+	finished time.Time
+}
+
+func seed(t *testing.T, e *env, history []seeded) []int64 {
+	t.Helper()
+	ctx := context.Background()
+	var ids []int64
+	for _, s := range history {
+		r := &releases.Release{Service: s.service, Version: s.version, Status: s.status, CreatedBy: dave,
+			CreatedAt: s.created, UpdatedAt: s.created, Teams: []string{"payments", "risk"},
+			Environments: []string{"staging", "production"}, Window: "weekly-train"}
+		err := e.store.Tx(ctx, func(tx releases.Tx) error {
+			if err := tx.CreateRelease(ctx, r); err != nil {
+				return err
+			}
+			for _, d := range s.deployments {
+				dep := &releases.Deployment{ReleaseID: r.ID, Environment: d.env, Type: d.typ, Status: d.status,
+					Service: s.service, Version: s.version, RequestedBy: dave, CreatedAt: s.created, UpdatedAt: d.finished, FinishedAt: d.finished}
+				if err := tx.CreateDeployment(ctx, dep); err != nil {
+					return err
+				}
+			}
+			for _, ev := range s.events {
+				ev.ReleaseID, ev.Actor = r.ID, releases.SystemActor
+				if err := tx.AddAudit(ctx, &ev); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, r.ID)
+	}
+	return ids
+}
+
+func prod(typ releases.DeploymentType, st releases.DeploymentStatus, finished time.Time) seededDeployment {
+	return seededDeployment{env: "production", typ: typ, status: st, finished: finished}
+}
+
+// TestSummaryOfASeededHistory checks a summary's content against figures
+// worked out by hand. The history, in production (times UTC):
+//
+//	R-1 api v1     created 10 Nov 08:00, deployed 11 Nov 08:00            lead 24h
+//	R-2 api v2     created  1 Dec 08:00, deployed  1 Dec 10:00,           lead  2h
+//	               rolled back (rollback succeeded 1 Dec 11:30)           failure, restored in 1h30m
+//	R-3 web v5     created  2 Dec 08:00, failed    2 Dec 12:00            failure, restored by R-4 in 26h
+//	R-4 web v6     created  3 Dec 08:00, deployed  3 Dec 14:00            lead  6h
+//	R-5 ledger v9  created  4 Dec 08:00, timed out 4 Dec 09:00            failure, not restored
+//	R-6 old v0     deployed 1 Nov: before the 30 days
+//
+// Over [7 Nov 08:00, 7 Dec 08:00): 5 changes, 3 deployments (R-1, R-2,
+// R-4: 0.7 a week), median lead time 6h, 3 failures (60%), median time
+// to restore (1h30m + 26h) / 2 = 13h45m, 1 unrestored. Since the last
+// summary (30 Nov 08:00): deployed R-2 and R-4, failed R-3 and R-5, rolled
+// back R-2. Waiting: R-7 (risk's sign-off), R-8 (ready, for Tuesday's
+// train), R-9 (promotion to production).
+func TestSummaryOfASeededHistory(t *testing.T) {
+	forEachDB(t, testYAML, func(t *testing.T, e *env) {
+		e.clock.Set(monday.Add(-time.Hour))
+		ok, fail, back := releases.DeploymentSucceeded, releases.DeploymentFailed, releases.DeploymentRolledBack
+		fwd, rb := releases.TypeDeployment, releases.TypeRollback
+		ev := func(action string, at time.Time, detail string) releases.AuditEvent {
+			return releases.AuditEvent{Action: action, At: at, Detail: detail}
+		}
+		ids := seed(t, e, []seeded{
+			{service: "api", version: "v1", created: day(11, 10, 8, 0), status: releases.StatusDeployed,
+				deployments: []seededDeployment{{env: "staging", typ: fwd, status: ok, finished: day(11, 10, 20, 0)}, prod(fwd, ok, day(11, 11, 8, 0))},
+				events:      []releases.AuditEvent{ev(releases.ActionDeployed, day(11, 11, 8, 0), "v1 is on staging, production")}},
+			{service: "api", version: "v2", created: day(12, 1, 8, 0), status: releases.StatusRolledBack,
+				deployments: []seededDeployment{prod(fwd, back, day(12, 1, 10, 0)), prod(rb, ok, day(12, 1, 11, 30))},
+				events: []releases.AuditEvent{ev(releases.ActionDeployed, day(12, 1, 10, 0), "v2 is on staging, production"),
+					ev(releases.ActionRolledBack, day(12, 1, 11, 30), "production is back on v1")}},
+			{service: "web", version: "v5", created: day(12, 2, 8, 0), status: releases.StatusFailed,
+				deployments: []seededDeployment{prod(fwd, fail, day(12, 2, 12, 0))},
+				events:      []releases.AuditEvent{ev(releases.ActionFailed, day(12, 2, 12, 0), "production failed")}},
+			{service: "web", version: "v6", created: day(12, 3, 8, 0), status: releases.StatusDeployed,
+				deployments: []seededDeployment{prod(fwd, ok, day(12, 3, 14, 0))},
+				events:      []releases.AuditEvent{ev(releases.ActionDeployed, day(12, 3, 14, 0), "v6 is on staging, production")}},
+			{service: "ledger", version: "v9", created: day(12, 4, 8, 0), status: releases.StatusFailed,
+				deployments: []seededDeployment{prod(fwd, releases.DeploymentTimedOut, day(12, 4, 9, 0))},
+				events:      []releases.AuditEvent{ev(releases.ActionFailed, day(12, 4, 9, 0), "production timed_out")}},
+			{service: "old", version: "v0", created: day(10, 1, 8, 0), status: releases.StatusDeployed,
+				deployments: []seededDeployment{prod(fwd, ok, day(11, 1, 8, 0))}},
+			{service: "api", version: "v3", created: day(12, 5, 8, 0), status: releases.StatusAwaitingSignoff},
+			{service: "batch", version: "v1", created: day(12, 5, 9, 0), status: releases.StatusReady},
+			{service: "promo", version: "v1", created: day(12, 5, 10, 0), status: releases.StatusAwaitingPromotion,
+				deployments: []seededDeployment{{env: "staging", typ: fwd, status: ok, finished: day(12, 5, 11, 0)}}},
+		})
+		e.ok(e.svc.SignOff(context.Background(), alice, ids[6], "payments"))
+
+		e.tick()
+		rep := e.at(monday)
+		assertStrings(t, "fired", refs(rep.Fired), []string{"summary:weekly@2026-12-07T08:00:00Z"})
+		e.at(monday.Add(time.Minute))
+		if len(e.ann.summaries) != 1 {
+			t.Fatalf("%d summaries, want 1", len(e.ann.summaries))
+		}
+		call := e.ann.summaries[0]
+		s := call.s
+		if call.key != "summary:weekly@2026-12-07T08:00:00Z" || s.Channel != "C0MGMT" || len(s.Users) != 1 || s.Users[0] != boss {
+			t.Errorf("key %q, channel %q, users %v", call.key, s.Channel, s.Users)
+		}
+		if !s.Since.Equal(monday.AddDate(0, 0, -7)) || !s.At.Equal(monday) || s.Quiet() {
+			t.Errorf("since %v, at %v, quiet %v; want the week before Monday, not quiet", s.Since, s.At, s.Quiet())
+		}
+		names := func(outs []releases.Outcome) []string {
+			out := []string{}
+			for _, o := range outs {
+				out = append(out, releases.FormatID(o.Release.ID)+" "+o.Release.Service+" "+o.Release.Version)
+			}
+			return out
+		}
+		assertStrings(t, "deployed", names(s.Deployed), []string{"R-2 api v2", "R-4 web v6"})
+		assertStrings(t, "failed", names(s.Failed), []string{"R-3 web v5", "R-5 ledger v9"})
+		assertStrings(t, "rolled back", names(s.RolledBack), []string{"R-2 api v2"})
+		var waiting []string
+		for _, w := range s.Waiting {
+			line := releases.FormatID(w.Release.ID) + " " + w.Reason
+			for _, b := range w.Blockers {
+				line += " [" + b.Team + "]"
+			}
+			waiting = append(waiting, line)
+		}
+		assertStrings(t, "waiting", waiting, []string{
+			"R-7 waits for sign-off from risk (0 of 1) [risk]",
+			"R-8 waits for the window weekly-train, which opens Tue 8 Dec 2026 14:00 CET",
+			"R-9 waits for promotion to production (`/release deploy R-9 --env production`)",
+		})
+		if len(s.Openings) != 4 || !s.Openings[0].Start.Equal(day(12, 8, 13, 0)) || len(s.Freezes) != 0 {
+			t.Errorf("openings %+v, freezes %+v; want the four of the next two weeks, no freezes", s.Openings, s.Freezes)
+		}
+
+		d := s.DORA
+		want := releases.DORA{From: monday.Add(-scheduler.DORAPeriod), To: monday, Deployments: 3, PerDay: 0.1, PerWeek: 0.7,
+			LeadTime: 6 * time.Hour, Changes: 5, Failures: 3, FailureRate: 0.6,
+			TimeToRestore: 13*time.Hour + 45*time.Minute, Restored: 2, Unrestored: 1}
+		if s.Production != "production" || !d.From.Equal(want.From) || !d.To.Equal(want.To) ||
+			d.Deployments != want.Deployments || !near(d.PerDay, want.PerDay) || !near(d.PerWeek, want.PerWeek) ||
+			d.LeadTime != want.LeadTime || d.Changes != want.Changes || d.Failures != want.Failures ||
+			!near(d.FailureRate, want.FailureRate) || d.TimeToRestore != want.TimeToRestore ||
+			d.Restored != want.Restored || d.Unrestored != want.Unrestored {
+			t.Errorf("DORA of %s:\n got  %+v\n want %+v", s.Production, d, want)
+		}
+
+		// The next Monday's summary covers the week since this one.
+		e.at(monday.AddDate(0, 0, 7))
+		if len(e.ann.summaries) != 2 || !e.ann.summaries[1].s.Since.Equal(monday) {
+			t.Fatalf("second summary: %d summaries; want one since %v", len(e.ann.summaries), monday)
+		}
+		if len(e.ann.summaries[1].s.Deployed) != 0 {
+			t.Errorf("the second summary repeats the first's deployments")
+		}
+	})
+}
+
+// TestQuietSummary: a week where nothing happened says so.
+func TestQuietSummary(t *testing.T) {
+	forEachDB(t, testYAML, func(t *testing.T, e *env) {
+		e.at(monday.Add(-time.Second))
+		e.at(monday)
+		if len(e.ann.summaries) != 1 {
+			t.Fatalf("%d summaries, want 1", len(e.ann.summaries))
+		}
+		s := e.ann.summaries[0].s
+		if !s.Quiet() || s.DORA.Changes != 0 || s.DORA.Deployments != 0 {
+			t.Fatalf("summary %+v; want a quiet one", s)
+		}
+	})
+}
+
+func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
