@@ -99,7 +99,7 @@ func (b *Bot) HandleReaction(ctx context.Context, re Reaction) *Message {
 	switch {
 	case approveEmoji[emoji] && re.Added:
 		_, err = b.svc.SignOff(ctx, re.User, post.ReleaseID, post.Team)
-		if alreadySigned(err) {
+		if b.repeated(ctx, err, re.User, post.ReleaseID, post.Team, releases.Approved) {
 			return nil
 		}
 	case approveEmoji[emoji]:
@@ -109,6 +109,9 @@ func (b *Bot) HandleReaction(ctx context.Context, re Reaction) *Message {
 		}
 	case re.Added:
 		_, err = b.svc.Reject(ctx, re.User, post.ReleaseID, post.Team, "")
+		if b.repeated(ctx, err, re.User, post.ReleaseID, post.Team, releases.Rejected) {
+			return nil
+		}
 	default:
 		return nil // removing ❌ can't undo a rejection
 	}
@@ -118,8 +121,25 @@ func (b *Bot) HandleReaction(ctx context.Context, re Reaction) *Message {
 	return nil
 }
 
-func alreadySigned(err error) bool {
-	return releases.ErrorCode(err) == releases.EConflict && strings.Contains(releases.ErrorMessage(err), "already signed off")
+// repeated reports whether err refused a decision that already stands:
+// user's sign-off (or rejection) of release id for team. A double click, or
+// a ✅ after the button, then changes nothing and says nothing — also when
+// the first one closed the sign-offs by starting the deployment, which the
+// service reports as a conflict of its own.
+func (b *Bot) repeated(ctx context.Context, err error, user string, id int64, team string, d releases.Decision) bool {
+	if releases.ErrorCode(err) != releases.EConflict {
+		return false
+	}
+	r, gerr := b.svc.Get(ctx, id)
+	if gerr != nil {
+		return false
+	}
+	for _, so := range r.SignOffs {
+		if so.User == user && so.Team == team && so.Decision == d {
+			return true
+		}
+	}
+	return false
 }
 
 // Action is a button press.
@@ -141,11 +161,14 @@ func (b *Bot) HandleAction(ctx context.Context, a Action) *Message {
 	switch a.ActionID {
 	case ActionApprove:
 		_, err = b.svc.SignOff(ctx, a.User, id, arg)
-		if alreadySigned(err) {
+		if b.repeated(ctx, err, a.User, id, arg, releases.Approved) {
 			return nil // a double click: the first one counted
 		}
 	case ActionReject:
 		_, err = b.svc.Reject(ctx, a.User, id, arg, "")
+		if b.repeated(ctx, err, a.User, id, arg, releases.Rejected) {
+			return nil
+		}
 	case ActionPromote:
 		_, err = b.svc.Deploy(ctx, a.User, id, arg, "")
 	default:
@@ -161,7 +184,7 @@ func (b *Bot) HandleAction(ctx context.Context, a Action) *Message {
 // or "Internal error" with a reference that the log has too.
 func (b *Bot) failure(ctx context.Context, what string, err error) *Message {
 	if releases.ErrorCode(err) != releases.EInternal {
-		m := text(releases.ErrorMessage(err))
+		m := text(escape(releases.ErrorMessage(err))) // it may quote what was typed
 		return &m
 	}
 	ref := newRef()

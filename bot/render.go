@@ -50,10 +50,28 @@ func mentions(users []string) string {
 	return strings.Join(out, ", ")
 }
 
-// title is "R-3 · payments-api v2.4.0".
-func title(r *releases.Release) string {
+// title is "R-3 · payments-api v2.4.0", as mrkdwn.
+func title(r *releases.Release) string { return escape(plainTitle(r)) }
+
+// plainTitle is the title for plain_text, which Slack shows as it is.
+func plainTitle(r *releases.Release) string {
 	return fmt.Sprintf("%s · %s %s", releases.FormatID(r.ID), r.Service, r.Version)
 }
+
+// escape makes what people typed (notes, versions, reasons) or deployers
+// reported safe in mrkdwn: Slack reads <!channel>, <@U…> and <url|label>
+// there, so a release's notes could otherwise ping a whole channel or
+// disguise a link. Slack's own escaping, undone when the text was parsed,
+// is put back.
+func escape(s string) string { return mrkdwnEscaper.Replace(s) }
+
+var mrkdwnEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+// linkURL makes a URL safe inside <url|label>.
+func linkURL(u string) string { return strings.ReplaceAll(escape(u), "|", "%7C") }
+
+// quoted is text as a mrkdwn block quote.
+func quoted(s string) string { return "> " + strings.ReplaceAll(escape(s), "\n", "\n> ") }
 
 var statusEmoji = map[releases.Status]string{
 	releases.StatusAwaitingSignoff:   ":hourglass_flowing_sand:",
@@ -97,7 +115,7 @@ func (v view) statusText(r *releases.Release) string {
 	case releases.StatusRejected, releases.StatusCancelled, releases.StatusRolledBack:
 		text := s + strings.ReplaceAll(string(r.Status), "_", " ")
 		if r.Reason != "" {
-			text += ": " + r.Reason
+			text += ": " + escape(r.Reason)
 		}
 		return text
 	}
@@ -155,10 +173,10 @@ func (v view) environmentLine(r *releases.Release) string {
 		}
 		parts[i] = deploymentEmoji[d.Status] + " " + env
 		if d.Type == releases.TypeRollback {
-			parts[i] += " (rollback to " + d.Version + ")"
+			parts[i] += " (rollback to " + escape(d.Version) + ")"
 		}
 		if d.URL != "" {
-			parts[i] += " <" + d.URL + "|log>"
+			parts[i] += " <" + linkURL(d.URL) + "|log>"
 		}
 	}
 	return strings.Join(parts, " · ")
@@ -178,10 +196,10 @@ func (v view) details(r *releases.Release) []string {
 		"*Sign-off:* "+v.signoffLine(r),
 		"*Environments:* "+v.environmentLine(r))
 	if r.OverrideBy != "" {
-		lines = append(lines, fmt.Sprintf(":warning: Override by %s: %s", mention(r.OverrideBy), r.OverrideReason))
+		lines = append(lines, fmt.Sprintf(":warning: Override by %s: %s", mention(r.OverrideBy), escape(r.OverrideReason)))
 	}
 	if r.Notes != "" {
-		lines = append(lines, "> "+strings.ReplaceAll(r.Notes, "\n", "\n> "))
+		lines = append(lines, quoted(r.Notes))
 	}
 	return lines
 }
@@ -192,7 +210,7 @@ func (v view) card(r *releases.Release) Message {
 	lines := v.details(r)
 	text := "*" + title(r) + "*\n" + strings.Join(lines, "\n")
 	blocks := []slack.Block{
-		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, title(r), true, false)),
+		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, plainTitle(r), true, false)),
 		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, strings.Join(lines[:2], "\n"), false, false), nil, nil),
 		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, strings.Join(lines[2:4], "\n"), false, false), nil, nil),
 	}
@@ -216,7 +234,7 @@ func (v view) request(r *releases.Release, team string) Message {
 	head := fmt.Sprintf(":raising_hand: *Sign-off needed from %s for %s*", team, title(r))
 	info := fmt.Sprintf("Opened by %s. Leads: %s. %d sign-off%s needed.", mention(r.CreatedBy), mentions(t.Leads), need, plural(need))
 	if r.Notes != "" {
-		info += "\n> " + strings.ReplaceAll(r.Notes, "\n", "\n> ")
+		info += "\n" + quoted(r.Notes)
 	}
 	var state string
 	open := r.Status == releases.StatusAwaitingSignoff || r.Status == releases.StatusReady
@@ -276,9 +294,9 @@ func text(s string) Message {
 func (v view) status(r *releases.Release) Message {
 	lines := append([]string{"*" + title(r) + "*"}, v.details(r)...)
 	for _, d := range r.Deployments {
-		line := fmt.Sprintf("• %s %s %s of %s to %s", deploymentEmoji[d.Status], releases.FormatDeploymentID(d.ID), d.Type, d.Version, d.Environment)
+		line := fmt.Sprintf("• %s %s %s of %s to %s", deploymentEmoji[d.Status], releases.FormatDeploymentID(d.ID), d.Type, escape(d.Version), d.Environment)
 		if d.Message != "" {
-			line += ": " + d.Message
+			line += ": " + escape(d.Message)
 		}
 		lines = append(lines, line)
 	}
@@ -304,7 +322,7 @@ func (v view) audit(id int64, events []releases.AuditEvent) Message {
 	for _, e := range events {
 		line := fmt.Sprintf("• %s %s %s", v.when(e.At), mention(e.Actor), strings.ReplaceAll(e.Action, "_", " "))
 		if e.Detail != "" {
-			line += ": " + e.Detail
+			line += ": " + escape(e.Detail)
 		}
 		lines = append(lines, line)
 	}

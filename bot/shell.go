@@ -324,7 +324,7 @@ func (s *Shell) plain(t string) string {
 		}
 		return m
 	})
-	return strings.ReplaceAll(t, "*", "")
+	return unescape(strings.ReplaceAll(t, "*", "")) // what people typed, as they typed it
 }
 
 // summary is a message's first line, plain.

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -12,6 +13,31 @@ import (
 // SlackChat is Chat over Slack's Web API.
 type SlackChat struct {
 	api *slack.Client
+	// Metrics, when set, counts calls by method and outcome.
+	Metrics SlackMetrics
+}
+
+// SlackMetrics counts Slack API calls; *metrics.Metrics is one.
+type SlackMetrics interface {
+	SlackCall(method, outcome string)
+}
+
+// count records one call's outcome: ok, rate_limited or error.
+func (c *SlackChat) count(method string, err error) {
+	if c.Metrics == nil {
+		return
+	}
+	outcome := "ok"
+	var rl *slack.RateLimitedError
+	var sc slack.StatusCodeError
+	switch {
+	case err == nil:
+	case errors.As(err, &rl), errors.As(err, &sc) && sc.Code == http.StatusTooManyRequests:
+		outcome = "rate_limited"
+	default:
+		outcome = "error"
+	}
+	c.Metrics.SlackCall(method, outcome)
 }
 
 // NewSlackChat returns a client for the bot token; apiURL points it at
@@ -48,6 +74,7 @@ func (c *SlackChat) Post(ctx context.Context, channel, thread string, m Message)
 		opts = append(opts, slack.MsgOptionTS(thread))
 	}
 	ch, ts, err := c.api.PostMessageContext(ctx, channel, opts...)
+	c.count("chat.postMessage", err)
 	if err != nil {
 		return Ref{}, err
 	}
@@ -57,11 +84,13 @@ func (c *SlackChat) Post(ctx context.Context, channel, thread string, m Message)
 // Update calls chat.update.
 func (c *SlackChat) Update(ctx context.Context, ref Ref, m Message) error {
 	_, _, _, err := c.api.UpdateMessageContext(ctx, ref.Channel, ref.TS, msgOptions(m)...)
+	c.count("chat.update", err)
 	return err
 }
 
 // Ephemeral calls chat.postEphemeral.
 func (c *SlackChat) Ephemeral(ctx context.Context, channel, user string, m Message) error {
 	_, err := c.api.PostEphemeralContext(ctx, channel, user, msgOptions(m)...)
+	c.count("chat.postEphemeral", err)
 	return err
 }

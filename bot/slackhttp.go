@@ -6,7 +6,9 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -67,9 +69,26 @@ const maxSlackBody = 1 << 20
 // Register adds POST /slack/commands, /slack/events and /slack/interactions.
 func (s *Slack) Register(r gin.IRouter) {
 	g := r.Group("/slack", s.verify)
-	g.POST("/commands", s.commands)
-	g.POST("/events", s.events)
-	g.POST("/interactions", s.interactions)
+	g.POST("/commands", contentType(formType), s.commands)
+	g.POST("/events", contentType(jsonType), s.events)
+	g.POST("/interactions", contentType(formType), s.interactions)
+}
+
+// What Slack sends: commands and interactions as forms, events as JSON.
+const (
+	formType = "application/x-www-form-urlencoded"
+	jsonType = "application/json"
+)
+
+// contentType refuses bodies of any other type than want with 415: a form
+// parser reads nothing from them and would run an empty command.
+func contentType(want string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		got, _, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
+		if err != nil || got != want {
+			c.AbortWithStatusJSON(http.StatusUnsupportedMediaType, gin.H{"error": "expected " + want})
+		}
+	}
 }
 
 // verify checks Slack's v0 signature before anything else; a bad, missing
@@ -85,6 +104,9 @@ func (s *Slack) verify(c *gin.Context) {
 		return
 	}
 	sv, err := slack.NewSecretsVerifier(c.Request.Header, s.secret)
+	if s.secret == "" {
+		err = errNoSecret // anyone can sign with an empty key
+	}
 	if err == nil {
 		_, _ = sv.Write(body)
 		err = sv.Ensure()
@@ -97,6 +119,8 @@ func (s *Slack) verify(c *gin.Context) {
 	c.Request.Body = io.NopCloser(bytes.NewReader(body))
 	c.Set("body", body)
 }
+
+var errNoSecret = errors.New("no signing secret is configured")
 
 func signatureProblem(err error) string {
 	if errors.Is(err, slack.ErrExpiredTimestamp) {
@@ -121,10 +145,21 @@ func ephemeralJSON(m Message) gin.H {
 
 // withinBudget runs work; if it finishes within s's budget its result is
 // returned, otherwise ok is false and late gets the result when it comes.
-func withinBudget[T any](s *Slack, work func(ctx context.Context) T, late func(ctx context.Context, v T)) (v T, ok bool) {
+// Work that panics yields failed: it runs outside the request's goroutine,
+// where gin's recovery can't catch it, and would end the whole process.
+func withinBudget[T any](s *Slack, failed T, work func(ctx context.Context) T, late func(ctx context.Context, v T)) (v T, ok bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	done := make(chan T, 1)
-	go func() { done <- work(ctx) }()
+	go func() {
+		result := failed
+		defer func() {
+			if p := recover(); p != nil {
+				s.log.Error("panic while handling a Slack request", "panic", p, "stack", string(debug.Stack()))
+			}
+			done <- result
+		}()
+		result = work(ctx)
+	}()
 	timer := time.NewTimer(s.budget)
 	defer timer.Stop()
 	select {
@@ -143,17 +178,25 @@ func withinBudget[T any](s *Slack, work func(ctx context.Context) T, late func(c
 // commands answers a slash command.
 func (s *Slack) commands(c *gin.Context) {
 	sc, err := slack.SlashCommandParse(c.Request)
-	if err != nil {
+	if err != nil || sc.UserID == "" || sc.ChannelID == "" {
 		c.JSON(http.StatusBadRequest, gin.H{"error": "malformed slash command"})
 		return
 	}
-	reply, ok := withinBudget(s, func(ctx context.Context) Message { return s.command(ctx, sc) },
+	reply, ok := withinBudget(s, s.internalError(), func(ctx context.Context) Message { return s.command(ctx, sc) },
 		func(ctx context.Context, m Message) { s.respond(ctx, sc.ResponseURL, m) })
 	if !ok {
 		c.Status(http.StatusOK) // acknowledged; the answer follows via response_url
 		return
 	}
 	c.JSON(http.StatusOK, ephemeralJSON(reply))
+}
+
+// errPanic stands for the result of work that panicked.
+var errPanic = errors.New("panic while processing")
+
+// internalError is the answer to a command whose work panicked.
+func (s *Slack) internalError() Message {
+	return text("Internal error. The operators can find it in releasebot's log.")
 }
 
 // command runs one slash command for its user.
@@ -211,7 +254,7 @@ func (s *Slack) events(c *gin.Context) {
 			s.log.Error("slack event", "event_id", cb.EventID, "err", err)
 		}
 	}
-	err, finished := withinBudget(s, func(ctx context.Context) error { return s.event(ctx, cb.EventID, ev.InnerEvent) }, logErr)
+	err, finished := withinBudget(s, errPanic, func(ctx context.Context) error { return s.event(ctx, cb.EventID, ev.InnerEvent) }, logErr)
 	if finished && err != nil {
 		// Slack retries a failed delivery; the unfinished claim lapses, so
 		// the retry is processed.
@@ -254,11 +297,11 @@ func (s *Slack) event(ctx context.Context, id string, inner slackevents.EventsAP
 // interactions handles button presses.
 func (s *Slack) interactions(c *gin.Context) {
 	ic, err := slack.InteractionCallbackParse(c.Request)
-	if err != nil {
+	if err != nil || ic.User.ID == "" {
 		c.JSON(http.StatusBadRequest, gin.H{"error": "malformed interaction"})
 		return
 	}
-	withinBudget(s, func(ctx context.Context) bool { s.interaction(ctx, ic); return true }, func(context.Context, bool) {})
+	withinBudget(s, false, func(ctx context.Context) bool { s.interaction(ctx, ic); return true }, func(context.Context, bool) {})
 	c.Status(http.StatusOK)
 }
 

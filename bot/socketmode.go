@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"runtime/debug"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -45,8 +46,12 @@ func (s *Slack) socketEvents(ctx context.Context, client *socketmode.Client) {
 			if !ok || evt.Request == nil {
 				continue
 			}
+			if sc.UserID == "" || sc.ChannelID == "" {
+				s.ack(client, *evt.Request, nil)
+				continue
+			}
 			req := *evt.Request
-			reply, inTime := withinBudget(s, func(ctx context.Context) Message { return s.command(ctx, sc) },
+			reply, inTime := withinBudget(s, s.internalError(), func(ctx context.Context) Message { return s.command(ctx, sc) },
 				func(ctx context.Context, m Message) { s.respond(ctx, sc.ResponseURL, m) })
 			if inTime {
 				s.ack(client, req, ephemeralJSON(reply))
@@ -62,22 +67,32 @@ func (s *Slack) socketEvents(ctx context.Context, client *socketmode.Client) {
 				continue
 			}
 			if cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent); ok && cb.EventID != "" {
-				go func() {
+				go s.safely(func() {
 					if err := s.event(ctx, cb.EventID, ev.InnerEvent); err != nil {
 						s.log.Error("slack event", "event_id", cb.EventID, "err", err)
 					}
-				}()
+				})
 			}
 		case socketmode.EventTypeInteractive:
 			ic, ok := evt.Data.(slack.InteractionCallback)
 			if evt.Request != nil {
 				s.ack(client, *evt.Request, nil)
 			}
-			if ok {
-				go s.interaction(ctx, ic)
+			if ok && ic.User.ID != "" {
+				go s.safely(func() { s.interaction(ctx, ic) })
 			}
 		}
 	}
+}
+
+// safely runs fn, logging a panic instead of ending the process.
+func (s *Slack) safely(fn func()) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("panic while handling a Slack request", "panic", p, "stack", string(debug.Stack()))
+		}
+	}()
+	fn()
 }
 
 func (s *Slack) ack(client *socketmode.Client, req socketmode.Request, payload any) {

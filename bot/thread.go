@@ -87,7 +87,7 @@ func (v view) eventLine(e releases.AuditEvent) string {
 		parts = append(parts, mention(e.Actor), verb)
 	}
 	if e.Detail != "" {
-		parts = append(parts, e.Detail)
+		parts = append(parts, escape(e.Detail))
 	}
 	return strings.Join(parts, " ")
 }

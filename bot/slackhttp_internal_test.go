@@ -1,0 +1,125 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/releasebot/releasebot/bot/slacktest"
+	"github.com/releasebot/releasebot/config"
+	"github.com/releasebot/releasebot/releases"
+	"github.com/releasebot/releasebot/releases/gormstore"
+	"github.com/releasebot/releasebot/releases/storetest"
+	"github.com/releasebot/releasebot/scheduler"
+)
+
+const testSecret = "e6b19c573432dcc6b075501d51b51bb8"
+
+func testRouter(s *Slack) *gin.Engine {
+	gin.SetMode(gin.TestMode)
+	r := gin.New()
+	r.Use(gin.Recovery())
+	s.Register(r)
+	return r
+}
+
+func serveSigned(r http.Handler, req slacktest.Request) *httptest.ResponseRecorder {
+	w := httptest.NewRecorder()
+	r.ServeHTTP(w, slacktest.Signer{Secret: testSecret}.New("", req))
+	return w
+}
+
+// Work runs outside the request's goroutine, where gin's recovery can't
+// reach: a panic there must not end the process.
+func TestSlackSurvivesPanickingWork(t *testing.T) {
+	cfg := config.Demo()
+	// A bot without a service panics on anything that needs one; a Slack
+	// without event claims panics on every reaction.
+	b := &Bot{cfg: cfg, view: newView(cfg), log: slog.New(slog.DiscardHandler), now: time.Now}
+	s := NewSlack(SlackOptions{Bot: b, SigningSecret: testSecret})
+	r := testRouter(s)
+
+	w := serveSigned(r, slacktest.SlashCommand{UserID: "U0DAVE", ChannelID: "C0REL", Text: "status R-1"}.Request())
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "Internal error") || !strings.Contains(w.Body.String(), `"response_type":"ephemeral"`) {
+		t.Errorf("panicking command: HTTP %d %s", w.Code, w.Body)
+	}
+	w = serveSigned(r, slacktest.Reaction{EventID: "Ev1", User: "U0ALICE", Reaction: "x", Channel: "C0PAY", TS: "1.1"}.Request())
+	if w.Code != http.StatusServiceUnavailable {
+		t.Errorf("panicking event: HTTP %d %s, want 503 so that Slack retries", w.Code, w.Body)
+	}
+	// Still serving.
+	w = serveSigned(r, slacktest.SlashCommand{UserID: "U0DAVE", ChannelID: "C0REL", Text: "help"}.Request())
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "/release create") {
+		t.Errorf("after the panics: HTTP %d %s", w.Code, w.Body)
+	}
+}
+
+// slowStore is a database that takes its time to read a release.
+type slowStore struct {
+	*gormstore.Store
+	gate chan struct{}
+}
+
+func (s slowStore) Release(ctx context.Context, id int64) (*releases.Release, error) {
+	<-s.gate
+	return s.Store.Release(ctx, id)
+}
+
+// A slow database doesn't keep Slack waiting: the command is acknowledged
+// within the budget and its answer follows through response_url.
+func TestSlackAnswersSlowCommandsThroughResponseURL(t *testing.T) {
+	cfg := config.Demo()
+	store := storetest.Open(t, "sqlite://"+filepath.Join(t.TempDir(), "slow.db"), nil)
+	slow := slowStore{Store: store, gate: make(chan struct{})}
+	svc := releases.NewService(releases.Options{Store: slow, Policy: cfg.Policy()})
+	if _, err := svc.Create(context.Background(), "U0DAVE", releases.CreateInput{Service: "payments-api", Version: "v1"}); err != nil {
+		t.Fatal(err)
+	}
+	fake := slacktest.New(t)
+	b := New(Options{Service: svc, Posts: store, Config: cfg, Calendar: scheduler.NewCalendar(cfg)})
+	s := NewSlack(SlackOptions{Bot: b, Chat: NewSlackChat("xoxb-1", fake.URL+"/", nil), Claims: store, SigningSecret: testSecret})
+	s.budget = 20 * time.Millisecond
+	r := testRouter(s)
+
+	hook := fake.NewResponseURL()
+	changed := fake.Changed()
+	start := time.Now()
+	w := serveSigned(r, slacktest.SlashCommand{UserID: "U0DAVE", ChannelID: "C0REL", Text: "status R-1", ResponseURL: hook}.Request())
+	if took := time.Since(start); w.Code != http.StatusOK || w.Body.Len() != 0 || took > time.Second {
+		t.Fatalf("slow command: HTTP %d %q after %s, want an empty 200 at once", w.Code, w.Body, took)
+	}
+	close(slow.gate) // the database answers
+	select {
+	case <-changed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no answer through response_url")
+	}
+	calls := fake.Calls()
+	if len(calls) != 1 || calls[0].Method != slacktest.ResponseURL || calls[0].ResponseType() != "ephemeral" ||
+		!strings.Contains(calls[0].Text, "R-1 · payments-api v1") {
+		t.Errorf("response_url calls: %v", calls)
+	}
+	var body map[string]any
+	if err := json.Unmarshal(calls[0].Body, &body); err != nil || body["replace_original"] != false {
+		t.Errorf("response_url body %s: it must not replace the message the command was typed under", calls[0].Body)
+	}
+}
+
+func TestSlackRefusesEverythingWithoutASecret(t *testing.T) {
+	s := NewSlack(SlackOptions{Bot: &Bot{}, SigningSecret: ""})
+	r := testRouter(s)
+	w := httptest.NewRecorder()
+	// Signed with the empty key, as a forger would.
+	r.ServeHTTP(w, slacktest.Signer{Secret: ""}.New("", slacktest.URLVerification("c")))
+	if w.Code != http.StatusUnauthorized {
+		t.Errorf("HTTP %d, want 401", w.Code)
+	}
+}

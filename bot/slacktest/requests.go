@@ -1,0 +1,249 @@
+package slacktest
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Sign returns Slack's v0 signature of body sent at timestamp ts (Unix
+// seconds): "v0=" + hex(HMAC-SHA256(secret, "v0:" + ts + ":" + body)).
+func Sign(secret, ts string, body []byte) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte("v0:" + ts + ":"))
+	mac.Write(body)
+	return "v0=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+// Content types Slack sends.
+const (
+	FormType = "application/x-www-form-urlencoded"
+	JSONType = "application/json"
+)
+
+// Request is an HTTP request as Slack sends it to an app.
+type Request struct {
+	Path        string // /slack/commands, /slack/events or /slack/interactions
+	ContentType string
+	Body        []byte
+	// Header adds or replaces headers after signing (X-Slack-Retry-Num,
+	// or a forged signature).
+	Header http.Header
+}
+
+// Signer signs requests with a signing secret at Now.
+type Signer struct {
+	Secret string
+	Now    func() time.Time // default time.Now; slack-go checks against the wall clock
+}
+
+// New returns the request r sent to base (a URL such as
+// "http://127.0.0.1:8080"; "" for an in-process handler), signed.
+func (sg Signer) New(base string, r Request) *http.Request {
+	now := time.Now
+	if sg.Now != nil {
+		now = sg.Now
+	}
+	ts := strconv.FormatInt(now().Unix(), 10)
+	if base == "" {
+		base = "http://releasebot.test"
+	}
+	req, err := http.NewRequest(http.MethodPost, base+r.Path, bytes.NewReader(r.Body))
+	if err != nil {
+		panic(err) // a test's own mistake
+	}
+	req.Header.Set("Content-Type", r.ContentType)
+	req.Header.Set("User-Agent", "Slackbot 1.0 (+https://api.slack.com/robots)")
+	req.Header.Set("X-Slack-Request-Timestamp", ts)
+	req.Header.Set("X-Slack-Signature", Sign(sg.Secret, ts, r.Body))
+	for k, v := range r.Header {
+		req.Header[k] = v
+	}
+	return req
+}
+
+// SlashCommand is a slash command as Slack posts it (slash-command.form).
+type SlashCommand struct {
+	UserID, UserName       string
+	ChannelID, ChannelName string
+	Text                   string
+	ResponseURL            string
+}
+
+// Request returns the command's form body, percent-encoded with the fields
+// in the order Slack sends them.
+func (c SlashCommand) Request() Request {
+	fields := [][2]string{
+		{"token", "gIkuvaNzQIHg97ATvDxqgjtO"},
+		{"team_id", "T0001"},
+		{"team_domain", "example"},
+		{"enterprise_id", "E0001"},
+		{"enterprise_name", "Globular Construct Inc"},
+		{"channel_id", c.ChannelID},
+		{"channel_name", c.ChannelName},
+		{"user_id", c.UserID},
+		{"user_name", c.UserName},
+		{"command", "/release"},
+		{"text", c.Text},
+		{"response_url", c.ResponseURL},
+		{"trigger_id", "13345224609.738474920.8088930838d88f008e0"},
+		{"api_app_id", "A123456"},
+	}
+	var b strings.Builder
+	for i, f := range fields {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(f[0] + "=" + url.QueryEscape(f[1]))
+	}
+	return Request{Path: "/slack/commands", ContentType: FormType, Body: []byte(b.String())}
+}
+
+// Reaction is a reaction_added or reaction_removed event.
+type Reaction struct {
+	EventID  string
+	Removed  bool
+	User     string
+	Reaction string // "white_check_mark", "x", "+1::skin-tone-2", …
+	Channel  string // of the message reacted to
+	TS       string // of the message reacted to
+	ItemUser string // who wrote that message (the bot)
+	// Retry, when above zero, is Slack's X-Slack-Retry-Num of a redelivery.
+	Retry int
+}
+
+type eventItem struct {
+	Type        string `json:"type"`
+	Channel     string `json:"channel"`
+	TS          string `json:"ts"`
+	ChannelType string `json:"channel_type"`
+}
+
+type reactionEvent struct {
+	Type     string    `json:"type"`
+	User     string    `json:"user"`
+	Reaction string    `json:"reaction"`
+	ItemUser string    `json:"item_user"`
+	Item     eventItem `json:"item"`
+	EventTS  string    `json:"event_ts"`
+}
+
+type authorization struct {
+	TeamID              string `json:"team_id"`
+	UserID              string `json:"user_id"`
+	IsBot               bool   `json:"is_bot"`
+	IsEnterpriseInstall bool   `json:"is_enterprise_install"`
+}
+
+type callback struct {
+	Token          string          `json:"token"`
+	TeamID         string          `json:"team_id"`
+	APIAppID       string          `json:"api_app_id"`
+	Event          any             `json:"event"`
+	Type           string          `json:"type"`
+	Authorizations []authorization `json:"authorizations"`
+	EventID        string          `json:"event_id"`
+	EventTime      int64           `json:"event_time"`
+}
+
+// Request returns the event's JSON body in the shape of
+// event-reaction-added.json, with the retry headers of a redelivery.
+func (e Reaction) Request() Request {
+	typ := "reaction_added"
+	if e.Removed {
+		typ = "reaction_removed"
+	}
+	itemUser := e.ItemUser
+	if itemUser == "" {
+		itemUser = "U0RELEASEBOT"
+	}
+	body := callback{
+		Token: "XXYYZZ", TeamID: "T123ABC456", APIAppID: "A123ABC456",
+		Event: reactionEvent{Type: typ, User: e.User, Reaction: e.Reaction, ItemUser: itemUser,
+			Item: eventItem{Type: "message", Channel: e.Channel, TS: e.TS, ChannelType: "channel"}, EventTS: "1360782804.083113"},
+		Type:           "event_callback",
+		Authorizations: []authorization{{TeamID: "T123ABC456", UserID: "U0RELEASEBOT", IsBot: true}},
+		EventID:        e.EventID, EventTime: 1360782804,
+	}
+	r := Request{Path: "/slack/events", ContentType: JSONType, Body: mustJSON(body)}
+	if e.Retry > 0 {
+		r.Header = http.Header{"X-Slack-Retry-Num": {strconv.Itoa(e.Retry)}, "X-Slack-Retry-Reason": {"http_timeout"}}
+	}
+	return r
+}
+
+// URLVerification is the event Slack sends when an events URL is saved
+// (event-url-verification.json).
+func URLVerification(challenge string) Request {
+	body := map[string]string{"token": "Jhj5dZrVaK7ZwHHjRyZWjbDl", "challenge": challenge, "type": "url_verification"}
+	return Request{Path: "/slack/events", ContentType: JSONType, Body: mustJSON(body)}
+}
+
+// BlockAction is a button pressed on a message of the bot.
+type BlockAction struct {
+	UserID, UserName string
+	Channel          string // where the message is
+	MessageTS        string
+	ActionID, Value  string
+	ButtonText       string
+	ResponseURL      string
+}
+
+type interactionBlockText struct {
+	Type  string `json:"type"`
+	Text  string `json:"text"`
+	Emoji bool   `json:"emoji"`
+}
+
+type interactionAction struct {
+	ActionID string               `json:"action_id"`
+	BlockID  string               `json:"block_id"`
+	Text     interactionBlockText `json:"text"`
+	Value    string               `json:"value"`
+	Type     string               `json:"type"`
+	ActionTS string               `json:"action_ts"`
+}
+
+// Payload returns the block_actions payload's JSON, in the shape of
+// interaction-block-actions.json but for a button in a message block.
+func (a BlockAction) Payload() []byte {
+	p := map[string]any{
+		"type":       "block_actions",
+		"team":       map[string]string{"id": "T9TK3CUKW", "domain": "example"},
+		"user":       map[string]string{"id": a.UserID, "username": a.UserName, "team_id": "T9TK3CUKW"},
+		"api_app_id": "AABA1ABCD",
+		"token":      "9s8d9as89d8as9d8as989",
+		"container": map[string]any{"type": "message", "message_ts": a.MessageTS, "channel_id": a.Channel,
+			"is_ephemeral": false},
+		"trigger_id":   "12321423423.333649436676.d8c1bb837935619ccad0f624c448ffb3",
+		"channel":      map[string]string{"id": a.Channel, "name": "releases"},
+		"message":      map[string]any{"bot_id": "B0RELEASEBOT", "type": "message", "text": "", "user": "U0RELEASEBOT", "ts": a.MessageTS},
+		"response_url": a.ResponseURL,
+		"actions": []interactionAction{{ActionID: a.ActionID, BlockID: "signoff_actions",
+			Text: interactionBlockText{Type: "plain_text", Text: a.ButtonText, Emoji: true}, Value: a.Value, Type: "button",
+			ActionTS: "1548426417.840180"}},
+	}
+	return mustJSON(p)
+}
+
+// Request returns the interaction as Slack posts it: payload=<JSON>,
+// form-encoded.
+func (a BlockAction) Request() Request {
+	return Request{Path: "/slack/interactions", ContentType: FormType,
+		Body: []byte("payload=" + url.QueryEscape(string(a.Payload())))}
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}

@@ -1,0 +1,352 @@
+// Package slacktest is a fake of the parts of Slack that releasebot talks
+// to, for tests only: a Web API server that records every call and hands
+// out unique message timestamps, with response_url endpoints, and helpers
+// that build and sign requests the way Slack sends them.
+//
+// slack-go's own slacktest cannot show what was posted through the Web API
+// and has no chat.update (see LIBRARY-NOTES.md), hence this one. Production
+// code must not import it.
+package slacktest
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// Methods the fake implements, and the name it records response_url
+// calls under.
+const (
+	PostMessage   = "chat.postMessage"
+	Update        = "chat.update"
+	PostEphemeral = "chat.postEphemeral"
+	ResponseURL   = "response_url"
+)
+
+// Call is one request the fake received.
+type Call struct {
+	Seq    int    // 1, 2, … in arrival order over every call
+	Method string // PostMessage, Update, PostEphemeral or ResponseURL
+	Token  string // the form field token, or the bearer token
+	// Form fields of a Web API call.
+	Channel  string
+	ThreadTS string // thread_ts: the root of the thread a reply goes to
+	TS       string // ts: the message chat.update replaces
+	User     string // the user of chat.postEphemeral
+	Text     string
+	Blocks   json.RawMessage // the blocks field, as sent
+	Form     url.Values
+	// Hook is the response_url path's last element; Body its JSON.
+	Hook string
+	Body json.RawMessage
+	// What the fake answered: Status is the HTTP status; for a successful
+	// post PostedTS is the new message's ts; Error is Slack's error code.
+	Status   int
+	PostedTS string
+	Error    string
+}
+
+// OK reports whether the call succeeded.
+func (c Call) OK() bool { return c.Status == http.StatusOK && c.Error == "" }
+
+// Failure is how the fake answers a call it was told to fail.
+type Failure struct {
+	Status     int    // HTTP status; 200 with Error set is Slack's {"ok":false}
+	RetryAfter string // Retry-After header of a 429
+	Error      string // Slack's error code
+}
+
+// Failures that Slack's Web API answers.
+var (
+	// RateLimited is ratelimited-429.txt, with Retry-After: 1.
+	RateLimited = Failure{Status: http.StatusTooManyRequests, RetryAfter: "1", Error: "ratelimited"}
+	// ServerError is a 500 with an HTML body, as Slack sends them.
+	ServerError = Failure{Status: http.StatusInternalServerError}
+	// ChannelNotFound is {"ok":false,"error":"channel_not_found"}.
+	ChannelNotFound = Failure{Status: http.StatusOK, Error: "channel_not_found"}
+)
+
+// Message is a message as the fake holds it: posted, perhaps updated.
+type Message struct {
+	Channel, TS, ThreadTS, Text string
+	Blocks                      json.RawMessage
+	Updates                     int
+}
+
+// Server is a fake Slack Web API on an httptest server. Point the bot at
+// it with bot.NewSlackChat(token, s.URL+"/", nil).
+type Server struct {
+	*httptest.Server
+	// Token, when set, is the only bot token the fake accepts; others get
+	// invalid_auth.
+	Token string
+
+	mu       sync.Mutex
+	calls    []Call
+	fail     []Failure
+	messages map[string]*Message // by channel + "/" + ts
+	lastTS   int64
+	hooks    int
+	changed  chan struct{}
+}
+
+// New starts a fake Web API that the test closes when it ends.
+func New(t testing.TB) *Server {
+	s := &Server{messages: map[string]*Message{}, changed: make(chan struct{})}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /hooks/{hook}", s.hook)
+	mux.HandleFunc("POST /{method}", s.api)
+	s.Server = httptest.NewServer(mux)
+	t.Cleanup(s.Close)
+	return s
+}
+
+// NewResponseURL returns a fresh response_url on the fake.
+func (s *Server) NewResponseURL() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hooks++
+	return fmt.Sprintf("%s/hooks/%d", s.URL, s.hooks)
+}
+
+// FailNext makes the next n Web API calls (not response_url calls) fail
+// with f, after any failures already queued.
+func (s *Server) FailNext(n int, f Failure) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		s.fail = append(s.fail, f)
+	}
+}
+
+// Calls returns every call so far, failed ones too, in arrival order.
+func (s *Server) Calls() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Call(nil), s.calls...)
+}
+
+// Delivered returns the successful calls of method, in order.
+func (s *Server) Delivered(method string) []Call {
+	var out []Call
+	for _, c := range s.Calls() {
+		if c.Method == method && c.OK() {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Posts returns the messages successfully posted to channel outside any
+// thread; an empty channel means every channel.
+func (s *Server) Posts(channel string) []Call {
+	var out []Call
+	for _, c := range s.Delivered(PostMessage) {
+		if c.ThreadTS == "" && (channel == "" || c.Channel == channel) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Replies returns the messages successfully posted in the thread rooted at
+// ts.
+func (s *Server) Replies(ts string) []Call {
+	var out []Call
+	for _, c := range s.Delivered(PostMessage) {
+		if c.ThreadTS == ts {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Message returns a posted message as it stands now.
+func (s *Server) Message(channel, ts string) (Message, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, ok := s.messages[channel+"/"+ts]
+	if !ok {
+		return Message{}, false
+	}
+	return *m, true
+}
+
+// Changed returns a channel that is closed at the next call the fake
+// records, for tests that wait on a running server without sleeping.
+func (s *Server) Changed() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.changed
+}
+
+func (s *Server) record(c Call) Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c.Seq = len(s.calls) + 1
+	s.calls = append(s.calls, c)
+	close(s.changed)
+	s.changed = make(chan struct{})
+	return c
+}
+
+// nextTS hands out a unique, increasing message timestamp.
+func (s *Server) nextTS() string {
+	s.lastTS++
+	return fmt.Sprintf("%d.%06d", 1764583200+s.lastTS/1_000_000, s.lastTS%1_000_000)
+}
+
+func (s *Server) api(w http.ResponseWriter, r *http.Request) {
+	c := Call{Method: r.PathValue("method")}
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if ct != "application/x-www-form-urlencoded" {
+		// slack-go form-encodes every call this fake implements.
+		s.record(c)
+		http.Error(w, "the fake expects form-encoded calls, got "+ct, http.StatusBadRequest)
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	f := r.PostForm
+	c.Form, c.Token = f, f.Get("token")
+	if c.Token == "" {
+		c.Token = strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+	}
+	c.Channel, c.ThreadTS, c.TS, c.User, c.Text = f.Get("channel"), f.Get("thread_ts"), f.Get("ts"), f.Get("user"), f.Get("text")
+	if b := f.Get("blocks"); b != "" {
+		c.Blocks = json.RawMessage(b)
+	}
+
+	s.mu.Lock()
+	var failure *Failure
+	if len(s.fail) > 0 {
+		failure = &s.fail[0]
+		s.fail = s.fail[1:]
+	}
+	answer := map[string]any{"ok": true}
+	switch {
+	case failure != nil:
+		c.Status, c.Error = failure.Status, failure.Error
+	case c.Token == "" && s.Token != "":
+		c.Status, c.Error = http.StatusOK, "not_authed"
+	case s.Token != "" && c.Token != s.Token:
+		c.Status, c.Error = http.StatusOK, "invalid_auth"
+	case c.Channel == "":
+		c.Status, c.Error = http.StatusOK, "channel_not_found"
+	default:
+		c.Status = http.StatusOK
+		s.answer(&c, answer)
+	}
+	s.mu.Unlock()
+	c = s.record(c)
+
+	switch {
+	case c.Status == http.StatusTooManyRequests:
+		w.Header().Set("Retry-After", failure.RetryAfter)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(c.Status)
+		fmt.Fprintf(w, `{"ok": false, "error": %q}`, c.Error)
+	case c.Status != http.StatusOK:
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(c.Status)
+		fmt.Fprint(w, "<html><body>Internal Server Error</body></html>")
+	case c.Error != "":
+		writeJSON(w, map[string]any{"ok": false, "error": c.Error})
+	default:
+		writeJSON(w, answer)
+	}
+}
+
+// answer carries out a successful call on the fake's messages; s.mu is held.
+func (s *Server) answer(c *Call, answer map[string]any) {
+	switch c.Method {
+	case PostMessage:
+		if c.ThreadTS != "" {
+			if _, ok := s.messages[c.Channel+"/"+c.ThreadTS]; !ok {
+				c.Error = "thread_not_found"
+				return
+			}
+		}
+		c.PostedTS = s.nextTS()
+		s.messages[c.Channel+"/"+c.PostedTS] = &Message{Channel: c.Channel, TS: c.PostedTS, ThreadTS: c.ThreadTS, Text: c.Text, Blocks: c.Blocks}
+		answer["channel"], answer["ts"] = c.Channel, c.PostedTS
+		answer["message"] = map[string]any{"type": "message", "subtype": "bot_message", "bot_id": "B0RELEASEBOT",
+			"text": c.Text, "ts": c.PostedTS}
+	case Update:
+		m, ok := s.messages[c.Channel+"/"+c.TS]
+		if !ok {
+			c.Error = "message_not_found"
+			return
+		}
+		m.Text, m.Blocks = c.Text, c.Blocks
+		m.Updates++
+		answer["channel"], answer["ts"], answer["text"] = c.Channel, c.TS, c.Text
+	case PostEphemeral:
+		if c.User == "" {
+			c.Error = "user_not_in_channel"
+			return
+		}
+		c.PostedTS = s.nextTS()
+		answer["message_ts"] = c.PostedTS
+	default:
+		c.Error = "unknown_method"
+	}
+}
+
+func (s *Server) hook(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	c := Call{Method: ResponseURL, Hook: r.PathValue("hook"), Status: http.StatusOK, Body: body}
+	var m struct {
+		Text string          `json:"text"`
+		Blks json.RawMessage `json:"blocks"`
+	}
+	if json.Unmarshal(body, &m) != nil {
+		c.Status, c.Error = http.StatusBadRequest, "invalid_payload"
+	}
+	c.Text, c.Blocks = m.Text, m.Blks
+	c = s.record(c)
+	if c.Status != http.StatusOK {
+		http.Error(w, c.Error, c.Status)
+		return
+	}
+	fmt.Fprint(w, "ok")
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// ResponseType returns a response_url call's response_type.
+func (c Call) ResponseType() string {
+	var m struct {
+		ResponseType string `json:"response_type"`
+	}
+	_ = json.Unmarshal(c.Body, &m)
+	return m.ResponseType
+}
+
+// String summarises c for test failures: the blocks would drown the rest.
+func (c Call) String() string {
+	first, _, _ := strings.Cut(c.Text, "\n")
+	s := fmt.Sprintf("#%d %s", c.Seq, c.Method)
+	for _, f := range [][2]string{{"channel", c.Channel}, {"thread_ts", c.ThreadTS}, {"ts", c.TS}, {"user", c.User},
+		{"hook", c.Hook}, {"posted", c.PostedTS}, {"error", c.Error}} {
+		if f[1] != "" {
+			s += " " + f[0] + "=" + f[1]
+		}
+	}
+	if c.Status != http.StatusOK {
+		s += fmt.Sprintf(" HTTP %d", c.Status)
+	}
+	return s + fmt.Sprintf(" %q", first)
+}
