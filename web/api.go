@@ -18,9 +18,9 @@ type listJSON struct {
 	Next     string        `json:"next"`
 }
 
-// listReleases answers GET /api/releases?status=S&limit=N&cursor=C: one
-// page of releases, newest first. status may repeat or hold a
-// comma-separated list.
+// listReleases answers GET /api/releases?status=S&service=X&limit=N&cursor=C:
+// one page of releases, newest first. status may repeat or hold a
+// comma-separated list; service selects one service.
 func (s *Server) listReleases(c *gin.Context) {
 	f, err := listFilter(c)
 	if err != nil {
@@ -42,11 +42,13 @@ func (s *Server) listReleases(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
-// listFilter reads the query of GET /api/releases. Statuses are checked by
-// the service, which knows them; limit and cursor are checked here, as the
-// service reads a zero limit as "the default" and has no cursors.
+// listFilter reads the query of GET /api/releases and of the dashboard's
+// list: status (repeated or comma-separated), service, limit and cursor.
+// Statuses are checked by the service, which knows them; limit and cursor
+// are checked here, as the service reads a zero limit as "the default" and
+// has no cursors.
 func listFilter(c *gin.Context) (releases.Filter, error) {
-	f := releases.Filter{Limit: releases.DefaultLimit}
+	f := releases.Filter{Limit: releases.DefaultLimit, Service: strings.TrimSpace(c.Query("service"))}
 	for _, param := range c.QueryArray("status") {
 		for _, st := range strings.Split(param, ",") {
 			if st = strings.TrimSpace(st); st != "" {

@@ -102,7 +102,7 @@ func (f *fixture) signOffAll(t *testing.T, id int64) *releases.Release {
 
 // mustRelease returns a function that fails t on a Service call's error
 // and otherwise passes its release on.
-func mustRelease(t *testing.T) func(*releases.Release, error) *releases.Release {
+func mustRelease(t testing.TB) func(*releases.Release, error) *releases.Release {
 	return func(r *releases.Release, err error) *releases.Release {
 		t.Helper()
 		if err != nil {

@@ -31,7 +31,7 @@ func (s *Server) readyz(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), readyTimeout)
 	defer cancel()
 	if err := s.releases.Ping(ctx); err != nil {
-		s.log.WarnContext(c.Request.Context(), "readiness check failed: database unreachable", "err", err)
+		s.logger(c).WarnContext(c.Request.Context(), "readiness check failed: database unreachable", "err", err)
 		c.JSON(http.StatusServiceUnavailable, healthJSON{Status: "unavailable", Error: "database unreachable"})
 		return
 	}

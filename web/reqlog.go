@@ -1,0 +1,133 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+// HTTPRecorder hears of every answered request; *metrics.Metrics is one.
+type HTTPRecorder interface {
+	HTTPRequest(method, route string, status int, d time.Duration)
+}
+
+// RequestIDHeader carries a request's id in and out.
+const RequestIDHeader = "X-Request-Id"
+
+type ctxKey int
+
+const (
+	loggerKey ctxKey = iota
+	requestIDKey
+)
+
+// RequestLog returns the middleware that every route of `serve` should run
+// first (router.Use before any route is added). It gives each request an
+// id — the caller's X-Request-Id when it is a sane token, a new random one
+// otherwise — echoes it in the answer, puts a logger carrying it in the
+// request's context (LoggerFrom), recovers panics as 500 "Internal error",
+// and logs one line per request: method, path, route, status, duration.
+//
+// It never logs the query string, which may hold the dashboard token, nor
+// any header. Health checks and scrapes that succeed are logged at debug
+// level, so probes don't drown the log. rec may be nil.
+func RequestLog(log *slog.Logger, rec HTTPRecorder) gin.HandlerFunc {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return func(c *gin.Context) {
+		start := time.Now()
+		id := c.GetHeader(RequestIDHeader)
+		if !validRequestID(id) {
+			id = newRequestID()
+		}
+		c.Header(RequestIDHeader, id)
+		reqLog := log.With("request_id", id)
+		ctx := context.WithValue(c.Request.Context(), loggerKey, reqLog)
+		ctx = context.WithValue(ctx, requestIDKey, id)
+		c.Request = c.Request.WithContext(ctx)
+
+		defer func() {
+			if p := recover(); p != nil {
+				if err, ok := p.(error); ok && errors.Is(err, http.ErrAbortHandler) {
+					panic(p) // the server's own way to abort a response
+				}
+				reqLog.ErrorContext(ctx, "panic serving request", "method", c.Request.Method,
+					"path", c.Request.URL.Path, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				if !c.Writer.Written() {
+					c.Header("Content-Type", "text/plain; charset=utf-8")
+					c.String(http.StatusInternalServerError, "Internal error (request %s).\n", id)
+				}
+				c.Abort()
+			}
+			d := time.Since(start)
+			status, route := c.Writer.Status(), c.FullPath()
+			level := slog.LevelInfo
+			switch {
+			case status >= 500:
+				level = slog.LevelError
+			case status < 400 && quietRoutes[route]:
+				level = slog.LevelDebug
+			}
+			reqLog.Log(ctx, level, "http request", "method", c.Request.Method, "path", c.Request.URL.Path,
+				"route", route, "status", status, "duration_ms", float64(d.Microseconds())/1000, "bytes", c.Writer.Size())
+			if rec != nil {
+				rec.HTTPRequest(c.Request.Method, route, status, d)
+			}
+		}()
+		c.Next()
+	}
+}
+
+// quietRoutes are polled by machines; their successes are logged at debug.
+var quietRoutes = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true, "/static/*file": true}
+
+// validRequestID accepts ids of 1–128 characters from a safe alphabet, so
+// a caller can't forge log lines or stuff the log.
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for _, r := range id {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.', r == ':':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func newRequestID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// LoggerFrom returns the request's logger (with its request_id) that
+// RequestLog put in ctx, or fallback when there is none.
+func LoggerFrom(ctx context.Context, fallback *slog.Logger) *slog.Logger {
+	if l, ok := ctx.Value(loggerKey).(*slog.Logger); ok {
+		return l
+	}
+	return fallback
+}
+
+// RequestID returns the id RequestLog gave the request, or "".
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
+}
+
+// logger is the request's logger, or the server's.
+func (s *Server) logger(c *gin.Context) *slog.Logger {
+	return LoggerFrom(c.Request.Context(), s.log)
+}
