@@ -17,7 +17,9 @@ import (
 
 	"github.com/releasebot/releasebot/bot"
 	"github.com/releasebot/releasebot/releases"
+	"github.com/releasebot/releasebot/scheduler"
 	"github.com/releasebot/releasebot/web"
+	"github.com/releasebot/releasebot/webhooks"
 )
 
 // serve runs the HTTP server, the webhook worker, the scheduler and the
@@ -38,9 +40,21 @@ func serve(ctx context.Context, args []string, env environment, stderr io.Writer
 	defer a.Close()
 
 	gin.SetMode(gin.ReleaseMode)
+	m := a.metrics
 	router := gin.New()
-	router.Use(gin.Recovery())
-	web.Register(router, web.Options{Releases: a.svc, Logger: log})
+	// RequestLog recovers panics like gin.Recovery but never logs query
+	// strings, which may hold the dashboard token.
+	router.Use(web.RequestLog(log, m))
+	web.Register(router, web.Options{
+		Releases: a.svc, Logger: log,
+		Calendar: a.cal, Freezes: a.store, Policy: a.svc.Policy(),
+		Location: a.cfg.Location, UserName: a.cfg.UserName, Now: a.svc.Now,
+		PublicURL: env("RELEASEBOT_PUBLIC_URL"),
+		Token:     env("RELEASEBOT_DASHBOARD_TOKEN"),
+		Metrics:   m.Handler(),
+	})
+	webhooks.RegisterCallbacks(router, webhooks.CallbackOptions{Deployments: a.svc,
+		Environments: a.cfg.Environments, Now: a.svc.Now, Logger: log})
 
 	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
@@ -49,7 +63,12 @@ func serve(ctx context.Context, args []string, env environment, stderr io.Writer
 		return err
 	}
 	wg.Go(func() { a.worker.Run(work, 5*time.Second) })
-	wg.Go(func() { a.loop.Run(work, time.Second) })
+	var ann scheduler.Announcer // nil when Slack is off: reminders and summaries are only logged
+	if env("SLACK_BOT_TOKEN") != "" {
+		ann = bot.NewAnnouncer(a.store, a.cfg, a.svc.Now)
+	}
+	sched := a.newScheduler(ann)
+	wg.Go(func() { sched.Run(work) })
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -95,6 +114,7 @@ func startSlack(ctx context.Context, wg *sync.WaitGroup, a *app, env environment
 		return errors.New("SLACK_BOT_TOKEN is set but neither SLACK_SIGNING_SECRET (HTTP endpoints) nor SLACK_APP_TOKEN (Socket Mode) is")
 	}
 	chat := bot.NewSlackChat(token, env.get("SLACK_API_URL"), nil)
+	chat.Metrics = a.metrics
 	sender := bot.NewSender(a.store, a.store, chat, a.svc.Now, log)
 	a.svc.AddNotifier(releases.NotifierFunc(func(context.Context, releases.Change) { sender.Kick() }))
 	wg.Go(func() { bot.Pump(ctx, relay, sender, time.Second) })

@@ -37,6 +37,7 @@ func shell(ctx context.Context, args []string, env environment, stdin io.Reader,
 	sh := bot.NewShell(a.cfg, stdout, user, *channel)
 	sh.SetBot(bot.New(bot.Options{Service: a.svc, Posts: a.store, Config: a.cfg, Calendar: a.cal, Logger: log}))
 	relay := bot.NewRelay(a.store, a.cfg, a.svc.Now)
+	sched := a.newScheduler(bot.NewAnnouncer(a.store, a.cfg, a.svc.Now))
 	sender := bot.NewSender(a.store, a.store, sh, a.svc.Now, log)
 	// After each line: tell what happened, then let due releases start and
 	// deployments run, until nothing moves.
@@ -48,7 +49,7 @@ func shell(ctx context.Context, args []string, env environment, stdin io.Reader,
 			if err := sender.Drain(ctx); err != nil {
 				return err
 			}
-			started, err := a.loop.Tick(ctx)
+			started, err := sched.Tick(ctx)
 			if err != nil {
 				return err
 			}
