@@ -341,6 +341,7 @@ var emojiChars = map[string]string{
 	"fire": "🔥", "rewind": "⏪", "no_entry_sign": "🚫", "clock4": "🕓", "arrows_counterclockwise": "🔄",
 	"white_circle": "⚪", "warning": "⚠️", "raising_hand": "🙋", "leftwards_arrow_with_hook": "↩️",
 	"calendar": "📅", "vertical_traffic_light": "🚦", "information_source": "ℹ️",
+	"snowflake": "❄️", "sunny": "☀️", "clock2": "🕑", "alarm_clock": "⏰", "bar_chart": "📊", "zzz": "💤",
 }
 
 // emojiName reads an emoji as typed in the shell: a character, :code: or a
