@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+
+	"github.com/releasebot/releasebot/internal/cronzone"
 )
 
 // warningHorizon is how far ahead Warnings looks for skipped openings.
@@ -76,39 +78,13 @@ func (w *warner) schedule(path, spec string, sched cron.Schedule, line int) {
 	}
 }
 
-// dstGaps finds the forward clock changes of loc between from and to. It
-// steps an hour at a time (no zone changes twice within an hour) and
-// bisects to the second.
+// dstGaps finds the forward clock changes of loc between from and to.
 func dstGaps(loc *time.Location, from, to time.Time) []gap {
-	offset := func(unix int64) int {
-		_, off := time.Unix(unix, 0).In(loc).Zone()
-		return off
-	}
 	var gaps []gap
-	t := from.Truncate(time.Hour).Unix()
-	end := to.Unix()
-	off := offset(t)
-	for ; t < end; t += 3600 {
-		next := offset(t + 3600)
-		if next == off {
-			continue
+	for _, tr := range cronzone.Transitions(loc, from, to) {
+		if tr.Forward {
+			gaps = append(gaps, gap{from: tr.From, to: tr.To})
 		}
-		lo, hi := t, t+3600 // offset(lo) == off, offset(hi) == next
-		for hi-lo > 1 {
-			mid := lo + (hi-lo)/2
-			if offset(mid) == off {
-				lo = mid
-			} else {
-				hi = mid
-			}
-		}
-		if next > off {
-			gaps = append(gaps, gap{
-				from: time.Unix(hi+int64(off), 0).UTC(),
-				to:   time.Unix(hi+int64(next), 0).UTC(),
-			})
-		}
-		off = next
 	}
 	return gaps
 }
@@ -116,28 +92,9 @@ func dstGaps(loc *time.Location, from, to time.Time) []gap {
 // firstMatch returns the first minute in g that the schedule names.
 func firstMatch(s *cron.SpecSchedule, g gap) (time.Time, bool) {
 	for m := g.from.Truncate(time.Minute); m.Before(g.to); m = m.Add(time.Minute) {
-		if !m.Before(g.from) && matches(s, m) {
+		if !m.Before(g.from) && cronzone.Matches(s, m) {
 			return m, true
 		}
 	}
 	return time.Time{}, false
-}
-
-// starBit marks a cron field written as * (cron's own constant is
-// unexported); it changes how day-of-month and day-of-week combine.
-const starBit = 1 << 63
-
-// matches reports whether the schedule names the wall time w (read from
-// w's fields, whatever its zone), following cron's day rule: if either day
-// field is *, both must match, otherwise either may.
-func matches(s *cron.SpecSchedule, w time.Time) bool {
-	has := func(field uint64, v int) bool { return field&(1<<uint(v)) != 0 }
-	if !has(s.Month, int(w.Month())) || !has(s.Hour, w.Hour()) || !has(s.Minute, w.Minute()) || !has(s.Second, w.Second()) {
-		return false
-	}
-	dom, dow := has(s.Dom, w.Day()), has(s.Dow, int(w.Weekday()))
-	if s.Dom&starBit != 0 || s.Dow&starBit != 0 {
-		return dom && dow
-	}
-	return dom || dow
 }

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+
+	"github.com/releasebot/releasebot/internal/cronzone"
 )
 
 // Daylight saving time, and what it does to cron schedules:
@@ -19,9 +21,16 @@ import (
 //     as Vixie cron does; one whose hour field is "*" ("*/30 * * * *")
 //     means "every so often", and runs in both hours.
 
-// starBit marks a cron field written as "*" (cron's own constant is
-// unexported).
-const starBit = 1 << 63
+// starBit marks a cron field written as "*".
+const starBit = cronzone.StarBit
+
+// Transition is a change of a zone's offset (see cronzone.Transition).
+type Transition = cronzone.Transition
+
+// Transitions returns the offset changes of loc in [from, to).
+func Transitions(loc *time.Location, from, to time.Time) []Transition {
+	return cronzone.Transitions(loc, from, to)
+}
 
 // Next returns the first time sched names after t, as cron.Schedule.Next
 // does, except that the second occurrence of a wall-clock time repeated
@@ -58,61 +67,6 @@ func sameWall(a, b time.Time) bool {
 	return a.Year() == b.Year() && a.YearDay() == b.YearDay() && a.Hour() == b.Hour() && a.Minute() == b.Minute() && a.Second() == b.Second()
 }
 
-// Transition is a change of a zone's offset: clocks jump forward (a gap of
-// wall-clock times that do not exist) or back (an overlap that shows twice).
-type Transition struct {
-	At      time.Time // the instant of the change
-	Forward bool
-	// From and To bound the wall-clock times skipped (forward) or shown
-	// twice (back), [From, To), as the clock reads them: their fields are
-	// the zone's, held in UTC.
-	From, To time.Time
-}
-
-// Transitions returns the offset changes of loc in [from, to). It steps an
-// hour at a time (no zone changes twice within an hour) and bisects to the
-// second.
-func Transitions(loc *time.Location, from, to time.Time) []Transition {
-	offset := func(unix int64) int {
-		_, off := time.Unix(unix, 0).In(loc).Zone()
-		return off
-	}
-	var out []Transition
-	start := from.Truncate(time.Hour).Unix()
-	off := offset(start)
-	for t := start; t < to.Unix(); t += 3600 {
-		next := offset(t + 3600)
-		if next == off {
-			continue
-		}
-		lo, hi := t, t+3600 // offset(lo) == off, offset(hi) == next
-		for hi-lo > 1 {
-			mid := lo + (hi-lo)/2
-			if offset(mid) == off {
-				lo = mid
-			} else {
-				hi = mid
-			}
-		}
-		at := time.Unix(hi, 0)
-		if !at.Before(from) && at.Before(to) {
-			// Wall times as the clock reads them, held in UTC fields.
-			w := at.In(loc)
-			wall := time.Date(w.Year(), w.Month(), w.Day(), w.Hour(), w.Minute(), w.Second(), 0, time.UTC)
-			d := time.Duration(next-off) * time.Second
-			tr := Transition{At: at, Forward: d > 0}
-			if tr.Forward {
-				tr.From, tr.To = wall.Add(-d), wall // never shown
-			} else {
-				tr.From, tr.To = wall, wall.Add(-d) // shown twice
-			}
-			out = append(out, tr)
-		}
-		off = next
-	}
-	return out
-}
-
 // dstNote says how the transition tr affects sched (written spec), or ""
 // when it names no affected time. Wall times are shown as the clock reads.
 func dstNote(what, spec string, sched cron.Schedule, tr Transition) string {
@@ -126,7 +80,7 @@ func dstNote(what, spec string, sched cron.Schedule, tr Transition) string {
 	}
 	var hits []string
 	for m := tr.From; m.Before(tr.To) && len(hits) < 3; m = m.Add(time.Minute) {
-		if matches(ss, m) {
+		if cronzone.Matches(ss, m) {
 			hits = append(hits, m.Format("15:04"))
 		}
 	}
@@ -147,21 +101,6 @@ func dstNote(what, spec string, sched cron.Schedule, tr Transition) string {
 	}
 	return fmt.Sprintf("%s (%q): %s on %s %s twice in %s (clocks go back from %s to %s); %s.",
 		what, spec, times, day, verb, loc, tr.To.Format("15:04"), tr.From.Format("15:04"), how)
-}
-
-// matches reports whether the schedule names the wall time w (read from
-// w's fields, whatever its zone), following cron's day rule: if either day
-// field is *, both must match, otherwise either may.
-func matches(s *cron.SpecSchedule, w time.Time) bool {
-	has := func(field uint64, v int) bool { return field&(1<<uint(v)) != 0 }
-	if !has(s.Month, int(w.Month())) || !has(s.Hour, w.Hour()) || !has(s.Minute, w.Minute()) || !has(s.Second, w.Second()) {
-		return false
-	}
-	dom, dow := has(s.Dom, w.Day()), has(s.Dow, int(w.Weekday()))
-	if s.Dom&starBit != 0 || s.Dow&starBit != 0 {
-		return dom && dow
-	}
-	return dom || dow
 }
 
 func joinAnd(parts []string) string {
