@@ -7,13 +7,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/slack-go/slack"
 
 	"github.com/releasebot/releasebot/config"
+	"github.com/releasebot/releasebot/internal/testclock"
 	"github.com/releasebot/releasebot/releases"
 	"github.com/releasebot/releasebot/releases/gormstore"
 	"github.com/releasebot/releasebot/releases/storetest"
@@ -220,31 +220,13 @@ func TestAnnouncerQueuesOnce(t *testing.T) {
 	})
 }
 
-// fixedClock is a settable clock for the bot's tests.
-type fixedClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fixedClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fixedClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
 // TestFreezeCommands drives `/release freeze`, `unfreeze` and `windows`
 // through the Bot, on a real database.
 func TestFreezeCommands(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, s *gormstore.Store) {
 		ctx := context.Background()
 		cfg := announceConfig(t)
-		clk := &fixedClock{t: time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)} // Tue 11:00 CET
+		clk := testclock.New(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)) // Tue 11:00 CET
 		cal := scheduler.NewCalendar(cfg, scheduler.WithFreezes(s))
 		svc := releases.NewService(releases.Options{Store: s, Policy: cfg.Policy(), Now: clk.Now, Gate: cal})
 		b := New(Options{Service: svc, Posts: s, Config: cfg, Calendar: cal})
@@ -317,3 +299,5 @@ func TestSkipNoteInTheThread(t *testing.T) {
 		t.Fatalf("thread line %q, want it to start %q", line, want)
 	}
 }
+
+type fixedClock = testclock.Clock

@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/releasebot/releasebot/bot"
 	"github.com/releasebot/releasebot/bot/slacktest"
 	"github.com/releasebot/releasebot/config"
+	"github.com/releasebot/releasebot/internal/testclock"
 	"github.com/releasebot/releasebot/releases"
 	"github.com/releasebot/releasebot/releases/gormstore"
 	"github.com/releasebot/releasebot/releases/storetest"
@@ -42,24 +42,6 @@ const (
 
 // t0 is a Tuesday morning, before the weekly-train window (14:00 Berlin).
 var t0 = time.Date(2026, 12, 1, 10, 2, 3, 0, time.UTC)
-
-// clock is the tests' time: it moves only when told.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // harness is releasebot's Slack side on a real database, with a fake Slack
 // Web API. Nothing runs in the background: tests relay and send the chat
@@ -94,7 +76,7 @@ func testConfig(t testing.TB) *config.Config {
 
 // newHarness starts the bot on the empty database at dbURL.
 func newHarness(t testing.TB, dbURL string) *harness {
-	h := &harness{t: t, url: dbURL, clock: &clock{t: t0}, cfg: testConfig(t), slack: slacktest.New(t),
+	h := &harness{t: t, url: dbURL, clock: testclock.New(t0), cfg: testConfig(t), slack: slacktest.New(t),
 		signer: slacktest.Signer{Secret: secret}}
 	h.slack.Token = token
 	h.start()
@@ -323,3 +305,5 @@ func signoffs(r *releases.Release) []string {
 	}
 	return out
 }
+
+type clock = testclock.Clock

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/releasebot/releasebot/internal/testclock"
 	"github.com/releasebot/releasebot/releases"
 	"github.com/releasebot/releasebot/releases/gormstore"
 	"github.com/releasebot/releasebot/releases/storetest"
@@ -34,25 +35,7 @@ func testPolicy() releases.Policy {
 	}
 }
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func newClock() *clock { return testclock.New(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)) }
 
 // gate is a Gate whose answer the test sets.
 type gate struct {
@@ -159,3 +142,5 @@ func (e *env) audit(t *testing.T, id int64) []string {
 	}
 	return out
 }
+
+type clock = testclock.Clock

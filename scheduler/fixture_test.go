@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/releasebot/releasebot/config"
+	"github.com/releasebot/releasebot/internal/testclock"
 	"github.com/releasebot/releasebot/releases"
 	"github.com/releasebot/releasebot/releases/gormstore"
 	"github.com/releasebot/releasebot/releases/storetest"
@@ -71,26 +72,6 @@ func parseConfig(t testing.TB, yaml string) *config.Config {
 	}
 	return cfg
 }
-
-// clock is the tests' time: it moves only when told.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
-func (c *clock) Advance(d time.Duration) { c.Set(c.Now().Add(d)) }
 
 // announcer records what the scheduler asked to say.
 type announcer struct {
@@ -186,7 +167,7 @@ func (e *env) newScheduler(owner string) *scheduler.Scheduler {
 func forEachDB(t *testing.T, yaml string, fn func(t *testing.T, e *env)) {
 	for _, db := range storetest.Databases(t) {
 		t.Run(db.Name, func(t *testing.T) {
-			c := &clock{t: t0}
+			c := testclock.New(t0)
 			store := storetest.Open(t, db.URL(t), c.Now)
 			fn(t, newEnv(t, store, parseConfig(t, yaml), c, "replica-1"))
 		})
@@ -284,3 +265,7 @@ func assertStrings(t *testing.T, what string, got, want []string) {
 		t.Errorf("%s:\n got  %q\n want %q", what, got, want)
 	}
 }
+
+type clock = testclock.Clock
+
+func newTestClock(t time.Time) *clock { return testclock.New(t) }

@@ -17,7 +17,7 @@ func TestFreezesOnAMemoryDatabase(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		c := &clock{t: t0}
+		c := newTestClock(t0)
 		e := newEnv(t, storetest.Open(t, "sqlite://:memory:", c.Now), parseConfig(t, testYAML), c, "replica-1")
 		ctx := context.Background()
 		if _, _, err := e.svc.Freeze(ctx, rita, opening.Add(time.Hour), "memory"); err != nil {

@@ -41,7 +41,7 @@ func TestThreeReplicasActOncePerFiring(t *testing.T) {
 			ctx := context.Background()
 			cfg := parseConfig(t, replicaYAML)
 			start := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
-			c := &clock{t: start}
+			c := newTestClock(start)
 			url := db.URL(t)
 			type replica struct {
 				store *gormstore.Store

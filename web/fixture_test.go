@@ -14,6 +14,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/releasebot/releasebot/internal/testclock"
 	"github.com/releasebot/releasebot/releases"
 	"github.com/releasebot/releasebot/releases/gormstore"
 	"github.com/releasebot/releasebot/releases/storetest"
@@ -41,27 +42,8 @@ func testPolicy() releases.Policy {
 	}
 }
 
-// clock is a test clock that moves only when told. It starts with
-// sub-second digits so the tests see the API cut them off.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
 func newClock() *clock {
-	return &clock{t: time.Date(2026, 12, 1, 10, 2, 3, 456789000, time.UTC)}
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+	return testclock.New(time.Date(2026, 12, 1, 10, 2, 3, 456789000, time.UTC))
 }
 
 // fixture is a real SQLite store and service behind the web routes.
@@ -175,3 +157,5 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+type clock = testclock.Clock

@@ -19,6 +19,7 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/releasebot/releasebot/config"
+	"github.com/releasebot/releasebot/internal/testclock"
 	"github.com/releasebot/releasebot/releases"
 	"github.com/releasebot/releasebot/releases/gormstore"
 	"github.com/releasebot/releasebot/webhooks"
@@ -40,32 +41,7 @@ const (
 
 var ctx = context.Background()
 
-// clock is a settable test clock. It starts at the real time (whole
-// seconds) so that signatures are also fresh by the wall clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Now().UTC().Truncate(time.Second)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
+func newClock() *clock { return testclock.New(time.Now().UTC().Truncate(time.Second)) }
 
 // answer is one scripted response of a deployer.
 type answer struct {
@@ -376,3 +352,5 @@ func (h *harness) report(id int64, secret, status string) {
 }
 
 func last[T any](s []T) T { return s[len(s)-1] }
+
+type clock = testclock.Clock
