@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"time"
@@ -83,8 +84,28 @@ type Reaction struct {
 
 // HandleReaction acts on a reaction to a sign-off request: ✅ signs off,
 // removing it withdraws, ❌ rejects. Reactions elsewhere are ignored. The
-// returned note, if any, is for the reacting user alone.
-func (b *Bot) HandleReaction(ctx context.Context, re Reaction) *Message {
+// returned note, if any, is for the reacting user alone. An error means
+// the reaction could not be processed (the database failed): nothing
+// changed and the same event should be processed again later.
+func (b *Bot) HandleReaction(ctx context.Context, re Reaction) (*Message, error) {
+	note := b.handleReaction(ctx, re)
+	if note != nil && note.internal != nil {
+		return nil, note.internal
+	}
+	if note == nil {
+		return nil, nil
+	}
+	return &note.Message, nil
+}
+
+// reactionNote is handleReaction's answer: a note for the user, or the
+// internal failure that prevented processing.
+type reactionNote struct {
+	Message
+	internal error
+}
+
+func (b *Bot) handleReaction(ctx context.Context, re Reaction) *reactionNote {
 	emoji := normalizeEmoji(re.Emoji)
 	if !approveEmoji[emoji] && !rejectEmoji[emoji] {
 		return nil
@@ -94,7 +115,7 @@ func (b *Bot) HandleReaction(ctx context.Context, re Reaction) *Message {
 		return nil
 	}
 	if err != nil {
-		return b.failure(ctx, "find post", err)
+		return &reactionNote{internal: fmt.Errorf("find post: %w", err)}
 	}
 	switch {
 	case approveEmoji[emoji] && re.Added:
@@ -115,8 +136,11 @@ func (b *Bot) HandleReaction(ctx context.Context, re Reaction) *Message {
 	default:
 		return nil // removing ❌ can't undo a rejection
 	}
+	if releases.ErrorCode(err) == releases.EInternal {
+		return &reactionNote{internal: fmt.Errorf("reaction: %w", err)}
+	}
 	if err != nil {
-		return b.failure(ctx, "reaction", err)
+		return &reactionNote{Message: *b.failure(ctx, "reaction", err)}
 	}
 	return nil
 }

@@ -166,8 +166,11 @@ func (s *Shell) line(ctx context.Context, line string) (quit bool) {
 			fmt.Fprintf(s.out, "Usage: %s REF EMOJI, with REF a message reference such as m2.\n", word)
 			return false
 		}
-		note := s.bot.HandleReaction(ctx, Reaction{User: s.userID(), Channel: msg.channel, TS: msg.ts,
+		note, err := s.bot.HandleReaction(ctx, Reaction{User: s.userID(), Channel: msg.channel, TS: msg.ts,
 			Emoji: emojiName(strings.TrimSpace(emoji)), Added: word == "/react"})
+		if err != nil {
+			note = s.bot.failure(ctx, "reaction", err)
+		}
 		if note != nil {
 			s.note(*note)
 		}

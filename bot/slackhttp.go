@@ -286,7 +286,16 @@ func (s *Slack) event(ctx context.Context, id string, inner slackevents.EventsAP
 	if err != nil || !claimed {
 		return err
 	}
-	if note := s.bot.HandleReaction(ctx, re); note != nil {
+	note, err := s.bot.HandleReaction(ctx, re)
+	if err != nil {
+		// Nothing changed: let the claim go, so Slack's retry (we answer 503)
+		// or the same event at another replica processes it.
+		if rerr := s.claims.ReleaseEvent(context.WithoutCancel(ctx), id); rerr != nil {
+			s.log.Error("release event claim", "event_id", id, "err", rerr)
+		}
+		return err
+	}
+	if note != nil {
 		if err := s.chat.Ephemeral(ctx, re.Channel, re.User, *note); err != nil {
 			s.log.Error("ephemeral note", "err", err)
 		}

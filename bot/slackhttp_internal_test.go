@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -121,5 +122,60 @@ func TestSlackRefusesEverythingWithoutASecret(t *testing.T) {
 	r.ServeHTTP(w, slacktest.Signer{Secret: ""}.New("", slacktest.URLVerification("c")))
 	if w.Code != http.StatusUnauthorized {
 		t.Errorf("HTTP %d, want 401", w.Code)
+	}
+}
+
+// flakyPosts fails its first FindPost, as a database that blips.
+type flakyPosts struct {
+	*gormstore.Store
+	failed bool
+}
+
+func (p *flakyPosts) FindPost(ctx context.Context, channel, ts string) (*releases.Post, error) {
+	if !p.failed {
+		p.failed = true
+		return nil, errors.New("connection reset")
+	}
+	return p.Store.FindPost(ctx, channel, ts)
+}
+
+// A reaction that could not be processed is answered 503 and its claim let
+// go, so Slack's retry of the same event is processed.
+func TestSlackRetryProcessesAFailedReaction(t *testing.T) {
+	cfg := config.Demo()
+	store := storetest.Open(t, "sqlite://"+filepath.Join(t.TempDir(), "flaky.db"), nil)
+	svc := releases.NewService(releases.Options{Store: store, Policy: cfg.Policy()})
+	ctx := context.Background()
+	r, err := svc.Create(ctx, "U0DAVE", releases.CreateInput{Service: "payments-api", Version: "v1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.SavePost(ctx, releases.Post{ReleaseID: r.ID, Kind: releases.PostRequest, Team: "payments", Channel: "C0PAY", TS: "1.1", At: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	posts := &flakyPosts{Store: store}
+	fake := slacktest.New(t)
+	b := New(Options{Service: svc, Posts: posts, Config: cfg, Calendar: scheduler.NewCalendar(cfg)})
+	s := NewSlack(SlackOptions{Bot: b, Chat: NewSlackChat("xoxb-1", fake.URL+"/", nil), Claims: store, SigningSecret: testSecret})
+	router := testRouter(s)
+
+	ev := slacktest.Reaction{EventID: "EvFLAKY", User: "U0ALICE", Reaction: "white_check_mark", Channel: "C0PAY", TS: "1.1"}
+	if w := serveSigned(router, ev.Request()); w.Code != http.StatusServiceUnavailable {
+		t.Fatalf("first delivery during a database blip: HTTP %d, want 503", w.Code)
+	}
+	if got, _ := svc.Get(ctx, r.ID); len(got.SignOffs) != 0 {
+		t.Fatalf("the failed delivery changed the release: %+v", got.SignOffs)
+	}
+	if w := serveSigned(router, ev.Request()); w.Code != http.StatusOK {
+		t.Fatalf("Slack's retry: HTTP %d, want 200", w.Code)
+	}
+	if got, _ := svc.Get(ctx, r.ID); len(got.Approvals("payments")) != 1 {
+		t.Fatalf("the retry was not processed: %+v", got.SignOffs)
+	}
+	if w := serveSigned(router, ev.Request()); w.Code != http.StatusOK {
+		t.Fatalf("a further retry: HTTP %d", w.Code)
+	}
+	if events, _ := svc.Audit(ctx, r.ID); len(events) != 2 { // created, signed_off
+		t.Fatalf("audit %+v: the sign-off must be recorded once", events)
 	}
 }

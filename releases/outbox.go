@@ -94,4 +94,7 @@ type EventClaims interface {
 	ClaimEvent(ctx context.Context, id string, now time.Time, lease time.Duration) (bool, error)
 	// FinishEvent records that event id was processed.
 	FinishEvent(ctx context.Context, id string) error
+	// ReleaseEvent gives up a claim without processing, so the next
+	// delivery of event id is processed.
+	ReleaseEvent(ctx context.Context, id string) error
 }

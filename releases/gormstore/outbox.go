@@ -243,3 +243,12 @@ func (s *Store) FinishEvent(ctx context.Context, id string) error {
 	}
 	return nil
 }
+
+// ReleaseEvent gives up an unfinished claim on event id.
+func (s *Store) ReleaseEvent(ctx context.Context, id string) error {
+	err := s.db.WithContext(ctx).Where("event_id = ? AND status = ?", id, "processing").Delete(&slackEventRow{}).Error
+	if err != nil {
+		return fmt.Errorf("release event: %w", err)
+	}
+	return nil
+}
