@@ -28,7 +28,9 @@ var _ scheduler.Announcer = (*Announcer)(nil)
 
 // NewAnnouncer returns an announcer into store's outbox.
 func NewAnnouncer(store releases.OutboxStore, cfg *config.Config, now func() time.Time) *Announcer {
-	return &Announcer{store: store, view: newView(cfg), now: now}
+	v := newView(cfg)
+	v.now = now
+	return &Announcer{store: store, view: v, now: now}
 }
 
 // Remind queues a team's reminder in its channel. It is queued with the

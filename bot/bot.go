@@ -41,6 +41,7 @@ type Options struct {
 func New(opts Options) *Bot {
 	b := &Bot{svc: opts.Service, posts: opts.Posts, cfg: opts.Config, cal: opts.Calendar,
 		view: newView(opts.Config), log: opts.Logger, now: opts.Service.Now}
+	b.view.now = b.now
 	if b.log == nil {
 		b.log = slog.New(slog.DiscardHandler)
 	}

@@ -34,7 +34,9 @@ type Relay struct {
 
 // NewRelay returns a relay into store.
 func NewRelay(store releases.OutboxStore, cfg *config.Config, now func() time.Time) *Relay {
-	return &Relay{store: store, cfg: cfg, view: newView(cfg), now: now}
+	v := newView(cfg)
+	v.now = now
+	return &Relay{store: store, cfg: cfg, view: v, now: now}
 }
 
 // RunOnce relays the events not yet relayed and returns how many.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/releasebot/releasebot/config"
 	"github.com/releasebot/releasebot/releases"
+	"github.com/releasebot/releasebot/scheduler"
 )
 
 // Action ids of the bot's buttons.
@@ -23,9 +24,10 @@ const (
 type view struct {
 	cfg    *config.Config
 	policy releases.Policy
+	now    func() time.Time // for "next opening"; the relay's clock
 }
 
-func newView(cfg *config.Config) view { return view{cfg: cfg, policy: cfg.Policy()} }
+func newView(cfg *config.Config) view { return view{cfg: cfg, policy: cfg.Policy(), now: time.Now} }
 
 func (v view) when(t time.Time) string {
 	loc := v.cfg.Location
@@ -98,7 +100,7 @@ func (v view) statusText(r *releases.Release) string {
 		return s + "waiting for sign-off: " + strings.Join(parts, ", ")
 	case releases.StatusReady:
 		if r.Window != "" {
-			return s + "ready; waits for the window " + r.Window
+			return s + "ready; " + v.windowWait(r.Window)
 		}
 		if !r.StartAt.IsZero() {
 			return s + "ready; starts " + v.when(r.StartAt)
@@ -327,4 +329,23 @@ func (v view) audit(id int64, events []releases.AuditEvent) Message {
 		lines = append(lines, line)
 	}
 	return text(strings.Join(lines, "\n"))
+}
+
+// windowWait says when a ready release's window next opens: "waits for the
+// window weekly-train, which opens Tue 1 Dec 2026 14:00 CET". A ready
+// release whose window is open is held by a freeze; its thread says which.
+func (v view) windowWait(name string) string {
+	w, ok := v.cfg.Window(name)
+	if !ok || w.Cron == nil {
+		return "waits for the window " + name
+	}
+	now := v.now()
+	if start := scheduler.Next(w.Cron, now.Add(-w.Duration)); !start.IsZero() && !start.After(now) {
+		return "the window " + name + " is open but a freeze holds it (see the thread)"
+	}
+	next := scheduler.Next(w.Cron, now)
+	if next.IsZero() {
+		return "waits for the window " + name + ", which does not open again"
+	}
+	return "waits for the window " + name + ", which opens " + v.when(next)
 }
