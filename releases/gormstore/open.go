@@ -87,7 +87,11 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error)
 	if memory {
 		sqlDB.SetMaxOpenConns(1) // shared-cache locks don't wait; one connection never contends
 	} else if dialect == migrations.SQLite {
+		// Keep every connection: reopening a SQLite file costs more than the
+		// queries a request makes.
 		sqlDB.SetMaxOpenConns(8)
+		sqlDB.SetMaxIdleConns(8)
+		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	} else {
 		sqlDB.SetMaxOpenConns(20)
 		sqlDB.SetMaxIdleConns(20)
