@@ -250,7 +250,10 @@ func (s *Slack) events(c *gin.Context) {
 		return
 	}
 	logErr := func(_ context.Context, err error) {
-		if err != nil {
+		switch {
+		case errors.Is(err, releases.ErrBusy):
+			s.log.Info("slack event is being processed elsewhere; Slack will retry", "event_id", cb.EventID)
+		case err != nil:
 			s.log.Error("slack event", "event_id", cb.EventID, "err", err)
 		}
 	}
@@ -282,9 +285,12 @@ func (s *Slack) event(ctx context.Context, id string, inner slackevents.EventsAP
 	default:
 		return nil
 	}
-	claimed, err := s.claims.ClaimEvent(ctx, id, s.now(), time.Minute)
+	// The lease is far longer than processing takes, and shorter than
+	// Slack's retry intervals (1 and 5 minutes): a retry of an event whose
+	// processor died finds the lease lapsed.
+	claimed, err := s.claims.ClaimEvent(ctx, id, s.now(), 30*time.Second)
 	if err != nil || !claimed {
-		return err
+		return err // ErrBusy: answered 503, so Slack tries again later
 	}
 	note, err := s.bot.HandleReaction(ctx, re)
 	if err != nil {

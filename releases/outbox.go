@@ -2,8 +2,12 @@ package releases
 
 import (
 	"context"
+	"errors"
 	"time"
 )
+
+// ErrBusy says that someone else is processing the same event right now.
+var ErrBusy = errors.New("being processed elsewhere")
 
 // OutboxOp is what a queued chat message does.
 type OutboxOp string
@@ -90,7 +94,10 @@ type RelayTx interface {
 type EventClaims interface {
 	// ClaimEvent reports whether the caller should process event id: it was
 	// never seen, or a claim on it lapsed without finishing. It leases the
-	// event until now+lease.
+	// event until now+lease. It returns false for an event already
+	// processed, and ErrBusy for one whose processing is under way
+	// elsewhere (or died and its lease has not lapsed yet): its delivery
+	// should be retried later, not dropped.
 	ClaimEvent(ctx context.Context, id string, now time.Time, lease time.Duration) (bool, error)
 	// FinishEvent records that event id was processed.
 	FinishEvent(ctx context.Context, id string) error

@@ -232,7 +232,20 @@ func (s *Store) ClaimEvent(ctx context.Context, id string, now time.Time, lease 
 	if res.Error != nil {
 		return false, fmt.Errorf("claim event: %w", res.Error)
 	}
-	return res.RowsAffected == 1, nil
+	if res.RowsAffected == 1 {
+		return true, nil
+	}
+	var seen slackEventRow
+	err := db.Where("event_id = ?", id).Take(&seen).Error
+	switch {
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		return false, releases.ErrBusy // released between our two statements: try again
+	case err != nil:
+		return false, fmt.Errorf("claim event: %w", err)
+	case seen.Status == "done":
+		return false, nil
+	}
+	return false, releases.ErrBusy
 }
 
 // FinishEvent records that event id was processed.
