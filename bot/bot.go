@@ -99,6 +99,12 @@ func (b *Bot) HandleReaction(ctx context.Context, re Reaction) (*Message, error)
 	return &note.Message, nil
 }
 
+// postsInFlight is implemented by stores that can tell whether a post to a
+// channel is being sent.
+type postsInFlight interface {
+	PostInFlight(ctx context.Context, channel string, now time.Time) (bool, error)
+}
+
 // reactionNote is handleReaction's answer: a note for the user, or the
 // internal failure that prevented processing.
 type reactionNote struct {
@@ -112,7 +118,17 @@ func (b *Bot) handleReaction(ctx context.Context, re Reaction) *reactionNote {
 		return nil
 	}
 	post, err := b.posts.FindPost(ctx, re.Channel, re.TS)
-	if errors.Is(err, releases.ErrNotFound) || (err == nil && post.Kind != releases.PostRequest) {
+	if errors.Is(err, releases.ErrNotFound) {
+		// The message may be a request whose post is being recorded right
+		// now: then the event must be retried, not ignored.
+		if f, ok := b.posts.(postsInFlight); ok {
+			if busy, ferr := f.PostInFlight(ctx, re.Channel, b.now()); ferr != nil || busy {
+				return &reactionNote{internal: errors.Join(releases.ErrBusy, ferr)}
+			}
+		}
+		return nil
+	}
+	if err == nil && post.Kind != releases.PostRequest {
 		return nil
 	}
 	if err != nil {

@@ -179,3 +179,63 @@ func TestSlackRetryProcessesAFailedReaction(t *testing.T) {
 		t.Fatalf("audit %+v: the sign-off must be recorded once", events)
 	}
 }
+
+// A ✅ can reach us between Slack accepting a sign-off request and the
+// sender recording it: that reaction is retried (503), not ignored.
+func TestSlackRetriesAReactionOnARequestBeingRecorded(t *testing.T) {
+	cfg := config.Demo()
+	store := storetest.Open(t, "sqlite://"+filepath.Join(t.TempDir(), "race.db"), nil)
+	svc := releases.NewService(releases.Options{Store: store, Policy: cfg.Policy()})
+	ctx := context.Background()
+	r, err := svc.Create(ctx, "U0DAVE", releases.CreateInput{Service: "payments-api", Version: "v1", Origin: "C0REL"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewRelay(store, cfg, time.Now).RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// A sender posts the card, then is mid-way through posting payments'
+	// request: it has been sent to Slack (as 7.7) but not recorded yet.
+	var inFlight releases.OutboxEntry
+	for inFlight.ID == 0 {
+		claimed, err := store.ClaimOutbox(ctx, time.Now(), time.Minute, 1)
+		if err != nil || len(claimed) != 1 {
+			t.Fatalf("claim: %v %v", claimed, err)
+		}
+		e := claimed[0]
+		if e.Op == releases.OpPostRequest && e.Team == "payments" {
+			inFlight = e
+			break
+		}
+		post := &releases.Post{ReleaseID: r.ID, Kind: releases.PostCard, Channel: e.Channel, TS: "6.6", At: time.Now()}
+		if err := store.FinishOutbox(ctx, e.ID, releases.OutboxSent, time.Now(), post); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fake := slacktest.New(t)
+	b := New(Options{Service: svc, Posts: store, Config: cfg, Calendar: scheduler.NewCalendar(cfg)})
+	s := NewSlack(SlackOptions{Bot: b, Chat: NewSlackChat("xoxb-1", fake.URL+"/", nil), Claims: store, SigningSecret: testSecret})
+	router := testRouter(s)
+
+	ev := slacktest.Reaction{EventID: "EvRACE", User: "U0ALICE", Reaction: "white_check_mark", Channel: "C0PAY", TS: "7.7"}
+	if w := serveSigned(router, ev.Request()); w.Code != http.StatusServiceUnavailable {
+		t.Fatalf("reaction on a request not recorded yet: HTTP %d, want 503", w.Code)
+	}
+	// The sender records the post.
+	post := &releases.Post{ReleaseID: r.ID, Kind: releases.PostRequest, Team: "payments", Channel: "C0PAY", TS: "7.7", At: time.Now()}
+	if err := store.FinishOutbox(ctx, inFlight.ID, releases.OutboxSent, time.Now(), post); err != nil {
+		t.Fatal(err)
+	}
+	if w := serveSigned(router, ev.Request()); w.Code != http.StatusOK {
+		t.Fatalf("Slack's retry: HTTP %d, want 200", w.Code)
+	}
+	if got, _ := svc.Get(ctx, r.ID); len(got.Approvals("payments")) != 1 {
+		t.Fatalf("the retried reaction was not counted: %+v", got.SignOffs)
+	}
+	// A reaction on a message that is not ours, with nothing in flight, is
+	// simply ignored.
+	other := slacktest.Reaction{EventID: "EvOTHER", User: "U0ALICE", Reaction: "white_check_mark", Channel: "C0PAY", TS: "1.0"}
+	if w := serveSigned(router, other.Request()); w.Code != http.StatusOK {
+		t.Fatalf("reaction elsewhere: HTTP %d, want 200", w.Code)
+	}
+}

@@ -265,3 +265,17 @@ func (s *Store) ReleaseEvent(ctx context.Context, id string) error {
 	}
 	return nil
 }
+
+// PostInFlight reports whether a card or sign-off request is being posted
+// to channel right now: a reaction on a message we don't know yet may be
+// on it, and should be retried rather than ignored.
+func (s *Store) PostInFlight(ctx context.Context, channel string, now time.Time) (bool, error) {
+	var n int64
+	err := s.db.WithContext(ctx).Model(&outboxRow{}).
+		Where("status = ? AND channel = ? AND op IN ? AND claimed_until >= ?", releases.OutboxPending, channel,
+			[]string{string(releases.OpPostCard), string(releases.OpPostRequest)}, now.UTC()).Count(&n).Error
+	if err != nil {
+		return false, fmt.Errorf("posts in flight: %w", err)
+	}
+	return n > 0, nil
+}
