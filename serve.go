@@ -116,6 +116,7 @@ func startSlack(ctx context.Context, wg *sync.WaitGroup, a *app, env environment
 	chat := bot.NewSlackChat(token, env.get("SLACK_API_URL"), nil)
 	chat.Metrics = a.metrics
 	sender := bot.NewSender(a.store, a.store, chat, a.svc.Now, log)
+	sender.PostInterval = time.Second // Slack: about one message per second per channel
 	a.svc.AddNotifier(releases.NotifierFunc(func(context.Context, releases.Change) { sender.Kick() }))
 	wg.Go(func() { bot.Pump(ctx, relay, sender, time.Second) })
 	b := bot.New(bot.Options{Service: a.svc, Posts: a.store, Config: a.cfg, Calendar: a.cal, Logger: log})

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -172,6 +173,37 @@ type Sender struct {
 	now   func() time.Time
 	log   *slog.Logger
 	kick  chan struct{}
+
+	// PostInterval paces new messages per channel: Slack allows about one
+	// message per second in a channel. Zero (the terminal) sends at once.
+	// Updates in place are not paced; stale ones are superseded instead.
+	PostInterval time.Duration
+	mu           sync.Mutex
+	lastPost     map[string]time.Time
+}
+
+// errPaced says a channel had a message too recently; the entry waits.
+type errPaced struct{ until time.Time }
+
+func (e errPaced) Error() string { return "paced until " + e.until.Format(time.RFC3339Nano) }
+
+// post sends a new message to channel, unless that channel had one less
+// than PostInterval ago.
+func (s *Sender) post(ctx context.Context, channel, thread string, m Message) (Ref, error) {
+	if s.PostInterval > 0 {
+		s.mu.Lock()
+		now := s.now()
+		if last, ok := s.lastPost[channel]; ok && now.Sub(last) < s.PostInterval {
+			s.mu.Unlock()
+			return Ref{}, errPaced{until: last.Add(s.PostInterval)}
+		}
+		if s.lastPost == nil {
+			s.lastPost = map[string]time.Time{}
+		}
+		s.lastPost[channel] = now
+		s.mu.Unlock()
+	}
+	return s.chat.Post(ctx, channel, thread, m)
 }
 
 // NewSender returns a sender of store's queue to chat.
@@ -235,6 +267,10 @@ func (s *Sender) send(ctx context.Context, e releases.OutboxEntry) (bool, error)
 	if err == nil {
 		return true, s.store.FinishOutbox(ctx, e.ID, releases.OutboxSent, s.now(), post)
 	}
+	var paced errPaced
+	if errors.As(err, &paced) { // not an attempt: the channel just had a message
+		return false, s.store.RetryOutbox(ctx, e.ID, e.Attempts, paced.until, e.LastError)
+	}
 	wait, transient := retryAfter(err, e.Attempts)
 	release := releases.FormatID(e.ReleaseID)
 	if !transient {
@@ -252,10 +288,10 @@ var errNoTarget = errors.New("the message to reply to or update was never posted
 func (s *Sender) deliver(ctx context.Context, e releases.OutboxEntry, m Message) (*releases.Post, error) {
 	switch e.Op {
 	case releases.OpPost:
-		_, err := s.chat.Post(ctx, e.Channel, "", m)
+		_, err := s.post(ctx, e.Channel, "", m)
 		return nil, err
 	case releases.OpPostCard, releases.OpPostRequest:
-		ref, err := s.chat.Post(ctx, e.Channel, "", m)
+		ref, err := s.post(ctx, e.Channel, "", m)
 		if err != nil {
 			return nil, err
 		}
@@ -270,7 +306,7 @@ func (s *Sender) deliver(ctx context.Context, e releases.OutboxEntry, m Message)
 		return nil, err
 	}
 	if e.Op == releases.OpReply {
-		_, err = s.chat.Post(ctx, target.Channel, target.TS, m)
+		_, err = s.post(ctx, target.Channel, target.TS, m)
 		return nil, err
 	}
 	return nil, s.chat.Update(ctx, Ref{target.Channel, target.TS}, m)

@@ -239,3 +239,64 @@ func TestSlackRetriesAReactionOnARequestBeingRecorded(t *testing.T) {
 		t.Fatalf("reaction elsewhere: HTTP %d, want 200", w.Code)
 	}
 }
+
+// Two releases opened in one channel: their cards go out at least a second
+// apart (Slack allows about one message per second per channel), and
+// nothing is dropped.
+func TestSenderPacesPostsPerChannel(t *testing.T) {
+	cfg := config.Demo()
+	store := storetest.Open(t, "sqlite://"+filepath.Join(t.TempDir(), "pace.db"), nil)
+	clock := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	now := func() time.Time { return clock }
+	svc := releases.NewService(releases.Options{Store: store, Policy: cfg.Policy(), Now: now})
+	ctx := context.Background()
+	for _, v := range []string{"v1", "v2"} {
+		if _, err := svc.Create(ctx, "U0DAVE", releases.CreateInput{Service: "payments-api-" + v, Version: v, Origin: "C0REL"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := NewRelay(store, cfg, now).RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fake := slacktest.New(t)
+	sender := NewSender(store, store, NewSlackChat("xoxb-1", fake.URL+"/", nil), now, nil)
+	sender.PostInterval = time.Second
+	cardsIn := func(channel string) int {
+		n := 0
+		for _, c := range fake.Calls() {
+			if c.Method == slacktest.PostMessage && c.Channel == channel {
+				n++
+			}
+		}
+		return n
+	}
+	if err := sender.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := cardsIn("C0REL"); n != 1 {
+		t.Fatalf("%d posts in C0REL at once, want 1 (the second waits a second)", n)
+	}
+	clock = clock.Add(999 * time.Millisecond)
+	if err := sender.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := cardsIn("C0REL"); n != 1 {
+		t.Fatalf("%d posts in C0REL after 999 ms, want 1", n)
+	}
+	clock = clock.Add(time.Millisecond)
+	for range 4 { // each channel's next message, a second apart
+		if err := sender.Drain(ctx); err != nil {
+			t.Fatal(err)
+		}
+		clock = clock.Add(time.Second)
+	}
+	if n := cardsIn("C0REL"); n != 2 {
+		t.Fatalf("%d posts in C0REL, want both cards", n)
+	}
+	if n := cardsIn("C0PAY") + cardsIn("C0RISK"); n != 4 {
+		t.Fatalf("%d sign-off requests, want 4", n)
+	}
+	if pending, _ := store.PendingOutbox(ctx); pending != 0 {
+		t.Fatalf("%d messages still queued", pending)
+	}
+}
