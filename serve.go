@@ -116,7 +116,15 @@ func startSlack(ctx context.Context, wg *sync.WaitGroup, a *app, env environment
 	chat := bot.NewSlackChat(token, env.get("SLACK_API_URL"), nil)
 	chat.Metrics = a.metrics
 	sender := bot.NewSender(a.store, a.store, chat, a.svc.Now, log)
-	sender.PostInterval = time.Second // Slack: about one message per second per channel
+	// Slack allows about one message per second per channel.
+	sender.PostInterval = time.Second
+	if v := env("RELEASEBOT_SLACK_POST_INTERVAL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return fmt.Errorf("RELEASEBOT_SLACK_POST_INTERVAL %q is not a duration like 1s or 0s", v)
+		}
+		sender.PostInterval = d
+	}
 	a.svc.AddNotifier(releases.NotifierFunc(func(context.Context, releases.Change) { sender.Kick() }))
 	wg.Go(func() { bot.Pump(ctx, relay, sender, time.Second) })
 	b := bot.New(bot.Options{Service: a.svc, Posts: a.store, Config: a.cfg, Calendar: a.cal, Logger: log})

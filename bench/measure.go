@@ -59,6 +59,7 @@ func measure(ctx context.Context, o options, log io.Writer) (*report, error) {
 	serve, err := startServe(bin, dir, map[string]string{
 		"DATABASE_URL": db.url, "RELEASEBOT_CONFIG": cfgPath,
 		"SLACK_BOT_TOKEN": botToken, "SLACK_SIGNING_SECRET": signingSecret, "SLACK_API_URL": slack.URL + "/",
+		"RELEASEBOT_SLACK_POST_INTERVAL": "0s", // the fake Slack has no rate limit
 	})
 	if err != nil {
 		return nil, err

@@ -201,8 +201,12 @@ func TestReplicas(t *testing.T) {
 		seen := map[string]int{}
 		for _, c := range fake.Replies(card[0].PostedTS) {
 			seen[c.Text]++
-			if seen[c.Text] == 2 {
-				t.Errorf("%s: thread reply twice: %q", id, c.Text)
+			limit := 1
+			if id == ids[0] && strings.Contains(c.Text, "<@"+alice+"> signed off") {
+				limit = 2 // she signed off, withdrew and signed off again: two replies that read alike
+			}
+			if seen[c.Text] == limit+1 {
+				t.Errorf("%s: thread reply %d times: %q", id, seen[c.Text], c.Text)
 			}
 		}
 	}
