@@ -68,7 +68,21 @@ func TestRunWakesOnKicksAndRetries(t *testing.T) {
 		}
 		h.clock.Advance(2 * time.Second)
 		retry.ch <- h.clock.Now()
+		// Run may have re-armed its wait since (a late kick woke it): fire
+		// those timers too, or the test waits on one nobody listens to.
+		stopFiring := make(chan struct{})
+		go func() {
+			for {
+				select {
+				case tm := <-timers:
+					tm.ch <- h.clock.Now()
+				case <-stopFiring:
+					return
+				}
+			}
+		}()
 		second := wait("the retry")
+		close(stopFiring)
 		if second.id != first.id {
 			t.Errorf("retry webhook-id %q, first %q", second.id, first.id)
 		}
