@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/releasebot/releasebot/config"
+	"github.com/releasebot/releasebot/releases"
 	"github.com/releasebot/releasebot/releases/storetest"
 )
 
@@ -227,4 +229,38 @@ func waitFor(t *testing.T, url string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatalf("%s did not answer", url)
+}
+
+// Messages queued while Slack was configured wait, untouched, when serve
+// runs without Slack: no crash, nothing dropped.
+func TestServeWithoutSlackKeepsQueuedMessages(t *testing.T) {
+	t.Chdir(t.TempDir())
+	ctx := context.Background()
+	store := storetest.Open(t, "sqlite://queued.db", nil)
+	rel, err := releases.NewService(releases.Options{Store: store, Policy: config.Demo().Policy()}).
+		Create(ctx, "U0DAVE", releases.CreateInput{Service: "api", Version: "v1", Origin: "C0REL"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.EnqueueOnce(ctx, []releases.OutboxEntry{{ReleaseID: rel.ID, Op: releases.OpPost, Channel: "C0REL",
+		Body: `{"text":"queued while Slack was on"}`, NextAttemptAt: time.Now(), CreatedAt: time.Now()}}); err != nil {
+		t.Fatal(err)
+	}
+	addr := freeAddr(t)
+	run1, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	var logs bytes.Buffer
+	vars := map[string]string{"DATABASE_URL": "sqlite://queued.db", "RELEASEBOT_ADDR": addr}
+	go func() {
+		done <- run(run1, []string{"serve"}, testEnv(vars), strings.NewReader(""), &bytes.Buffer{}, &logs)
+	}()
+	waitFor(t, "http://"+addr+"/healthz")
+	time.Sleep(200 * time.Millisecond) // let the relay's first round run
+	stop()
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v\n%s", err, logs.String())
+	}
+	if n, err := store.PendingOutbox(ctx); err != nil || n != 1 {
+		t.Fatalf("%d messages pending (%v), want the queued one kept", n, err)
+	}
 }

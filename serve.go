@@ -106,7 +106,7 @@ func startSlack(ctx context.Context, wg *sync.WaitGroup, a *app, env environment
 	if token == "" {
 		log.Warn("SLACK_BOT_TOKEN is not set: Slack is off; use the API or `releasebot shell`")
 		relay.Discard = true
-		wg.Go(func() { bot.Pump(ctx, relay, bot.NewSender(a.store, a.store, nil, a.svc.Now, log), 5*time.Second) })
+		wg.Go(func() { relay.Run(ctx, 5*time.Second, log) })
 		return nil
 	}
 	appToken, secret := env("SLACK_APP_TOKEN"), env("SLACK_SIGNING_SECRET")

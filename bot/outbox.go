@@ -398,3 +398,21 @@ func Pump(ctx context.Context, relay *Relay, s *Sender, poll time.Duration) {
 		}
 	}
 }
+
+// Run relays every poll until ctx ends, without sending: for a server with
+// no chat, whose relay only marks events told (Discard). Messages queued
+// while a chat was configured stay queued for when it is again.
+func (r *Relay) Run(ctx context.Context, poll time.Duration, log *slog.Logger) {
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	for {
+		if _, err := r.RunOnce(ctx); err != nil && ctx.Err() == nil && log != nil {
+			log.Error("relay chat messages", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
