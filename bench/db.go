@@ -16,6 +16,7 @@ import (
 
 	"github.com/releasebot/releasebot/releases"
 	"github.com/releasebot/releasebot/releases/gormstore"
+	"github.com/releasebot/releasebot/releases/storetest"
 )
 
 // Users and teams of the benchmark configuration.
@@ -85,9 +86,8 @@ func redact(raw string) string {
 }
 
 // seed migrates the database and inserts n finished releases in one
-// transaction, the way web/bench_test.go does: 25 services, two sign-offs
-// each, a deployment per environment once started, three audit events.
-// None is active, so serve has nothing to pick up from them.
+// transaction (storetest.SeedReleases). None is active, so serve has
+// nothing to pick up from them.
 func seed(ctx context.Context, databaseURL string, n int) error {
 	s, err := gormstore.Open(ctx, databaseURL, gormstore.Options{})
 	if err != nil {
@@ -97,52 +97,7 @@ func seed(ctx context.Context, databaseURL string, n int) error {
 	if err := s.Migrate(ctx); err != nil {
 		return err
 	}
-	t0 := time.Now().UTC().Add(-time.Duration(n+1) * time.Hour)
-	statuses := []releases.Status{
-		releases.StatusDeployed, releases.StatusDeployed, releases.StatusDeployed, releases.StatusDeployed,
-		releases.StatusDeployed, releases.StatusDeployed, releases.StatusFailed, releases.StatusCancelled,
-		releases.StatusRolledBack, releases.StatusRejected,
-	}
-	err = s.Tx(ctx, func(tx releases.Tx) error {
-		for i := range n {
-			at := t0.Add(time.Duration(i) * time.Hour)
-			st := statuses[i%len(statuses)]
-			r := &releases.Release{
-				Service: fmt.Sprintf("svc-%02d", i%25), Version: fmt.Sprintf("v1.%d.0", i), Status: st,
-				CreatedBy: dave, CreatedAt: at, UpdatedAt: at.Add(time.Hour), Teams: []string{"payments", "risk"},
-				Environments: []string{"staging", "production"}, Notes: "seeded",
-			}
-			if err := tx.CreateRelease(ctx, r); err != nil {
-				return err
-			}
-			for _, so := range []releases.SignOff{
-				{ReleaseID: r.ID, Team: "payments", User: alice, Decision: releases.Approved, At: at.Add(time.Minute)},
-				{ReleaseID: r.ID, Team: "risk", User: carol, Decision: releases.Approved, At: at.Add(2 * time.Minute)},
-			} {
-				if err := tx.PutSignOff(ctx, so); err != nil {
-					return err
-				}
-			}
-			if st.Started() {
-				for _, env := range r.Environments {
-					dep := &releases.Deployment{ReleaseID: r.ID, Environment: env, Type: releases.TypeDeployment,
-						Status: releases.DeploymentSucceeded, Service: r.Service, Version: r.Version, RequestedBy: dave,
-						Attempts: 1, CreatedAt: at.Add(3 * time.Minute), UpdatedAt: at.Add(4 * time.Minute), FinishedAt: at.Add(4 * time.Minute)}
-					if err := tx.CreateDeployment(ctx, dep); err != nil {
-						return err
-					}
-				}
-			}
-			for j, action := range []string{releases.ActionCreated, releases.ActionSignedOff, releases.ActionSignedOff} {
-				e := &releases.AuditEvent{ReleaseID: r.ID, At: at.Add(time.Duration(j) * time.Minute), Actor: dave, Action: action, Detail: "seeded"}
-				if err := tx.AddAudit(ctx, e); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if err := storetest.SeedReleases(ctx, s, n, 0, time.Now().UTC().Add(-time.Duration(n+1)*time.Hour)); err != nil {
 		return err
 	}
 	return markRelayed(ctx, s)

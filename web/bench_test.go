@@ -23,61 +23,10 @@ import (
 const benchReleases = 10_000
 
 // seedMany inserts n releases straight through the store, in one
-// transaction: a mix of statuses over 25 services, each with its
-// sign-offs, a deployment per environment once started, and three audit
-// events.
+// transaction (storetest.SeedReleases); the newest 20 are still moving.
 func seedMany(b *testing.B, d *dashboard, n int) {
 	b.Helper()
-	ctx := context.Background()
-	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	statuses := []releases.Status{
-		releases.StatusDeployed, releases.StatusDeployed, releases.StatusDeployed, releases.StatusDeployed,
-		releases.StatusDeployed, releases.StatusDeployed, releases.StatusFailed, releases.StatusCancelled,
-		releases.StatusRolledBack, releases.StatusRejected,
-	}
-	err := d.store.Tx(ctx, func(tx releases.Tx) error {
-		for i := range n {
-			at := t0.Add(time.Duration(i) * time.Hour)
-			st := statuses[i%len(statuses)]
-			if i >= n-20 { // the newest few are still moving
-				st = releases.ActiveStatuses[i%len(releases.ActiveStatuses)]
-			}
-			r := &releases.Release{
-				Service: fmt.Sprintf("svc-%02d", i%25), Version: fmt.Sprintf("v1.%d.0", i), Status: st,
-				CreatedBy: dave, CreatedAt: at, UpdatedAt: at.Add(time.Hour), Teams: []string{"payments", "risk"},
-				Environments: []string{"staging", "production"}, Notes: "seeded",
-			}
-			if err := tx.CreateRelease(ctx, r); err != nil {
-				return err
-			}
-			for _, so := range []releases.SignOff{
-				{ReleaseID: r.ID, Team: "payments", User: alice, Decision: releases.Approved, At: at.Add(time.Minute)},
-				{ReleaseID: r.ID, Team: "risk", User: carol, Decision: releases.Approved, At: at.Add(2 * time.Minute)},
-			} {
-				if err := tx.PutSignOff(ctx, so); err != nil {
-					return err
-				}
-			}
-			if st.Started() {
-				for _, env := range r.Environments {
-					dep := &releases.Deployment{ReleaseID: r.ID, Environment: env, Type: releases.TypeDeployment,
-						Status: releases.DeploymentSucceeded, Service: r.Service, Version: r.Version, RequestedBy: dave,
-						Attempts: 1, CreatedAt: at.Add(3 * time.Minute), UpdatedAt: at.Add(4 * time.Minute), FinishedAt: at.Add(4 * time.Minute)}
-					if err := tx.CreateDeployment(ctx, dep); err != nil {
-						return err
-					}
-				}
-			}
-			for j, action := range []string{releases.ActionCreated, releases.ActionSignedOff, releases.ActionSignedOff} {
-				e := &releases.AuditEvent{ReleaseID: r.ID, At: at.Add(time.Duration(j) * time.Minute), Actor: dave, Action: action, Detail: "seeded"}
-				if err := tx.AddAudit(ctx, e); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if err := storetest.SeedReleases(context.Background(), d.store, n, 20, time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)); err != nil {
 		b.Fatalf("seed: %v", err)
 	}
 }
