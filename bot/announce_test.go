@@ -1,11 +1,8 @@
 package bot
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -58,31 +55,7 @@ func announceGolden(t *testing.T, name string, m Message) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false) // keep <@U0ALICE> readable
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join("testdata", name+".golden.json")
-	if os.Getenv("UPDATE") != "" {
-		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run UPDATE=1 go test ./bot/ to create it)", err)
-	}
-	if !bytes.Equal(buf.Bytes(), want) {
-		t.Errorf("%s differs from %s (UPDATE=1 go test ./bot/ accepts it):\n%s", name, path, buf.Bytes())
-	}
+	GoldenJSON(t, name, raw)
 }
 
 var announceMonday = time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC)

@@ -1,12 +1,10 @@
 package bot_test
 
 import (
-	"bytes"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 
+	"github.com/releasebot/releasebot/bot"
 	"github.com/releasebot/releasebot/bot/slacktest"
 )
 
@@ -40,31 +38,4 @@ func message(c slacktest.Call) []byte {
 }
 
 // golden compares got, re-indented, with testdata/NAME.golden.json.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	var v any
-	if err := json.Unmarshal(got, &v); err != nil {
-		t.Fatalf("%s: not JSON: %v\n%s", name, err, got)
-	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false) // keep <@U0DAVE> readable
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join("testdata", name+".golden.json")
-	if os.Getenv("UPDATE") != "" {
-		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run UPDATE=1 go test ./bot/ to create it)", err)
-	}
-	if !bytes.Equal(buf.Bytes(), want) {
-		t.Errorf("%s differs from %s (UPDATE=1 go test ./bot/ accepts it):\n%s", name, path, buf.Bytes())
-	}
-}
+func golden(t *testing.T, name string, got []byte) { bot.GoldenJSON(t, name, got) }
