@@ -1,16 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/releasebot/releasebot/bot/slacktest"
+	"github.com/releasebot/releasebot/internal/syncbuf"
 )
 
 // TestServeWithSlack runs `releasebot serve` with Slack on, against a fake
@@ -117,21 +116,5 @@ func TestServeWithSlack(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer that serve's goroutines may write to while
-// the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// syncBuffer is a log destination safe for concurrent writers.
+type syncBuffer = syncbuf.Buffer

@@ -1,7 +1,6 @@
 package scheduler_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/releasebot/releasebot/config"
+	"github.com/releasebot/releasebot/internal/syncbuf"
 	"github.com/releasebot/releasebot/internal/testclock"
 	"github.com/releasebot/releasebot/releases"
 	"github.com/releasebot/releasebot/releases/gormstore"
@@ -112,24 +112,6 @@ func (a *announcer) reminded() []string {
 		out = append(out, releases.FormatID(c.r.Release.ID)+"/"+c.r.Team)
 	}
 	return out
-}
-
-// syncBuffer is a log destination safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // env is one replica of the bot's back end (service, calendar, scheduler)
@@ -269,3 +251,6 @@ func assertStrings(t *testing.T, what string, got, want []string) {
 type clock = testclock.Clock
 
 func newTestClock(t time.Time) *clock { return testclock.New(t) }
+
+// syncBuffer is a log destination safe for concurrent writers.
+type syncBuffer = syncbuf.Buffer

@@ -1,19 +1,18 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/releasebot/releasebot/internal/syncbuf"
 	"github.com/releasebot/releasebot/internal/testclock"
 	"github.com/releasebot/releasebot/releases"
 	"github.com/releasebot/releasebot/releases/gormstore"
@@ -140,22 +139,7 @@ func ids(t *testing.T, body map[string]any) []string {
 	return out
 }
 
-// syncBuffer is a log destination the handlers and the test share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 type clock = testclock.Clock
+
+// syncBuffer is a log destination safe for concurrent writers.
+type syncBuffer = syncbuf.Buffer

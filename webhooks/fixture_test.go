@@ -19,6 +19,7 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/releasebot/releasebot/config"
+	"github.com/releasebot/releasebot/internal/syncbuf"
 	"github.com/releasebot/releasebot/internal/testclock"
 	"github.com/releasebot/releasebot/releases"
 	"github.com/releasebot/releasebot/releases/gormstore"
@@ -158,23 +159,6 @@ type harness struct {
 	deployers map[string]*deployer
 	logs      *syncBuffer
 	after     func(time.Duration) <-chan time.Time // the worker's Run waits; nil: real timers
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // defaultEnvs is staging (auto) then production (manual).
@@ -354,3 +338,6 @@ func (h *harness) report(id int64, secret, status string) {
 func last[T any](s []T) T { return s[len(s)-1] }
 
 type clock = testclock.Clock
+
+// syncBuffer is a log destination safe for concurrent writers.
+type syncBuffer = syncbuf.Buffer
