@@ -127,7 +127,7 @@ func startSlack(ctx context.Context, wg *sync.WaitGroup, a *app, env environment
 	}
 	a.svc.AddNotifier(releases.NotifierFunc(func(context.Context, releases.Change) { sender.Kick() }))
 	wg.Go(func() { bot.Pump(ctx, relay, sender, time.Second) })
-	b := bot.New(bot.Options{Service: a.svc, Posts: a.store, Config: a.cfg, Calendar: a.cal, Logger: log})
+	b := bot.New(bot.Options{Service: a.svc, Posts: a.store, Config: a.cfg, Calendar: a.cal, Logger: log, Metrics: a.metrics})
 	s := bot.NewSlack(bot.SlackOptions{Bot: b, Chat: chat, Claims: a.store, SigningSecret: secret, Now: a.svc.Now, Logger: log})
 	if appToken != "" {
 		api := slack.New(token, slack.OptionAPIURL(chatURL(env)), slack.OptionAppLevelToken(appToken))

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/releasebot/releasebot/config"
+	"github.com/releasebot/releasebot/metrics"
 	"github.com/releasebot/releasebot/releases"
 	"github.com/releasebot/releasebot/scheduler"
 )
@@ -18,29 +19,32 @@ import (
 // Bot turns what people do in chat (commands, reactions, buttons) into
 // calls of the release service.
 type Bot struct {
-	svc   *releases.Service
-	posts releases.PostStore
-	cfg   *config.Config
-	cal   *scheduler.Calendar
-	view  view
-	log   *slog.Logger
-	now   func() time.Time
+	svc     *releases.Service
+	posts   releases.PostStore
+	cfg     *config.Config
+	cal     *scheduler.Calendar
+	view    view
+	log     *slog.Logger
+	now     func() time.Time
+	metrics *metrics.Metrics // nil-safe
 }
 
-// Options configure a Bot; all but Logger are required.
+// Options configure a Bot; all but Logger and Metrics are required.
 type Options struct {
 	Service  *releases.Service
 	Posts    releases.PostStore
 	Config   *config.Config
 	Calendar *scheduler.Calendar
 	Logger   *slog.Logger
+	// Metrics counts commands by name and outcome; nil counts nothing.
+	Metrics *metrics.Metrics
 }
 
 // New returns a Bot. What releases say in chat (cards, requests, thread
 // replies) goes through the Relay and the Sender, not through the Bot.
 func New(opts Options) *Bot {
 	b := &Bot{svc: opts.Service, posts: opts.Posts, cfg: opts.Config, cal: opts.Calendar,
-		view: newView(opts.Config), log: opts.Logger, now: opts.Service.Now}
+		view: newView(opts.Config), log: opts.Logger, now: opts.Service.Now, metrics: opts.Metrics}
 	b.view.now = b.now
 	if b.log == nil {
 		b.log = slog.New(slog.DiscardHandler)

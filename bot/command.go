@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/releasebot/releasebot/commands"
+	"github.com/releasebot/releasebot/metrics"
 	"github.com/releasebot/releasebot/releases"
 )
 
@@ -23,6 +24,7 @@ type Invocation struct {
 func (b *Bot) HandleCommand(ctx context.Context, in Invocation) Message {
 	cmd, err := commands.Parse(in.Text, b.cfg.Location)
 	if err != nil {
+		b.metrics.CommandHandled("unknown", metrics.Usage)
 		var ue *commands.UsageError
 		if errors.As(err, &ue) {
 			return text(escape(ue.Error()))
@@ -30,6 +32,7 @@ func (b *Bot) HandleCommand(ctx context.Context, in Invocation) Message {
 		return *b.failure(ctx, "parse", err)
 	}
 	reply, err := b.run(ctx, in, cmd)
+	b.metrics.CommandHandled(cmd.Name(), metrics.CommandOutcome(err))
 	if err != nil {
 		return *b.failure(ctx, cmd.Name(), err)
 	}

@@ -1,12 +1,17 @@
 package bot
 
 import (
+	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/releasebot/releasebot/config"
+	"github.com/releasebot/releasebot/metrics"
 	"github.com/releasebot/releasebot/releases"
+	"github.com/releasebot/releasebot/releases/storetest"
+	"github.com/releasebot/releasebot/scheduler"
 )
 
 // A ready release's card says when its window next opens.
@@ -28,6 +33,55 @@ func TestStatusTextSaysWhenTheWindowOpens(t *testing.T) {
 			r := &releases.Release{ID: 3, Status: releases.StatusReady, Window: "weekly-train", Teams: []string{"payments"}}
 			if got := v.statusText(r); !strings.Contains(got, tt.want) {
 				t.Fatalf("statusText = %q, want it to contain %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// Commands are counted by name and outcome for /metrics.
+func TestCommandsAreCounted(t *testing.T) {
+	cfg := config.Demo()
+	store := storetest.Open(t, "sqlite://"+filepath.Join(t.TempDir(), "m.db"), nil)
+	svc := releases.NewService(releases.Options{Store: store, Policy: cfg.Policy()})
+	m := metrics.New(metrics.Options{})
+	b := New(Options{Service: svc, Posts: store, Config: cfg, Calendar: scheduler.NewCalendar(cfg), Metrics: m})
+	ctx := context.Background()
+	for _, text := range []string{"help", "create api v1", "create api v1", "stauts", "status R-9"} {
+		b.HandleCommand(ctx, Invocation{User: "U0DAVE", Channel: "C0REL", Text: text})
+	}
+	tests := []struct {
+		name, command, outcome string
+		want                   float64
+	}{
+		{name: "help", command: "help", outcome: "ok", want: 1},
+		{name: "created", command: "create", outcome: "ok", want: 1},
+		{name: "second open release refused", command: "create", outcome: "conflict", want: 1},
+		{name: "misspelt", command: "unknown", outcome: "usage", want: 1},
+		{name: "unknown release", command: "status", outcome: "not_found", want: 1},
+	}
+	families, err := m.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got float64
+			for _, f := range families {
+				if f.GetName() != "releasebot_commands_total" {
+					continue
+				}
+				for _, metric := range f.GetMetric() {
+					labels := map[string]string{}
+					for _, l := range metric.GetLabel() {
+						labels[l.GetName()] = l.GetValue()
+					}
+					if labels["command"] == tt.command && labels["outcome"] == tt.outcome {
+						got = metric.GetCounter().GetValue()
+					}
+				}
+			}
+			if got != tt.want {
+				t.Fatalf("releasebot_commands_total{command=%q,outcome=%q} = %v, want %v", tt.command, tt.outcome, got, tt.want)
 			}
 		})
 	}
