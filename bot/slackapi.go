@@ -54,9 +54,6 @@ func NewSlackChat(token, apiURL string, hc *http.Client) *SlackChat {
 	return &SlackChat{api: slack.New(token, slack.OptionAPIURL(apiURL), slack.OptionHTTPClient(hc))}
 }
 
-// API returns the underlying client (Socket Mode builds on it).
-func (c *SlackChat) API() *slack.Client { return c.api }
-
 var _ Chat = (*SlackChat)(nil)
 
 func msgOptions(m Message) []slack.MsgOption {

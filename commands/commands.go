@@ -2,17 +2,19 @@
 // after `/release` into a typed Command, or into a *UsageError that says what
 // is wrong and shows the usage line. It also owns the help text.
 //
-// The package knows nothing about Slack or the database and imports only the
-// standard library, so the Slack adapter and the terminal shell share it.
+// The package knows nothing about Slack or the database (it takes release
+// ids and statuses from the domain package), so the Slack adapter and the
+// terminal shell share it.
 // Names of teams, environments and windows are checked for form only; whether
 // they exist in the configuration is for the caller to decide.
 package commands
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/releasebot/releasebot/releases"
 )
 
 // MaxLimit is the largest value `list --limit` accepts.
@@ -165,38 +167,21 @@ func (Audit) Name() string { return "audit" }
 func (Help) Name() string { return "help" }
 
 // listStatuses are the release statuses `list --status` accepts, in
-// lifecycle order. They mirror the statuses of the releases package, which
-// this package does not import.
-var listStatuses = []string{
-	"awaiting_signoff", "ready", "deploying", "awaiting_promotion",
-	"deployed", "failed", "rolled_back", "rejected", "cancelled",
-}
+// lifecycle order.
+var listStatuses = func() []string {
+	out := make([]string, len(releases.Statuses))
+	for i, st := range releases.Statuses {
+		out[i] = string(st)
+	}
+	return out
+}()
 
 // FormatID formats a release id for people: FormatID(42) == "R-42".
-func FormatID(id int64) string {
-	return "R-" + strconv.FormatInt(id, 10)
-}
+func FormatID(id int64) string { return releases.FormatID(id) }
 
-// ParseID parses a release id written as "R-42", "r-42" or "42". It rejects
-// 0, negative numbers, numbers that overflow int64 and anything else; the
-// error names the bad value and the expected form.
-func ParseID(s string) (int64, error) {
-	digits := s
-	if len(s) >= 2 && (s[0] == 'R' || s[0] == 'r') && s[1] == '-' {
-		digits = s[2:]
-	}
-	if digits == "" || strings.TrimLeft(digits, "0123456789") != "" {
-		return 0, fmt.Errorf("%q is not a release id; release ids look like R-42", s)
-	}
-	n, err := strconv.ParseInt(digits, 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("%q is too large for a release id; release ids look like R-42", s)
-	}
-	if n == 0 {
-		return 0, fmt.Errorf("%q is not a release id; release ids start at R-1, like R-42", s)
-	}
-	return n, nil
-}
+// ParseID parses a release id written as "R-42", "r-42" or "42"
+// (releases.ParseID); the error names the bad value and the expected form.
+func ParseID(s string) (int64, error) { return releases.ParseID(s) }
 
 // localLayout is the time form people type: a wall-clock time in the
 // configured zone.

@@ -237,20 +237,28 @@ func FormatID(id int64) string { return "R-" + strconv.FormatInt(id, 10) }
 // FormatDeploymentID renders a deployment id: D-17.
 func FormatDeploymentID(id int64) string { return "D-" + strconv.FormatInt(id, 10) }
 
-// ParseID reads "R-42", "r-42" or "42".
-func ParseID(s string) (int64, error) { return parsePrefixed(s, "R-") }
+// ParseID reads a release id written "R-42", "r-42" or "42". It refuses
+// zero, negative numbers, numbers that overflow int64 and anything else
+// with an EInvalid error that names the bad value and the expected form.
+func ParseID(s string) (int64, error) { return parsePrefixed(s, "R-", "release") }
 
-// ParseDeploymentID reads "D-17", "d-17" or "17".
-func ParseDeploymentID(s string) (int64, error) { return parsePrefixed(s, "D-") }
+// ParseDeploymentID reads "D-17", "d-17" or "17", as ParseID does.
+func ParseDeploymentID(s string) (int64, error) { return parsePrefixed(s, "D-", "deployment") }
 
-func parsePrefixed(s, prefix string) (int64, error) {
-	t := strings.TrimSpace(s)
-	if len(t) >= len(prefix) && strings.EqualFold(t[:len(prefix)], prefix) {
-		t = t[len(prefix):]
+func parsePrefixed(s, prefix, noun string) (int64, error) {
+	digits := s
+	if len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix) {
+		digits = s[len(prefix):]
 	}
-	n, err := strconv.ParseInt(t, 10, 64)
-	if err != nil || n <= 0 || strings.HasPrefix(t, "+") {
-		return 0, Errorf(EInvalid, "%q is not an id; ids look like %s42.", s, prefix)
+	if digits == "" || strings.TrimLeft(digits, "0123456789") != "" {
+		return 0, Errorf(EInvalid, "%q is not a %s id; %s ids look like %s42.", s, noun, noun, prefix)
+	}
+	n, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil {
+		return 0, Errorf(EInvalid, "%q is too large for a %s id; %s ids look like %s42.", s, noun, noun, prefix)
+	}
+	if n == 0 {
+		return 0, Errorf(EInvalid, "%q is not a %s id; %s ids start at %s1, like %s42.", s, noun, noun, prefix, prefix)
 	}
 	return n, nil
 }

@@ -321,7 +321,7 @@ func TestAPIErrors(t *testing.T) {
 		{name: "cursor without prefix", path: "/api/releases?cursor=" + cursor("3"), code: 400},
 		{name: "cursor of id zero", path: "/api/releases?cursor=" + cursor("before:0"), code: 400},
 		{name: "cursor not a number", path: "/api/releases?cursor=" + cursor("before:x"), code: 400},
-		{name: "malformed id", path: "/api/releases/R-x", code: 400, message: `"R-x" is not an id; ids look like R-42.`},
+		{name: "malformed id", path: "/api/releases/R-x", code: 400, message: `"R-x" is not a release id; release ids look like R-42.`},
 		{name: "id zero", path: "/api/releases/0", code: 400},
 		{name: "deployment id", path: "/api/releases/D-1", code: 400},
 		{name: "unknown release", path: "/api/releases/R-42", code: 404, message: "There is no release R-42."},

@@ -138,7 +138,7 @@ func TestReleasePage(t *testing.T) {
 		{name: "failed", path: "/releases/R-8", wantCode: http.StatusOK,
 			want: []string{"migration 42 failed", `<span class="badge st-failed">failed</span>`, `class="tl tl-failed"`}},
 		{name: "unknown", path: "/releases/R-99", wantCode: http.StatusNotFound, want: []string{"There is no release R-99."}},
-		{name: "not an id", path: "/releases/latest", wantCode: http.StatusBadRequest, want: []string{"is not an id"}},
+		{name: "not an id", path: "/releases/latest", wantCode: http.StatusBadRequest, want: []string{"is not a release id"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
