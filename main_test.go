@@ -146,7 +146,7 @@ func TestUsageErrors(t *testing.T) {
 		{name: "unknown command", args: []string{"deploy"}, want: `unknown command "deploy"`},
 		{name: "migrate without step", args: []string{"migrate"}, want: "usage: releasebot migrate up|down|status"},
 		{name: "config without check", args: []string{"config"}, want: "usage: releasebot config check"},
-		{name: "bad database url", args: []string{"migrate", "up"}, want: ""},
+		{name: "bad database url", args: []string{"migrate", "up"}, want: "DATABASE_URL must start with sqlite:// or postgres://"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
