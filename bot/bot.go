@@ -129,8 +129,13 @@ func (b *Bot) handleReaction(ctx context.Context, re Reaction) *reactionNote {
 			if busy, ferr := f.PostInFlight(ctx, re.Channel, b.now()); ferr != nil || busy {
 				return &reactionNote{internal: errors.Join(releases.ErrBusy, ferr)}
 			}
+			// Recording a post ends its flight in the same transaction: if
+			// it landed between the two reads above, it is there now.
+			post, err = b.posts.FindPost(ctx, re.Channel, re.TS)
 		}
-		return nil
+		if errors.Is(err, releases.ErrNotFound) {
+			return nil
+		}
 	}
 	if err == nil && post.Kind != releases.PostRequest {
 		return nil

@@ -300,3 +300,42 @@ func TestSenderPacesPostsPerChannel(t *testing.T) {
 		t.Fatalf("%d messages still queued", pending)
 	}
 }
+
+// landingPosts misses a post on its first read, as when the sender records
+// it (and ends its flight) between the bot's two reads.
+type landingPosts struct {
+	*gormstore.Store
+	reads int
+}
+
+func (p *landingPosts) FindPost(ctx context.Context, channel, ts string) (*releases.Post, error) {
+	p.reads++
+	if p.reads == 1 {
+		return nil, releases.ErrNotFound
+	}
+	return p.Store.FindPost(ctx, channel, ts)
+}
+
+func (p *landingPosts) PostInFlight(context.Context, string, time.Time) (bool, error) { return false, nil }
+
+func TestReactionOnAPostRecordedMeanwhileCounts(t *testing.T) {
+	cfg := config.Demo()
+	store := storetest.Open(t, "sqlite://"+filepath.Join(t.TempDir(), "landing.db"), nil)
+	svc := releases.NewService(releases.Options{Store: store, Policy: cfg.Policy()})
+	ctx := context.Background()
+	r, err := svc.Create(ctx, "U0DAVE", releases.CreateInput{Service: "payments-api", Version: "v1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.SavePost(ctx, releases.Post{ReleaseID: r.ID, Kind: releases.PostRequest, Team: "payments", Channel: "C0PAY", TS: "1.1", At: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	b := New(Options{Service: svc, Posts: &landingPosts{Store: store}, Config: cfg, Calendar: scheduler.NewCalendar(cfg)})
+	note, err := b.HandleReaction(ctx, Reaction{User: "U0ALICE", Channel: "C0PAY", TS: "1.1", Emoji: "white_check_mark", Added: true})
+	if err != nil || note != nil {
+		t.Fatalf("note %v, err %v", note, err)
+	}
+	if got, _ := svc.Get(ctx, r.ID); len(got.Approvals("payments")) != 1 {
+		t.Fatalf("the ✅ was ignored: %+v", got.SignOffs)
+	}
+}
