@@ -76,7 +76,9 @@ func (s *Service) Deployment(ctx context.Context, id int64) (*Deployment, error)
 	if err != nil {
 		return nil, s.fail("find "+FormatDeploymentID(id), err)
 	}
-	r, err := s.Get(ctx, releaseID)
+	// Not through the cache: a deployer may call back about a deployment
+	// another replica created a moment ago, before this one heard of it.
+	r, err := s.load(ctx, releaseID)
 	if err != nil {
 		return nil, err
 	}

@@ -21,6 +21,7 @@ type Service struct {
 	gate      Gate
 	notifiers []Notifier
 	log       *slog.Logger
+	cache     *readCache // nil: the store can't tell when a release changed
 }
 
 // Options configure a Service. Store and Policy are required.
@@ -42,6 +43,9 @@ func NewService(opts Options) *Service {
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	if v, ok := opts.Store.(Versioned); ok {
+		s.cache = &readCache{store: v, now: time.Now}
 	}
 	return s
 }
@@ -185,7 +189,25 @@ func (s *Service) unknownWindow(name string) error {
 }
 
 // Get returns one release. Errors: ENotFound.
+//
+// A release read recently is answered from memory while the store says
+// nothing changed since (see Versioned); the answer is a copy either way.
 func (s *Service) Get(ctx context.Context, id int64) (*Release, error) {
+	if s.cache == nil {
+		return s.load(ctx, id)
+	}
+	if r, ok := s.cache.get(id); ok {
+		return r, nil
+	}
+	v, keep := s.cache.version()
+	r, err := s.load(ctx, id)
+	if err == nil && keep {
+		s.cache.put(r, v)
+	}
+	return r, err
+}
+
+func (s *Service) load(ctx context.Context, id int64) (*Release, error) {
 	r, err := s.store.Release(ctx, id)
 	if errors.Is(err, ErrNotFound) {
 		return nil, notFound(id)

@@ -165,6 +165,7 @@ func (s *Store) write(ctx context.Context, fn func(db *gorm.DB) error) error {
 		s.writeMu.Lock()
 		defer s.writeMu.Unlock()
 	}
+	defer s.changed()
 	return s.db.WithContext(ctx).Transaction(fn)
 }
 

@@ -31,6 +31,9 @@ type Store struct {
 	// at a time anyway: waiting here is cheaper and fairer than SQLite's
 	// busy-retry loop. PostgreSQL relies on row locks instead.
 	writeMu sync.Mutex
+	url     string // for connections of its own (PostgreSQL's LISTEN)
+	log     *slog.Logger
+	changes changes
 }
 
 // Options tune Open.
@@ -101,7 +104,11 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error)
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("connect to %s: %w", redactURL(databaseURL), err)
 	}
-	return &Store{db: db, sqlDB: sqlDB, dialect: dialect}, nil
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Store{db: db, sqlDB: sqlDB, dialect: dialect, url: databaseURL, log: log}, nil
 }
 
 // DB returns the underlying connection pool, for migrations.
@@ -128,8 +135,11 @@ func (s *Store) Ping(ctx context.Context) error {
 	return s.db.WithContext(ctx).Raw("SELECT 1").Scan(&one).Error
 }
 
-// Close closes the connection pool.
-func (s *Store) Close() error { return s.sqlDB.Close() }
+// Close stops listening for changes and closes the connection pool.
+func (s *Store) Close() error {
+	s.stopListening()
+	return s.sqlDB.Close()
+}
 
 // passwordParam matches a password given as a parameter (?password=…, or
 // password=… in a key=value string).

@@ -20,6 +20,7 @@ func (s *Store) Tx(ctx context.Context, fn func(releases.Tx) error) error {
 		s.writeMu.Lock()
 		defer s.writeMu.Unlock()
 	}
+	defer s.changed()
 	return s.db.WithContext(ctx).Transaction(func(db *gorm.DB) error {
 		return fn(&tx{reader{db}, s.dialect})
 	})

@@ -1,0 +1,83 @@
+package releases
+
+import (
+	"slices"
+	"sync"
+	"time"
+)
+
+// Versioned is implemented by stores that can tell when a release read
+// earlier may be out of date.
+type Versioned interface {
+	// DataVersion returns a number that moves on after every committed
+	// change that may alter a release: by this process at once, by other
+	// processes as soon as the store hears of it. ok is false while the
+	// store cannot hear of others' changes; nothing may be kept then.
+	DataVersion() (v uint64, ok bool)
+}
+
+// readCacheSize bounds the releases a Service keeps; past it the cache
+// starts over. Status answers ask about a handful of active releases.
+const readCacheSize = 1024
+
+// readCacheMaxAge bounds how long a kept release is trusted even when no
+// change was heard of: a write by another process on a SQLite file (an
+// operator's one-off command) announces nothing.
+const readCacheMaxAge = time.Second
+
+// readCache keeps releases that Get loaded, each with the store's data
+// version read before loading it. An entry answers while the version has
+// not moved and it is younger than readCacheMaxAge. Writers never read
+// through it: they lock the release in their transaction.
+type readCache struct {
+	store Versioned
+	now   func() time.Time // a monotonic clock: how old an entry is, not what time it is
+
+	mu      sync.Mutex
+	entries map[int64]cachedRelease
+}
+
+type cachedRelease struct {
+	r       *Release
+	version uint64
+	at      time.Time
+}
+
+// get returns a copy of the kept release id, if it is still current.
+func (c *readCache) get(id int64) (*Release, bool) {
+	v, ok := c.store.DataVersion()
+	if !ok {
+		return nil, false
+	}
+	c.mu.Lock()
+	e, found := c.entries[id]
+	c.mu.Unlock()
+	if !found || e.version != v || c.now().Sub(e.at) >= readCacheMaxAge {
+		return nil, false
+	}
+	return e.r.clone(), true
+}
+
+// version returns the data version to file a release under that is about
+// to be loaded; ok is false when it must not be kept.
+func (c *readCache) version() (uint64, bool) { return c.store.DataVersion() }
+
+// put keeps a copy of r, loaded after version v was read.
+func (c *readCache) put(r *Release, v uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil || len(c.entries) >= readCacheSize {
+		c.entries = make(map[int64]cachedRelease)
+	}
+	c.entries[r.ID] = cachedRelease{r: r.clone(), version: v, at: c.now()}
+}
+
+// clone copies r deeply enough that changing the copy leaves r alone.
+func (r *Release) clone() *Release {
+	out := *r
+	out.Teams = slices.Clone(r.Teams)
+	out.Environments = slices.Clone(r.Environments)
+	out.SignOffs = slices.Clone(r.SignOffs)
+	out.Deployments = slices.Clone(r.Deployments)
+	return &out
+}
