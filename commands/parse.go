@@ -255,12 +255,15 @@ func parseStatus(a *args) (Command, *UsageError) {
 	return Status{ID: id}, nil
 }
 
+// statusSeparators lets "in-progress" and "in progress" name in_progress.
+var statusSeparators = strings.NewReplacer("-", "_", " ", "_")
+
 func parseList(a *args) (Command, *UsageError) {
 	var l List
 	if a.has("status") {
 		raw := a.get("status")
 		s := strings.ToLower(strings.TrimSpace(raw))
-		s = strings.NewReplacer("-", "_", " ", "_").Replace(s)
+		s = statusSeparators.Replace(s)
 		if !slices.Contains(listStatuses, s) {
 			e := usageErrorf(a.cmd, "Unknown status %s; use one of %s", quote(raw), strings.Join(listStatuses, ", "))
 			e.Suggestion = suggest(s, listStatuses)
