@@ -72,7 +72,7 @@ func newApp(ctx context.Context, env environment, log *slog.Logger, migrate bool
 	m := metrics.New(metrics.Options{Source: store, Policy: svc.Policy(), DB: store.DB(),
 		Version: version, Commit: commit, Logger: log})
 	worker := webhooks.NewWorker(webhooks.Options{Store: store, Reporter: svc, Environments: cfg.Environments,
-		PublicURL: env.get("RELEASEBOT_PUBLIC_URL"), Logger: log, Now: svc.Now, Metrics: m})
+		PublicURL: env.get("RELEASEBOT_PUBLIC_URL"), Logger: log, Now: svc.Now, Metrics: m, Freeze: cal.Hold})
 	svc.AddNotifier(worker)
 	return &app{cfg: cfg, store: store, svc: svc, cal: cal, worker: worker,
 		metrics: m, log: log}, nil

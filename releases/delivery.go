@@ -37,7 +37,26 @@ type DeliveryClaim struct {
 	// of a deployment fixes its FinishBy to Now plus that. Nil or 0: no
 	// deadline.
 	FinishWithin func(env string) time.Duration
+	// Freeze, when set, is a freeze in force: the first attempt of a
+	// forward deployment whose release has no override is not claimed but
+	// held, due again at the earlier of Freeze.Until and Now+HoldRecheck
+	// (a freeze may be lifted early), with Freeze.Note as its LastError.
+	// Rollbacks, and deployments the deployer may already have seen, go
+	// on.
+	Freeze *Hold
+	// Held, if set, is told after the claim committed of each deployment
+	// that Freeze held and that was not held for the same reason before.
+	Held func(Deployment)
 }
+
+// Hold is a freeze in force, as a delivery claim sees it.
+type Hold struct {
+	Until time.Time // when it ends; zero if unknown
+	Note  string    // why, after "it": `is held by the freeze "x" until …`
+}
+
+// HoldRecheck is how often a held deployment is looked at again.
+const HoldRecheck = time.Minute
 
 // DeliveryStore keeps the delivery state of pending deployments and hands
 // them out to workers.

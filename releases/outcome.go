@@ -244,3 +244,23 @@ func safeURL(raw string) string {
 	}
 	return u.String()
 }
+
+// NoteHeld tells a release's thread that a freeze holds its deployment,
+// which was waiting to be sent when the freeze began (see
+// DeliveryClaim.Freeze). A deployment that has moved on is left alone.
+func (s *Service) NoteHeld(ctx context.Context, deploymentID int64, h Hold) (*Release, error) {
+	releaseID, err := s.store.DeploymentRelease(ctx, deploymentID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, Errorf(ENotFound, "There is no deployment %s.", FormatDeploymentID(deploymentID))
+	}
+	if err != nil {
+		return nil, s.fail("hold "+FormatDeploymentID(deploymentID), err)
+	}
+	return s.change(ctx, "hold "+FormatDeploymentID(deploymentID), releaseID, SystemActor, func(ctx context.Context, m *mutation) error {
+		d, ok := m.r.Deployment(deploymentID)
+		if !ok || d.Status != DeploymentPending {
+			return nil
+		}
+		return m.audit(ctx, ActionWaiting, fmt.Sprintf("%s; %s to %s waits until then", h.Note, FormatDeploymentID(d.ID), d.Environment))
+	})
+}

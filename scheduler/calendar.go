@@ -294,6 +294,16 @@ func (c *Calendar) FreezeAt(ctx context.Context, t time.Time) (Freeze, bool, err
 	return f, ok, nil
 }
 
+// Hold returns the freeze in force at t as a hold on deployments waiting
+// to be sent (see releases.DeliveryClaim); nil when none is.
+func (c *Calendar) Hold(ctx context.Context, t time.Time) (*releases.Hold, error) {
+	f, frozen, err := c.FreezeAt(ctx, t)
+	if err != nil || !frozen {
+		return nil, err
+	}
+	return &releases.Hold{Until: f.End, Note: fmt.Sprintf("is held by %s until %s", f.Label(), c.Format(f.End))}, nil
+}
+
 // Freezes returns the freezes, configured and ad hoc, that have not ended
 // by t, soonest first.
 func (c *Calendar) Freezes(ctx context.Context, t time.Time) ([]Freeze, error) {

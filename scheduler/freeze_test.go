@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/releasebot/releasebot/releases"
+	"github.com/releasebot/releasebot/scheduler"
 )
 
 // freezeAudit returns the audit events that belong to no release, as
@@ -208,5 +209,27 @@ func TestWindowInAConfiguredFreeze(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// TestHoldNamesTheFreezeInForce: what the webhook worker asks before it
+// sends a deployment that was waiting — nothing outside a freeze, the
+// freeze and its end inside one.
+func TestHoldNamesTheFreezeInForce(t *testing.T) {
+	cal := scheduler.NewCalendar(parseConfig(t, testYAML+
+		"freezes: [{name: lunch, start: 2026-12-01T12:00:00+01:00, end: 2026-12-01T15:00:00+01:00}]\n"))
+	ctx := context.Background()
+	start, end := time.Date(2026, 12, 1, 11, 0, 0, 0, time.UTC), time.Date(2026, 12, 1, 14, 0, 0, 0, time.UTC)
+	for _, at := range []time.Time{start.Add(-time.Second), end, end.Add(time.Hour)} {
+		if h, err := cal.Hold(ctx, at); err != nil || h != nil {
+			t.Fatalf("Hold at %v = %+v, %v; want none", at, h, err)
+		}
+	}
+	h, err := cal.Hold(ctx, start)
+	if err != nil || h == nil {
+		t.Fatalf("Hold at the freeze's start = %+v, %v", h, err)
+	}
+	if want := "is held by the freeze lunch until Tue 1 Dec 2026 15:00 CET"; h.Note != want || !h.Until.Equal(end) {
+		t.Fatalf("Hold = %q until %v, want %q until %v", h.Note, h.Until, want, end)
 	}
 }

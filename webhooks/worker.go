@@ -30,6 +30,7 @@ type Store interface {
 type Reporter interface {
 	ReportDeployment(ctx context.Context, actor string, deploymentID int64, rep releases.StatusReport) (*releases.Release, error)
 	TimeOut(ctx context.Context, deploymentID int64) (*releases.Release, error)
+	NoteHeld(ctx context.Context, deploymentID int64, h releases.Hold) (*releases.Release, error)
 }
 
 // Worker delivers pending deployments to their environments' webhooks —
@@ -55,6 +56,7 @@ type Worker struct {
 	lease       time.Duration
 	kick        chan struct{}
 	metrics     Metrics
+	freeze      func(ctx context.Context, now time.Time) (*releases.Hold, error)
 }
 
 // Options configure a Worker. Store, Reporter and Environments are
@@ -80,6 +82,11 @@ type Options struct {
 	After func(time.Duration) <-chan time.Time
 	// Concurrency is how many deliveries are sent at once; default 8.
 	Concurrency int
+	// Freeze returns the freeze in force at now, if any
+	// (scheduler.Calendar.Hold): deployments that were waiting to be sent
+	// when it began are held until it ends, and their threads say so.
+	// Nil: no freezes.
+	Freeze func(ctx context.Context, now time.Time) (*releases.Hold, error)
 }
 
 // Retry timing limits.
@@ -98,7 +105,7 @@ const (
 func NewWorker(opts Options) *Worker {
 	w := &Worker{store: opts.Store, reporter: opts.Reporter, targets: map[string]config.Deploy{},
 		publicURL: opts.PublicURL, log: opts.Logger, now: opts.Now, jitter: opts.Jitter, after: opts.After,
-		concurrency: opts.Concurrency, kick: make(chan struct{}, 1), metrics: opts.Metrics}
+		concurrency: opts.Concurrency, kick: make(chan struct{}, 1), metrics: opts.Metrics, freeze: opts.Freeze}
 	if w.publicURL == "" {
 		w.publicURL = "http://localhost:8080"
 	}
@@ -274,13 +281,29 @@ func (w *Worker) Sweep(ctx context.Context) (int, error) {
 }
 
 func (w *Worker) claim(ctx context.Context, limit int) ([]releases.Delivery, error) {
-	return w.store.ClaimDeliveries(ctx, releases.DeliveryClaim{Now: w.now(), Lease: w.lease, Limit: limit,
+	now := w.now()
+	c := releases.DeliveryClaim{Now: now, Lease: w.lease, Limit: limit,
 		FinishWithin: func(env string) time.Duration {
 			if t, ok := w.targets[env]; ok && !t.IsLog() {
 				return t.FinishWithin
 			}
 			return 0
-		}})
+		}}
+	if w.freeze != nil {
+		hold, err := w.freeze(ctx, now)
+		if err != nil {
+			return nil, fmt.Errorf("freezes: %w", err)
+		}
+		c.Freeze = hold
+		c.Held = func(d releases.Deployment) {
+			w.log.Info("deployment held by a freeze", "deployment", releases.FormatDeploymentID(d.ID),
+				"environment", d.Environment, "hold", hold.Note)
+			if _, err := w.reporter.NoteHeld(ctx, d.ID, *hold); err != nil {
+				w.log.Error("note a held deployment in its thread", "deployment", releases.FormatDeploymentID(d.ID), "err", err)
+			}
+		}
+	}
+	return w.store.ClaimDeliveries(ctx, c)
 }
 
 // deliver makes one attempt at a claimed delivery and records its outcome:

@@ -34,21 +34,40 @@ func (s *Store) ClaimDeliveries(ctx context.Context, c releases.DeliveryClaim) (
 	now := c.Now.UTC().Truncate(time.Microsecond)
 	until := now.Add(c.Lease)
 	var out []releases.Delivery
+	var held []releases.Deployment
 	err := s.write(ctx, func(db *gorm.DB) error {
-		out = out[:0]
+		out, held = out[:0], held[:0]
 		var rows []deploymentRow
 		err := db.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"}).
 			Where("status = ?", string(releases.DeploymentPending)).
 			Where("next_attempt_at IS NULL OR next_attempt_at <= ?", now).
 			Where("claimed_until IS NULL OR claimed_until <= ?", now).
-			// One at a time per service and environment: older ones go first.
+			// One at a time per service and environment: older ones go
+			// first — except that a rollback passes forward deployments
+			// not sent yet (queued, or held by a freeze): undoing what
+			// runs does not wait for what might run next.
 			Where(`NOT EXISTS (SELECT 1 FROM deployments ahead WHERE ahead.service = deployments.service
-				AND ahead.environment = deployments.environment AND ahead.status IN ? AND ahead.id < deployments.id)`, inFlight).
+				AND ahead.environment = deployments.environment AND ahead.status IN ? AND ahead.id < deployments.id
+				AND NOT (deployments.type = ? AND ahead.type = ? AND ahead.attempts = 0))`,
+				inFlight, string(releases.TypeRollback), string(releases.TypeDeployment)).
 			Order("id").Limit(c.Limit).Find(&rows).Error
 		if err != nil {
 			return fmt.Errorf("due deliveries: %w", err)
 		}
 		for _, row := range rows {
+			if c.Freeze != nil && row.Attempts == 0 && row.Type == string(releases.TypeDeployment) {
+				hold, err := s.hold(db, row, c.Freeze, now)
+				if err != nil {
+					return err
+				}
+				if hold {
+					if row.LastError != c.Freeze.Note {
+						row.LastError = c.Freeze.Note
+						held = append(held, row.deployment())
+					}
+					continue
+				}
+			}
 			if row.Attempts == 0 && row.Type == string(releases.TypeDeployment) {
 				// Nothing is ahead of it any more: what it replaces is what
 				// succeeded there last, which may have changed while it queued.
@@ -86,7 +105,34 @@ func (s *Store) ClaimDeliveries(ctx context.Context, c releases.DeliveryClaim) (
 	if err != nil {
 		return nil, err
 	}
+	if c.Held != nil {
+		for _, d := range held {
+			c.Held(d)
+		}
+	}
 	return out, nil
+}
+
+// hold holds row back for freeze f unless its release has an override, and
+// reports whether it did.
+func (s *Store) hold(db *gorm.DB, row deploymentRow, f *releases.Hold, now time.Time) (bool, error) {
+	var rel releaseRow
+	if err := db.Select("override_by").Where("id = ?", row.ReleaseID).Take(&rel).Error; err != nil {
+		return false, fmt.Errorf("release of deployment %d: %w", row.ID, err)
+	}
+	if rel.OverrideBy != "" {
+		return false, nil
+	}
+	next := now.Add(releases.HoldRecheck)
+	if !f.Until.IsZero() && f.Until.Before(next) {
+		next = f.Until.UTC().Truncate(time.Microsecond)
+	}
+	err := db.Model(&deploymentRow{}).Where("id = ?", row.ID).
+		Updates(map[string]any{"next_attempt_at": next, "last_error": f.Note, "updated_at": now}).Error
+	if err != nil {
+		return false, fmt.Errorf("hold deployment %d: %w", row.ID, err)
+	}
+	return true, nil
 }
 
 // RetryDelivery ends a claim and sets when the deployment is due again.
