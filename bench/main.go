@@ -36,13 +36,19 @@ type sizes struct {
 	signoffs  int           // releases walked to their first webhook
 	commands  int           // slash commands per cell, at most
 	cellLimit time.Duration // per cell, at most
+	// status cells are cheap: they run longer, so that a throughput is not
+	// the figure of a few dozen milliseconds
+	reads     int
+	readLimit time.Duration
 }
 
 func (o options) sizes() sizes {
 	if o.quick {
-		return sizes{seeded: 1000, pageGets: 20, signoffs: 5, commands: 100, cellLimit: 2 * time.Second}
+		return sizes{seeded: 1000, pageGets: 20, signoffs: 5, commands: 100, cellLimit: 2 * time.Second,
+			reads: 200, readLimit: time.Second}
 	}
-	return sizes{seeded: 10_000, pageGets: 200, signoffs: 100, commands: 2000, cellLimit: 20 * time.Second}
+	return sizes{seeded: 10_000, pageGets: 200, signoffs: 100, commands: 2000, cellLimit: 20 * time.Second,
+		reads: 50_000, readLimit: 3 * time.Second}
 }
 
 func main() {

@@ -110,10 +110,10 @@ func measure(ctx context.Context, o options, log io.Writer) (*report, error) {
 			return nil, err
 		}
 		step("status at concurrency %d", n)
-		c.load(floor.base, n, min(50, sz.commands), sz.cellLimit, status, hasAll(`"ok"`)) // warm up
-		fl := c.load(floor.base, n, sz.commands, sz.cellLimit, status, hasAll(`"ok"`))
-		c.load(serve.base, n, min(50, sz.commands), sz.cellLimit, status, statusOK)
-		rb := c.load(serve.base, n, sz.commands, sz.cellLimit, status, statusOK)
+		c.load(floor.base, n, min(200, sz.reads), sz.readLimit, status, hasAll(`"ok"`)) // warm up
+		fl := c.load(floor.base, n, sz.reads, sz.readLimit, status, hasAll(`"ok"`))
+		c.load(serve.base, n, min(200, sz.reads), sz.readLimit, status, statusOK)
+		rb := c.load(serve.base, n, sz.reads, sz.readLimit, status, statusOK)
 		rep.rows = append(rep.rows,
 			latencyRow(fmt.Sprintf("floor `status R-1`, concurrency %d", n), fl, true, "", nil),
 			latencyRow(fmt.Sprintf("releasebot `status R-1`, concurrency %d", n), rb, true, "", nil),
