@@ -79,6 +79,7 @@ func newHarness(t testing.TB, dbURL string) *harness {
 	h := &harness{t: t, url: dbURL, clock: testclock.New(t0), cfg: testConfig(t), slack: slacktest.New(t),
 		signer: slacktest.Signer{Secret: secret}}
 	h.slack.Token = token
+	h.slack.Now = h.clock.Now // Slack stamps messages with the tests' time
 	h.start()
 	return h
 }

@@ -16,9 +16,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Methods the fake implements, and the name it records response_url
@@ -27,6 +30,8 @@ const (
 	PostMessage   = "chat.postMessage"
 	Update        = "chat.update"
 	PostEphemeral = "chat.postEphemeral"
+	History       = "conversations.history"
+	Replies       = "conversations.replies"
 	ResponseURL   = "response_url"
 )
 
@@ -42,6 +47,7 @@ type Call struct {
 	User     string // the user of chat.postEphemeral
 	Text     string
 	Blocks   json.RawMessage // the blocks field, as sent
+	Metadata json.RawMessage // the metadata field (message metadata), as sent
 	Form     url.Values
 	// Hook is the response_url path's last element; Body its JSON.
 	Hook string
@@ -61,6 +67,10 @@ type Failure struct {
 	Status     int    // HTTP status; 200 with Error set is Slack's {"ok":false}
 	RetryAfter string // Retry-After header of a 429
 	Error      string // Slack's error code
+	// TookEffect carries the call out before failing it, as when Slack
+	// posts a message and its answer is lost (a 5xx from a proxy after a
+	// timeout, internal_error).
+	TookEffect bool
 }
 
 // Failures that Slack's Web API answers.
@@ -77,7 +87,10 @@ var (
 type Message struct {
 	Channel, TS, ThreadTS, Text string
 	Blocks                      json.RawMessage
-	Updates                     int
+	// Metadata is the message metadata it was posted with (chat.update
+	// replaces it only when it sends some, as Slack does).
+	Metadata json.RawMessage
+	Updates  int
 }
 
 // Server is a fake Slack Web API on an httptest server. Point the bot at
@@ -87,8 +100,13 @@ type Server struct {
 	// Token, when set, is the only bot token the fake accepts; others get
 	// invalid_auth.
 	Token string
+	// Now, when set, is the clock message timestamps are taken from
+	// (default time.Now): Slack's ts is the time it took a message, unique
+	// in its channel.
+	Now func() time.Time
 
 	mu       sync.Mutex
+	removed  map[string]bool // scopes the app lacks
 	calls    []Call
 	fail     []Failure
 	messages map[string]*Message // by channel + "/" + ts
@@ -123,6 +141,29 @@ func (s *Server) FailNext(n int, f Failure) {
 	defer s.mu.Unlock()
 	for range n {
 		s.fail = append(s.fail, f)
+	}
+}
+
+// RemoveScopes takes scopes from the app, e.g. "channels:history": the
+// methods that need them answer missing_scope, as for an app installed
+// before it asked for them. The fake grants every scope until then.
+func (s *Server) RemoveScopes(scopes ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.removed == nil {
+		s.removed = map[string]bool{}
+	}
+	for _, sc := range scopes {
+		s.removed[sc] = true
+	}
+}
+
+// GrantScopes gives back scopes RemoveScopes took.
+func (s *Server) GrantScopes(scopes ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, sc := range scopes {
+		delete(s.removed, sc)
 	}
 }
 
@@ -179,6 +220,22 @@ func (s *Server) Message(channel, ts string) (Message, bool) {
 	return *m, true
 }
 
+// Messages returns the top-level messages in channel as they stand now,
+// oldest first: also those posted by a call that failed after it took
+// effect (Failure.TookEffect), which Posts leaves out.
+func (s *Server) Messages(channel string) []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Message
+	for _, m := range s.messages {
+		if m.Channel == channel && m.ThreadTS == "" {
+			out = append(out, *m)
+		}
+	}
+	slices.SortFunc(out, func(a, b Message) int { return compareTS(a.TS, b.TS) })
+	return out
+}
+
 // Changed returns a channel that is closed at the next call the fake
 // records, for tests that wait on a running server without sleeping.
 func (s *Server) Changed() <-chan struct{} {
@@ -197,10 +254,35 @@ func (s *Server) record(c Call) Call {
 	return c
 }
 
-// nextTS hands out a unique, increasing message timestamp.
+// nextTS hands out a unique, increasing message timestamp: the clock's
+// time in microseconds, or one more than the last when the clock has not
+// moved on.
 func (s *Server) nextTS() string {
-	s.lastTS++
-	return fmt.Sprintf("%d.%06d", 1764583200+s.lastTS/1_000_000, s.lastTS%1_000_000)
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	s.lastTS = max(now().UnixMicro(), s.lastTS+1)
+	return formatTS(s.lastTS)
+}
+
+func formatTS(micros int64) string {
+	return fmt.Sprintf("%d.%06d", micros/1_000_000, micros%1_000_000)
+}
+
+// parseTS reads a Slack timestamp ("1764583200.000123") as microseconds.
+func parseTS(ts string) (int64, bool) {
+	sec, frac, _ := strings.Cut(ts, ".")
+	if len(frac) > 6 {
+		return 0, false
+	}
+	frac += strings.Repeat("0", 6-len(frac))
+	a, err1 := strconv.ParseInt(sec, 10, 64)
+	b, err2 := strconv.ParseInt(frac, 10, 64)
+	if err1 != nil || err2 != nil || a < 0 || b < 0 {
+		return 0, false
+	}
+	return a*1_000_000 + b, true
 }
 
 func (s *Server) api(w http.ResponseWriter, r *http.Request) {
@@ -225,6 +307,9 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 	if b := f.Get("blocks"); b != "" {
 		c.Blocks = json.RawMessage(b)
 	}
+	if m := f.Get("metadata"); m != "" {
+		c.Metadata = json.RawMessage(m)
+	}
 
 	s.mu.Lock()
 	var failure *Failure
@@ -235,6 +320,9 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 	answer := map[string]any{"ok": true}
 	switch {
 	case failure != nil:
+		if failure.TookEffect {
+			s.answer(&c, map[string]any{})
+		}
 		c.Status, c.Error = failure.Status, failure.Error
 	case c.Token == "" && s.Token != "":
 		c.Status, c.Error = http.StatusOK, "not_authed"
@@ -260,7 +348,13 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(c.Status)
 		fmt.Fprint(w, "<html><body>Internal Server Error</body></html>")
 	case c.Error != "":
-		writeJSON(w, map[string]any{"ok": false, "error": c.Error})
+		refusal := map[string]any{"ok": false, "error": c.Error}
+		for _, k := range []string{"needed", "provided"} { // of missing_scope
+			if v, ok := answer[k]; ok {
+				refusal[k] = v
+			}
+		}
+		writeJSON(w, refusal)
 	default:
 		writeJSON(w, answer)
 	}
@@ -277,7 +371,8 @@ func (s *Server) answer(c *Call, answer map[string]any) {
 			}
 		}
 		c.PostedTS = s.nextTS()
-		s.messages[c.Channel+"/"+c.PostedTS] = &Message{Channel: c.Channel, TS: c.PostedTS, ThreadTS: c.ThreadTS, Text: c.Text, Blocks: c.Blocks}
+		s.messages[c.Channel+"/"+c.PostedTS] = &Message{Channel: c.Channel, TS: c.PostedTS, ThreadTS: c.ThreadTS, Text: c.Text,
+			Blocks: c.Blocks, Metadata: c.Metadata}
 		answer["channel"], answer["ts"] = c.Channel, c.PostedTS
 		answer["message"] = map[string]any{"type": "message", "subtype": "bot_message", "bot_id": "B0RELEASEBOT",
 			"text": c.Text, "ts": c.PostedTS}
@@ -288,6 +383,9 @@ func (s *Server) answer(c *Call, answer map[string]any) {
 			return
 		}
 		m.Text, m.Blocks = c.Text, c.Blocks
+		if c.Metadata != nil {
+			m.Metadata = c.Metadata
+		}
 		m.Updates++
 		answer["channel"], answer["ts"], answer["text"] = c.Channel, c.TS, c.Text
 	case PostEphemeral:
@@ -297,6 +395,8 @@ func (s *Server) answer(c *Call, answer map[string]any) {
 		}
 		c.PostedTS = s.nextTS()
 		answer["message_ts"] = c.PostedTS
+	case History, Replies:
+		s.read(c, answer)
 	default:
 		c.Error = "unknown_method"
 	}
