@@ -269,7 +269,7 @@ func (s *Sender) send(ctx context.Context, e releases.OutboxEntry) (bool, error)
 	}
 	var paced errPaced
 	if errors.As(err, &paced) { // not an attempt: the channel just had a message
-		return false, s.store.RetryOutbox(ctx, e.ID, e.Attempts, paced.until, e.LastError)
+		return false, s.store.RetryOutbox(ctx, e.ID, e.Attempts, paced.until, e.LastError, false)
 	}
 	wait, transient := retryAfter(err, e.Attempts)
 	release := releases.FormatID(e.ReleaseID)
@@ -278,7 +278,7 @@ func (s *Sender) send(ctx context.Context, e releases.OutboxEntry) (bool, error)
 		return true, s.store.FinishOutbox(ctx, e.ID, releases.OutboxFailed, s.now(), nil)
 	}
 	s.log.Warn("chat message delayed", "release", release, "op", e.Op, "attempt", e.Attempts+1, "retry_in", wait.String(), "err", err)
-	return false, s.store.RetryOutbox(ctx, e.ID, e.Attempts+1, s.now().Add(wait), err.Error())
+	return false, s.store.RetryOutbox(ctx, e.ID, e.Attempts+1, s.now().Add(wait), err.Error(), false)
 }
 
 // errNoTarget says the message an entry refers to was never posted.

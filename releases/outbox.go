@@ -49,6 +49,11 @@ type OutboxEntry struct {
 	NextAttemptAt time.Time
 	LastError     string
 	CreatedAt     time.Time
+	// MaybeSent says an earlier attempt may have reached chat without its
+	// result being recorded: its sender died holding the claim, or a call
+	// failed without saying whether the message went out. Before posting
+	// again, the sender looks for that copy.
+	MaybeSent bool
 }
 
 // OutboxStore keeps the chat outbox: audit events are relayed into it in
@@ -59,13 +64,16 @@ type OutboxStore interface {
 	Relay(ctx context.Context, fn func(RelayTx) error) error
 	// ClaimOutbox leases, until now+lease, up to limit entries that are due:
 	// for each release, its oldest pending entry, unless another sender holds
-	// it.
+	// it. An entry whose previous claim lapsed unfinished comes back with
+	// MaybeSent set, and keeps it.
 	ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]OutboxEntry, error)
 	// FinishOutbox records that an entry was sent (or superseded, or failed
 	// for good) and, for a post, where it went.
 	FinishOutbox(ctx context.Context, id int64, status string, at time.Time, post *Post) error
-	// RetryOutbox releases an entry to be tried again at next.
-	RetryOutbox(ctx context.Context, id int64, attempts int, next time.Time, lastErr string) error
+	// RetryOutbox releases an entry to be tried again at next. maybeSent
+	// records that the failed attempt may have reached chat all the same
+	// (a timeout, a 5xx); once set, MaybeSent stays set.
+	RetryOutbox(ctx context.Context, id int64, attempts int, next time.Time, lastErr string, maybeSent bool) error
 	// NewerUpdate reports whether a later pending entry updates the same
 	// message as e, so e need not be sent.
 	NewerUpdate(ctx context.Context, e OutboxEntry) (bool, error)
@@ -75,6 +83,21 @@ type OutboxStore interface {
 	// already queued (or was sent) are dropped, so a job that runs twice
 	// says things once.
 	EnqueueOnce(ctx context.Context, entries []OutboxEntry) error
+}
+
+// PostAdopter records posts that were found in chat rather than
+// remembered by their sender: a message whose sender died after chat took
+// it and before recording where it went.
+type PostAdopter interface {
+	// AdoptPost records p as the post made by outbox entry entry, which
+	// the message at p's channel and ts says it came from. It returns
+	// ErrNotFound when entry is not a post of p's kind, release and team,
+	// and ErrDuplicate when the release already has a post of that kind for
+	// that team at another ts, or the ts belongs to another post. Adopting
+	// the same post twice is not an error. A pending entry that nobody
+	// holds (no claim, or a lapsed one, at p.At) is finished as sent: its
+	// message is in chat.
+	AdoptPost(ctx context.Context, entry int64, p Post) error
 }
 
 // RelayTx is the outbox inside a relay transaction.

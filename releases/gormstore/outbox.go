@@ -33,6 +33,7 @@ type outboxRow struct {
 	LastError     string
 	CreatedAt     time.Time `gorm:"autoCreateTime:false"`
 	SentAt        *time.Time
+	MaybeSent     bool
 }
 
 func (outboxRow) TableName() string { return "chat_outbox" }
@@ -40,7 +41,8 @@ func (outboxRow) TableName() string { return "chat_outbox" }
 func (row outboxRow) entry() releases.OutboxEntry {
 	e := releases.OutboxEntry{ID: row.ID, Op: releases.OutboxOp(row.Op), Team: row.Team,
 		Channel: row.Channel, Body: row.Body, Status: row.Status, Attempts: row.Attempts,
-		NextAttemptAt: row.NextAttemptAt.UTC(), LastError: row.LastError, CreatedAt: row.CreatedAt.UTC()}
+		NextAttemptAt: row.NextAttemptAt.UTC(), LastError: row.LastError, CreatedAt: row.CreatedAt.UTC(),
+		MaybeSent: row.MaybeSent}
 	if row.ReleaseID != nil {
 		e.ReleaseID = *row.ReleaseID
 	}
@@ -151,18 +153,35 @@ func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Durat
 	if err != nil {
 		return nil, fmt.Errorf("due chat messages: %w", err)
 	}
-	var out []releases.OutboxEntry
+	var won []int64
 	until := now.Add(lease).UTC()
 	for _, row := range rows {
-		// Compare-and-set: only one sender wins each entry.
+		// Compare-and-set: only one sender wins each entry. A claim that
+		// lapsed unfinished (claimed_until still set: finishing and retrying
+		// clear it) means its sender died, perhaps after chat took the
+		// message: remember that, for this and every later attempt.
 		res := db.Model(&outboxRow{}).Where("id = ? AND status = ? AND (claimed_until IS NULL OR claimed_until < ?)",
-			row.ID, releases.OutboxPending, now.UTC()).Update("claimed_until", until)
+			row.ID, releases.OutboxPending, now.UTC()).Updates(map[string]any{
+			"claimed_until": until, "maybe_sent": gorm.Expr("maybe_sent OR claimed_until IS NOT NULL")})
 		if res.Error != nil {
-			return out, fmt.Errorf("claim chat message %d: %w", row.ID, res.Error)
+			return nil, fmt.Errorf("claim chat message %d: %w", row.ID, res.Error)
 		}
 		if res.RowsAffected == 1 {
-			out = append(out, row.entry())
+			won = append(won, row.ID)
 		}
+	}
+	if len(won) == 0 {
+		return nil, nil
+	}
+	// Read the won entries again: another sender may have tried one between
+	// the two statements above, and they are ours now.
+	var claimed []outboxRow
+	if err := db.Where("id IN ?", won).Order("id").Find(&claimed).Error; err != nil {
+		return nil, fmt.Errorf("claimed chat messages: %w", err)
+	}
+	out := make([]releases.OutboxEntry, len(claimed))
+	for i, row := range claimed {
+		out[i] = row.entry()
 	}
 	return out, nil
 }
@@ -187,9 +206,12 @@ func (s *Store) FinishOutbox(ctx context.Context, id int64, status string, at ti
 }
 
 // RetryOutbox releases an entry to be tried again at next.
-func (s *Store) RetryOutbox(ctx context.Context, id int64, attempts int, next time.Time, lastErr string) error {
-	err := s.db.WithContext(ctx).Model(&outboxRow{}).Where("id = ?", id).Updates(map[string]any{
-		"attempts": attempts, "next_attempt_at": next.UTC(), "last_error": lastErr, "claimed_until": nil}).Error
+func (s *Store) RetryOutbox(ctx context.Context, id int64, attempts int, next time.Time, lastErr string, maybeSent bool) error {
+	set := map[string]any{"attempts": attempts, "next_attempt_at": next.UTC(), "last_error": lastErr, "claimed_until": nil}
+	if maybeSent {
+		set["maybe_sent"] = true
+	}
+	err := s.db.WithContext(ctx).Model(&outboxRow{}).Where("id = ?", id).Updates(set).Error
 	if err != nil {
 		return fmt.Errorf("retry chat message %d: %w", id, err)
 	}

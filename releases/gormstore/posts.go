@@ -6,11 +6,15 @@ import (
 	"fmt"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/releasebot/releasebot/releases"
 )
 
-var _ releases.PostStore = (*Store)(nil)
+var (
+	_ releases.PostStore   = (*Store)(nil)
+	_ releases.PostAdopter = (*Store)(nil)
+)
 
 // SavePost records a message the bot posted for a release.
 func (s *Store) SavePost(ctx context.Context, p releases.Post) error {
@@ -22,6 +26,59 @@ func (s *Store) SavePost(ctx context.Context, p releases.Post) error {
 		return fmt.Errorf("save post: %w", err)
 	}
 	return nil
+}
+
+// AdoptPost records p, found in chat, as the post of outbox entry entry,
+// and finishes that entry if it is pending and nobody holds it.
+func (s *Store) AdoptPost(ctx context.Context, entry int64, p releases.Post) error {
+	var op releases.OutboxOp
+	switch p.Kind {
+	case releases.PostCard:
+		op = releases.OpPostCard
+	case releases.PostRequest:
+		op = releases.OpPostRequest
+	default:
+		return releases.ErrNotFound
+	}
+	return s.Tx(ctx, func(rtx releases.Tx) error {
+		db := rtx.(*tx).db.WithContext(ctx)
+		var e outboxRow
+		err := db.Where("id = ? AND release_id = ? AND op = ? AND team = ?", entry, p.ReleaseID, string(op), p.Team).Take(&e).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return releases.ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("adopt post: %w", err)
+		}
+		var have []postRow
+		err = db.Where("(channel = ? AND ts = ?) OR (release_id = ? AND kind = ? AND team = ?)",
+			p.Channel, p.TS, p.ReleaseID, string(p.Kind), p.Team).Find(&have).Error
+		if err != nil {
+			return fmt.Errorf("adopt post: %w", err)
+		}
+		for _, h := range have {
+			if h.Channel != p.Channel || h.TS != p.TS || h.ReleaseID != p.ReleaseID || h.Kind != string(p.Kind) || h.Team != p.Team {
+				return releases.ErrDuplicate
+			}
+		}
+		if len(have) == 0 {
+			row := postRow{Channel: p.Channel, TS: p.TS, ReleaseID: p.ReleaseID, Kind: string(p.Kind), Team: p.Team, CreatedAt: p.At.UTC()}
+			res := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
+			if res.Error != nil {
+				return fmt.Errorf("adopt post: %w", res.Error)
+			}
+			if res.RowsAffected == 0 { // recorded meanwhile, by the sender or another adopter
+				return releases.ErrDuplicate
+			}
+		}
+		err = db.Model(&outboxRow{}).Where("id = ? AND status = ? AND (claimed_until IS NULL OR claimed_until < ?)",
+			entry, releases.OutboxPending, p.At.UTC()).Updates(map[string]any{
+			"status": releases.OutboxSent, "sent_at": p.At.UTC(), "claimed_until": nil}).Error
+		if err != nil {
+			return fmt.Errorf("adopt post: finish chat message %d: %w", entry, err)
+		}
+		return nil
+	})
 }
 
 // FindPost returns the post at channel and ts.

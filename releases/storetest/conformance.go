@@ -12,8 +12,9 @@ import (
 
 // RunConformance holds a releases.Store to the contract documented on
 // releases.Store and releases.Tx, calling its methods directly (not through
-// the Service), and releases.PostStore and releases.DeliveryStore too when
-// the store implements them.
+// the Service), and releases.PostStore, releases.DeliveryStore,
+// releases.OutboxStore and releases.PostAdopter too when the store
+// implements them.
 // open must return a new, empty, migrated store each time: it is called
 // once per subtest.
 func RunConformance(t *testing.T, open func(t *testing.T) releases.Store) {
@@ -41,6 +42,8 @@ func RunConformance(t *testing.T, open func(t *testing.T) releases.Store) {
 		{name: "OverdueDeployments", run: testOverdueDeployments},
 		{name: "NextDeliveryWake", run: testNextDeliveryWake},
 		{name: "ClaimRace", run: testClaimRace},
+		{name: "OutboxMaybeSent", run: testOutboxMaybeSent},
+		{name: "AdoptPost", run: testAdoptPost},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, open(t)) })
