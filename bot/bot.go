@@ -93,7 +93,13 @@ type Reaction struct {
 // the reaction could not be processed (the database failed): nothing
 // changed and the same event should be processed again later.
 func (b *Bot) HandleReaction(ctx context.Context, re Reaction) (*Message, error) {
-	note := b.handleReaction(ctx, re)
+	return b.reaction(ctx, re, nil)
+}
+
+// reaction is HandleReaction for a reaction in chat, which may be asked
+// about a message the bot doesn't know (see adopt).
+func (b *Bot) reaction(ctx context.Context, re Reaction, chat Chat) (*Message, error) {
+	note := b.handleReaction(ctx, re, chat)
 	if note != nil && note.internal != nil {
 		return nil, note.internal
 	}
@@ -116,7 +122,7 @@ type reactionNote struct {
 	internal error
 }
 
-func (b *Bot) handleReaction(ctx context.Context, re Reaction) *reactionNote {
+func (b *Bot) handleReaction(ctx context.Context, re Reaction, chat Chat) *reactionNote {
 	emoji := normalizeEmoji(re.Emoji)
 	if !approveEmoji[emoji] && !rejectEmoji[emoji] {
 		return nil
@@ -134,7 +140,12 @@ func (b *Bot) handleReaction(ctx context.Context, re Reaction) *reactionNote {
 			post, err = b.posts.FindPost(ctx, re.Channel, re.TS)
 		}
 		if errors.Is(err, releases.ErrNotFound) {
-			return nil
+			// Or it is a request whose sender died before recording it.
+			var note *reactionNote
+			if post, note = b.adopt(ctx, re, chat); post == nil {
+				return note
+			}
+			err = nil
 		}
 	}
 	if err == nil && post.Kind != releases.PostRequest {
@@ -169,6 +180,96 @@ func (b *Bot) handleReaction(ctx context.Context, re Reaction) *reactionNote {
 		return &reactionNote{Message: *b.failure(ctx, "reaction", err)}
 	}
 	return nil
+}
+
+// tagReader is a chat that can tell where a message of the bot came from.
+type tagReader interface {
+	TagOf(ctx context.Context, ref Ref) (*Tag, error)
+}
+
+// postAdopter is a store that records posts found in chat.
+type postAdopter interface {
+	AdoptPost(ctx context.Context, entry int64, p releases.Post) error
+}
+
+// adopt asks chat about the message re is on, which the bot has no record
+// of: a sign-off request whose sender died after Slack took it and before
+// recording its ts carries a tag naming its release and team. That post is
+// recorded (adopted) and returned. It returns nil, and the note to answer
+// with, for any other message.
+func (b *Bot) adopt(ctx context.Context, re Reaction, chat Chat) (*releases.Post, *reactionNote) {
+	tags, ok := chat.(tagReader)
+	if !ok || !b.signoffChannel(re.Channel) {
+		return nil, nil
+	}
+	tag, err := tags.TagOf(ctx, Ref{Channel: re.Channel, TS: re.TS})
+	if err != nil {
+		if _, transient := retryAfter(err, 0); transient {
+			return nil, &reactionNote{internal: fmt.Errorf("read the message reacted to: %w", err)}
+		}
+		b.log.WarnContext(ctx, "cannot read the message a sign-off reaction is on; ignoring the reaction",
+			"channel", re.Channel, "ts", re.TS, "err", err)
+		return nil, nil
+	}
+	if tag == nil || tag.Kind != string(releases.PostRequest) || tag.Release == 0 {
+		return nil, nil
+	}
+	if t, ok := b.cfg.Team(tag.Team); !ok || (isChannelID(t.Channel) && t.Channel != re.Channel) {
+		return nil, nil // a request is posted in its team's channel
+	}
+	p := releases.Post{ReleaseID: tag.Release, Kind: releases.PostRequest, Team: tag.Team, Channel: re.Channel, TS: re.TS, At: b.now()}
+	if a, ok := b.posts.(postAdopter); ok {
+		err = a.AdoptPost(ctx, tag.Entry, p)
+	} else {
+		err = b.posts.SavePost(ctx, p)
+	}
+	switch {
+	case errors.Is(err, releases.ErrNotFound):
+		b.log.WarnContext(ctx, "a message tagged as a sign-off request was never queued by this releasebot; ignoring the reaction",
+			"channel", re.Channel, "ts", re.TS, "entry", tag.Entry)
+		return nil, nil
+	case errors.Is(err, releases.ErrDuplicate):
+		// Adopted meanwhile, or the release's request was posted again and
+		// that copy recorded: the ✅ on this one counts all the same.
+		if found, ferr := b.posts.FindPost(ctx, re.Channel, re.TS); ferr == nil {
+			return found, nil
+		} else if !errors.Is(ferr, releases.ErrNotFound) {
+			return nil, &reactionNote{internal: fmt.Errorf("find post: %w", ferr)}
+		}
+		b.log.InfoContext(ctx, "reaction on an unrecorded copy of a sign-off request", "release", releases.FormatID(p.ReleaseID),
+			"team", p.Team, "channel", re.Channel, "ts", re.TS)
+	case err != nil:
+		return nil, &reactionNote{internal: fmt.Errorf("adopt post: %w", err)}
+	default:
+		b.log.InfoContext(ctx, "adopted a sign-off request whose post was never recorded", "release", releases.FormatID(p.ReleaseID),
+			"team", p.Team, "channel", re.Channel, "ts", re.TS)
+	}
+	return &p, nil
+}
+
+// signoffChannel reports whether channel may hold a sign-off request, so
+// that reactions elsewhere cost no call to chat. A team channel given by
+// name can't be told from its id: then any channel may.
+func (b *Bot) signoffChannel(channel string) bool {
+	for _, t := range b.cfg.Teams {
+		if t.Channel == channel || !isChannelID(t.Channel) {
+			return true
+		}
+	}
+	return false
+}
+
+// isChannelID tells a Slack conversation id (C0PAY, G01…) from a name.
+func isChannelID(s string) bool {
+	if len(s) < 2 {
+		return false
+	}
+	for _, r := range s {
+		if (r < 'A' || r > 'Z') && (r < '0' || r > '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // repeated reports whether err refused a decision that already stands:

@@ -16,6 +16,19 @@ import (
 type Message struct {
 	Text   string
 	Blocks []slack.Block
+	// Tag, on a message posted from the outbox, says where it came from.
+	Tag *Tag
+}
+
+// Tag travels with a posted message (in Slack, as message metadata) and
+// names the outbox entry that posted it, so that a copy whose posting was
+// never recorded (its sender died after Slack took it) can be found and
+// adopted instead of posted again.
+type Tag struct {
+	Entry   int64  // the outbox entry
+	Release int64  // 0: about no release
+	Kind    string // card, signoff_request, reply or post
+	Team    string // of a sign-off request
 }
 
 // Ref names a posted message: its channel and timestamp.

@@ -278,26 +278,59 @@ func (s *Sender) send(ctx context.Context, e releases.OutboxEntry) (bool, error)
 		return true, s.store.FinishOutbox(ctx, e.ID, releases.OutboxFailed, s.now(), nil)
 	}
 	s.log.Warn("chat message delayed", "release", release, "op", e.Op, "attempt", e.Attempts+1, "retry_in", wait.String(), "err", err)
-	return false, s.store.RetryOutbox(ctx, e.ID, e.Attempts+1, s.now().Add(wait), err.Error(), false)
+	return false, s.store.RetryOutbox(ctx, e.ID, e.Attempts+1, s.now().Add(wait), err.Error(), isPost(e.Op) && mayHaveLanded(err))
 }
 
 // errNoTarget says the message an entry refers to was never posted.
 var errNoTarget = errors.New("the message to reply to or update was never posted")
 
+// isPost reports whether op makes a new message (rather than updating one).
+func isPost(op releases.OutboxOp) bool {
+	return op == releases.OpPost || op == releases.OpPostCard || op == releases.OpPostRequest || op == releases.OpReply
+}
+
+// tagFor is what a message posted for e carries, to be found again.
+func tagFor(e releases.OutboxEntry) *Tag {
+	kind := string(e.Op)
+	switch e.Op {
+	case releases.OpPostCard:
+		kind = string(releases.PostCard)
+	case releases.OpPostRequest:
+		kind = string(releases.PostRequest)
+	}
+	return &Tag{Entry: e.ID, Release: e.ReleaseID, Kind: kind, Team: e.Team}
+}
+
 // deliver makes the chat call for e and returns the post to remember.
 func (s *Sender) deliver(ctx context.Context, e releases.OutboxEntry, m Message) (*releases.Post, error) {
+	if isPost(e.Op) {
+		m.Tag = tagFor(e)
+	}
 	switch e.Op {
 	case releases.OpPost:
+		if _, found, err := s.earlierCopy(ctx, e, e.Channel, ""); found || err != nil {
+			return nil, err
+		}
 		_, err := s.post(ctx, e.Channel, "", m)
 		return nil, err
 	case releases.OpPostCard, releases.OpPostRequest:
-		ref, err := s.post(ctx, e.Channel, "", m)
-		if err != nil {
-			return nil, err
-		}
 		kind := releases.PostCard
 		if e.Op == releases.OpPostRequest {
 			kind = releases.PostRequest
+		}
+		if e.MaybeSent { // a reaction on the earlier copy may have adopted it already
+			if p, err := s.recorded(ctx, e.ReleaseID, kind, e.Team); p != nil || err != nil {
+				return p, err
+			}
+		}
+		ref, found, err := s.earlierCopy(ctx, e, e.Channel, "")
+		if err != nil {
+			return nil, err
+		}
+		if !found {
+			if ref, err = s.post(ctx, e.Channel, "", m); err != nil {
+				return nil, err
+			}
 		}
 		return &releases.Post{ReleaseID: e.ReleaseID, Kind: kind, Team: e.Team, Channel: ref.Channel, TS: ref.TS, At: s.now()}, nil
 	}
@@ -306,27 +339,81 @@ func (s *Sender) deliver(ctx context.Context, e releases.OutboxEntry, m Message)
 		return nil, err
 	}
 	if e.Op == releases.OpReply {
+		if _, found, err := s.earlierCopy(ctx, e, target.Channel, target.TS); found || err != nil {
+			return nil, err
+		}
 		_, err = s.post(ctx, target.Channel, target.TS, m)
 		return nil, err
 	}
 	return nil, s.chat.Update(ctx, Ref{target.Channel, target.TS}, m)
 }
 
-func (s *Sender) target(ctx context.Context, e releases.OutboxEntry) (*releases.Post, error) {
-	posts, err := s.posts.Posts(ctx, e.ReleaseID)
+// copyFinder is a chat that can look for a message it was given before.
+type copyFinder interface {
+	FindTagged(ctx context.Context, channel, thread string, since time.Time, want Tag) (Ref, bool, error)
+}
+
+// lookBack is how much earlier than its entry's creation a copy is looked
+// for: chat stamps messages with its own clock.
+const lookBack = 5 * time.Minute
+
+// earlierCopy looks for the message of e that an earlier attempt may have
+// posted, in channel (in the thread rooted at thread, if set), when e may
+// have been sent before. A failed look-up that trying later can mend is
+// returned; any other (releasebot may not read the channel's history) is
+// logged, and the message is posted again: twice is better than never.
+func (s *Sender) earlierCopy(ctx context.Context, e releases.OutboxEntry, channel, thread string) (Ref, bool, error) {
+	f, ok := s.chat.(copyFinder)
+	if !e.MaybeSent || !ok || isDirect(channel) {
+		return Ref{}, false, nil
+	}
+	release := releases.FormatID(e.ReleaseID)
+	ref, found, err := f.FindTagged(ctx, channel, thread, e.CreatedAt.Add(-lookBack), *tagFor(e))
+	if err != nil {
+		if _, transient := retryAfter(err, 0); transient {
+			return Ref{}, false, fmt.Errorf("look for an earlier copy: %w", err)
+		}
+		s.log.Warn("cannot look for the copy of a chat message that may have been posted before; posting it again, perhaps twice",
+			"release", release, "op", e.Op, "channel", channel, "err", err)
+		return Ref{}, false, nil
+	}
+	if found {
+		s.log.Info("chat message was posted before; not posting it again", "release", release, "op", e.Op, "channel", ref.Channel, "ts", ref.TS)
+	}
+	return ref, found, nil
+}
+
+// isDirect reports whether channel is a person or a direct message:
+// reading those back would need im:history, which releasebot doesn't ask
+// for.
+func isDirect(channel string) bool {
+	return strings.HasPrefix(channel, "U") || strings.HasPrefix(channel, "W") || strings.HasPrefix(channel, "D")
+}
+
+// recorded returns release's post of kind for team, nil if there is none.
+func (s *Sender) recorded(ctx context.Context, release int64, kind releases.PostKind, team string) (*releases.Post, error) {
+	posts, err := s.posts.Posts(ctx, release)
 	if err != nil {
 		return nil, err
 	}
+	for i := range posts {
+		if posts[i].Kind == kind && posts[i].Team == team {
+			return &posts[i], nil
+		}
+	}
+	return nil, nil
+}
+
+func (s *Sender) target(ctx context.Context, e releases.OutboxEntry) (*releases.Post, error) {
 	kind := releases.PostCard
 	if e.Op == releases.OpUpdateRequest {
 		kind = releases.PostRequest
 	}
-	for i := range posts {
-		if posts[i].Kind == kind && posts[i].Team == e.Team {
-			return &posts[i], nil
-		}
+	p, err := s.recorded(ctx, e.ReleaseID, kind, e.Team)
+	if err == nil && p == nil {
+		err = errNoTarget
 	}
-	return nil, errNoTarget
+	return p, err
 }
 
 // maxBackoff caps the delay between attempts.
@@ -362,6 +449,26 @@ func retryAfter(err error, attempts int) (time.Duration, bool) {
 		return backoff(attempts), true
 	}
 	return backoff(attempts), true // unknown: keep the message and try later
+}
+
+// mayHaveLanded reports whether a failed post may have been made all the
+// same: only an answer from Slack that refuses it says it was not (an
+// error code, a rate limit, a 4xx); a timeout, a broken connection or a
+// 5xx leave it open, as do internal_error and fatal_error ("it's possible
+// some aspect of the operation succeeded").
+func mayHaveLanded(err error) bool {
+	var rl *slack.RateLimitedError
+	var sc slack.StatusCodeError
+	var se slack.SlackErrorResponse
+	switch {
+	case errors.As(err, &rl):
+		return false
+	case errors.As(err, &sc):
+		return sc.Code >= 500
+	case errors.As(err, &se):
+		return se.Err == "internal_error" || se.Err == "fatal_error"
+	}
+	return true
 }
 
 // backoff doubles from one second, with jitter, up to maxBackoff.

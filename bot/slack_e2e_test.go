@@ -196,7 +196,14 @@ func TestSlackReactionsThatChangeNothing(t *testing.T) {
 				if after.Status != before.Status || len(after.SignOffs) != len(before.SignOffs) || len(h.audit(tt.release)) != auditBefore {
 					t.Errorf("the release changed: %s %v → %s %v", before.Status, signoffs(before), after.Status, signoffs(after))
 				}
-				got := h.slack.Calls()[calls:]
+				// Reading an unknown message (it may be a request whose post
+				// was never recorded) says nothing to anyone.
+				var got []slacktest.Call
+				for _, c := range h.slack.Calls()[calls:] {
+					if c.Method != slacktest.History {
+						got = append(got, c)
+					}
+				}
 				switch {
 				case tt.wantNote == "" && len(got) != 0:
 					t.Errorf("Slack was called: %+v", got)
@@ -549,8 +556,11 @@ func TestSlackServerErrorIsRetried(t *testing.T) {
 		if n := len(h.slack.Posts("")); n != 3 {
 			t.Fatalf("%d posts after the 500 and a wait, want 3", n)
 		}
-		if calls := h.slack.Calls(); len(calls) != 4 || calls[0].Status != http.StatusInternalServerError || calls[1].Channel != relChan {
-			t.Errorf("want the refused card, then the card again and both requests: %+v", calls)
+		// Slack may have posted the card before failing: the bot looks for
+		// it before posting it again.
+		if calls := h.slack.Calls(); len(calls) != 5 || calls[0].Status != http.StatusInternalServerError ||
+			calls[1].Method != slacktest.History || calls[1].Channel != relChan || calls[2].Channel != relChan {
+			t.Errorf("want the refused card, a look at the channel's history, then the card again and both requests: %+v", calls)
 		}
 	})
 }

@@ -2,12 +2,17 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/slack-go/slack"
+
+	"github.com/releasebot/releasebot/releases"
 )
 
 // SlackChat is Chat over Slack's Web API.
@@ -70,12 +75,141 @@ func (c *SlackChat) Post(ctx context.Context, channel, thread string, m Message)
 	if thread != "" {
 		opts = append(opts, slack.MsgOptionTS(thread))
 	}
+	if m.Tag != nil {
+		opts = append(opts, slack.MsgOptionMetadata(tagMetadata(*m.Tag)))
+	}
 	ch, ts, err := c.api.PostMessageContext(ctx, channel, opts...)
 	c.count("chat.postMessage", err)
 	if err != nil {
 		return Ref{}, err
 	}
 	return Ref{Channel: ch, TS: ts}, nil
+}
+
+// metadataEventType marks the message metadata releasebot posts with.
+const metadataEventType = "releasebot_post"
+
+// tagMetadata is t as Slack message metadata. chat.update keeps a
+// message's metadata when it sends none, so updates leave it alone.
+func tagMetadata(t Tag) slack.SlackMetadata {
+	payload := map[string]any{"entry": t.Entry, "kind": t.Kind}
+	if t.Release != 0 {
+		payload["release"] = releases.FormatID(t.Release)
+	}
+	if t.Team != "" {
+		payload["team"] = t.Team
+	}
+	return slack.SlackMetadata{EventType: metadataEventType, EventPayload: payload}
+}
+
+// metadataTag reads a Tag back from message metadata; nil if it is not
+// releasebot's.
+func metadataTag(md slack.SlackMetadata) *Tag {
+	if md.EventType != metadataEventType {
+		return nil
+	}
+	entry, ok := payloadInt(md.EventPayload["entry"])
+	if !ok || entry <= 0 {
+		return nil
+	}
+	t := &Tag{Entry: entry}
+	t.Kind, _ = md.EventPayload["kind"].(string)
+	t.Team, _ = md.EventPayload["team"].(string)
+	if r, ok := md.EventPayload["release"].(string); ok {
+		id, err := releases.ParseID(r)
+		if err != nil {
+			return nil
+		}
+		t.Release = id
+	}
+	return t
+}
+
+// payloadInt reads a whole number from decoded JSON.
+func payloadInt(v any) (int64, bool) {
+	switch n := v.(type) {
+	case float64:
+		return int64(n), n == float64(int64(n))
+	case json.Number:
+		i, err := n.Int64()
+		return i, err == nil
+	case string:
+		i, err := strconv.ParseInt(n, 10, 64)
+		return i, err == nil
+	}
+	return 0, false
+}
+
+// slackTS renders t as a Slack timestamp ("1764583200.000123").
+func slackTS(t time.Time) string {
+	return fmt.Sprintf("%d.%06d", t.Unix(), t.Nanosecond()/1000)
+}
+
+// Reading back is bounded: a channel busier than this since the message
+// was queued is searched no further (and the message posted again).
+const (
+	historyPage  = 200
+	historyPages = 5
+)
+
+// FindTagged looks for the bot's message tagged like want (same entry,
+// release and kind), posted in channel since since: in its history, or in
+// the thread rooted at thread when that is set. It needs channels:history
+// (groups:history for private channels); without it Slack answers
+// missing_scope.
+func (c *SlackChat) FindTagged(ctx context.Context, channel, thread string, since time.Time, want Tag) (Ref, bool, error) {
+	var oldest string
+	if since.Unix() > 0 {
+		oldest = slackTS(since)
+	}
+	cursor := ""
+	for range historyPages {
+		var msgs []slack.Message
+		var more bool
+		var err error
+		if thread == "" {
+			var resp *slack.GetConversationHistoryResponse
+			resp, err = c.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{ChannelID: channel,
+				Cursor: cursor, Oldest: oldest, Limit: historyPage, IncludeAllMetadata: true})
+			c.count("conversations.history", err)
+			if err == nil {
+				msgs, more, cursor = resp.Messages, resp.HasMore, resp.ResponseMetaData.NextCursor
+			}
+		} else {
+			msgs, more, cursor, err = c.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{ChannelID: channel,
+				Timestamp: thread, Cursor: cursor, Oldest: oldest, Limit: historyPage, IncludeAllMetadata: true})
+			c.count("conversations.replies", err)
+		}
+		if err != nil {
+			return Ref{}, false, err
+		}
+		for _, m := range msgs {
+			if t := metadataTag(m.Metadata); t != nil && t.Entry == want.Entry && t.Release == want.Release && t.Kind == want.Kind {
+				return Ref{Channel: channel, TS: m.Timestamp}, true, nil
+			}
+		}
+		if !more || cursor == "" {
+			break
+		}
+	}
+	return Ref{}, false, nil
+}
+
+// TagOf returns the tag of the top-level message at ref, or nil if it has
+// none (or is not there). Like FindTagged it needs channels:history.
+func (c *SlackChat) TagOf(ctx context.Context, ref Ref) (*Tag, error) {
+	resp, err := c.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{ChannelID: ref.Channel,
+		Latest: ref.TS, Oldest: ref.TS, Inclusive: true, Limit: 1, IncludeAllMetadata: true})
+	c.count("conversations.history", err)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range resp.Messages {
+		if m.Timestamp == ref.TS {
+			return metadataTag(m.Metadata), nil
+		}
+	}
+	return nil, nil
 }
 
 // Update calls chat.update.

@@ -292,7 +292,7 @@ func (s *Slack) event(ctx context.Context, id string, inner slackevents.EventsAP
 	if err != nil || !claimed {
 		return err // ErrBusy: answered 503, so Slack tries again later
 	}
-	note, err := s.bot.HandleReaction(ctx, re)
+	note, err := s.bot.reaction(ctx, re, s.chat)
 	if err != nil {
 		// Nothing changed: let the claim go, so Slack's retry (we answer 503)
 		// or the same event at another replica processes it.

@@ -316,7 +316,9 @@ func (p *landingPosts) FindPost(ctx context.Context, channel, ts string) (*relea
 	return p.Store.FindPost(ctx, channel, ts)
 }
 
-func (p *landingPosts) PostInFlight(context.Context, string, time.Time) (bool, error) { return false, nil }
+func (p *landingPosts) PostInFlight(context.Context, string, time.Time) (bool, error) {
+	return false, nil
+}
 
 func TestReactionOnAPostRecordedMeanwhileCounts(t *testing.T) {
 	cfg := config.Demo()
