@@ -6,6 +6,7 @@ import (
 	"os"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -93,9 +94,36 @@ func TestSlackAppManifest(t *testing.T) {
 	// Least privilege: exactly these bot scopes, no user scopes.
 	scopes := slices.Clone(m.OAuth.Scopes.Bot)
 	sort.Strings(scopes)
-	want := []string{"chat:write", "chat:write.public", "commands", "im:write", "reactions:read", "users:read"}
+	// The history scopes read back the bot's own messages (see
+	// SlackChat.FindTagged and TagOf).
+	want := []string{"channels:history", "chat:write", "chat:write.public", "commands", "groups:history", "im:write",
+		"reactions:read", "users:read"}
 	if !slices.Equal(scopes, want) || len(m.OAuth.Scopes.User) != 0 {
 		t.Errorf("scopes bot %v user %v, want bot %v and no user scopes", scopes, m.OAuth.Scopes.User, want)
+	}
+	// Each scope says why it is asked for, on its line or just above it.
+	lines := strings.Split(string(data), "\n")
+	for i, line := range lines {
+		scope, ok := strings.CutPrefix(strings.TrimSpace(line), "- ")
+		scope, _, _ = strings.Cut(scope, "#")
+		if !ok || !slices.Contains(want, strings.TrimSpace(scope)) {
+			continue
+		}
+		if !strings.Contains(line, "#") && !strings.HasPrefix(strings.TrimSpace(lines[i-1]), "#") {
+			t.Errorf("scope %s has no comment saying why releasebot needs it", strings.TrimSpace(scope))
+		}
+	}
+	// The README's install section names every scope.
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, install, _ := strings.Cut(string(readme), "## Install in Slack")
+	install, _, _ = strings.Cut(install, "\n## ")
+	for _, sc := range want {
+		if !strings.Contains(install, "`"+sc+"`") {
+			t.Errorf("README's \"Install in Slack\" does not name the scope %s", sc)
+		}
 	}
 	events := slices.Clone(m.Settings.Events.BotEvents)
 	sort.Strings(events)
