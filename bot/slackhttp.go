@@ -130,9 +130,9 @@ func signatureProblem(err error) string {
 }
 
 // unescape undoes Slack's escaping of &, < and > in message text.
-func unescape(s string) string {
-	return strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">").Replace(s)
-}
+func unescape(s string) string { return slackUnescaper.Replace(s) }
+
+var slackUnescaper = strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">")
 
 // ephemeralJSON is a reply only the invoking user sees.
 func ephemeralJSON(m Message) gin.H {
