@@ -32,6 +32,9 @@ type crashOutcome struct {
 	took       time.Duration
 }
 
+// pgTrials bounds the crash trials on PostgreSQL that run at once.
+var pgTrials = make(chan struct{}, 10)
+
 // TestCrash walks releases from create to deployed while serve is killed
 // with SIGKILL at seeded random moments and restarted on the same database.
 func TestCrash(t *testing.T) {
@@ -58,6 +61,13 @@ func TestCrash(t *testing.T) {
 					}
 					t.Run(fmt.Sprintf("%02d", n), func(t *testing.T) {
 						t.Parallel()
+						if db.Name == "postgres" {
+							// Each serve holds a few connections, and the
+							// server allows 100 by default, shared with
+							// the packages tested alongside.
+							pgTrials <- struct{}{}
+							defer func() { <-pgTrials }()
+						}
 						t.Logf("kill -9 after %v", kills)
 						o := crashTrial(t, db.URL(t), n, kills)
 						if o.took == 0 {
