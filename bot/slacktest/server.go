@@ -113,6 +113,7 @@ type Server struct {
 	lastTS   int64
 	hooks    int
 	changed  chan struct{}
+	sock     socketState // Socket Mode: socket.go
 }
 
 // New starts a fake Web API that the test closes when it ends.
@@ -121,6 +122,7 @@ func New(t testing.TB) *Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /hooks/{hook}", s.hook)
 	mux.HandleFunc("POST /{method}", s.api)
+	s.serveSocketMode(t, mux)
 	s.Server = httptest.NewServer(mux)
 	t.Cleanup(s.Close)
 	return s
