@@ -375,6 +375,14 @@ func (s *Server) Drop(t testing.TB) {
 	s.await(t, "the dropped connection to close", func() bool { return !c.Open })
 }
 
+// WaitClosed waits until connection n (1, 2, …) is closed.
+func (s *Server) WaitClosed(t testing.TB, n int) {
+	t.Helper()
+	s.await(t, fmt.Sprintf("connection %d to close", n), func() bool {
+		return len(s.sock.conns) >= n && !s.sock.conns[n-1].Open
+	})
+}
+
 // Ping pings every open connection now, instead of at the next tick.
 func (s *Server) Ping() {
 	for _, c := range s.sockets() {

@@ -121,10 +121,10 @@ func TestSocketModeReconnects(t *testing.T) {
 	next(t, c, socketmode.EventTypeHello)
 	s.Disconnect(t, RefreshRequested)
 	next(t, c, socketmode.EventTypeHello)
+	s.WaitClosed(t, 1) // slack-go closed it, having been asked to
 	s.Drop(t)
 	next(t, c, socketmode.EventTypeHello)
-	socks := s.Sockets()
-	if len(socks) != 3 || socks[0].Open || socks[1].Open {
+	if socks := s.Sockets(); len(socks) != 3 || socks[0].Open || socks[1].Open || !socks[2].Open {
 		t.Errorf("connections %+v, want three, the first two closed", socks)
 	}
 	opens := 0
