@@ -2,35 +2,102 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
+
+	"github.com/releasebot/releasebot/releases"
 )
+
+// SocketModeOptions tune RunSocketModeWith; the zero value is what
+// RunSocketMode uses.
+type SocketModeOptions struct {
+	// After waits out the pause before connecting again after slack-go
+	// gave up (default time.After): tests see the pauses without waiting.
+	After func(time.Duration) <-chan time.Time
+}
+
+// Pauses before connecting again after slack-go's client gave up: the
+// first, doubled after each failure in a row up to the last.
+const (
+	firstReconnectDelay = time.Second
+	maxReconnectDelay   = time.Minute
+)
+
+// ackTimeout bounds the wait to hand an ack to slack-go's sender: Slack
+// takes none later than 3 s after delivery, and none at all once the
+// connection is gone.
+const ackTimeout = 3 * time.Second
 
 // RunSocketMode serves Slack over Socket Mode (no public URL needed) until
 // ctx ends, reconnecting when the connection drops. api must carry the
-// app-level token (slack.OptionAppLevelToken).
+// app-level token (slack.OptionAppLevelToken). Requests under way when ctx
+// ends are finished before it returns.
 func (s *Slack) RunSocketMode(ctx context.Context, api *slack.Client) {
+	s.RunSocketModeWith(ctx, api, SocketModeOptions{})
+}
+
+// RunSocketModeWith is RunSocketMode with options.
+//
+// slack-go's client reconnects by itself after a dropped connection or
+// Slack's disconnect message, and retries failed attempts to connect; it
+// gives up (RunContext returns) on errors it deems fatal, such as
+// invalid_auth. Then this loop pauses and starts it again, pausing longer
+// after each failure in a row; a connection that Slack greeted with hello
+// ends the row, so a failure hours later starts with the shortest pause.
+func (s *Slack) RunSocketModeWith(ctx context.Context, api *slack.Client, opts SocketModeOptions) {
+	after := opts.After
+	if after == nil {
+		after = time.After
+	}
 	client := socketmode.New(api)
-	go s.socketEvents(ctx, client)
-	for delay := time.Second; ctx.Err() == nil; delay = min(2*delay, time.Minute) {
+	greeted := make(chan struct{}, 1)
+	var work sync.WaitGroup
+	defer work.Wait() // after the dispatcher stopped adding to it
+	dispatched := make(chan struct{})
+	defer func() { <-dispatched }()
+	go func() {
+		defer close(dispatched)
+		s.socketEvents(ctx, client, greeted, &work)
+	}()
+	var delay time.Duration
+	for {
 		err := client.RunContext(ctx)
 		if ctx.Err() != nil {
 			return
 		}
+		select {
+		case <-greeted:
+			delay = 0
+		default:
+		}
+		delay = nextReconnectDelay(delay)
 		s.log.Warn("Socket Mode connection ended; reconnecting", "in", delay.String(), "err", err)
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(delay):
+		case <-after(delay):
 		}
 	}
 }
 
-func (s *Slack) socketEvents(ctx context.Context, client *socketmode.Client) {
+// nextReconnectDelay is the pause after one of delay; 0 is none yet.
+func nextReconnectDelay(delay time.Duration) time.Duration {
+	if delay == 0 {
+		return firstReconnectDelay
+	}
+	return min(2*delay, maxReconnectDelay)
+}
+
+// socketEvents dispatches the client's events until ctx ends. Each request
+// is handled on its own goroutine, tracked by work, so that a slow one
+// holds up no other request's ack.
+func (s *Slack) socketEvents(ctx context.Context, client *socketmode.Client, greeted chan<- struct{}, work *sync.WaitGroup) {
 	for {
 		var evt socketmode.Event
 		select {
@@ -41,48 +108,85 @@ func (s *Slack) socketEvents(ctx context.Context, client *socketmode.Client) {
 		switch evt.Type {
 		case socketmode.EventTypeConnected:
 			s.log.Info("connected to Slack over Socket Mode")
-		case socketmode.EventTypeSlashCommand:
-			sc, ok := evt.Data.(slack.SlashCommand)
-			if !ok || evt.Request == nil {
+		case socketmode.EventTypeHello:
+			select {
+			case greeted <- struct{}{}:
+			default:
+			}
+		case socketmode.EventTypeConnectionError:
+			if e, ok := evt.Data.(*slack.ConnectionErrorEvent); ok {
+				s.log.Warn("Socket Mode: could not connect; trying again", "attempt", e.Attempt, "in", e.Backoff.String(), "err", e.ErrorObj)
+			}
+		case socketmode.EventTypeSlashCommand, socketmode.EventTypeEventsAPI, socketmode.EventTypeInteractive:
+			if evt.Request == nil {
 				continue
 			}
-			if sc.UserID == "" || sc.ChannelID == "" {
-				s.ack(client, *evt.Request, nil)
-				continue
-			}
-			req := *evt.Request
-			reply, inTime := withinBudget(s, s.internalError(), func(ctx context.Context) Message { return s.command(ctx, sc) },
-				func(ctx context.Context, m Message) { s.respond(ctx, sc.ResponseURL, m) })
-			if inTime {
-				s.ack(client, req, ephemeralJSON(reply))
-			} else {
-				s.ack(client, req, nil)
-			}
-		case socketmode.EventTypeEventsAPI:
-			ev, ok := evt.Data.(slackevents.EventsAPIEvent)
-			if evt.Request != nil {
-				s.ack(client, *evt.Request, nil)
-			}
-			if !ok {
-				continue
-			}
-			if cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent); ok && cb.EventID != "" {
-				go s.safely(func() {
-					if err := s.event(ctx, cb.EventID, ev.InnerEvent); err != nil {
-						s.log.Error("slack event", "event_id", cb.EventID, "err", err)
-					}
-				})
-			}
-		case socketmode.EventTypeInteractive:
-			ic, ok := evt.Data.(slack.InteractionCallback)
-			if evt.Request != nil {
-				s.ack(client, *evt.Request, nil)
-			}
-			if ok && ic.User.ID != "" {
-				go s.safely(func() { s.interaction(ctx, ic) })
-			}
+			work.Go(func() {
+				s.safely(func() { s.socketRequest(client, evt) })
+			})
 		}
 	}
+}
+
+// socketRequest answers one envelope as the HTTP handlers answer the same
+// request: the ack is the HTTP response.
+func (s *Slack) socketRequest(client *socketmode.Client, evt socketmode.Event) {
+	id := evt.Request.EnvelopeID
+	switch data := evt.Data.(type) {
+	case slack.SlashCommand:
+		if data.UserID == "" || data.ChannelID == "" {
+			s.ack(client, id, nil)
+			return
+		}
+		reply, inTime := withinBudget(s, s.internalError(), func(ctx context.Context) Message { return s.command(ctx, data) },
+			func(ctx context.Context, m Message) { s.respond(ctx, data.ResponseURL, m) })
+		if !inTime {
+			s.ack(client, id, nil) // the answer follows via response_url
+			return
+		}
+		s.ack(client, id, ephemeralJSON(reply))
+	case slackevents.EventsAPIEvent:
+		if s.socketEvent(data) {
+			s.ack(client, id, nil)
+		}
+	case slack.InteractionCallback:
+		if data.User.ID != "" {
+			withinBudget(s, false, func(ctx context.Context) bool { s.interaction(ctx, data); return true }, func(context.Context, bool) {})
+		}
+		s.ack(client, id, nil)
+	}
+}
+
+// socketEvent processes an Events API event and reports whether to
+// acknowledge it: not when processing failed, so that Slack delivers it
+// again (as the HTTP endpoint answers 503).
+func (s *Slack) socketEvent(ev slackevents.EventsAPIEvent) bool {
+	switch ev.Type {
+	case slackevents.AppRateLimited:
+		s.log.Warn("Slack is rate-limiting releasebot's events")
+		return true
+	case slackevents.CallbackEvent:
+	default:
+		return true
+	}
+	cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent)
+	if !ok || cb.EventID == "" {
+		return true // nothing to process, however often it comes
+	}
+	logErr := func(_ context.Context, err error) {
+		switch {
+		case errors.Is(err, releases.ErrBusy):
+			s.log.Info("slack event is being processed elsewhere; Slack will retry", "event_id", cb.EventID)
+		case err != nil:
+			s.log.Error("slack event", "event_id", cb.EventID, "err", err)
+		}
+	}
+	err, finished := withinBudget(s, errPanic, func(ctx context.Context) error { return s.event(ctx, cb.EventID, ev.InnerEvent) }, logErr)
+	if finished && err != nil {
+		logErr(nil, err)
+		return false
+	}
+	return true
 }
 
 // safely runs fn, logging a panic instead of ending the process.
@@ -95,14 +199,14 @@ func (s *Slack) safely(fn func()) {
 	fn()
 }
 
-func (s *Slack) ack(client *socketmode.Client, req socketmode.Request, payload any) {
-	var err error
-	if payload == nil {
-		err = client.Ack(req)
-	} else {
-		err = client.Ack(req, payload)
+// ack acknowledges envelope id with payload (nil for none) and reports
+// whether slack-go took it for sending.
+func (s *Slack) ack(client *socketmode.Client, id string, payload any) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), ackTimeout)
+	defer cancel()
+	if err := client.AckCtx(ctx, id, payload); err != nil {
+		s.log.Warn("Socket Mode ack", "envelope_id", id, "err", err)
+		return false
 	}
-	if err != nil {
-		s.log.Warn("Socket Mode ack", "err", err)
-	}
+	return true
 }
