@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"runtime/debug"
 	"sync"
@@ -116,6 +117,22 @@ func (s *Slack) socketEvents(ctx context.Context, client *socketmode.Client, gre
 		case socketmode.EventTypeConnectionError:
 			if e, ok := evt.Data.(*slack.ConnectionErrorEvent); ok {
 				s.log.Warn("Socket Mode: could not connect; trying again", "attempt", e.Attempt, "in", e.Backoff.String(), "err", e.ErrorObj)
+			}
+		case socketmode.EventTypeErrorBadMessage:
+			// slack-go could not read the envelope. Acknowledge it all the
+			// same: Slack would only deliver it again, no more readable.
+			bad, _ := evt.Data.(*socketmode.ErrorBadMessage)
+			if bad == nil {
+				continue
+			}
+			var env struct {
+				EnvelopeID string `json:"envelope_id"`
+				Type       string `json:"type"`
+			}
+			_ = json.Unmarshal(bad.Message, &env)
+			s.log.Warn("Socket Mode: unreadable envelope", "type", env.Type, "envelope_id", env.EnvelopeID, "err", bad.Cause)
+			if env.EnvelopeID != "" {
+				s.ack(client, env.EnvelopeID, nil)
 			}
 		case socketmode.EventTypeSlashCommand, socketmode.EventTypeEventsAPI, socketmode.EventTypeInteractive:
 			if evt.Request == nil {

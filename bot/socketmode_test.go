@@ -3,6 +3,7 @@ package bot_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -323,6 +324,45 @@ func TestSocketModeReconnects(t *testing.T) {
 		}
 		if got := signoffs(h.release(1)); len(got) != 1 {
 			t.Errorf("sign-offs %v", got)
+		}
+	})
+}
+
+// What releasebot or slack-go cannot read is acknowledged, when it has an
+// envelope id, and ignored; the connection stays.
+func TestSocketModeMalformedEnvelopes(t *testing.T) {
+	forEachDB(t, func(t *testing.T, h *harness) {
+		b := startSocketMode(t, h, socketSetup{})
+		tests := []struct {
+			name  string
+			frame string // %s: the envelope id
+		}{
+			{name: "unknown type", frame: `{"type":"surprise","envelope_id":"%s","payload":{}}`},
+			{name: "slash command payload not an object", frame: `{"type":"slash_commands","envelope_id":"%s","payload":"create x v1","accepts_response_payload":true}`},
+			{name: "events_api payload not an event", frame: `{"type":"events_api","envelope_id":"%s","payload":{"type":"event_callback","event":{"type":"reaction_added","item":"x"}}}`},
+			{name: "interactive payload with actions of the wrong type", frame: `{"type":"interactive","envelope_id":"%s","payload":{"type":"block_actions","actions":"approve"}}`},
+			{name: "events_api without an event id", frame: `{"type":"events_api","envelope_id":"%s","payload":{"type":"event_callback","event":{"type":"reaction_added","user":"U0ALICE","reaction":"x","item":{"type":"message","channel":"C0PAY","ts":"1.2"}}}}`},
+			{name: "block_actions without a user", frame: `{"type":"interactive","envelope_id":"%s","payload":{"type":"block_actions","actions":[{"action_id":"approve","value":"1|payments"}]}}`},
+			{name: "app_rate_limited", frame: `{"type":"events_api","envelope_id":"%s","payload":{"token":"x","type":"app_rate_limited","team_id":"T1","minute_rate_limited":1518467820,"api_app_id":"A1"}}`},
+		}
+		for i, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				id := fmt.Sprintf("bad-%d", i)
+				h.slack.PushRaw(t, fmt.Appendf(nil, tt.frame, id))
+				if ack := h.slack.WaitAck(t, id); ack.Payload != nil {
+					t.Errorf("ack payload %s", ack.Payload)
+				}
+			})
+		}
+		h.slack.PushRaw(t, []byte("not JSON at all"))
+		if r := b.command(dave, relChan, createText); !strings.HasPrefix(r.Text, "Opened R-1") {
+			t.Errorf("create after the malformed envelopes: %q", r.Text)
+		}
+		if n := len(h.slack.Sockets()); n != 1 {
+			t.Errorf("%d connections, want the first one still", n)
+		}
+		if n := h.count(); n != 1 {
+			t.Errorf("%d releases, want 1", n)
 		}
 	})
 }
