@@ -161,7 +161,14 @@ func (s *Slack) socketRequest(client *socketmode.Client, evt socketmode.Event) {
 			s.ack(client, id, nil) // the answer follows via response_url
 			return
 		}
-		s.ack(client, id, ephemeralJSON(reply))
+		if !s.ack(client, id, ephemeralJSON(reply)) {
+			// Too big for an ack (Slack drops those of 20 KB and more), or
+			// the connection went: say it through response_url instead.
+			s.ack(client, id, nil)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			s.respond(ctx, data.ResponseURL, reply)
+		}
 	case slackevents.EventsAPIEvent:
 		if s.socketEvent(data) {
 			s.ack(client, id, nil)

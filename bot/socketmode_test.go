@@ -304,6 +304,46 @@ func (s gatedStore) Tx(ctx context.Context, fn func(releases.Tx) error) error {
 	return s.Store.Tx(ctx, fn)
 }
 
+// An answer too big for an ack (Slack drops acks of 20 KB or more) goes
+// through response_url instead.
+func TestSocketModeBigAnswerGoesThroughResponseURL(t *testing.T) {
+	forEachDB(t, func(t *testing.T, h *harness) {
+		startSocketMode(t, h, socketSetup{})
+		for i := range 90 {
+			if r := h.command(dave, relChan, fmt.Sprintf("create payments-api-with-a-long-name v%d.0.0-rc.1", i)); !strings.HasPrefix(r.Text, "Opened") {
+				t.Fatalf("create %d: %q", i, r.Text)
+			}
+		}
+		id := h.slack.Push(t, slacktest.SlashCommand{UserID: dave, ChannelID: relChan, Text: "list --limit 200",
+			ResponseURL: h.slack.NewResponseURL()}.Envelope())
+		if ack := h.slack.WaitAck(t, id); ack.Payload != nil {
+			t.Errorf("ack payload of %d bytes", len(ack.Payload))
+		}
+		hooks := waitDelivered(t, h.slack, slacktest.ResponseURL, 1)
+		if hooks[0].ResponseType() != "ephemeral" || strings.Count(hooks[0].Text, "payments-api-with-a-long-name") != 90 {
+			t.Errorf("the answer through response_url: %s", hooks[0].Body)
+		}
+	})
+}
+
+// waitDelivered waits until the fake took n successful calls of method,
+// and returns them.
+func waitDelivered(t *testing.T, s *slacktest.Server, method string, n int) []slacktest.Call {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		changed := s.Changed()
+		if got := s.Delivered(method); len(got) >= n {
+			return got
+		}
+		select {
+		case <-changed:
+		case <-timeout:
+			t.Fatalf("no %d %s calls; calls: %v", n, method, s.Calls())
+		}
+	}
+}
+
 // When the connection drops or Slack asks for a new one, releasebot
 // connects again and carries on.
 func TestSocketModeReconnects(t *testing.T) {
