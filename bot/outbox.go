@@ -125,7 +125,9 @@ func (r *Relay) plan(rel *releases.Release, events []releases.AuditEvent, now ti
 		}
 	}
 	if rel.Origin != "" {
-		if err := add(releases.OpReply, "", "", r.view.threadReply(events)); err != nil {
+		// A reply goes to the card's thread, in the card's channel: named
+		// here so that a sender pacing that channel passes it over.
+		if err := add(releases.OpReply, "", rel.Origin, r.view.threadReply(events)); err != nil {
 			return nil, err
 		}
 		if err := add(releases.OpUpdateCard, "", "", r.view.card(rel)); err != nil {
@@ -180,6 +182,9 @@ type Sender struct {
 	PostInterval time.Duration
 	mu           sync.Mutex
 	lastPost     map[string]time.Time
+	// pausedUntil is when Slack's last rate-limit answer (Retry-After)
+	// ends: no chat call is made before then, in any channel.
+	pausedUntil time.Time
 }
 
 // errPaced says a channel had a message too recently; the entry waits.
@@ -206,6 +211,68 @@ func (s *Sender) post(ctx context.Context, channel, thread string, m Message) (R
 	return s.chat.Post(ctx, channel, thread, m)
 }
 
+// pause holds every chat call for d: a rate limit is the app's, not one
+// message's, and calling on only earns more refusals.
+func (s *Sender) pause(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if until := s.now().Add(d); until.After(s.pausedUntil) {
+		s.pausedUntil = until
+	}
+}
+
+// paused reports whether chat calls are held, and until when.
+func (s *Sender) paused() (time.Time, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pausedUntil, s.now().Before(s.pausedUntil)
+}
+
+// rateLimited reports whether err is chat's rate limit.
+func rateLimited(err error) bool {
+	var rl *slack.RateLimitedError
+	var sc slack.StatusCodeError
+	var se slack.SlackErrorResponse
+	return errors.As(err, &rl) || (errors.As(err, &sc) && sc.Code == 429) || (errors.As(err, &se) && se.Err == "ratelimited")
+}
+
+// busy returns the channels that had a new message less than
+// PostInterval ago: their entries are not claimed yet.
+func (s *Sender) busy() []string {
+	if s.PostInterval <= 0 {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	var out []string
+	for ch, last := range s.lastPost {
+		if now.Sub(last) < s.PostInterval {
+			out = append(out, ch)
+		} else {
+			delete(s.lastPost, ch) // free again: forget it, so the map stays small
+		}
+	}
+	return out
+}
+
+// nextFree returns how long until the first busy channel is free again;
+// false when none is busy.
+func (s *Sender) nextFree() (time.Duration, bool) {
+	if s.PostInterval <= 0 {
+		return 0, false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now, first, any := s.now(), time.Duration(0), false
+	for _, last := range s.lastPost {
+		if wait := last.Add(s.PostInterval).Sub(now); wait > 0 && (!any || wait < first) {
+			first, any = wait, true
+		}
+	}
+	return first, any
+}
+
 // NewSender returns a sender of store's queue to chat.
 func NewSender(store releases.OutboxStore, posts releases.PostStore, chat Chat, now func() time.Time, log *slog.Logger) *Sender {
 	if log == nil {
@@ -220,7 +287,7 @@ const claimLease = 30 * time.Second
 
 // RunOnce sends the messages due now and returns how many it finished.
 func (s *Sender) RunOnce(ctx context.Context) (int, error) {
-	entries, err := s.store.ClaimOutbox(ctx, s.now(), claimLease, 50)
+	entries, err := s.store.ClaimOutbox(ctx, s.now(), claimLease, 50, s.busy())
 	if err != nil {
 		return 0, err
 	}
@@ -258,6 +325,9 @@ func (s *Sender) send(ctx context.Context, e releases.OutboxEntry) (bool, error)
 			return true, s.store.FinishOutbox(ctx, e.ID, releases.OutboxSuperseded, s.now(), nil)
 		}
 	}
+	if until, paused := s.paused(); paused { // not an attempt: chat asked everyone to wait
+		return false, s.store.RetryOutbox(ctx, e.ID, e.Attempts, until, e.LastError, false)
+	}
 	m, err := decodeMessage(e.Body)
 	if err != nil {
 		s.log.Error("chat message cannot be decoded", "id", e.ID, "err", err)
@@ -272,6 +342,9 @@ func (s *Sender) send(ctx context.Context, e releases.OutboxEntry) (bool, error)
 		return false, s.store.RetryOutbox(ctx, e.ID, e.Attempts, paced.until, e.LastError, false)
 	}
 	wait, transient := retryAfter(err, e.Attempts)
+	if rateLimited(err) {
+		s.pause(wait)
+	}
 	release := releases.FormatID(e.ReleaseID)
 	if !transient {
 		s.log.Error("chat refused a message for good", "release", release, "op", e.Op, "err", err)
@@ -497,11 +570,25 @@ func Pump(ctx context.Context, relay *Relay, s *Sender, poll time.Duration) {
 		if err := s.Drain(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("send chat messages", "err", err)
 		}
+		// A channel that just had a message holds its next one back: look
+		// again when it is free, not a whole poll later.
+		var free <-chan time.Time
+		var timer *time.Timer
+		if wait, ok := s.nextFree(); ok {
+			timer = time.NewTimer(wait)
+			free = timer.C
+		}
 		select {
 		case <-ctx.Done():
-			return
 		case <-s.kick:
 		case <-t.C:
+		case <-free:
+		}
+		if timer != nil {
+			timer.Stop()
+		}
+		if ctx.Err() != nil {
+			return
 		}
 	}
 }

@@ -252,7 +252,11 @@ func TestSlackLeadReactionCountsOnceHoweverOftenDelivered(t *testing.T) {
 				t.Errorf("a new top-level post: %+v", c)
 			}
 		}
+		// (Each message's queue is in order; the three queues are not in
+		// step with one another.)
 		want := []string{relChan + "/" + card.PostedTS, payChan + "/" + pay.PostedTS, riskChan + "/" + risk.PostedTS}
+		slices.Sort(updated)
+		slices.Sort(want)
 		if !slices.Equal(updated, want) {
 			t.Errorf("chat.update calls %v, want %v", updated, want)
 		}
@@ -458,12 +462,21 @@ func TestSlackUpdatesOnlyTheNewestState(t *testing.T) {
 		}
 		h.react(slacktest.Reaction{EventID: "Ev2", User: carol, Reaction: "white_check_mark", Channel: riskChan, TS: risk.PostedTS})
 		h.flush()
-		var got []string
+		// The card's thread and the card in order; each request's updates
+		// in order too, but not in step with the card's.
+		var got, release []string
 		for _, c := range h.slack.Calls()[calls:] {
 			got = append(got, c.Method+" "+c.Channel)
+			if c.Channel == relChan {
+				release = append(release, c.Method)
+			}
+		}
+		if want := []string{"chat.postMessage", "chat.postMessage", "chat.update"}; !slices.Equal(release, want) {
+			t.Errorf("calls in the release channel %v, want %v", release, want)
 		}
 		want := []string{"chat.postMessage C0RELEASES", "chat.postMessage C0RELEASES",
-			"chat.update C0RELEASES", "chat.update C0PAY", "chat.update C0RISK"}
+			"chat.update C0PAY", "chat.update C0RELEASES", "chat.update C0RISK"}
+		slices.Sort(got)
 		if !slices.Equal(got, want) {
 			t.Errorf("calls %v, want %v", got, want)
 		}
@@ -522,7 +535,7 @@ func TestSlackRateLimitDelaysButNeverDrops(t *testing.T) {
 		}
 
 		// Rate-limited in the middle of a change: the reply and updates
-		// still arrive, in order, after the wait.
+		// still arrive after the wait, the card's after its reply.
 		h.react(slacktest.Reaction{EventID: "Ev1", User: alice, Reaction: "white_check_mark", Channel: payChan, TS: posts[1].PostedTS})
 		h.slack.FailNext(1, slacktest.RateLimited)
 		h.flush()
@@ -536,9 +549,9 @@ func TestSlackRateLimitDelaysButNeverDrops(t *testing.T) {
 		for _, c := range calls[len(calls)-4:] {
 			seq = append(seq, c.Method+" "+c.Channel)
 		}
-		want := []string{"chat.postMessage C0RELEASES", "chat.update C0RELEASES", "chat.update C0PAY", "chat.update C0RISK"}
+		want := []string{"chat.postMessage C0RELEASES", "chat.update C0PAY", "chat.update C0RISK", "chat.update C0RELEASES"}
 		if !slices.Equal(seq, want) {
-			t.Errorf("after the wait: %v, want %v", seq, want)
+			t.Errorf("after the wait: %v, want %v (the requests' queues are not held by the card's)", seq, want)
 		}
 	})
 }
@@ -546,10 +559,11 @@ func TestSlackRateLimitDelaysButNeverDrops(t *testing.T) {
 func TestSlackServerErrorIsRetried(t *testing.T) {
 	forEachDB(t, func(t *testing.T, h *harness) {
 		h.command(dave, relChan, createText)
-		h.slack.FailNext(1, slacktest.ServerError)
+		h.slack.FailNext(1, slacktest.ServerError) // the card
 		h.flush()
-		if len(h.slack.Posts("")) != 0 {
-			t.Fatal("posted despite the 500")
+		// The sign-off requests don't wait for the card.
+		if posts := h.slack.Posts(""); len(posts) != 2 || posts[0].Channel != payChan || posts[1].Channel != riskChan {
+			t.Fatalf("posts after the card's 500: %+v, want both requests", posts)
 		}
 		h.clock.Advance(2 * time.Second) // the first backoff is at most a second
 		h.flush()
@@ -558,9 +572,10 @@ func TestSlackServerErrorIsRetried(t *testing.T) {
 		}
 		// Slack may have posted the card before failing: the bot looks for
 		// it before posting it again.
-		if calls := h.slack.Calls(); len(calls) != 5 || calls[0].Status != http.StatusInternalServerError ||
-			calls[1].Method != slacktest.History || calls[1].Channel != relChan || calls[2].Channel != relChan {
-			t.Errorf("want the refused card, a look at the channel's history, then the card again and both requests: %+v", calls)
+		calls := h.slack.Calls()
+		if len(calls) != 5 || calls[0].Status != http.StatusInternalServerError ||
+			calls[3].Method != slacktest.History || calls[3].Channel != relChan || calls[4].Channel != relChan {
+			t.Errorf("want the refused card, both requests, a look at the channel's history, then the card again: %+v", calls)
 		}
 	})
 }
@@ -596,26 +611,23 @@ func TestSlackRestartResumesTheQueue(t *testing.T) {
 		if _, err := h.relay.RunOnce(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := h.sender.RunOnce(ctx); err != nil { // sends the card, the head of R-1's queue
-			t.Fatal(err)
-		}
-		card := h.last(relChan)
-		// The sender takes the next message and dies before sending it:
-		// its claim holds for the lease (30 s), then lapses.
-		if claimed, err := h.store.ClaimOutbox(ctx, h.clock.Now(), 30*time.Second, 10); err != nil || len(claimed) != 1 {
+		// A sender takes the card and both requests and dies before
+		// sending them: its claims hold for the lease (30 s), then lapse.
+		if claimed, err := h.store.ClaimOutbox(ctx, h.clock.Now(), 30*time.Second, 10, nil); err != nil || len(claimed) != 3 {
 			t.Fatalf("claim: %v %+v", err, claimed)
 		}
 		h.start() // restart: a new store connection, bot, relay and sender
 		h.flush()
-		if n := len(h.slack.Posts("")); n != 1 {
-			t.Fatalf("%d posts right after the restart; the dead sender's claim should hold for a while", n)
+		if n := len(h.slack.Posts("")); n != 0 {
+			t.Fatalf("%d posts right after the restart; the dead sender's claims should hold for a while", n)
 		}
 		h.clock.Advance(31 * time.Second)
 		h.flush()
 		posts := h.slack.Posts("")
-		if len(posts) != 3 || posts[1].Channel != payChan || posts[2].Channel != riskChan {
-			t.Fatalf("after the claim lapsed: %+v", posts)
+		if len(posts) != 3 || posts[0].Channel != relChan || posts[1].Channel != payChan || posts[2].Channel != riskChan {
+			t.Fatalf("after the claims lapsed: %+v", posts)
 		}
+		card := posts[0]
 		// A change committed just before a crash, never relayed, is told
 		// after the restart, in the thread of the card posted before it.
 		h.react(slacktest.Reaction{EventID: "Ev1", User: alice, Reaction: "white_check_mark", Channel: payChan, TS: posts[1].PostedTS})
@@ -772,4 +784,40 @@ func mrkdwn(t *testing.T, blocks json.RawMessage) []string {
 	}
 	walk(v)
 	return out
+}
+
+// TestSlackPacesEachChannelNotTheQueue: with Slack's one message a second
+// per channel, a burst of releases gets its cards one a second in the
+// release channel, while every sign-off request goes out at once in the
+// team channels — none waits behind a card.
+func TestSlackPacesEachChannelNotTheQueue(t *testing.T) {
+	forEachDB(t, func(t *testing.T, h *harness) {
+		h.sender.PostInterval = time.Second
+		for _, v := range []string{"v1", "v2", "v3"} {
+			h.command(dave, relChan, "create payments-api "+v)
+		}
+		h.flush()
+		count := func(ch string) int { return len(h.slack.Posts(ch)) }
+		if cards, pay, risk := count(relChan), count(payChan), count(riskChan); cards != 1 || pay != 1 || risk != 1 {
+			t.Fatalf("first round: %d cards, %d payments and %d risk requests; want one of each (one per channel)", cards, pay, risk)
+		}
+		for second := 1; second <= 2; second++ {
+			h.clock.Advance(time.Second)
+			h.flush()
+			if cards, pay, risk := count(relChan), count(payChan), count(riskChan); cards != 1+second || pay != 1+second || risk != 1+second {
+				t.Fatalf("after %d s: %d cards, %d and %d requests; want %d of each", second, cards, pay, risk, 1+second)
+			}
+		}
+		// Never two new messages in one channel within the interval.
+		for _, ch := range []string{relChan, payChan, riskChan} {
+			posts := h.slack.Posts(ch)
+			for i := 1; i < len(posts); i++ {
+				a, _ := strconv.ParseFloat(posts[i-1].PostedTS, 64)
+				b, _ := strconv.ParseFloat(posts[i].PostedTS, 64)
+				if b-a < 0.999 {
+					t.Errorf("%s: posts %s and %s less than a second apart", ch, posts[i-1].PostedTS, posts[i].PostedTS)
+				}
+			}
+		}
+	})
 }

@@ -63,10 +63,13 @@ type OutboxStore interface {
 	// transaction.
 	Relay(ctx context.Context, fn func(RelayTx) error) error
 	// ClaimOutbox leases, until now+lease, up to limit entries that are due:
-	// for each release, its oldest pending entry, unless another sender holds
-	// it. An entry whose previous claim lapsed unfinished comes back with
-	// MaybeSent set, and keeps it.
-	ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]OutboxEntry, error)
+	// the oldest pending entry of each release's queue for each team (Team
+	// "" is the release's card and thread; a team's is its sign-off
+	// request), unless another sender holds it or its Channel is one of
+	// busy (channels the sender may not post to yet). An entry whose
+	// previous claim lapsed unfinished comes back with MaybeSent set, and
+	// keeps it.
+	ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, limit int, busy []string) ([]OutboxEntry, error)
 	// FinishOutbox records that an entry was sent (or superseded, or failed
 	// for good) and, for a post, where it went.
 	FinishOutbox(ctx context.Context, id int64, status string, at time.Time, post *Post) error

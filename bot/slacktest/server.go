@@ -57,6 +57,9 @@ type Call struct {
 	Status   int
 	PostedTS string
 	Error    string
+	// At is when the fake took the call, by the wall clock (not the clock
+	// that stamps message timestamps): for checks of pacing.
+	At time.Time
 }
 
 // OK reports whether the call succeeded.
@@ -249,7 +252,7 @@ func (s *Server) Changed() <-chan struct{} {
 func (s *Server) record(c Call) Call {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c.Seq = len(s.calls) + 1
+	c.Seq, c.At = len(s.calls)+1, time.Now()
 	s.calls = append(s.calls, c)
 	close(s.changed)
 	s.changed = make(chan struct{})

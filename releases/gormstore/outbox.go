@@ -143,13 +143,19 @@ func (t relayTx) MarkRelayed(ctx context.Context, ids []int64, at time.Time) err
 }
 
 // ClaimOutbox leases the due head entry of each release's queue.
-func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]releases.OutboxEntry, error) {
+func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, limit int, busy []string) ([]releases.OutboxEntry, error) {
 	db := s.db.WithContext(ctx)
 	var rows []outboxRow
-	// The oldest pending entry of each release is its queue's head.
-	head := db.Model(&outboxRow{}).Select("MIN(id)").Where("status = ?", releases.OutboxPending).Group("release_id")
-	err := db.Where("id IN (?)", head).Where("next_attempt_at <= ?", now.UTC()).
-		Where("claimed_until IS NULL OR claimed_until < ?", now.UTC()).Order("id").Limit(limit).Find(&rows).Error
+	// The oldest pending entry of each release and team is its queue's
+	// head: a release's card and thread in order, and each team's request
+	// and its updates in order, but a request need not wait for the card.
+	head := db.Model(&outboxRow{}).Select("MIN(id)").Where("status = ?", releases.OutboxPending).Group("release_id, team")
+	q := db.Where("id IN (?)", head).Where("next_attempt_at <= ?", now.UTC()).
+		Where("claimed_until IS NULL OR claimed_until < ?", now.UTC())
+	if len(busy) > 0 {
+		q = q.Where("channel NOT IN ?", busy)
+	}
+	err := q.Order("id").Limit(limit).Find(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("due chat messages: %w", err)
 	}
