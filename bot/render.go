@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -288,8 +289,50 @@ func plural(n int) string {
 
 // text is a plain message with a single mrkdwn section.
 func text(s string) Message {
-	return Message{Text: s, Blocks: []slack.Block{
-		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, s, false, false), nil, nil)}}
+	var blocks []slack.Block
+	for _, part := range sections(s) {
+		blocks = append(blocks, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, part, false, false), nil, nil))
+	}
+	return Message{Text: s, Blocks: blocks}
+}
+
+// Slack's limits on a message's blocks.
+const (
+	maxSectionText = 3000 // characters of a section's text
+	maxBlocks      = 50   // blocks in a message
+)
+
+// sections splits s at line ends into texts that fit a section each (a
+// line longer than a section is cut), at most maxBlocks of them; what does
+// not fit is said to be left out.
+func sections(s string) []string {
+	var out []string
+	var cur strings.Builder
+	flush := func() {
+		if cur.Len() > 0 {
+			out = append(out, cur.String())
+			cur.Reset()
+		}
+	}
+	lines := strings.Split(s, "\n")
+	for i, line := range lines {
+		if utf8.RuneCountInString(line) > maxSectionText {
+			line = string([]rune(line)[:maxSectionText-1]) + "…"
+		}
+		if cur.Len() > 0 && utf8.RuneCountInString(cur.String())+1+utf8.RuneCountInString(line) > maxSectionText {
+			flush()
+			if len(out) == maxBlocks-1 {
+				out = append(out, fmt.Sprintf("_… and %d more lines; narrow it down (see `/release help`)._", len(lines)-i))
+				return out
+			}
+		}
+		if cur.Len() > 0 {
+			cur.WriteByte('\n')
+		}
+		cur.WriteString(line)
+	}
+	flush()
+	return out
 }
 
 // status is the reply to `/release status R-n`.

@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
 
 	"github.com/releasebot/releasebot/config"
 	"github.com/releasebot/releasebot/metrics"
@@ -84,5 +87,43 @@ func TestCommandsAreCounted(t *testing.T) {
 				t.Fatalf("releasebot_commands_total{command=%q,outcome=%q} = %v, want %v", tt.command, tt.outcome, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestLongAnswersFitSlacksBlocks: Slack refuses a section whose text is
+// over 3,000 characters, or more than 50 blocks. A list of 200 releases
+// is split at line ends over several sections, every line kept; a
+// monstrous line is cut; past 50 blocks the answer says what it left out.
+func TestLongAnswersFitSlacksBlocks(t *testing.T) {
+	v := newView(config.Demo())
+	rs := make([]releases.Release, 200)
+	for i := range rs {
+		rs[i] = releases.Release{ID: int64(i + 1), Service: "payments-api-with-a-long-name", Version: "v1.2.3-rc.4+build.5678",
+			Status: releases.StatusDeployed, CreatedBy: "U0DAVE", CreatedAt: time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)}
+	}
+	m := v.list("Releases", rs, "none")
+	if len(m.Blocks) < 2 || len(m.Blocks) > maxBlocks {
+		t.Fatalf("%d blocks for %d characters", len(m.Blocks), len(m.Text))
+	}
+	var joined []string
+	for _, b := range m.Blocks {
+		txt := b.(*slack.SectionBlock).Text.Text
+		if n := utf8.RuneCountInString(txt); n > maxSectionText {
+			t.Fatalf("a section of %d characters", n)
+		}
+		joined = append(joined, txt)
+	}
+	if strings.Join(joined, "\n") != m.Text {
+		t.Fatal("the sections don't add up to the whole list")
+	}
+
+	huge := strings.Repeat("ä", 5000)
+	if got := sections(huge); len(got) != 1 || utf8.RuneCountInString(got[0]) != maxSectionText || !strings.HasSuffix(got[0], "…") {
+		t.Fatalf("a 5,000-character line became %d sections", len(got))
+	}
+	many := strings.Repeat(strings.Repeat("x", 2000)+"\n", 80)
+	got := sections(many)
+	if len(got) != maxBlocks || !strings.Contains(got[maxBlocks-1], "more lines") {
+		t.Fatalf("80 lines of 2,000: %d sections, last %.60q", len(got), got[len(got)-1])
 	}
 }
