@@ -48,7 +48,8 @@ const CallbackActor = "deployer"
 // with the deployment's environment's secret. Answers: 204 taken (a repeat
 // of the current state too), 400 malformed body or unknown status, 401
 // missing or bad signature or a timestamp more than 5 minutes off, 404
-// unknown deployment, 409 a different final state was already recorded,
+// unknown deployment (to a request signed with some environment's secret;
+// 401 to any other), 409 a different final state was already recorded,
 // 413 a body over 64 KiB.
 func RegisterCallbacks(r gin.IRouter, opts CallbackOptions) {
 	if opts.Deployments == nil {
@@ -85,12 +86,6 @@ type statusBody struct {
 
 func (h *callbacks) status(c *gin.Context) {
 	ctx := c.Request.Context()
-	id, err := releases.ParseDeploymentID(c.Param("id"))
-	if err != nil {
-		h.refuse(c, http.StatusNotFound, "There is no such deployment; ids look like D-17.")
-		return
-	}
-	did := releases.FormatDeploymentID(id)
 	if c.Request.ContentLength > MaxCallbackBody {
 		h.refuse(c, http.StatusRequestEntityTooLarge, "The body is larger than 64 KiB.")
 		return
@@ -105,7 +100,19 @@ func (h *callbacks) status(c *gin.Context) {
 		h.refuse(c, http.StatusBadRequest, "The body could not be read.")
 		return
 	}
+	// Which deployments exist is told only to a deployer: a request for
+	// one that doesn't must be signed with some environment's secret.
+	id, err := releases.ParseDeploymentID(c.Param("id"))
+	if err != nil {
+		h.unknown(c, body, "There is no such deployment; ids look like D-17.")
+		return
+	}
+	did := releases.FormatDeploymentID(id)
 	d, err := h.deployments.Deployment(ctx, id)
+	if releases.ErrorCode(err) == releases.ENotFound {
+		h.unknown(c, body, releases.ErrorMessage(err))
+		return
+	}
 	if err != nil {
 		h.domainError(c, did, err)
 		return
@@ -138,6 +145,18 @@ func (h *callbacks) status(c *gin.Context) {
 		return
 	}
 	c.Status(http.StatusNoContent)
+}
+
+// unknown answers a callback about no deployment: 404 with msg if one of
+// the environments' secrets signed it, else 401.
+func (h *callbacks) unknown(c *gin.Context, body []byte, msg string) {
+	for _, secret := range h.secrets {
+		if key, err := secret.SigningKey(); err == nil && Verify(key, c.Request.Header, body, h.now()) == nil {
+			h.refuse(c, http.StatusNotFound, msg)
+			return
+		}
+	}
+	h.refuse(c, http.StatusUnauthorized, "Signature refused: no environment's deploy secret signed this request.")
 }
 
 type errorBody struct {

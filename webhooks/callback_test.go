@@ -51,6 +51,14 @@ func TestCallbacks(t *testing.T) {
 			}, body: body(`{"status": "succeeded"}`), want: 401},
 			{name: "unknown deployment", id: "D-999", header: good, body: body(`{"status": "succeeded"}`), want: 404},
 			{name: "not a deployment id", id: "R-1", header: good, body: body(`{"status": "succeeded"}`), want: 404},
+			// Unsigned callers can't tell which deployments exist.
+			{name: "unknown deployment, unsigned", id: "D-999", header: func([]byte) http.Header { return http.Header{} },
+				body: body(`{"status": "succeeded"}`), want: 401},
+			{name: "not a deployment id, badly signed", id: "R-1", header: func(b []byte) http.Header {
+				hdr := good(b)
+				hdr.Set("webhook-signature", "v1,"+strings.Repeat("A", 43)+"=")
+				return hdr
+			}, body: body(`{"status": "succeeded"}`), want: 401},
 			{name: "malformed JSON", header: good, body: body(`{"status": `), want: 400},
 			{name: "unknown status", header: good, body: body(`{"status": "timed_out"}`), want: 400},
 			{name: "body over 64 KiB", header: good, body: append(body(`{"status": "succeeded", "message": "`),
