@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/releasebot/releasebot/internal/srctrack"
 )
 
 // TestMain lets the test binary stand in for the bench binary when the
@@ -29,6 +31,7 @@ func TestQuick(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds releasebot and starts processes; skipped with -short")
 	}
+	srctrack.Open(t, "..") // the binary it builds: see package srctrack
 	out := filepath.Join(t.TempDir(), "bench.md")
 	var stdout, stderr bytes.Buffer
 	if code := run(context.Background(), []string{"-quick", "-db", "sqlite", "-out", out}, &stdout, &stderr); code != 0 {

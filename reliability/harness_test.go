@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/releasebot/releasebot/bot/slacktest"
+	"github.com/releasebot/releasebot/internal/srctrack"
 	"github.com/releasebot/releasebot/webhooks"
 )
 
@@ -584,3 +585,8 @@ func (st *stack) waitStatus(id, status string, d time.Duration) *apiRelease {
 	})
 	return r
 }
+
+// TestSourcesAreTracked opens the module's sources, so that go test's
+// cache answers this package again only while the serve binary that
+// TestMain builds from them is unchanged.
+func TestSourcesAreTracked(t *testing.T) { srctrack.Open(t, "..") }
