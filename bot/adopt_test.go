@@ -34,8 +34,8 @@ type dyingStore struct {
 	posts int
 }
 
-func (d *dyingStore) ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, limit int, busy []string) ([]releases.OutboxEntry, error) {
-	entries, err := d.Store.ClaimOutbox(ctx, now, lease, limit, busy)
+func (d *dyingStore) ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, limit int, pace time.Duration) ([]releases.OutboxEntry, error) {
+	entries, err := d.Store.ClaimOutbox(ctx, now, lease, limit, pace)
 	for _, e := range entries {
 		if e.Op == d.op && (d.team == "" || e.Team == d.team) {
 			d.mine[e.ID] = true

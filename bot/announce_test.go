@@ -178,7 +178,7 @@ func TestAnnouncerQueuesOnce(t *testing.T) {
 		if err != nil || n != 3 {
 			t.Fatalf("PendingOutbox = %d, %v; want 3: one reminder, the summary twice (channel, DM)", n, err)
 		}
-		entries, err := s.ClaimOutbox(ctx, announceMonday, time.Minute, 10, nil)
+		entries, err := s.ClaimOutbox(ctx, announceMonday, time.Minute, 10, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

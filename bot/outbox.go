@@ -177,33 +177,44 @@ type Sender struct {
 	kick  chan struct{}
 
 	// PostInterval paces new messages per channel: Slack allows about one
-	// message per second in a channel. Zero (the terminal) sends at once.
-	// Updates in place are not paced; stale ones are superseded instead.
+	// message per second in a channel. The store hands out a channel's
+	// turns (ClaimOutbox), so the pace holds across replicas. Zero (the
+	// terminal) sends at once. Updates in place are not paced; stale ones
+	// are superseded instead.
 	PostInterval time.Duration
 	mu           sync.Mutex
-	lastPost     map[string]time.Time
+	lastPost     map[string]time.Time // when this sender last posted in a channel: when to look again
 	// pausedUntil is when Slack's last rate-limit answer (Retry-After)
 	// ends: no chat call is made before then, in any channel.
 	pausedUntil time.Time
 }
 
-// errPaced says a channel had a message too recently; the entry waits.
+// errPaced says a channel's turn for a new message has not come; the
+// entry waits for it.
 type errPaced struct{ until time.Time }
 
 func (e errPaced) Error() string { return "paced until " + e.until.Format(time.RFC3339Nano) }
 
-// post sends a new message to channel, unless that channel had one less
-// than PostInterval ago.
+// post sends a new message to channel when its turn there has come (see
+// PostInterval), and notes when, to look again when the next comes.
 func (s *Sender) post(ctx context.Context, channel, thread string, m Message) (Ref, error) {
 	if s.PostInterval > 0 {
-		s.mu.Lock()
-		now := s.now()
-		if last, ok := s.lastPost[channel]; ok && now.Sub(last) < s.PostInterval {
-			s.mu.Unlock()
-			return Ref{}, errPaced{until: last.Add(s.PostInterval)}
+		ok, next, err := s.store.TakeTurn(ctx, channel, s.now(), s.PostInterval)
+		if err != nil {
+			return Ref{}, err
 		}
+		if !ok {
+			return Ref{}, errPaced{until: next}
+		}
+		s.mu.Lock()
 		if s.lastPost == nil {
 			s.lastPost = map[string]time.Time{}
+		}
+		now := s.now()
+		for ch, last := range s.lastPost { // forget channels whose turn came: the map stays small
+			if now.Sub(last) >= s.PostInterval {
+				delete(s.lastPost, ch)
+			}
 		}
 		s.lastPost[channel] = now
 		s.mu.Unlock()
@@ -234,26 +245,6 @@ func rateLimited(err error) bool {
 	var sc slack.StatusCodeError
 	var se slack.SlackErrorResponse
 	return errors.As(err, &rl) || (errors.As(err, &sc) && sc.Code == 429) || (errors.As(err, &se) && se.Err == "ratelimited")
-}
-
-// busy returns the channels that had a new message less than
-// PostInterval ago: their entries are not claimed yet.
-func (s *Sender) busy() []string {
-	if s.PostInterval <= 0 {
-		return nil
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.now()
-	var out []string
-	for ch, last := range s.lastPost {
-		if now.Sub(last) < s.PostInterval {
-			out = append(out, ch)
-		} else {
-			delete(s.lastPost, ch) // free again: forget it, so the map stays small
-		}
-	}
-	return out
 }
 
 // nextFree returns how long until the first busy channel is free again;
@@ -287,7 +278,7 @@ const claimLease = 30 * time.Second
 
 // RunOnce sends the messages due now and returns how many it finished.
 func (s *Sender) RunOnce(ctx context.Context) (int, error) {
-	entries, err := s.store.ClaimOutbox(ctx, s.now(), claimLease, 50, s.busy())
+	entries, err := s.store.ClaimOutbox(ctx, s.now(), claimLease, 50, s.PostInterval)
 	if err != nil {
 		return 0, err
 	}
@@ -338,7 +329,7 @@ func (s *Sender) send(ctx context.Context, e releases.OutboxEntry) (bool, error)
 		return true, s.store.FinishOutbox(ctx, e.ID, releases.OutboxSent, s.now(), post)
 	}
 	var paced errPaced
-	if errors.As(err, &paced) { // not an attempt: the channel just had a message
+	if errors.As(err, &paced) { // not an attempt: another sender just posted there
 		return false, s.store.RetryOutbox(ctx, e.ID, e.Attempts, paced.until, e.LastError, false)
 	}
 	wait, transient := retryAfter(err, e.Attempts)
@@ -351,16 +342,11 @@ func (s *Sender) send(ctx context.Context, e releases.OutboxEntry) (bool, error)
 		return true, s.store.FinishOutbox(ctx, e.ID, releases.OutboxFailed, s.now(), nil)
 	}
 	s.log.Warn("chat message delayed", "release", release, "op", e.Op, "attempt", e.Attempts+1, "retry_in", wait.String(), "err", err)
-	return false, s.store.RetryOutbox(ctx, e.ID, e.Attempts+1, s.now().Add(wait), err.Error(), isPost(e.Op) && mayHaveLanded(err))
+	return false, s.store.RetryOutbox(ctx, e.ID, e.Attempts+1, s.now().Add(wait), err.Error(), e.Op.NewMessage() && mayHaveLanded(err))
 }
 
 // errNoTarget says the message an entry refers to was never posted.
 var errNoTarget = errors.New("the message to reply to or update was never posted")
-
-// isPost reports whether op makes a new message (rather than updating one).
-func isPost(op releases.OutboxOp) bool {
-	return op == releases.OpPost || op == releases.OpPostCard || op == releases.OpPostRequest || op == releases.OpReply
-}
 
 // tagFor is what a message posted for e carries, to be found again.
 func tagFor(e releases.OutboxEntry) *Tag {
@@ -376,7 +362,7 @@ func tagFor(e releases.OutboxEntry) *Tag {
 
 // deliver makes the chat call for e and returns the post to remember.
 func (s *Sender) deliver(ctx context.Context, e releases.OutboxEntry, m Message) (*releases.Post, error) {
-	if isPost(e.Op) {
+	if e.Op.NewMessage() {
 		m.Tag = tagFor(e)
 	}
 	switch e.Op {

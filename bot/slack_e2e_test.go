@@ -613,7 +613,7 @@ func TestSlackRestartResumesTheQueue(t *testing.T) {
 		}
 		// A sender takes the card and both requests and dies before
 		// sending them: its claims hold for the lease (30 s), then lapse.
-		if claimed, err := h.store.ClaimOutbox(ctx, h.clock.Now(), 30*time.Second, 10, nil); err != nil || len(claimed) != 3 {
+		if claimed, err := h.store.ClaimOutbox(ctx, h.clock.Now(), 30*time.Second, 10, 0); err != nil || len(claimed) != 3 {
 			t.Fatalf("claim: %v %+v", err, claimed)
 		}
 		h.start() // restart: a new store connection, bot, relay and sender

@@ -198,7 +198,7 @@ func TestSlackRetriesAReactionOnARequestBeingRecorded(t *testing.T) {
 	// request: it has been sent to Slack (as 7.7) but not recorded yet.
 	var inFlight releases.OutboxEntry
 	for inFlight.ID == 0 {
-		claimed, err := store.ClaimOutbox(ctx, time.Now(), time.Minute, 1, nil)
+		claimed, err := store.ClaimOutbox(ctx, time.Now(), time.Minute, 1, 0)
 		if err != nil || len(claimed) != 1 {
 			t.Fatalf("claim: %v %v", claimed, err)
 		}

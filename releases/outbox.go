@@ -26,6 +26,12 @@ const (
 	OpPost OutboxOp = "post"
 )
 
+// NewMessage reports whether op makes a new message (rather than updating
+// one): what chat paces per channel.
+func (op OutboxOp) NewMessage() bool {
+	return op == OpPost || op == OpPostCard || op == OpPostRequest || op == OpReply
+}
+
 // Outbox entry statuses.
 const (
 	OutboxPending    = "pending"
@@ -65,11 +71,16 @@ type OutboxStore interface {
 	// ClaimOutbox leases, until now+lease, up to limit entries that are due:
 	// the oldest pending entry of each release's queue for each team (Team
 	// "" is the release's card and thread; a team's is its sign-off
-	// request), unless another sender holds it or its Channel is one of
-	// busy (channels the sender may not post to yet). An entry whose
-	// previous claim lapsed unfinished comes back with MaybeSent set, and
-	// keeps it.
-	ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, limit int, busy []string) ([]OutboxEntry, error)
+	// request), unless another sender holds it. With pace > 0, of entries
+	// that make a new message (NewMessage) at most one per Channel is
+	// handed out, and none for a channel whose next turn (TakeTurn) has not
+	// come. An entry whose previous claim lapsed unfinished comes back with
+	// MaybeSent set, and keeps it.
+	ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, limit int, pace time.Duration) ([]OutboxEntry, error)
+	// TakeTurn takes channel's turn to have a new message, if it has come
+	// by now (senders on the same database share the turns); the next
+	// then comes at now+pace. If it has not come, it returns when it will.
+	TakeTurn(ctx context.Context, channel string, now time.Time, pace time.Duration) (ok bool, next time.Time, err error)
 	// FinishOutbox records that an entry was sent (or superseded, or failed
 	// for good) and, for a post, where it went.
 	FinishOutbox(ctx context.Context, id int64, status string, at time.Time, post *Post) error

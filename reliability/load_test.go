@@ -218,6 +218,16 @@ func loadProfile(t *testing.T, dbURL string) {
 
 	// New messages in one channel never closer than the interval (less
 	// a little for the trip from the sender to the fake).
+	closest, where := closestNewMessages(fake)
+	t.Logf("closest two new messages in one channel: %v apart (%s); the interval is %v", closest, where, loadPostInterval)
+	if closest < loadPostInterval-loadPostInterval/4 {
+		t.Errorf("%s got two new messages %v apart; serve paces a channel to one per %v", where, closest, loadPostInterval)
+	}
+}
+
+// closestNewMessages returns the shortest time between two new messages
+// in one channel that the fake took, and that channel.
+func closestNewMessages(fake *slacktest.Server) (time.Duration, string) {
 	posts := map[string][]time.Time{}
 	for _, c := range fake.Calls() {
 		if c.Method == slacktest.PostMessage && c.OK() {
@@ -232,10 +242,7 @@ func loadProfile(t *testing.T, dbURL string) {
 			}
 		}
 	}
-	t.Logf("closest two new messages in one channel: %v apart (%s); the interval is %v", closest, where, loadPostInterval)
-	if closest < loadPostInterval-loadPostInterval/4 {
-		t.Errorf("%s got two new messages %v apart; serve paces a channel to one per %v", where, closest, loadPostInterval)
-	}
+	return closest, where
 }
 
 // loadPostInterval is Slack's one message a second per channel, scaled

@@ -35,7 +35,9 @@ func TestReplicas(t *testing.T) {
 	cfg := writeConfig(t, dir, dep)
 	var reps []*server
 	for range 3 {
-		s := newServer(t, dir, url, cfg, fake)
+		// Paced as in production, scaled down: the replicas share each
+		// channel's turns through the database.
+		s := newServer(t, dir, url, cfg, fake, "RELEASEBOT_SLACK_POST_INTERVAL="+loadPostInterval.String())
 		reps = append(reps, s)
 	}
 	reps[0].start() // migrates
@@ -194,6 +196,13 @@ func TestReplicas(t *testing.T) {
 	}
 	if len(badSig) > 0 {
 		t.Errorf("bad signatures: %v", badSig)
+	}
+	// Never two new messages in one channel within the interval, whichever
+	// replica posted them.
+	if gap, ch := closestNewMessages(fake); gap < loadPostInterval-loadPostInterval/4 {
+		t.Errorf("%s got two new messages %v apart; the replicas pace a channel to one per %v", ch, gap, loadPostInterval)
+	} else {
+		t.Logf("closest two new messages in one channel: %v (%s)", gap, ch)
 	}
 	// Each thread reply once per release.
 	for _, id := range ids {

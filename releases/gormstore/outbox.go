@@ -143,7 +143,7 @@ func (t relayTx) MarkRelayed(ctx context.Context, ids []int64, at time.Time) err
 }
 
 // ClaimOutbox leases the due head entry of each release's queue.
-func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, limit int, busy []string) ([]releases.OutboxEntry, error) {
+func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, limit int, pace time.Duration) ([]releases.OutboxEntry, error) {
 	db := s.db.WithContext(ctx)
 	var rows []outboxRow
 	// The oldest pending entry of each release and team is its queue's
@@ -152,8 +152,8 @@ func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Durat
 	head := db.Model(&outboxRow{}).Select("MIN(id)").Where("status = ?", releases.OutboxPending).Group("release_id, team")
 	q := db.Where("id IN (?)", head).Where("next_attempt_at <= ?", now.UTC()).
 		Where("claimed_until IS NULL OR claimed_until < ?", now.UTC())
-	if len(busy) > 0 {
-		q = q.Where("channel NOT IN ?", busy)
+	if pace > 0 { // channels whose turn has not come are not worth a look
+		q = q.Where("NOT (op IN ? AND channel IN (SELECT channel FROM chat_pacing WHERE next_at > ?))", newMessageOps, now.UTC())
 	}
 	err := q.Order("id").Limit(limit).Find(&rows).Error
 	if err != nil {
@@ -161,7 +161,14 @@ func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Durat
 	}
 	var won []int64
 	until := now.Add(lease).UTC()
+	turns := map[string]bool{} // channels that have a new message in this claim
 	for _, row := range rows {
+		if pace > 0 && releases.OutboxOp(row.Op).NewMessage() && row.Channel != "" {
+			if turns[row.Channel] {
+				continue // one turn per channel: the next waits for the next claim
+			}
+			turns[row.Channel] = true
+		}
 		// Compare-and-set: only one sender wins each entry. A claim that
 		// lapsed unfinished (claimed_until still set: finishing and retrying
 		// clear it) means its sender died, perhaps after chat took the
@@ -190,6 +197,31 @@ func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Durat
 		out[i] = row.entry()
 	}
 	return out, nil
+}
+
+// newMessageOps are the ops for which NewMessage is true.
+var newMessageOps = []string{string(releases.OpPost), string(releases.OpPostCard), string(releases.OpPostRequest), string(releases.OpReply)}
+
+// TakeTurn takes channel's turn to have a new message, if it has come by
+// now; the next turn is then now+pace. One statement, so that of senders
+// racing for a turn exactly one wins. Otherwise it returns when the next
+// turn comes.
+func (s *Store) TakeTurn(ctx context.Context, channel string, now time.Time, pace time.Duration) (bool, time.Time, error) {
+	db := s.db.WithContext(ctx)
+	res := db.Exec(`INSERT INTO chat_pacing (channel, next_at) VALUES (?, ?)
+		ON CONFLICT (channel) DO UPDATE SET next_at = excluded.next_at WHERE chat_pacing.next_at <= ?`,
+		channel, now.Add(pace).UTC(), now.UTC())
+	if res.Error != nil {
+		return false, time.Time{}, fmt.Errorf("take a turn in %s: %w", channel, res.Error)
+	}
+	if res.RowsAffected == 1 {
+		return true, time.Time{}, nil
+	}
+	var next time.Time
+	if err := db.Raw("SELECT next_at FROM chat_pacing WHERE channel = ?", channel).Scan(&next).Error; err != nil {
+		return false, time.Time{}, fmt.Errorf("next turn in %s: %w", channel, err)
+	}
+	return false, next, nil
 }
 
 // FinishOutbox records an entry's end and, for a post, where it went.

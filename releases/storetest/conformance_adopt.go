@@ -40,7 +40,7 @@ func enqueue(t *testing.T, o releases.OutboxStore, r *releases.Release) {
 // claimAll claims at now (lease 30 s) and returns what it got, by release.
 func claimAll(t *testing.T, o releases.OutboxStore, now time.Time) map[int64]releases.OutboxEntry {
 	t.Helper()
-	claimed, err := o.ClaimOutbox(t.Context(), now, 30*time.Second, 100, nil)
+	claimed, err := o.ClaimOutbox(t.Context(), now, 30*time.Second, 100, 0)
 	if err != nil {
 		t.Fatalf("ClaimOutbox(%v): %v", now, err)
 	}
@@ -70,7 +70,7 @@ func testAdoptPost(t *testing.T, s releases.Store) {
 	}
 	// A release's card and its request are at the head of their queues
 	// (the card's and the team's) at once.
-	claimed, err := o.ClaimOutbox(t.Context(), at(1), 30*time.Second, 100, nil)
+	claimed, err := o.ClaimOutbox(t.Context(), at(1), 30*time.Second, 100, 0)
 	if err != nil {
 		t.Fatalf("ClaimOutbox: %v", err)
 	}

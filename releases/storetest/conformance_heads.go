@@ -10,31 +10,44 @@ import (
 
 // testOutboxHeads: a release's chat messages queue per team — the card
 // and its thread in order, each team's request and its updates in order —
-// so a sign-off request does not wait for the card, and a sender can pass
-// over the channels it must not post to yet.
+// so a sign-off request does not wait for the card; and with a pace, new
+// messages in one channel are handed out one per pace, to whichever sender
+// asks first, while updates are not held.
 func testOutboxHeads(t *testing.T, s releases.Store) {
 	o, _ := outboxOf(t, s)
 	ctx := t.Context()
-	r := createRelease(t, s, newRelease("api", "v1"))
+	r1 := createRelease(t, s, newRelease("api", "v1"))
+	r2 := createRelease(t, s, newRelease("ledger", "v1"))
+	entry := func(r *releases.Release, op releases.OutboxOp, team, channel string) releases.OutboxEntry {
+		return releases.OutboxEntry{ReleaseID: r.ID, Op: op, Team: team, Channel: channel, Body: `{"text":"x"}`, NextAttemptAt: t0, CreatedAt: t0}
+	}
 	err := o.EnqueueOnce(ctx, []releases.OutboxEntry{
-		{ReleaseID: r.ID, Op: releases.OpPostCard, Channel: "C0REL", Body: `{"text":"card"}`, NextAttemptAt: t0, CreatedAt: t0},
-		{ReleaseID: r.ID, Op: releases.OpPostRequest, Team: "payments", Channel: "C0PAY", Body: `{"text":"request"}`, NextAttemptAt: t0, CreatedAt: t0},
-		{ReleaseID: r.ID, Op: releases.OpPostRequest, Team: "risk", Channel: "C0RISK", Body: `{"text":"request"}`, NextAttemptAt: t0, CreatedAt: t0},
-		{ReleaseID: r.ID, Op: releases.OpReply, Channel: "C0REL", Body: `{"text":"signed off"}`, NextAttemptAt: t0, CreatedAt: t0},
-		{ReleaseID: r.ID, Op: releases.OpUpdateRequest, Team: "payments", Body: `{"text":"request, signed"}`, NextAttemptAt: t0, CreatedAt: t0},
+		entry(r1, releases.OpPostCard, "", "C0REL"),
+		entry(r1, releases.OpPostRequest, "payments", "C0PAY"),
+		entry(r1, releases.OpPostRequest, "risk", "C0RISK"),
+		entry(r1, releases.OpReply, "", "C0REL"),
+		entry(r1, releases.OpUpdateRequest, "payments", ""),
+		entry(r2, releases.OpPostCard, "", "C0REL"),
+		entry(r2, releases.OpPostRequest, "payments", "C0PAY"),
 	})
 	if err != nil {
 		t.Fatalf("EnqueueOnce: %v", err)
 	}
-	claim := func(now time.Time, busy ...string) []string {
+	const pace = time.Second
+	claim := func(now time.Time) []string {
 		t.Helper()
-		got, err := o.ClaimOutbox(ctx, now, 30*time.Second, 10, busy)
+		got, err := o.ClaimOutbox(ctx, now, 30*time.Second, 10, pace)
 		if err != nil {
 			t.Fatalf("ClaimOutbox: %v", err)
 		}
 		var out []string
 		for _, e := range got {
-			out = append(out, string(e.Op)+" "+e.Team+" "+e.Channel)
+			if e.Op.NewMessage() { // as a sender does, just before it posts
+				if ok, next, err := o.TakeTurn(ctx, e.Channel, now, pace); err != nil || !ok {
+					t.Fatalf("TakeTurn(%s) for a claimed %s = %v, %v, %v; want its turn", e.Channel, e.Op, ok, next, err)
+				}
+			}
+			out = append(out, releases.FormatID(e.ReleaseID)+" "+string(e.Op)+" "+e.Channel)
 			if err := o.FinishOutbox(ctx, e.ID, releases.OutboxSent, now, nil); err != nil {
 				t.Fatalf("FinishOutbox: %v", err)
 			}
@@ -42,12 +55,33 @@ func testOutboxHeads(t *testing.T, s releases.Store) {
 		slices.Sort(out)
 		return out
 	}
-	// The release channel is busy: both requests go, the card waits.
-	assertEqual(t, "first claim, C0REL busy", claim(at(1), "C0REL"),
-		[]string{"post_request payments C0PAY", "post_request risk C0RISK"})
-	// Then the card and the request's update (not before its request).
-	assertEqual(t, "second claim", claim(at(2)),
-		[]string{"post_card  C0REL", "update_request payments "})
-	// The reply waited for the card.
-	assertEqual(t, "third claim", claim(at(3)), []string{"reply  C0REL"})
+	// One new message per channel: R-1's card and requests, not R-2's
+	// card or payments request.
+	assertEqual(t, "first claim", claim(at(1)),
+		[]string{"R-1 post_card C0REL", "R-1 post_request C0PAY", "R-1 post_request C0RISK"})
+	// Within the pace (another sender asking, say): only the update, which
+	// is not paced.
+	assertEqual(t, "second claim, half a pace later", claim(at(1).Add(pace/2)),
+		[]string{"R-1 update_request "})
+	// A pace later: R-1's reply and R-2's card compete for C0REL; the
+	// older (R-1's reply) wins, and R-2's request takes C0PAY's turn.
+	assertEqual(t, "third claim, a pace later", claim(at(1).Add(pace)),
+		[]string{"R-1 reply C0REL", "R-2 post_request C0PAY"})
+	assertEqual(t, "fourth claim", claim(at(1).Add(2*pace)), []string{"R-2 post_card C0REL"})
+	assertEqual(t, "nothing left", claim(at(9)), []string(nil))
+
+	// Two senders racing for one channel's turn: one gets it, the other
+	// learns when the next comes.
+	now := at(20)
+	first, _, err := o.TakeTurn(ctx, "C0NEW", now, pace)
+	if err != nil || !first {
+		t.Fatalf("the first TakeTurn in a new channel: %v, %v", first, err)
+	}
+	second, next, err := o.TakeTurn(ctx, "C0NEW", now, pace)
+	if err != nil || second || !next.Equal(now.Add(pace)) {
+		t.Fatalf("the second TakeTurn at once = %v, next %v, %v; want no turn, next at %v", second, next, err, now.Add(pace))
+	}
+	if ok, _, err := o.TakeTurn(ctx, "C0NEW", now.Add(pace), pace); err != nil || !ok {
+		t.Fatalf("TakeTurn a pace later: %v, %v", ok, err)
+	}
 }
