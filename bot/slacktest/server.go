@@ -317,11 +317,7 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 	}
 
 	s.mu.Lock()
-	var failure *Failure
-	if len(s.fail) > 0 {
-		failure = &s.fail[0]
-		s.fail = s.fail[1:]
-	}
+	failure := s.nextFailure()
 	answer := map[string]any{"ok": true}
 	switch {
 	case failure != nil:
@@ -341,7 +337,24 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 	c = s.record(c)
+	reply(w, c, failure, answer)
+}
 
+// nextFailure takes the next scripted failure, nil if there is none; s.mu
+// is held.
+func (s *Server) nextFailure() *Failure {
+	if len(s.fail) == 0 {
+		return nil
+	}
+	f := &s.fail[0]
+	s.fail = s.fail[1:]
+	return f
+}
+
+// reply answers call c as Slack would: a scripted failure (a 429 with
+// Retry-After, or an HTTP error page), a refusal with its error (and a
+// missing_scope's needed and provided), or answer.
+func reply(w http.ResponseWriter, c Call, failure *Failure, answer map[string]any) {
 	switch {
 	case c.Status == http.StatusTooManyRequests:
 		w.Header().Set("Retry-After", failure.RetryAfter)

@@ -124,11 +124,7 @@ func (s *Server) serveSocketMode(t testing.TB, mux *http.ServeMux) {
 func (s *Server) connectionsOpen(w http.ResponseWriter, r *http.Request) {
 	c := Call{Method: ConnectionsOpen, Token: strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")}
 	s.mu.Lock()
-	var failure *Failure
-	if len(s.fail) > 0 {
-		failure = &s.fail[0]
-		s.fail = s.fail[1:]
-	}
+	failure := s.nextFailure()
 	s.mu.Unlock()
 	var u string
 	switch {
@@ -149,21 +145,7 @@ func (s *Server) connectionsOpen(w http.ResponseWriter, r *http.Request) {
 		u = "ws" + strings.TrimPrefix(s.URL, "http") + "/link/?ticket=" + ticket + "&app_id=A0RELEASEBOT"
 	}
 	c = s.record(c)
-	switch {
-	case c.Status == http.StatusTooManyRequests:
-		w.Header().Set("Retry-After", failure.RetryAfter)
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(c.Status)
-		fmt.Fprintf(w, `{"ok": false, "error": %q}`, c.Error)
-	case c.Status != http.StatusOK:
-		w.Header().Set("Content-Type", "text/html")
-		w.WriteHeader(c.Status)
-		fmt.Fprint(w, "<html><body>Internal Server Error</body></html>")
-	case c.Error != "":
-		writeJSON(w, map[string]any{"ok": false, "error": c.Error})
-	default:
-		writeJSON(w, map[string]any{"ok": true, "url": u})
-	}
+	reply(w, c, failure, map[string]any{"ok": true, "url": u})
 }
 
 var upgrader = websocket.Upgrader{
