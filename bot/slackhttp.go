@@ -249,23 +249,35 @@ func (s *Slack) events(c *gin.Context) {
 		c.JSON(http.StatusBadRequest, gin.H{"error": "event without id"})
 		return
 	}
-	logErr := func(_ context.Context, err error) {
-		switch {
-		case errors.Is(err, releases.ErrBusy):
-			s.log.Info("slack event is being processed elsewhere; Slack will retry", "event_id", cb.EventID)
-		case err != nil:
-			s.log.Error("slack event", "event_id", cb.EventID, "err", err)
-		}
-	}
-	err, finished := withinBudget(s, errPanic, func(ctx context.Context) error { return s.event(ctx, cb.EventID, ev.InnerEvent) }, logErr)
-	if finished && err != nil {
+	if err := s.processEvent(cb.EventID, ev.InnerEvent); err != nil {
 		// Slack retries a failed delivery; the unfinished claim lapses, so
 		// the retry is processed.
-		logErr(nil, err)
 		c.JSON(http.StatusServiceUnavailable, gin.H{"error": "try again"})
 		return
 	}
 	c.Status(http.StatusOK)
+}
+
+// processEvent processes an event callback within the answer's budget, for
+// the HTTP endpoint and Socket Mode alike. It returns the error of
+// processing that failed in time, after logging it: Slack must deliver
+// the event again. Processing that outlives the budget is logged when it
+// ends, and the delivery counts as taken.
+func (s *Slack) processEvent(id string, inner slackevents.EventsAPIInnerEvent) error {
+	logErr := func(_ context.Context, err error) {
+		switch {
+		case errors.Is(err, releases.ErrBusy):
+			s.log.Info("slack event is being processed elsewhere; Slack will retry", "event_id", id)
+		case err != nil:
+			s.log.Error("slack event", "event_id", id, "err", err)
+		}
+	}
+	err, finished := withinBudget(s, errPanic, func(ctx context.Context) error { return s.event(ctx, id, inner) }, logErr)
+	if !finished || err == nil {
+		return nil
+	}
+	logErr(nil, err)
+	return err
 }
 
 // event processes one Events API event once, however often it is delivered.

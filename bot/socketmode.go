@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -11,8 +10,6 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
-
-	"github.com/releasebot/releasebot/releases"
 )
 
 // SocketModeOptions tune RunSocketModeWith; the zero value is what
@@ -197,20 +194,7 @@ func (s *Slack) socketEvent(ev slackevents.EventsAPIEvent) bool {
 	if !ok || cb.EventID == "" {
 		return true // nothing to process, however often it comes
 	}
-	logErr := func(_ context.Context, err error) {
-		switch {
-		case errors.Is(err, releases.ErrBusy):
-			s.log.Info("slack event is being processed elsewhere; Slack will retry", "event_id", cb.EventID)
-		case err != nil:
-			s.log.Error("slack event", "event_id", cb.EventID, "err", err)
-		}
-	}
-	err, finished := withinBudget(s, errPanic, func(ctx context.Context) error { return s.event(ctx, cb.EventID, ev.InnerEvent) }, logErr)
-	if finished && err != nil {
-		logErr(nil, err)
-		return false
-	}
-	return true
+	return s.processEvent(cb.EventID, ev.InnerEvent) == nil
 }
 
 // safely runs fn, logging a panic instead of ending the process.
