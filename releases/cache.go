@@ -58,10 +58,6 @@ func (c *readCache) get(id int64) (*Release, bool) {
 	return e.r.clone(), true
 }
 
-// version returns the data version to file a release under that is about
-// to be loaded; ok is false when it must not be kept.
-func (c *readCache) version() (uint64, bool) { return c.store.DataVersion() }
-
 // put keeps a copy of r, loaded after version v was read.
 func (c *readCache) put(r *Release, v uint64) {
 	c.mu.Lock()

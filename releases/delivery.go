@@ -86,14 +86,24 @@ type DeliveryStore interface {
 	NextDeliveryWake(ctx context.Context, now time.Time) (time.Time, error)
 }
 
-// Deployment returns one deployment. Errors: ENotFound.
-func (s *Service) Deployment(ctx context.Context, id int64) (*Deployment, error) {
-	releaseID, err := s.store.DeploymentRelease(ctx, id)
+// releaseOf returns the release a deployment belongs to, for what is being
+// done to it. Errors: ENotFound.
+func (s *Service) releaseOf(ctx context.Context, deploymentID int64, what string) (int64, error) {
+	releaseID, err := s.store.DeploymentRelease(ctx, deploymentID)
 	if errors.Is(err, ErrNotFound) {
-		return nil, Errorf(ENotFound, "There is no deployment %s.", FormatDeploymentID(id))
+		return 0, Errorf(ENotFound, "There is no deployment %s.", FormatDeploymentID(deploymentID))
 	}
 	if err != nil {
-		return nil, s.fail("find "+FormatDeploymentID(id), err)
+		return 0, s.fail(what+" "+FormatDeploymentID(deploymentID), err)
+	}
+	return releaseID, nil
+}
+
+// Deployment returns one deployment. Errors: ENotFound.
+func (s *Service) Deployment(ctx context.Context, id int64) (*Deployment, error) {
+	releaseID, err := s.releaseOf(ctx, id, "find")
+	if err != nil {
+		return nil, err
 	}
 	// Not through the cache: a deployer may call back about a deployment
 	// another replica created a moment ago, before this one heard of it.

@@ -2,7 +2,6 @@ package releases
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -44,12 +43,9 @@ func (s *Service) TimeOut(ctx context.Context, deploymentID int64) (*Release, er
 }
 
 func (s *Service) finish(ctx context.Context, actor string, deploymentID int64, rep StatusReport) (*Release, error) {
-	releaseID, err := s.store.DeploymentRelease(ctx, deploymentID)
-	if errors.Is(err, ErrNotFound) {
-		return nil, Errorf(ENotFound, "There is no deployment %s.", FormatDeploymentID(deploymentID))
-	}
+	releaseID, err := s.releaseOf(ctx, deploymentID, "report")
 	if err != nil {
-		return nil, s.fail("report "+FormatDeploymentID(deploymentID), err)
+		return nil, err
 	}
 	return s.change(ctx, "report "+FormatDeploymentID(deploymentID), releaseID, actor, func(ctx context.Context, m *mutation) error {
 		d, ok := m.r.Deployment(deploymentID)
@@ -249,12 +245,9 @@ func safeURL(raw string) string {
 // which was waiting to be sent when the freeze began (see
 // DeliveryClaim.Freeze). A deployment that has moved on is left alone.
 func (s *Service) NoteHeld(ctx context.Context, deploymentID int64, h Hold) (*Release, error) {
-	releaseID, err := s.store.DeploymentRelease(ctx, deploymentID)
-	if errors.Is(err, ErrNotFound) {
-		return nil, Errorf(ENotFound, "There is no deployment %s.", FormatDeploymentID(deploymentID))
-	}
+	releaseID, err := s.releaseOf(ctx, deploymentID, "hold")
 	if err != nil {
-		return nil, s.fail("hold "+FormatDeploymentID(deploymentID), err)
+		return nil, err
 	}
 	return s.change(ctx, "hold "+FormatDeploymentID(deploymentID), releaseID, SystemActor, func(ctx context.Context, m *mutation) error {
 		d, ok := m.r.Deployment(deploymentID)

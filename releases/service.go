@@ -199,7 +199,7 @@ func (s *Service) Get(ctx context.Context, id int64) (*Release, error) {
 	if r, ok := s.cache.get(id); ok {
 		return r, nil
 	}
-	v, keep := s.cache.version()
+	v, keep := s.cache.store.DataVersion() // read before loading: see readCache
 	r, err := s.load(ctx, id)
 	if err == nil && keep {
 		s.cache.put(r, v)
