@@ -36,15 +36,22 @@ func (f *freezeSwitch) at(_ context.Context, now time.Time) (*releases.Hold, err
 	return &h, nil
 }
 
+// newFreezeHarness is a harness with staging only, whose worker asks the
+// returned switch for the freeze in force.
+func newFreezeHarness(t *testing.T, s *gormstore.Store) (*harness, *freezeSwitch) {
+	h := newHarness(t, s, []env{{name: "staging", secret: stagingSecret}})
+	freeze := &freezeSwitch{}
+	h.worker = webhooks.NewWorker(webhooks.Options{Store: s, Reporter: h.svc, Environments: h.cfg.Environments,
+		PublicURL: publicURL, Now: h.clock.Now, Jitter: func() float64 { return 0.5 }, Freeze: freeze.at})
+	return h, freeze
+}
+
 // TestFreezeHoldsQueuedDeployments: a deployment queued behind another
 // release's when a freeze begins is not sent until the freeze ends — the
 // thread says so, once — while a rollback still goes out at once.
 func TestFreezeHoldsQueuedDeployments(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, s *gormstore.Store) {
-		h := newHarness(t, s, []env{{name: "staging", secret: stagingSecret}})
-		freeze := &freezeSwitch{}
-		h.worker = webhooks.NewWorker(webhooks.Options{Store: s, Reporter: h.svc, Environments: h.cfg.Environments,
-			PublicURL: publicURL, Now: h.clock.Now, Jitter: func() float64 { return 0.5 }, Freeze: freeze.at})
+		h, freeze := newFreezeHarness(t, s)
 		staging := h.deployers["staging"]
 
 		r0 := h.release("v0")
@@ -104,10 +111,7 @@ func TestFreezeHoldsQueuedDeployments(t *testing.T) {
 // manager's override lets one through during it.
 func TestHeldDeploymentGoesWhenTheFreezeEnds(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, s *gormstore.Store) {
-		h := newHarness(t, s, []env{{name: "staging", secret: stagingSecret}})
-		freeze := &freezeSwitch{}
-		h.worker = webhooks.NewWorker(webhooks.Options{Store: s, Reporter: h.svc, Environments: h.cfg.Environments,
-			PublicURL: publicURL, Now: h.clock.Now, Jitter: func() float64 { return 0.5 }, Freeze: freeze.at})
+		h, freeze := newFreezeHarness(t, s)
 		staging := h.deployers["staging"]
 		freeze.set(&releases.Hold{Until: h.clock.Now().Add(30 * time.Minute), Note: "is held by the freeze year-end until 12:30"})
 		r := h.release("v1") // the service's gate is open in this harness: the deployment is created
