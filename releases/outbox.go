@@ -3,6 +3,7 @@ package releases
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 )
 
@@ -26,11 +27,12 @@ const (
 	OpPost OutboxOp = "post"
 )
 
-// NewMessage reports whether op makes a new message (rather than updating
+// NewMessageOps are the ops that make a new message (rather than update
 // one): what chat paces per channel.
-func (op OutboxOp) NewMessage() bool {
-	return op == OpPost || op == OpPostCard || op == OpPostRequest || op == OpReply
-}
+var NewMessageOps = []OutboxOp{OpPost, OpPostCard, OpPostRequest, OpReply}
+
+// NewMessage reports whether op is one of NewMessageOps.
+func (op OutboxOp) NewMessage() bool { return slices.Contains(NewMessageOps, op) }
 
 // Outbox entry statuses.
 const (

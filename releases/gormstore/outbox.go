@@ -153,7 +153,7 @@ func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Durat
 	q := db.Where("id IN (?)", head).Where("next_attempt_at <= ?", now.UTC()).
 		Where("claimed_until IS NULL OR claimed_until < ?", now.UTC())
 	if pace > 0 { // channels whose turn has not come are not worth a look
-		q = q.Where("NOT (op IN ? AND channel IN (SELECT channel FROM chat_pacing WHERE next_at > ?))", newMessageOps, now.UTC())
+		q = q.Where("NOT (op IN ? AND channel IN (SELECT channel FROM chat_pacing WHERE next_at > ?))", releases.NewMessageOps, now.UTC())
 	}
 	err := q.Order("id").Limit(limit).Find(&rows).Error
 	if err != nil {
@@ -198,9 +198,6 @@ func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Durat
 	}
 	return out, nil
 }
-
-// newMessageOps are the ops for which NewMessage is true.
-var newMessageOps = []string{string(releases.OpPost), string(releases.OpPostCard), string(releases.OpPostRequest), string(releases.OpReply)}
 
 // TakeTurn takes channel's turn to have a new message, if it has come by
 // now; the next turn is then now+pace. One statement, so that of senders
