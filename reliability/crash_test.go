@@ -169,11 +169,11 @@ func crashTrial(t *testing.T, dbURL string, n int, kills []time.Duration) crashO
 				id, acked = m[1], true
 				return true
 			}
-			if strings.Contains(body, "already has an open release") {
-				return false // the create in flight at the kill landed: find it below
+			if !strings.Contains(body, "already has an open release") {
+				t.Errorf("create answered %s", body)
+				return true
 			}
-			t.Errorf("create answered %s", body)
-			return true
+			// The create in flight at the kill landed: find it below.
 		}
 		time.Sleep(20 * time.Millisecond)
 		l, err := srv.list()
