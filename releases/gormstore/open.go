@@ -5,6 +5,7 @@ package gormstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -168,5 +169,22 @@ func gormLogger(l *slog.Logger) logger.Interface {
 	if l == nil {
 		return logger.Discard
 	}
-	return logger.NewSlogLogger(l, logger.Config{SlowThreshold: 200 * time.Millisecond, LogLevel: logger.Warn, IgnoreRecordNotFoundError: true, ParameterizedQueries: true})
+	return quietDuplicates{logger.NewSlogLogger(l, logger.Config{SlowThreshold: 200 * time.Millisecond, LogLevel: logger.Warn, IgnoreRecordNotFoundError: true, ParameterizedQueries: true})}
+}
+
+// quietDuplicates is gorm's logger without the one error the store expects
+// and answers itself: a unique key already taken (a second open release of
+// a version, a Slack event claimed twice). gorm would log each as an ERROR
+// with its SQL, though it is a person's retyped command or Slack's retry.
+type quietDuplicates struct{ logger.Interface }
+
+func (q quietDuplicates) LogMode(level logger.LogLevel) logger.Interface {
+	return quietDuplicates{q.Interface.LogMode(level)}
+}
+
+func (q quietDuplicates) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		err = nil // still logged if slow
+	}
+	q.Interface.Trace(ctx, begin, fc, err)
 }

@@ -1,9 +1,12 @@
 package gormstore_test
 
 import (
+	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 
+	"github.com/releasebot/releasebot/internal/syncbuf"
 	"github.com/releasebot/releasebot/releases"
 	"github.com/releasebot/releasebot/releases/gormstore"
 	"github.com/releasebot/releasebot/releases/storetest"
@@ -91,5 +94,46 @@ func TestOpenMemory(t *testing.T) {
 	r2 := &releases.Release{Service: "api", Version: "v1", Status: releases.StatusAwaitingSignoff, Environments: []string{"staging"}}
 	if err := b.Tx(ctx, func(tx releases.Tx) error { return tx.CreateRelease(ctx, r2) }); err != nil {
 		t.Fatalf("create in the second store: %v", err)
+	}
+}
+
+// TestDuplicatesAreNotLoggedAsErrors: a second open release of a version
+// is a person's retyped command, answered with a sentence; the log gets no
+// ERROR line with its SQL. A real database error still is one.
+func TestDuplicatesAreNotLoggedAsErrors(t *testing.T) {
+	for _, db := range storetest.Databases(t) {
+		t.Run(db.Name, func(t *testing.T) {
+			ctx := t.Context()
+			var logs syncbuf.Buffer
+			url := db.URL(t)
+			storetest.Open(t, url, nil) // migrates
+			s, err := gormstore.Open(ctx, url, gormstore.Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = s.Close() })
+			create := func() error {
+				r := &releases.Release{Service: "api", Version: "v1", Status: releases.StatusAwaitingSignoff, Environments: []string{"staging"}}
+				return s.Tx(ctx, func(tx releases.Tx) error { return tx.CreateRelease(ctx, r) })
+			}
+			if err := create(); err != nil {
+				t.Fatal(err)
+			}
+			if err := create(); !errors.Is(err, releases.ErrDuplicate) {
+				t.Fatalf("second create: %v, want ErrDuplicate", err)
+			}
+			if strings.Contains(logs.String(), `"level":"ERROR"`) {
+				t.Errorf("a duplicate was logged as an error:\n%s", logs.String())
+			}
+			if _, err := s.DB().ExecContext(ctx, "ALTER TABLE releases RENAME TO releases_gone"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Release(ctx, 1); err == nil {
+				t.Fatal("Release on a missing table succeeded")
+			}
+			if !strings.Contains(logs.String(), `"level":"ERROR"`) {
+				t.Errorf("a failing query was not logged as an error:\n%s", logs.String())
+			}
+		})
 	}
 }
