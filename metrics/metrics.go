@@ -194,9 +194,11 @@ func (m *Metrics) WebhookAttempt(env, outcome string, d time.Duration) {
 	m.webhookLatency.WithLabelValues(env).Observe(d.Seconds())
 }
 
-// HTTPRequest counts one answered HTTP request. route is the route
-// template ("/releases/:id"), never the raw path, so ids don't explode the
-// series; "" (no route matched) is recorded as "unmatched".
+// HTTPRequest counts one answered HTTP request. Its labels come from fixed
+// sets whatever the client sent, so requests can't grow the registry:
+// method is one of HTTPMethods, else "other"; route is the route template
+// ("/releases/:id"), never the raw path, with "" (no route matched)
+// recorded as "unmatched"; code is the status, "other" outside 100–599.
 func (m *Metrics) HTTPRequest(method, route string, status int, d time.Duration) {
 	if m == nil {
 		return
@@ -204,8 +206,31 @@ func (m *Metrics) HTTPRequest(method, route string, status int, d time.Duration)
 	if route == "" {
 		route = "unmatched"
 	}
-	m.httpRequests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
+	m.httpRequests.WithLabelValues(httpMethod(method), route, httpCode(status)).Inc()
 	m.httpLatency.WithLabelValues(route).Observe(d.Seconds())
+}
+
+// HTTPMethods are the values of the "method" label of
+// releasebot_http_requests_total besides "other".
+var HTTPMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
+	http.MethodPatch, http.MethodDelete, http.MethodOptions}
+
+// httpMethod maps a request's method to its label: methods are
+// case-sensitive, so "get" is "other" like any invented one.
+func httpMethod(method string) string {
+	for _, m := range HTTPMethods {
+		if method == m {
+			return m
+		}
+	}
+	return "other"
+}
+
+func httpCode(status int) string {
+	if status < 100 || status > 599 {
+		return "other"
+	}
+	return strconv.Itoa(status)
 }
 
 func orUnknown(s string) string {

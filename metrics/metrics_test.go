@@ -220,3 +220,35 @@ func TestSignoffScanPages(t *testing.T) {
 	m := metrics.New(metrics.Options{Source: &fakeSource{awaiting: awaiting}, Policy: policy()})
 	mustHave(t, scrape(t, m), `releasebot_signoffs_pending{team="payments"} 450`)
 }
+
+// TestHTTPLabelsBounded: the labels of the HTTP metrics come from a fixed
+// set whatever a client sends, so invented methods or status codes cannot
+// grow the registry.
+func TestHTTPLabelsBounded(t *testing.T) {
+	m := metrics.New(metrics.Options{})
+	for i := range 5000 {
+		m.HTTPRequest(fmt.Sprintf("INVENTED%d", i), "", 404, time.Millisecond)
+		m.HTTPRequest("get", "/", 200, time.Millisecond)
+		m.HTTPRequest("GET", "/", 1000+i, time.Millisecond)
+	}
+	m.HTTPRequest("GET", "/", 200, time.Millisecond)
+	m.HTTPRequest("DELETE", "/", 204, time.Millisecond)
+	families, err := m.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	series := map[string]int{}
+	for _, fam := range families {
+		series[fam.GetName()] = len(fam.GetMetric())
+	}
+	if n := series["releasebot_http_requests_total"]; n != 5 {
+		t.Errorf("releasebot_http_requests_total has %d series, want 5", n)
+	}
+	mustHave(t, scrape(t, m),
+		`releasebot_http_requests_total{code="404",method="other",route="unmatched"} 5000`,
+		`releasebot_http_requests_total{code="200",method="other",route="/"} 5000`,
+		`releasebot_http_requests_total{code="other",method="GET",route="/"} 5000`,
+		`releasebot_http_requests_total{code="200",method="GET",route="/"} 1`,
+		`releasebot_http_requests_total{code="204",method="DELETE",route="/"} 1`,
+	)
+}
