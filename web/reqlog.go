@@ -37,12 +37,16 @@ const (
 // and logs one line per request: method, path, route, status, duration.
 //
 // It never logs the query string, which may hold the dashboard token, nor
-// any header. Health checks and scrapes that succeed are logged at debug
-// level, so probes don't drown the log. rec may be nil.
+// any header. Every value it logs, and every value logged through the
+// request's logger, is cut to MaxLogValue bytes, so a long path, an
+// invented method or a long error can't make a line of unbounded size.
+// Health checks and scrapes that succeed are logged at debug level, so
+// probes don't drown the log. rec may be nil.
 func RequestLog(log *slog.Logger, rec HTTPRecorder) gin.HandlerFunc {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	log = boundLogger(log)
 	return func(c *gin.Context) {
 		start := time.Now()
 		id := c.GetHeader(RequestIDHeader)

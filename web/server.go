@@ -56,7 +56,7 @@ var _ Calendar = (*scheduler.Calendar)(nil)
 // others the dashboard still works, with less to say.
 type Options struct {
 	Releases Releases
-	Logger   *slog.Logger // internal errors and failed readiness checks; default discard
+	Logger   *slog.Logger // internal errors and failed readiness checks, values cut to MaxLogValue; default discard
 
 	// Calendar feeds /windows, /calendar.ics and the next step of ready
 	// releases; nil shows no windows or freezes.
@@ -118,6 +118,7 @@ func New(opts Options) *Server {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.log = boundLogger(s.log)
 	if s.loc == nil {
 		s.loc = time.UTC
 	}
