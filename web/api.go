@@ -3,8 +3,10 @@ package web
 import (
 	"encoding/base64"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -42,24 +44,64 @@ func (s *Server) listReleases(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
+// Bounds of the list filters (of GET /api/releases and the dashboard's
+// list). A request beyond them is refused with 400 before anything is
+// read from the database.
+const (
+	// maxListQuery is the longest query string the list takes: its own
+	// links stay far below it, even with a token.
+	maxListQuery = 2048
+	// maxStatusValues is how many status values one request may give,
+	// counting repeats and comma-separated ones; duplicates are dropped.
+	maxStatusValues = 20
+	// maxServiceLen is the longest service name (as releases.Create).
+	maxServiceLen = 100
+	// maxQuoted is how much of a refused value an error sentence quotes.
+	maxQuoted = 40
+)
+
 // listFilter reads the query of GET /api/releases and of the dashboard's
 // list: status (repeated or comma-separated), service, limit and cursor.
-// Statuses are checked by the service, which knows them; limit and cursor
-// are checked here, as the service reads a zero limit as "the default" and
-// has no cursors.
+// Statuses must be known ones and are deduplicated, in the order given;
+// service, limit and cursor may be given once. Limit and cursor are
+// checked here, as the service reads a zero limit as "the default" and has
+// no cursors.
 func listFilter(c *gin.Context) (releases.Filter, error) {
-	f := releases.Filter{Limit: releases.DefaultLimit, Service: strings.TrimSpace(c.Query("service"))}
+	f := releases.Filter{Limit: releases.DefaultLimit}
+	if n := len(c.Request.URL.RawQuery); n > maxListQuery {
+		return f, releases.Errorf(releases.EInvalid, "The query string is too long (at most %d bytes); drop some filters.", maxListQuery)
+	}
+	for _, key := range []string{"service", "limit", "cursor"} {
+		if len(c.QueryArray(key)) > 1 {
+			return f, releases.Errorf(releases.EInvalid, "Give %s only once.", key)
+		}
+	}
+	f.Service = strings.TrimSpace(c.Query("service"))
+	if n := utf8.RuneCountInString(f.Service); n > maxServiceLen {
+		return f, releases.Errorf(releases.EInvalid, "A service name has at most %d characters; got %d.", maxServiceLen, n)
+	}
+	var values []string
 	for _, param := range c.QueryArray("status") {
-		for _, st := range strings.Split(param, ",") {
-			if st = strings.TrimSpace(st); st != "" {
-				f.Statuses = append(f.Statuses, releases.Status(st))
-			}
+		values = append(values, strings.Split(param, ",")...)
+	}
+	if len(values) > maxStatusValues {
+		return f, releases.Errorf(releases.EInvalid, "Give at most %d status values; got %d.", maxStatusValues, len(values))
+	}
+	for _, v := range values {
+		st := releases.Status(strings.TrimSpace(v))
+		switch {
+		case st == "" || slices.Contains(f.Statuses, st):
+		case !st.Valid():
+			return f, releases.Errorf(releases.EInvalid, "%s is not a status; statuses are %s.", quoteCut(string(st)),
+				strings.ReplaceAll(joinStatuses(releases.Statuses), ",", ", "))
+		default:
+			f.Statuses = append(f.Statuses, st)
 		}
 	}
 	if raw, ok := c.GetQuery("limit"); ok {
 		n, err := strconv.Atoi(strings.TrimSpace(raw))
 		if err != nil || n < 1 || n > releases.MaxLimit {
-			return f, releases.Errorf(releases.EInvalid, "The limit must be a whole number between 1 and %d; got %q.", releases.MaxLimit, raw)
+			return f, releases.Errorf(releases.EInvalid, "The limit must be a whole number between 1 and %d; got %s.", releases.MaxLimit, quoteCut(raw))
 		}
 		f.Limit = n
 	}
@@ -71,6 +113,16 @@ func listFilter(c *gin.Context) (releases.Filter, error) {
 		f.Before = before
 	}
 	return f, nil
+}
+
+// quoteCut quotes s for an error sentence, cut to maxQuoted characters, so
+// a refused value is recognisable without being echoed back in full.
+func quoteCut(s string) string {
+	if utf8.RuneCountInString(s) <= maxQuoted {
+		return strconv.Quote(s)
+	}
+	r := []rune(s)
+	return strconv.Quote(string(r[:maxQuoted])) + "…"
 }
 
 // page returns up to f.Limit releases and whether more follow. It asks for
