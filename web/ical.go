@@ -21,6 +21,11 @@ import (
 // viewer's zone; that needs no VTIMEZONE. UIDs are stable across fetches
 // (window name + opening start, freeze name + start, release id), so a
 // client updates events in place instead of duplicating them.
+//
+// The feed declares no METHOD: it is a calendar to subscribe to, not an
+// iTIP message (RFC 5546), whose METHOD:PUBLISH would require an ORGANIZER
+// in every event and a method= parameter in the Content-Type (libical
+// refuses the feed otherwise).
 
 const (
 	feedPast     = 7 * 24 * time.Hour // openings and freezes this far back stay in the feed
@@ -46,7 +51,6 @@ func (s *Server) calendarFeed(c *gin.Context) {
 	w.prop("VERSION", "2.0")
 	w.prop("PRODID", "-//releasebot//release calendar//EN")
 	w.prop("CALSCALE", "GREGORIAN")
-	w.prop("METHOD", "PUBLISH")
 	w.text("NAME", "releasebot")
 	w.text("X-WR-CALNAME", "releasebot")
 	w.text("X-WR-CALDESC", "Release windows, freezes and scheduled releases")
