@@ -65,3 +65,34 @@ func (s Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
 
 // LogValue makes slog print "[redacted]".
 func (s Secret) LogValue() slog.Value { return slog.StringValue(redacted) }
+
+// minSecretLen is the shortest plain secret accepted. Its bytes are the
+// HMAC-SHA256 key, and 16 random bytes are 128 bits, above the 112 bits
+// NIST asks of an HMAC key (SP 800-107); it is also the bound the README
+// has always promised, so configs that passed keep passing.
+const minSecretLen = 16
+
+// minWhsecKeyLen is the shortest key a whsec_ secret may stand for, once
+// decoded: Standard Webhooks asks for 24 to 64 bytes, and deployers'
+// libraries may refuse shorter ones.
+const minWhsecKeyLen = 24
+
+// checkSecret checks a deploy secret without quoting it or telling its
+// length.
+func checkSecret(s Secret) string {
+	if strings.HasPrefix(s.Reveal(), whsecPrefix) {
+		key, err := s.SigningKey()
+		if err != nil {
+			return "whsec_ secret: " + err.Error()
+		}
+		if len(key) < minWhsecKeyLen {
+			return fmt.Sprintf("whsec_ secret: the key after whsec_ is shorter than %d bytes once decoded, as Standard Webhooks asks; "+
+				"generate one with: echo whsec_$(openssl rand -base64 32)", minWhsecKeyLen)
+		}
+		return ""
+	}
+	if len(s.Reveal()) < minSecretLen {
+		return fmt.Sprintf("is shorter than %d bytes; use a longer random value or a whsec_… (base64) key", minSecretLen)
+	}
+	return ""
+}

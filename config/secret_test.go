@@ -113,7 +113,12 @@ func TestSecretValidation(t *testing.T) {
 		{name: "whsec unpadded", secret: "whsec_dGVzdA",
 			want: "whsec_ secret: the part after whsec_ is not valid base64 (standard alphabet, padded)"},
 		{name: "whsec empty", secret: "whsec_", want: "whsec_ secret: the part after whsec_ is empty"},
-		{name: "short whsec is a key, not a password", secret: "whsec_dGVzdA=="},
+		{name: "whsec of 1 byte", secret: "whsec_eA==",
+			want: "whsec_ secret: the key after whsec_ is shorter than 24 bytes once decoded, as Standard Webhooks asks; generate one with: echo whsec_$(openssl rand -base64 32)"},
+		{name: "whsec of 23 bytes", secret: "whsec_" + base64.StdEncoding.EncodeToString(make([]byte, 23)),
+			want: "whsec_ secret: the key after whsec_ is shorter than 24 bytes once decoded, as Standard Webhooks asks; generate one with: echo whsec_$(openssl rand -base64 32)"},
+		{name: "whsec of 24 bytes", secret: "whsec_" + base64.StdEncoding.EncodeToString([]byte("0123456789abcdefghijklmn"))},
+		{name: "whsec of 64 bytes", secret: "whsec_" + base64.StdEncoding.EncodeToString(make([]byte, 64))},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

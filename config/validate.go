@@ -79,24 +79,6 @@ func checkURL(s string) string {
 	return ""
 }
 
-// minSecretLen is the shortest plain secret accepted: shorter HMAC keys
-// are guessable.
-const minSecretLen = 16
-
-// checkSecret checks a deploy secret without quoting it.
-func checkSecret(s Secret) string {
-	if strings.HasPrefix(s.Reveal(), whsecPrefix) {
-		if _, err := s.SigningKey(); err != nil {
-			return "whsec_ secret: " + err.Error()
-		}
-		return ""
-	}
-	if len(s.Reveal()) < minSecretLen {
-		return fmt.Sprintf("is shorter than %d bytes; use a longer random value or a whsec_… (base64) key", minSecretLen)
-	}
-	return ""
-}
-
 // checkTimezone loads a zone by IANA name.
 func checkTimezone(s string) (*time.Location, string) {
 	switch s {
