@@ -86,11 +86,11 @@ const (
 	signingSecret = "CANARY-signing-9c2f44"
 	stagingSecret = "CANARY-staging-secret-3b8e"
 	// prodSecret is a whsec_ secret: its key is the decoded bytes.
-	prodSecret    = "whsec_Q0FOQVJZLXByb2Qta2V5LTcxYWE="
-	prodSecretKey = "CANARY-prod-key-71aa"
+	prodSecret    = "whsec_Q0FOQVJZLXByb2Qta2V5LTcxYWEtMDAwMA=="
+	prodSecretKey = "CANARY-prod-key-71aa-0000"
 )
 
-var canaries = []string{slackToken, signingSecret, stagingSecret, prodSecret, prodSecretKey, "Q0FOQVJZLXByb2Qta2V5LTcxYWE"}
+var canaries = []string{slackToken, signingSecret, stagingSecret, prodSecret, prodSecretKey, "Q0FOQVJZLXByb2Qta2V5LTcxYWEtMD"}
 
 // People and channels of the configuration writeConfig writes.
 const (
