@@ -1,8 +1,10 @@
 package commands
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 // Text that looks like something other than what it is, or that a deployer
@@ -99,4 +101,37 @@ func TestParseTimeBounds(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Every Unicode format character is refused, wherever it stands: the rule
+// is the category (Cf), not a list.
+func TestParseRefusesEveryFormatCharacter(t *testing.T) {
+	n := 0
+	for _, rng := range unicode.Cf.R16 {
+		for r := rune(rng.Lo); r <= rune(rng.Hi); r += rune(rng.Stride) {
+			n += checkRefused(t, r)
+		}
+	}
+	for _, rng := range unicode.Cf.R32 {
+		for r := rune(rng.Lo); r <= rune(rng.Hi); r += rune(rng.Stride) {
+			n += checkRefused(t, r)
+		}
+	}
+	if n < 150 {
+		t.Fatalf("checked only %d format characters", n)
+	}
+}
+
+func checkRefused(t *testing.T, r rune) int {
+	t.Helper()
+	for _, in := range []string{
+		"create payments-api v1 --notes \"ok" + string(r) + "\"",
+		"reject R-1 " + string(r),
+		"deploy R-1 --override \"x" + string(r) + "y\"",
+	} {
+		if c, err := Parse(in, berlin); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%U", r)) {
+			t.Errorf("Parse(%q) = %#v, %v; want an error naming %U", in, c, err, r)
+		}
+	}
+	return 1
 }
