@@ -46,7 +46,7 @@ func (b *Bot) run(ctx context.Context, in Invocation, cmd commands.Command) (Mes
 		return text(commands.HelpText(c.Topic)), nil
 	case commands.Create:
 		r, err := svc.Create(ctx, user, releases.CreateInput{Service: c.Service, Version: c.Version, Teams: c.Teams,
-			Environments: c.Envs, Window: c.Window, StartAt: c.At, Notes: c.Notes, Origin: in.Channel})
+			Environments: c.Envs, Window: c.Window, StartAt: c.At, Notes: c.Notes, Origin: in.Channel, Override: c.Override})
 		if err != nil {
 			return Message{}, err
 		}

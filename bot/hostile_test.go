@@ -72,7 +72,7 @@ func TestSlackHostileInput(t *testing.T) {
 			{name: "escape sequence in text", req: slash("create \x1b[31mevil v1"), want: http.StatusOK, wantText: "control character U+001B"},
 			{name: "invalid UTF-8", req: form("/slack/commands", "user_id=U0DAVE&channel_id=C0RELEASES&text=create+%FF%FE+v1"), want: http.StatusOK, wantText: "not valid UTF-8"},
 			{name: "unicode service name", req: slash("create paymënts-api 🚀"), want: http.StatusOK, wantText: "is not a service name"},
-			{name: "right-to-left override", req: slash("create payments\u202e-api v1"), want: http.StatusOK, wantText: "is not a service name"},
+			{name: "right-to-left override", req: slash("create payments\u202e-api v1"), want: http.StatusOK, wantText: "U+202E (RIGHT-TO-LEFT OVERRIDE)"},
 			{name: "SQL in a service name", req: slash(`create "x'); DROP TABLE releases;--" v1`), want: http.StatusOK, wantText: "is not a service name"},
 			{name: "SQL in a release id", req: slash("status R-1' OR '1'='1"), want: http.StatusOK, wantText: "Usage:"},
 			{name: "SQL in a status filter", req: slash("list --status \"deployed' OR 1=1 --\""), want: http.StatusOK, wantText: "Unknown status"},

@@ -717,13 +717,16 @@ func (stringReader) Close() error { return nil }
 func readCloser(s string) stringReader { return stringReader{strings.NewReader(s)} }
 
 // What people type reaches team channels only as text: Slack's mention and
-// link syntax in notes, versions or reasons must not ping @channel or
-// disguise a link.
+// link syntax in notes or reasons must not ping @channel or disguise a
+// link. Versions can't hold it at all: they are [A-Za-z0-9._+-].
 func TestSlackEscapesWhatPeopleTyped(t *testing.T) {
 	forEachDB(t, func(t *testing.T, h *harness) {
-		// Typed: create payments-api v1<!here> --notes "<!channel> & <https://evil.example|the runbook>"
-		card, _, _ := h.create(dave, `create payments-api v1&lt;!here&gt; --notes "&lt;!channel&gt; &amp; &lt;https://evil.example|the runbook&gt;"`)
-		if r := h.release(1); r.Version != "v1<!here>" || r.Notes != "<!channel> & <https://evil.example|the runbook>" {
+		if r := h.command(dave, relChan, `create payments-api v1&lt;!here&gt;`); !strings.Contains(r.Text, "is not a version") || strings.Contains(r.Text, "<!here>") {
+			t.Fatalf("a version with mention syntax: %q", r.Text)
+		}
+		// Typed: create payments-api v1 --notes "<!channel> & <https://evil.example|the runbook>"
+		card, _, _ := h.create(dave, `create payments-api v1 --notes "&lt;!channel&gt; &amp; &lt;https://evil.example|the runbook&gt;"`)
+		if r := h.release(1); r.Version != "v1" || r.Notes != "<!channel> & <https://evil.example|the runbook>" {
 			t.Fatalf("stored %q %q, want what was typed", r.Version, r.Notes)
 		}
 		if r := h.command(alice, relChan, `reject R-1 "&lt;!subteam^S0EVIL&gt; said so"`); !strings.HasPrefix(r.Text, "You rejected R-1") {
@@ -749,8 +752,8 @@ func TestSlackEscapesWhatPeopleTyped(t *testing.T) {
 		if replies := h.slack.Replies(card.PostedTS); len(replies) != 1 || !strings.Contains(replies[0].Text, "rejected the release for payments: &lt;!subteam^S0EVIL&gt; said so") {
 			t.Errorf("thread: %v", replies)
 		}
-		if !strings.Contains(card.Text, "&lt;!channel&gt; &amp; &lt;https://evil.example|the runbook&gt;") || !strings.Contains(card.Text, "v1&lt;!here&gt;") {
-			t.Errorf("card does not show the notes and version as typed:\n%s", card.Text)
+		if !strings.Contains(card.Text, "&lt;!channel&gt; &amp; &lt;https://evil.example|the runbook&gt;") {
+			t.Errorf("card does not show the notes as typed:\n%s", card.Text)
 		}
 	})
 }

@@ -47,6 +47,9 @@ type Create struct {
 	Window  string    // "" if none; never set together with At
 	At      time.Time // zero if none; never set together with Window
 	Notes   string
+	// Override (release managers) is the reason for letting Envs skip an
+	// environment that comes before one it keeps; "" for none.
+	Override string
 }
 
 // Status shows one release, or the active releases when ID is 0.
@@ -183,6 +186,13 @@ func FormatID(id int64) string { return releases.FormatID(id) }
 // (releases.ParseID); the error names the bad value and the expected form.
 func ParseID(s string) (int64, error) { return releases.ParseID(s) }
 
+// Times a command may name lie in these years; anything else is a typo or
+// a value that means "no time" (0001-01-01), never a release's moment.
+const (
+	firstYear = 2000
+	lastYear  = 2099
+)
+
 // localLayout is the time form people type: a wall-clock time in the
 // configured zone.
 const localLayout = "2006-01-02 15:04"
@@ -191,12 +201,25 @@ const localLayout = "2006-01-02 15:04"
 // loc is nil), or an RFC 3339 time with its own offset. A local time that
 // does not exist because the clocks spring forward is an error rather than
 // being moved silently; the error for unreadable input shows both forms.
+// A time outside the years 2000 to 2099 (such as 0001-01-01 00:00, Go's
+// zero time, which elsewhere means "no time") is an error too, so the
+// result is never zero.
 func ParseTime(s string, loc *time.Location) (time.Time, error) {
 	if loc == nil {
 		loc = time.UTC
 	}
 	s = strings.TrimSpace(s)
+	inRange := func(t time.Time) (time.Time, error) {
+		if y := t.Year(); y < firstYear || y > lastYear {
+			return time.Time{}, fmt.Errorf("%s is not a time a release can use; give one between %d and %d, like 2026-12-01 14:00",
+				s, firstYear, lastYear)
+		}
+		return t, nil
+	}
 	if wall, err := time.Parse(localLayout, s); err == nil {
+		if _, err := inRange(wall); err != nil {
+			return time.Time{}, err
+		}
 		t := time.Date(wall.Year(), wall.Month(), wall.Day(), wall.Hour(), wall.Minute(), 0, 0, loc)
 		if t.Day() != wall.Day() || t.Hour() != wall.Hour() || t.Minute() != wall.Minute() {
 			return time.Time{}, fmt.Errorf("%s does not exist in %s: the clocks skip that hour for daylight saving time; pick another time",
@@ -205,7 +228,7 @@ func ParseTime(s string, loc *time.Location) (time.Time, error) {
 		return t, nil
 	}
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
+		return inRange(t)
 	}
 	return time.Time{}, fmt.Errorf("%q is not a time I understand; write YYYY-MM-DD HH:MM in %s, like 2026-12-01 14:00, or RFC 3339, like 2026-12-01T14:00:00+01:00",
 		s, loc)

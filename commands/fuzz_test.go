@@ -4,6 +4,8 @@ import (
 	"errors"
 	"slices"
 	"testing"
+
+	"github.com/releasebot/releasebot/releases"
 )
 
 // FuzzParse checks that Parse never panics and always returns exactly one
@@ -29,6 +31,9 @@ func FuzzParse(f *testing.F) {
 		"stauts R-1",
 		`reject R-1 "unterminated \"quote`,
 		"deploy R-1 —env production -- --x",
+		"create Payments-API v1 --envs production --override \"staging is down\"",
+		"deploy R-1 --override \u200b",
+		"create team/../x v1;id --at 0001-01-01T00:00:00Z",
 	} {
 		f.Add(seed)
 	}
@@ -61,6 +66,21 @@ func FuzzParse(f *testing.F) {
 		case Create:
 			if c.Window != "" && !c.At.IsZero() {
 				t.Fatalf("Parse(%q) = %#v: Window and At both set", text, c)
+			}
+			if _, err := releases.NormalizeService(c.Service); err != nil {
+				t.Fatalf("Parse(%q) = %#v: the domain refuses the service: %v", text, c, err)
+			}
+			if err := releases.CheckVersion(c.Version); err != nil {
+				t.Fatalf("Parse(%q) = %#v: the domain refuses the version: %v", text, c, err)
+			}
+			for _, s := range []string{c.Notes, c.Override} {
+				if clean, err := releases.CleanText("text", s); err != nil || clean != s {
+					t.Fatalf("Parse(%q) = %#v: the domain refuses or changes %q: %v", text, c, s, err)
+				}
+			}
+		case Deploy:
+			if clean, err := releases.CleanText("text", c.Override); err != nil || clean != c.Override {
+				t.Fatalf("Parse(%q) = %#v: the domain refuses or changes the override: %v", text, c, err)
 			}
 		case Reject:
 			if c.Reason == "" {

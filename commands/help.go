@@ -27,18 +27,21 @@ const timesNote = "TIME is `YYYY-MM-DD HH:MM` in the configured time zone, or RF
 var commandTable = []commandInfo{
 	{
 		name:     "create",
-		usage:    `create SERVICE VERSION [--teams a,b] [--envs staging,production] [--window NAME | --at "2026-12-01 14:00"] [--notes "…"]`,
+		usage:    `create SERVICE VERSION [--teams a,b] [--envs staging,production] [--window NAME | --at "2026-12-01 14:00"] [--notes "…"] [--override "reason"]`,
 		synopsis: "create SERVICE VERSION [options]",
 		summary:  "open a release and ask its teams to sign off",
 		about: "Opens a release of SERVICE at VERSION and asks each involved team's channel to sign off. " +
 			"Without --teams every team signs off; without --envs it goes to every environment, in the configured order. " +
-			"Without --window or --at it deploys as soon as it is ready (freezes still apply).",
+			"--envs can stop early (staging only) but can't skip an environment that comes before one it keeps. " +
+			"Without --window or --at it deploys as soon as it is ready (freezes still apply). " +
+			"Service names ignore case (`Payments-API` is `payments-api`); versions use letters, digits and . _ + -.",
 		options: []optionHelp{
 			{"--teams a,b", "only these teams sign off (comma-separated, no spaces)"},
-			{"--envs staging,production", "deploy only to these environments"},
+			{"--envs staging,production", "deploy only to these environments, in the configured order; stop early, never skip one"},
 			{"--window NAME", "deploy when this release window next opens (see `/release windows`)"},
 			{`--at "2026-12-01 14:00"`, "deploy at this time instead; not together with --window"},
 			{`--notes "…"`, "free text shown with the release"},
+			{`--override "reason"`, "release managers only: let --envs skip an environment that comes before one it keeps; the reason is recorded in the audit log"},
 		},
 		example: `create payments-api v2.4.0 --teams payments,risk --window weekly-train --notes "new checkout flow"`,
 		opts: []optSpec{
@@ -47,6 +50,7 @@ var commandTable = []commandInfo{
 			{name: "window", example: "weekly-train"},
 			{name: "at", example: "2026-12-01 14:00"},
 			{name: "notes", example: "new checkout flow"},
+			{name: "override", example: "staging is down (INC-7)"},
 		},
 	},
 	{

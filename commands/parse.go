@@ -2,13 +2,14 @@ package commands
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/releasebot/releasebot/releases"
 )
 
 // Parse parses the text after "/release" (Slack's `text` field) into one of
@@ -48,6 +49,9 @@ func parse(text string, loc *time.Location) (Command, *UsageError) {
 			cmd = strings.ToLower(words[0].text)
 		}
 		return nil, usageErrorf(cmd, "%s", problem)
+	}
+	if uerr := checkWords(text, words); uerr != nil {
+		return nil, uerr
 	}
 	if len(words) == 0 {
 		return Help{}, nil
@@ -119,6 +123,23 @@ func checkText(text string) string {
 	return ""
 }
 
+// checkWords refuses text holding Unicode format characters (zero-width
+// spaces, bidi overrides, …) anywhere, by the shared rule of
+// releases.CheckText, naming the word as typed so the user can find it.
+// The usage shown is the command's when words start with one.
+func checkWords(text string, words []word) *UsageError {
+	for _, raw := range strings.FieldsFunc(text, unicode.IsSpace) {
+		if err := releases.CheckText("the word "+quote(raw), raw); err != nil {
+			cmd := ""
+			if len(words) > 0 && lookup(words[0].text) != nil {
+				cmd = strings.ToLower(words[0].text)
+			}
+			return usageErrorf(cmd, "%s", releases.ErrorMessage(err))
+		}
+	}
+	return nil
+}
+
 func unknownCommand(typed string) *UsageError {
 	if _, err := ParseID(typed); err == nil {
 		e := usageErrorf("", "%s is a release id, not a command; put the command first, like /release status %s",
@@ -168,8 +189,13 @@ func (a *args) reason(from int) (string, *UsageError) {
 	return checkReason(a.cmd, "reason", strings.Join(parts, " "))
 }
 
+// checkReason trims a reason and refuses one without visible text or too
+// long; one of only spaces is no reason ("").
 func checkReason(cmd, what, s string) (string, *UsageError) {
-	s = strings.TrimSpace(s)
+	s, err := releases.CleanText("the "+what, s)
+	if err != nil {
+		return "", usageErrorf(cmd, "%s", releases.ErrorMessage(err))
+	}
 	if n := utf8.RuneCountInString(s); n > maxReason {
 		return "", usageErrorf(cmd, "The %s is too long (%d characters; at most %d)", what, n, maxReason)
 	}
@@ -184,11 +210,12 @@ func (a *args) timeOption(opt string, loc *time.Location) (time.Time, *UsageErro
 	return t, nil
 }
 
-var serviceName = regexp.MustCompile(`^[A-Za-z0-9._/-]{1,100}$`)
-
+// checkService checks a service name by the domain's rule
+// (releases.NormalizeService); the name stays as typed, and the domain
+// stores it lower-case.
 func checkService(cmd, s string) *UsageError {
-	if !serviceName.MatchString(s) {
-		return usageErrorf(cmd, "%s is not a service name; use 1 to %d letters, digits and - _ . /", quote(s), maxName)
+	if _, err := releases.NormalizeService(s); err != nil {
+		return usageErrorf(cmd, "%s", releases.ErrorMessage(err))
 	}
 	return nil
 }
@@ -209,6 +236,9 @@ func parseCreate(a *args, loc *time.Location) (Command, *UsageError) {
 	}
 	if c.Version == "" || utf8.RuneCountInString(c.Version) > maxName {
 		return nil, usageErrorf(a.cmd, "The version must be 1 to %d characters, like v2.4.0", maxName)
+	}
+	if err := releases.CheckVersion(c.Version); err != nil {
+		return nil, usageErrorf(a.cmd, "%s", releases.ErrorMessage(err))
 	}
 	var e *UsageError
 	if a.has("teams") {
@@ -234,7 +264,16 @@ func parseCreate(a *args, loc *time.Location) (Command, *UsageError) {
 			return nil, e
 		}
 	}
-	c.Notes = strings.TrimSpace(a.get("notes"))
+	notes, err := releases.CleanText("the notes", a.get("notes"))
+	if err != nil {
+		return nil, usageErrorf(a.cmd, "%s", releases.ErrorMessage(err))
+	}
+	c.Notes = notes
+	if a.has("override") {
+		if c.Override, e = checkReason(a.cmd, "--override reason", a.get("override")); e != nil {
+			return nil, e
+		}
+	}
 	if len(a.pos) > 2 {
 		return nil, extraArgument(a, a.pos[2], "SERVICE and VERSION only; quote values that contain spaces")
 	}

@@ -15,15 +15,19 @@ import (
 // leads and release managers, and for an override by anyone but a release
 // manager; EInvalid for an environment the release doesn't have or that is
 // not next; EConflict when the release is not ready or awaiting promotion,
-// or its window or a freeze holds it.
+// or its window or a freeze holds it. An override reason must be words
+// people can read (CleanText): EInvalid otherwise.
 func (s *Service) Deploy(ctx context.Context, actor string, id int64, env, override string) (*Release, error) {
+	override, err := CleanText("the --override reason", override)
+	if err != nil {
+		return nil, err
+	}
 	return s.change(ctx, "deploy", id, actor, func(ctx context.Context, m *mutation) error {
 		r := m.r
 		rid := FormatID(r.ID)
 		if err := s.mayOperate(r, actor, "deploy"); err != nil {
 			return err
 		}
-		override = strings.TrimSpace(override)
 		if override != "" && !s.policy.IsReleaseManager(actor) {
 			return Errorf(EForbidden, "Only release managers can override windows and freezes; ask one of %s.", strings.Join(s.policy.ReleaseManagers, ", "))
 		}

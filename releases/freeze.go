@@ -58,13 +58,16 @@ const MaxFreeze = 366 * 24 * time.Hour
 // detail). It returns the new freeze and the ones it replaced.
 //
 // Errors: EForbidden for anyone but release managers; EInvalid for a time
-// that is not in the future or more than a year ahead, or an empty or
-// overlong reason.
+// that is not in the future or more than a year ahead, or an empty,
+// overlong or unreadable reason (CleanText).
 func (s *Service) Freeze(ctx context.Context, actor string, until time.Time, reason string) (*Freeze, []Freeze, error) {
 	if !s.policy.IsReleaseManager(actor) {
 		return nil, nil, s.onlyReleaseManagers("freeze deployments")
 	}
-	reason = strings.TrimSpace(reason)
+	reason, err := CleanText("the reason", reason)
+	if err != nil {
+		return nil, nil, err
+	}
 	now := s.Now()
 	until = until.UTC().Truncate(time.Microsecond)
 	switch {
@@ -79,7 +82,7 @@ func (s *Service) Freeze(ctx context.Context, actor string, until time.Time, rea
 	}
 	f := &Freeze{Reason: reason, Start: now, End: until, Until: until, CreatedBy: actor}
 	var replaced []Freeze
-	err := s.store.Tx(ctx, func(tx Tx) error {
+	err = s.store.Tx(ctx, func(tx Tx) error {
 		var err error
 		if replaced, err = tx.LiftFreezes(ctx, now, actor); err != nil {
 			return err

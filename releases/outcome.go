@@ -152,8 +152,13 @@ func (s *Service) afterDeployment(ctx context.Context, m *mutation, d Deployment
 //
 // Errors: ENotFound; EForbidden as for Deploy; EInvalid for an environment
 // the release doesn't have; EConflict when nothing was deployed there, a
-// deployment or rollback is in flight, or there is no earlier version.
+// deployment or rollback is in flight, or there is no earlier version;
+// EInvalid also for a reason that is not words people can read (CleanText).
 func (s *Service) Rollback(ctx context.Context, actor string, id int64, env, reason string) (*Release, error) {
+	reason, err := CleanText("the reason", reason)
+	if err != nil {
+		return nil, err
+	}
 	return s.change(ctx, "rollback", id, actor, func(ctx context.Context, m *mutation) error {
 		r := m.r
 		rid := FormatID(r.ID)
@@ -210,7 +215,7 @@ func (s *Service) Rollback(ctx context.Context, actor string, id int64, env, rea
 			return err
 		}
 		r.Deployments = append(r.Deployments, d)
-		if reason = strings.TrimSpace(reason); reason != "" {
+		if reason != "" {
 			r.Reason = reason
 		}
 		detail := fmt.Sprintf("%s: %s back to %s", FormatDeploymentID(d.ID), env, d.Version)

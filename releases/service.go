@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"strings"
 	"time"
 )
@@ -69,17 +68,25 @@ type CreateInput struct {
 	StartAt          time.Time // optional one-off start
 	Notes            string
 	Origin           string // opaque: where it was opened (a channel)
+	// Override (release managers only) is the reason for letting
+	// Environments skip one that comes before one it keeps; it is audited.
+	Override string
 }
-
-var serviceName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$`)
 
 // Create opens a release awaiting its teams' sign-off.
 //
-// Errors: EInvalid for a bad service, version, team, environment, window or
-// start time; EConflict when the service already has an open release of
-// that version.
+// The service name is stored lower-case (NormalizeService).
+//
+// Errors: EInvalid for a bad service, version, notes, team, environment,
+// window or start time, and for environments that skip one without an
+// override; EForbidden for an override by anyone but a release manager;
+// EConflict when the service already has an open release of that version.
 func (s *Service) Create(ctx context.Context, actor string, in CreateInput) (*Release, error) {
 	r, err := s.validateCreate(in)
+	if err != nil {
+		return nil, err
+	}
+	envOverride, err := s.checkEnvironments(actor, r.Environments, in.Override)
 	if err != nil {
 		return nil, err
 	}
@@ -106,6 +113,11 @@ func (s *Service) Create(ctx context.Context, actor string, in CreateInput) (*Re
 		if err := m.audit(ctx, ActionCreated, detail); err != nil {
 			return err
 		}
+		if envOverride != "" {
+			if err := m.audit(ctx, ActionEnvOverride, envOverride); err != nil {
+				return err
+			}
+		}
 		out, events = r, m.events
 		return nil
 	})
@@ -117,13 +129,20 @@ func (s *Service) Create(ctx context.Context, actor string, in CreateInput) (*Re
 }
 
 func (s *Service) validateCreate(in CreateInput) (*Release, error) {
-	r := &Release{Service: strings.TrimSpace(in.Service), Version: strings.TrimSpace(in.Version),
-		Window: in.Window, StartAt: in.StartAt.UTC(), Notes: strings.TrimSpace(in.Notes), Origin: in.Origin}
+	service, err := NormalizeService(in.Service)
+	if err != nil {
+		return nil, err
+	}
+	notes, err := CleanText("the notes", in.Notes)
+	if err != nil {
+		return nil, err
+	}
+	r := &Release{Service: service, Version: strings.TrimSpace(in.Version),
+		Window: in.Window, StartAt: in.StartAt.UTC(), Notes: notes, Origin: in.Origin}
+	if err := CheckVersion(r.Version); err != nil {
+		return nil, err
+	}
 	switch {
-	case !serviceName.MatchString(r.Service):
-		return nil, Errorf(EInvalid, "%q is not a service name: use letters, digits, '.', '_', '-' and '/' (at most 100).", in.Service)
-	case r.Version == "" || len(r.Version) > 100 || strings.ContainsAny(r.Version, " \t\r\n"):
-		return nil, Errorf(EInvalid, "%q is not a version: give one word of at most 100 characters, like v2.4.0.", in.Version)
 	case len(r.Notes) > 2000:
 		return nil, Errorf(EInvalid, "The notes are too long (%d characters; at most 2000).", len(r.Notes))
 	case r.Window != "" && !r.StartAt.IsZero():
@@ -263,7 +282,8 @@ func (s *Service) History(ctx context.Context, service string, limit int) ([]Rel
 			started = append(started, st)
 		}
 	}
-	return s.List(ctx, Filter{Statuses: started, Service: service, Limit: limit})
+	// Names are stored lower-case (NormalizeService), so any case finds them.
+	return s.List(ctx, Filter{Statuses: started, Service: strings.ToLower(strings.TrimSpace(service)), Limit: limit})
 }
 
 // Audit returns a release's audit trail, oldest first. Errors: ENotFound.

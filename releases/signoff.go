@@ -94,8 +94,13 @@ func (s *Service) Withdraw(ctx context.Context, actor string, id int64, team str
 // when empty) says no. The reason may be empty (a ❌ reaction has none).
 //
 // Errors: ENotFound; EForbidden for anyone but the release's teams' leads;
-// EConflict once deployment has started.
+// EConflict once deployment has started; EInvalid for a reason that is not
+// words people can read (CleanText).
 func (s *Service) Reject(ctx context.Context, actor string, id int64, team, reason string) (*Release, error) {
+	reason, err := CleanText("the reason", reason)
+	if err != nil {
+		return nil, err
+	}
 	return s.change(ctx, "reject", id, actor, func(ctx context.Context, m *mutation) error {
 		r := m.r
 		if err := signoffsOpen(r); err != nil {
@@ -126,7 +131,7 @@ func (s *Service) Reject(ctx context.Context, actor string, id int64, team, reas
 		if err := m.setStatus(StatusRejected); err != nil {
 			return err
 		}
-		r.Reason = strings.TrimSpace(reason)
+		r.Reason = reason
 		detail := team
 		if r.Reason != "" {
 			detail += ": " + r.Reason
@@ -138,8 +143,13 @@ func (s *Service) Reject(ctx context.Context, actor string, id int64, team, reas
 // Cancel ends release id before its deployment starts.
 //
 // Errors: ENotFound; EForbidden for anyone but its creator, its teams'
-// leads and release managers; EConflict once deployment has started.
+// leads and release managers; EConflict once deployment has started;
+// EInvalid for a reason that is not words people can read (CleanText).
 func (s *Service) Cancel(ctx context.Context, actor string, id int64, reason string) (*Release, error) {
+	reason, err := CleanText("the reason", reason)
+	if err != nil {
+		return nil, err
+	}
 	return s.change(ctx, "cancel", id, actor, func(ctx context.Context, m *mutation) error {
 		r := m.r
 		if err := s.mayOperate(r, actor, "cancel"); err != nil {
@@ -154,7 +164,7 @@ func (s *Service) Cancel(ctx context.Context, actor string, id int64, reason str
 		if err := m.setStatus(StatusCancelled); err != nil {
 			return err
 		}
-		r.Reason = strings.TrimSpace(reason)
+		r.Reason = reason
 		return m.audit(ctx, ActionCancelled, r.Reason)
 	})
 }
