@@ -199,3 +199,75 @@ func checkTables(t *testing.T, ctx context.Context, db *sql.DB, tables []string,
 		}
 	}
 }
+
+// TestServiceNamesFoldToLowerCase: migration 00010 folds older service
+// names to lower case (names are case-insensitive from then on), except an
+// open release whose folded name and version another open release holds.
+func TestServiceNamesFoldToLowerCase(t *testing.T) {
+	for _, db := range storetest.Databases(t) {
+		t.Run(db.Name, func(t *testing.T) {
+			ctx := t.Context()
+			s, err := gormstore.Open(ctx, db.URL(t), gormstore.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = s.Close() })
+			m, err := migrations.New(s.DB(), s.Dialect())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := m.Up(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if v, err := m.Down(ctx); err != nil || v != 10 {
+				t.Fatalf("Down = %d, %v; want 10 (this test expects 00010 to be the newest migration that changes data: move it to the next if needed)", v, err)
+			}
+			rows := []struct {
+				service, version string
+				status           releases.Status
+				want             string
+			}{
+				{service: "Payments-API", version: "v1", status: releases.StatusDeployed, want: "payments-api"},
+				{service: "Ledger", version: "v2", status: releases.StatusAwaitingSignoff, want: "ledger"},
+				{service: "Risk", version: "v3", status: releases.StatusReady, want: "Risk"},
+				{service: "risk", version: "v3", status: releases.StatusAwaitingSignoff, want: "risk"},
+				{service: "already-lower", version: "v4", status: releases.StatusCancelled, want: "already-lower"},
+			}
+			ids := make([]int64, len(rows))
+			for i, row := range rows {
+				r := &releases.Release{Service: row.service, Version: row.version, Status: row.status,
+					Environments: []string{"staging"}}
+				if err := s.Tx(ctx, func(tx releases.Tx) error { return tx.CreateRelease(ctx, r) }); err != nil {
+					t.Fatalf("create %s %s: %v", row.service, row.version, err)
+				}
+				ids[i] = r.ID
+			}
+			// A deployment of the first, by the older code's name.
+			if _, err := s.DB().ExecContext(ctx, `INSERT INTO deployments
+				(release_id, environment, type, status, service, version, requested_by, created_at, updated_at)
+				VALUES (`+strconv.FormatInt(ids[0], 10)+`, 'staging', 'deployment', 'succeeded', 'Payments-API', 'v1', 'U0DAVE',
+				'2026-12-01 10:00:00', '2026-12-01 10:00:00')`); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := m.Up(ctx); err != nil {
+				t.Fatalf("Up with mixed-case names: %v", err)
+			}
+			for i, row := range rows {
+				var got string
+				if err := s.DB().QueryRowContext(ctx, "SELECT service FROM releases WHERE id = "+strconv.FormatInt(ids[i], 10)).Scan(&got); err != nil {
+					t.Fatal(err)
+				}
+				if got != row.want {
+					t.Errorf("%s %s (%s): service %q after the migration, want %q", row.service, row.version, row.status, got, row.want)
+				}
+			}
+			var dep string
+			if err := s.DB().QueryRowContext(ctx, "SELECT service FROM deployments WHERE release_id = "+strconv.FormatInt(ids[0], 10)).Scan(&dep); err != nil {
+				t.Fatal(err)
+			}
+			if dep != "payments-api" {
+				t.Errorf("the deployment's service is %q after the migration, want payments-api", dep)
+			}
+		})
+	}
+}
