@@ -3,12 +3,15 @@ package bot
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"log/slog"
 	"mime"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,6 +37,11 @@ type Slack struct {
 	// budget is how long a request may work before it is answered and the
 	// rest continues in the background.
 	budget time.Duration
+	// slots holds a token per request in flight (maxSlackInFlight).
+	slots chan struct{}
+	// wall is the clock a request's timestamp is checked against: Slack's
+	// time, not the service's (slack-go checks against time.Now too).
+	wall func() time.Time
 }
 
 // SlackOptions configure Slack.
@@ -50,7 +58,7 @@ type SlackOptions struct {
 // NewSlack returns the Slack adapter.
 func NewSlack(opts SlackOptions) *Slack {
 	s := &Slack{bot: opts.Bot, chat: opts.Chat, claims: opts.Claims, secret: opts.SigningSecret, now: opts.Now,
-		log: opts.Logger, hc: opts.HTTPClient, budget: 2 * time.Second}
+		log: opts.Logger, hc: opts.HTTPClient, budget: 2 * time.Second, slots: make(chan struct{}, maxSlackInFlight), wall: time.Now}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -63,8 +71,22 @@ func NewSlack(opts SlackOptions) *Slack {
 	return s
 }
 
-// maxSlackBody bounds what Slack may send; its payloads are a few KiB.
-const maxSlackBody = 1 << 20
+// Bounds on what the Slack endpoints take in, before a request is known
+// to be Slack's.
+const (
+	// maxSlackBody bounds a request's body: Slack's are a few KiB.
+	maxSlackBody = 64 << 10
+	// maxSlackInFlight bounds the signed-looking requests being read or
+	// handled at once; more are answered 503 at once (Slack retries
+	// events). With maxSlackBody it bounds what they hold: 4 MiB.
+	maxSlackInFlight = 64
+	// slackReadTimeout bounds reading a body: Slack sends its few KiB at
+	// once, a slowloris trickles them.
+	slackReadTimeout = 5 * time.Second
+	// signatureWindow is how far a request's timestamp may be from now
+	// (Slack's documented five minutes).
+	signatureWindow = 5 * time.Minute
+)
 
 // Register adds POST /slack/commands, /slack/events and /slack/interactions.
 func (s *Slack) Register(r gin.IRouter) {
@@ -92,39 +114,95 @@ func contentType(want string) gin.HandlerFunc {
 }
 
 // verify checks Slack's v0 signature before anything else; a bad, missing
-// or stale one is answered 401 and nothing changes.
+// or stale one is answered 401 and nothing changes. What can't be Slack's
+// — no secret configured, signature headers missing, malformed or stale —
+// is refused before a byte of the body is read; a body over maxSlackBody
+// gets 413; beyond maxSlackInFlight requests at once, 503.
 func (s *Slack) verify(c *gin.Context) {
-	body, err := io.ReadAll(io.LimitReader(c.Request.Body, maxSlackBody+1))
-	if err != nil {
-		c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"error": "unreadable body"})
+	if err := s.signatureHeaders(c.Request.Header); err != nil {
+		s.refuse(c, err)
 		return
 	}
-	if len(body) > maxSlackBody {
+	if c.Request.ContentLength > maxSlackBody {
 		c.AbortWithStatusJSON(http.StatusRequestEntityTooLarge, gin.H{"error": "body too large"})
 		return
 	}
-	sv, err := slack.NewSecretsVerifier(c.Request.Header, s.secret)
-	if s.secret == "" {
-		err = errNoSecret // anyone can sign with an empty key
+	select {
+	case s.slots <- struct{}{}:
+		defer func() { <-s.slots }()
+	default:
+		c.Header("Retry-After", "1")
+		c.AbortWithStatusJSON(http.StatusServiceUnavailable, gin.H{"error": "too many requests in flight; try again"})
+		return
 	}
+	rc := http.NewResponseController(c.Writer)
+	_ = rc.SetReadDeadline(s.wall().Add(slackReadTimeout)) // unsupported by test recorders: the server's ReadTimeout holds
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxSlackBody))
+	_ = rc.SetReadDeadline(time.Time{})
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		c.AbortWithStatusJSON(http.StatusRequestEntityTooLarge, gin.H{"error": "body too large"})
+		return
+	case err != nil:
+		c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"error": "unreadable body"})
+		return
+	}
+	sv, err := slack.NewSecretsVerifier(c.Request.Header, s.secret)
 	if err == nil {
 		_, _ = sv.Write(body)
 		err = sv.Ensure()
 	}
 	if err != nil {
-		s.log.Warn("slack request refused", "path", c.Request.URL.Path, "reason", signatureProblem(err))
-		c.AbortWithStatusJSON(http.StatusUnauthorized, gin.H{"error": "invalid signature"})
+		s.refuse(c, err)
 		return
 	}
 	c.Request.Body = io.NopCloser(bytes.NewReader(body))
 	c.Set("body", body)
+	c.Next() // holding the slot until the answer is written
+}
+
+// refuse answers 401 for the signature problem err.
+func (s *Slack) refuse(c *gin.Context, err error) {
+	s.log.Warn("slack request refused", "path", c.Request.URL.Path, "reason", signatureProblem(err))
+	c.AbortWithStatusJSON(http.StatusUnauthorized, gin.H{"error": "invalid signature"})
+}
+
+// Signature header problems found without reading the body.
+var (
+	errNoSignature = errors.New("missing or malformed signature headers")
+	errStale       = errors.New("stale timestamp")
+)
+
+// signatureHeaders checks what can be checked of a signature without the
+// body: a secret to check it with, a v0 signature of the right shape and
+// a timestamp within signatureWindow of now.
+func (s *Slack) signatureHeaders(h http.Header) error {
+	if s.secret == "" {
+		return errNoSecret // anyone can sign with an empty key
+	}
+	sig, found := strings.CutPrefix(h.Get("X-Slack-Signature"), "v0=")
+	if _, err := hex.DecodeString(sig); !found || err != nil || len(sig) != 2*sha256.Size {
+		return errNoSignature
+	}
+	ts, err := strconv.ParseInt(h.Get("X-Slack-Request-Timestamp"), 10, 64)
+	if err != nil {
+		return errNoSignature
+	}
+	if skew := s.wall().Sub(time.Unix(ts, 0)).Abs(); skew > signatureWindow {
+		return errStale
+	}
+	return nil
 }
 
 var errNoSecret = errors.New("no signing secret is configured")
 
 func signatureProblem(err error) string {
-	if errors.Is(err, slack.ErrExpiredTimestamp) {
+	switch {
+	case errors.Is(err, slack.ErrExpiredTimestamp), errors.Is(err, errStale):
 		return "stale timestamp"
+	case errors.Is(err, errNoSecret):
+		return err.Error()
 	}
 	return "bad or missing signature"
 }
