@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime"
@@ -42,7 +43,20 @@ type Slack struct {
 	// wall is the clock a request's timestamp is checked against: Slack's
 	// time, not the service's (slack-go checks against time.Now too).
 	wall func() time.Time
+	// self tells who releasebot is in Slack: the workspace whose requests
+	// it serves, the bot user whose messages it acts on.
+	self func(ctx context.Context) (Identity, error)
 }
+
+// identifier is a chat that knows releasebot's identity in Slack
+// (SlackChat).
+type identifier interface {
+	Identity(ctx context.Context) (Identity, error)
+}
+
+// errNoIdentity says nothing can tell releasebot's workspace: without a
+// chat that knows, no request is served.
+var errNoIdentity = errors.New("no chat to ask who releasebot is in Slack")
 
 // SlackOptions configure Slack.
 type SlackOptions struct {
@@ -68,8 +82,28 @@ func NewSlack(opts SlackOptions) *Slack {
 	if s.hc == nil {
 		s.hc = &http.Client{Timeout: 10 * time.Second}
 	}
+	s.self = func(context.Context) (Identity, error) { return Identity{}, errNoIdentity }
+	if id, ok := opts.Chat.(identifier); ok {
+		s.self = id.Identity
+	}
 	return s
 }
+
+// home reports whether team is the workspace releasebot is installed in;
+// an error means that could not be told (Slack did not answer auth.test).
+func (s *Slack) home(ctx context.Context, team string) (bool, error) {
+	self, err := s.self(ctx)
+	if err != nil {
+		return false, fmt.Errorf("who is releasebot in Slack: %w", err)
+	}
+	return team == self.TeamID, nil
+}
+
+// Notes for a request that is not served because of where it came from.
+var (
+	foreignNote = text("releasebot works only in the Slack workspace it is installed in, and this came from another one. Nothing was done.")
+	unknownHome = text("releasebot could not confirm with Slack which workspace this came from, so nothing was done. Try again in a minute.")
+)
 
 // Bounds on what the Slack endpoints take in, before a request is known
 // to be Slack's.
@@ -277,8 +311,18 @@ func (s *Slack) internalError() Message {
 	return text("Internal error. The operators can find it in releasebot's log.")
 }
 
-// command runs one slash command for its user.
+// command runs one slash command for its user, if it was typed in
+// releasebot's workspace.
 func (s *Slack) command(ctx context.Context, sc slack.SlashCommand) Message {
+	home, err := s.home(ctx, sc.TeamID)
+	if err != nil {
+		s.log.Error("slash command not run", "err", err)
+		return unknownHome
+	}
+	if !home {
+		s.log.Warn("slash command from another workspace refused", "team_id", sc.TeamID, "user", sc.UserID)
+		return foreignNote
+	}
 	return s.bot.HandleCommand(ctx, Invocation{User: sc.UserID, Channel: sc.ChannelID, Text: unescape(sc.Text)})
 }
 
@@ -327,7 +371,7 @@ func (s *Slack) events(c *gin.Context) {
 		c.JSON(http.StatusBadRequest, gin.H{"error": "event without id"})
 		return
 	}
-	if err := s.processEvent(cb.EventID, ev.InnerEvent); err != nil {
+	if err := s.processEvent(cb.EventID, ev.TeamID, ev.InnerEvent); err != nil {
 		// Slack retries a failed delivery; the unfinished claim lapses, so
 		// the retry is processed.
 		c.JSON(http.StatusServiceUnavailable, gin.H{"error": "try again"})
@@ -341,7 +385,7 @@ func (s *Slack) events(c *gin.Context) {
 // processing that failed in time, after logging it: Slack must deliver
 // the event again. Processing that outlives the budget is logged when it
 // ends, and the delivery counts as taken.
-func (s *Slack) processEvent(id string, inner slackevents.EventsAPIInnerEvent) error {
+func (s *Slack) processEvent(id, team string, inner slackevents.EventsAPIInnerEvent) error {
 	logErr := func(_ context.Context, err error) {
 		switch {
 		case errors.Is(err, releases.ErrBusy):
@@ -350,7 +394,7 @@ func (s *Slack) processEvent(id string, inner slackevents.EventsAPIInnerEvent) e
 			s.log.Error("slack event", "event_id", id, "err", err)
 		}
 	}
-	err, finished := withinBudget(s, errPanic, func(ctx context.Context) error { return s.event(ctx, id, inner) }, logErr)
+	err, finished := withinBudget(s, errPanic, func(ctx context.Context) error { return s.event(ctx, id, team, inner) }, logErr)
 	if !finished || err == nil {
 		return nil
 	}
@@ -358,22 +402,39 @@ func (s *Slack) processEvent(id string, inner slackevents.EventsAPIInnerEvent) e
 	return err
 }
 
-// event processes one Events API event once, however often it is delivered.
-func (s *Slack) event(ctx context.Context, id string, inner slackevents.EventsAPIInnerEvent) error {
+// event processes one Events API event of workspace team once, however
+// often it is delivered. Only reactions to releasebot's own messages, in
+// its own workspace, are processed: others cost no call to Slack and no
+// write.
+func (s *Slack) event(ctx context.Context, id, team string, inner slackevents.EventsAPIInnerEvent) error {
 	var re Reaction
+	var author string // of the message reacted to
 	switch e := inner.Data.(type) {
 	case *slackevents.ReactionAddedEvent:
 		re = Reaction{User: e.User, Channel: e.Item.Channel, TS: e.Item.Timestamp, Emoji: e.Reaction, Added: true}
+		author = e.ItemUser
 		if e.Item.Type != "message" {
 			return nil
 		}
 	case *slackevents.ReactionRemovedEvent:
 		re = Reaction{User: e.User, Channel: e.Item.Channel, TS: e.Item.Timestamp, Emoji: e.Reaction}
+		author = e.ItemUser
 		if e.Item.Type != "message" {
 			return nil
 		}
 	default:
 		return nil
+	}
+	self, err := s.self(ctx)
+	if err != nil {
+		return fmt.Errorf("who is releasebot in Slack: %w", err) // answered 503: Slack tries again
+	}
+	if team != self.TeamID {
+		s.log.Warn("event from another workspace ignored", "event_id", id, "team_id", team)
+		return nil
+	}
+	if author != self.UserID {
+		return nil // a reaction to someone else's message
 	}
 	// The lease is far longer than processing takes, and shorter than
 	// Slack's retry intervals (1 and 5 minutes): a retry of an event whose
@@ -410,9 +471,20 @@ func (s *Slack) interactions(c *gin.Context) {
 	c.Status(http.StatusOK)
 }
 
-// interaction runs each block action of a payload as its user.
+// interaction runs each block action of a payload as its user, if it
+// came from releasebot's workspace.
 func (s *Slack) interaction(ctx context.Context, ic slack.InteractionCallback) {
 	if ic.Type != slack.InteractionTypeBlockActions {
+		return
+	}
+	home, err := s.home(ctx, ic.Team.ID)
+	if err != nil {
+		s.log.Error("button press not processed", "err", err)
+		s.respond(ctx, ic.ResponseURL, unknownHome)
+		return
+	}
+	if !home {
+		s.log.Warn("button press from another workspace ignored", "team_id", ic.Team.ID, "user", ic.User.ID)
 		return
 	}
 	channel := ic.Channel.ID

@@ -45,7 +45,7 @@ func TestSlackSurvivesPanickingWork(t *testing.T) {
 	// A bot without a service panics on anything that needs one; a Slack
 	// without event claims panics on every reaction.
 	b := &Bot{cfg: cfg, view: newView(cfg), log: slog.New(slog.DiscardHandler), now: time.Now}
-	s := NewSlack(SlackOptions{Bot: b, SigningSecret: testSecret})
+	s := NewSlack(SlackOptions{Bot: b, Chat: NewSlackChat("xoxb-1", slacktest.New(t).URL+"/", nil), SigningSecret: testSecret})
 	r := testRouter(s)
 
 	w := serveSigned(r, slacktest.SlashCommand{UserID: "U0DAVE", ChannelID: "C0REL", Text: "status R-1"}.Request())

@@ -126,16 +126,17 @@ type Server struct {
 	// in its channel.
 	Now func() time.Time
 
-	mu       sync.Mutex
-	apps     map[string]App  // other apps' tokens: AddApp
-	removed  map[string]bool // scopes the app lacks
-	calls    []Call
-	fail     []Failure
-	messages map[string]*Message // by channel + "/" + ts
-	lastTS   int64
-	hooks    int
-	changed  chan struct{}
-	sock     socketState // Socket Mode: socket.go
+	mu        sync.Mutex
+	apps      map[string]App // other apps' tokens: AddApp
+	authTests int
+	removed   map[string]bool // scopes the app lacks
+	calls     []Call
+	fail      []Failure
+	messages  map[string]*Message // by channel + "/" + ts
+	lastTS    int64
+	hooks     int
+	changed   chan struct{}
+	sock      socketState // Socket Mode: socket.go
 }
 
 // New starts a fake Web API that the test closes when it ends.
@@ -358,6 +359,10 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 		c.Metadata = json.RawMessage(m)
 	}
 
+	if c.Method == AuthTest {
+		s.authTest(w, c)
+		return
+	}
 	s.mu.Lock()
 	failure := s.nextFailure()
 	answer := map[string]any{"ok": true}
@@ -372,7 +377,7 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 		c.Status, c.Error = http.StatusOK, "not_authed"
 	case !authed:
 		c.Status, c.Error = http.StatusOK, "invalid_auth"
-	case c.Channel == "" && c.Method != AuthTest:
+	case c.Channel == "":
 		c.Status, c.Error = http.StatusOK, "channel_not_found"
 	default:
 		c.Status = http.StatusOK
@@ -381,6 +386,30 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	c = s.record(c)
 	reply(w, c, failure, answer)
+}
+
+// authTest answers auth.test as Slack does for a bot token. It is counted
+// (AuthTests), not listed among Calls, and takes no scripted failure:
+// releasebot asks once who it is, which no test of what it says in chat
+// is about.
+func (s *Server) authTest(w http.ResponseWriter, c Call) {
+	s.mu.Lock()
+	s.authTests++
+	app, authed := s.appOf(c.Token)
+	s.mu.Unlock()
+	if c.Token == "" || !authed {
+		writeJSON(w, map[string]any{"ok": false, "error": "invalid_auth"})
+		return
+	}
+	writeJSON(w, map[string]any{"ok": true, "url": "https://example.slack.com/", "team": "Example", "user": "releasebot",
+		"team_id": app.TeamID, "user_id": app.UserID, "bot_id": app.BotID, "is_enterprise_install": false})
+}
+
+// AuthTests returns how many auth.test calls the fake answered.
+func (s *Server) AuthTests() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.authTests
 }
 
 // nextFailure takes the next scripted failure, nil if there is none; s.mu
@@ -425,11 +454,6 @@ func reply(w http.ResponseWriter, c Call, failure *Failure, answer map[string]an
 // is held.
 func (s *Server) answer(c *Call, app App, answer map[string]any) {
 	switch c.Method {
-	case AuthTest:
-		// As Slack answers it for a bot token.
-		answer["url"], answer["team"], answer["user"] = "https://example.slack.com/", "Example", "releasebot"
-		answer["team_id"], answer["user_id"], answer["bot_id"] = app.TeamID, app.UserID, app.BotID
-		answer["is_enterprise_install"] = false
 	case PostMessage:
 		if c.ThreadTS != "" {
 			if _, ok := s.messages[c.Channel+"/"+c.ThreadTS]; !ok {
