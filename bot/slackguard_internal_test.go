@@ -1,7 +1,10 @@
 package bot
 
 import (
+	"bufio"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -200,5 +203,34 @@ func TestSlackBoundsRequestsInFlight(t *testing.T) {
 	if count[http.StatusServiceUnavailable] != n-int(inFlight) || count[http.StatusUnauthorized] != int(inFlight) {
 		t.Errorf("answers %v: want %d refused at once (503) and the %d read refused for their signature (401)",
 			count, n-int(inFlight), inFlight)
+	}
+}
+
+// A signed-looking body that trickles in (slowloris) is cut off at the
+// read deadline, and its slot freed.
+func TestSlackCutsOffSlowBodies(t *testing.T) {
+	cfg := config.Demo()
+	s := NewSlack(SlackOptions{Bot: &Bot{cfg: cfg, view: newView(cfg)}, SigningSecret: testSecret})
+	s.readTimeout = 100 * time.Millisecond
+	srv := httptest.NewServer(testRouter(s))
+	t.Cleanup(srv.Close)
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n"+
+		"X-Slack-Request-Timestamp: %d\r\nX-Slack-Signature: v0=%s\r\n\r\n{\"type\":", time.Now().Unix(), strings.Repeat("ab", 32))
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer to a stalled body: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("stalled body: HTTP %d, want 400", resp.StatusCode)
+	}
+	if n := len(s.slots); n != 0 {
+		t.Errorf("%d slots still held", n)
 	}
 }

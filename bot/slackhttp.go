@@ -40,6 +40,8 @@ type Slack struct {
 	budget time.Duration
 	// slots holds a token per request in flight (maxSlackInFlight).
 	slots chan struct{}
+	// readTimeout bounds reading a body (slackReadTimeout).
+	readTimeout time.Duration
 	// wall is the clock a request's timestamp is checked against: Slack's
 	// time, not the service's (slack-go checks against time.Now too).
 	wall func() time.Time
@@ -72,7 +74,8 @@ type SlackOptions struct {
 // NewSlack returns the Slack adapter.
 func NewSlack(opts SlackOptions) *Slack {
 	s := &Slack{bot: opts.Bot, chat: opts.Chat, claims: opts.Claims, secret: opts.SigningSecret, now: opts.Now,
-		log: opts.Logger, hc: opts.HTTPClient, budget: 2 * time.Second, slots: make(chan struct{}, maxSlackInFlight), wall: time.Now}
+		log: opts.Logger, hc: opts.HTTPClient, budget: 2 * time.Second, slots: make(chan struct{}, maxSlackInFlight),
+		readTimeout: slackReadTimeout, wall: time.Now}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -153,11 +156,16 @@ func contentType(want string) gin.HandlerFunc {
 // is refused before a byte of the body is read; a body over maxSlackBody
 // gets 413; beyond maxSlackInFlight requests at once, 503.
 func (s *Slack) verify(c *gin.Context) {
+	// A refusal before the body is read closes the connection after the
+	// answer: net/http would otherwise read what it can of the body, to
+	// reuse the connection.
 	if err := s.signatureHeaders(c.Request.Header); err != nil {
+		c.Header("Connection", "close")
 		s.refuse(c, err)
 		return
 	}
 	if c.Request.ContentLength > maxSlackBody {
+		c.Header("Connection", "close")
 		c.AbortWithStatusJSON(http.StatusRequestEntityTooLarge, gin.H{"error": "body too large"})
 		return
 	}
@@ -165,23 +173,25 @@ func (s *Slack) verify(c *gin.Context) {
 	case s.slots <- struct{}{}:
 		defer func() { <-s.slots }()
 	default:
+		c.Header("Connection", "close")
 		c.Header("Retry-After", "1")
 		c.AbortWithStatusJSON(http.StatusServiceUnavailable, gin.H{"error": "too many requests in flight; try again"})
 		return
 	}
 	rc := http.NewResponseController(c.Writer)
-	_ = rc.SetReadDeadline(s.wall().Add(slackReadTimeout)) // unsupported by test recorders: the server's ReadTimeout holds
+	_ = rc.SetReadDeadline(time.Now().Add(s.readTimeout)) // unsupported by test recorders: the server's ReadTimeout holds
 	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxSlackBody))
-	_ = rc.SetReadDeadline(time.Time{})
-	var tooBig *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooBig):
-		c.AbortWithStatusJSON(http.StatusRequestEntityTooLarge, gin.H{"error": "body too large"})
-		return
-	case err != nil:
+	if err != nil {
+		c.Header("Connection", "close") // what is left of the body is not read either
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			c.AbortWithStatusJSON(http.StatusRequestEntityTooLarge, gin.H{"error": "body too large"})
+			return
+		}
 		c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"error": "unreadable body"})
 		return
 	}
+	_ = rc.SetReadDeadline(time.Time{})
 	sv, err := slack.NewSecretsVerifier(c.Request.Header, s.secret)
 	if err == nil {
 		_, _ = sv.Write(body)
