@@ -154,17 +154,18 @@ func (b *Bot) handleReaction(ctx context.Context, re Reaction, chat Chat) *react
 	if err != nil {
 		return &reactionNote{internal: fmt.Errorf("find post: %w", err)}
 	}
+	mark := releases.PostReaction{Channel: re.Channel, TS: re.TS, User: re.User, Emoji: strings.Trim(strings.TrimSpace(re.Emoji), ":"), At: b.now()}
 	switch {
 	case approveEmoji[emoji] && re.Added:
+		if err := b.posts.AddReaction(ctx, mark); err != nil {
+			return &reactionNote{internal: fmt.Errorf("record reaction: %w", err)}
+		}
 		_, err = b.svc.SignOff(ctx, re.User, post.ReleaseID, post.Team)
 		if b.repeated(ctx, err, re.User, post.ReleaseID, post.Team, releases.Approved) {
 			return nil
 		}
 	case approveEmoji[emoji]:
-		_, err = b.svc.Withdraw(ctx, re.User, post.ReleaseID, post.Team)
-		if releases.ErrorCode(err) == releases.EConflict && !strings.Contains(releases.ErrorMessage(err), "stands") {
-			return nil // nothing of theirs to withdraw: they were never counted
-		}
+		return b.takeBack(ctx, post, mark)
 	case re.Added:
 		_, err = b.svc.Reject(ctx, re.User, post.ReleaseID, post.Team, "")
 		if b.repeated(ctx, err, re.User, post.ReleaseID, post.Team, releases.Rejected) {
@@ -180,6 +181,57 @@ func (b *Bot) handleReaction(ctx context.Context, re Reaction, chat Chat) *react
 		return &reactionNote{Message: *b.failure(ctx, "reaction", err)}
 	}
 	return nil
+}
+
+// takeBack acts on the removal of an approving reaction mark from a
+// sign-off request: the sign-off is withdrawn only when none of the user's
+// approving reactions is left on the message, as people see it. The
+// reactions are read from the store, so this holds across replicas and
+// restarts.
+func (b *Bot) takeBack(ctx context.Context, post *releases.Post, mark releases.PostReaction) *reactionNote {
+	if err := b.posts.RemoveReaction(ctx, mark); err != nil {
+		return &reactionNote{internal: fmt.Errorf("forget reaction: %w", err)}
+	}
+	if left, err := b.approving(ctx, mark); err != nil {
+		return &reactionNote{internal: err}
+	} else if left {
+		return nil // the sign-off stands, as the message shows
+	}
+	_, err := b.svc.Withdraw(ctx, mark.User, post.ReleaseID, post.Team)
+	switch {
+	case releases.ErrorCode(err) == releases.EConflict && !strings.Contains(releases.ErrorMessage(err), "stands"):
+		return nil // nothing of theirs to withdraw: they were never counted
+	case releases.ErrorCode(err) == releases.EInternal:
+		return &reactionNote{internal: fmt.Errorf("reaction: %w", err)}
+	case err != nil:
+		return &reactionNote{Message: *b.failure(ctx, "reaction", err)}
+	}
+	// An approving reaction recorded meanwhile (another replica took its
+	// event) may have signed off before the withdrawal: it shows, so the
+	// sign-off stands again.
+	if left, err := b.approving(ctx, mark); err == nil && left {
+		_, err = b.svc.SignOff(ctx, mark.User, post.ReleaseID, post.Team)
+		if err != nil && !b.repeated(ctx, err, mark.User, post.ReleaseID, post.Team, releases.Approved) {
+			b.log.WarnContext(ctx, "an approving reaction added while another was removed did not sign off again",
+				"release", releases.FormatID(post.ReleaseID), "team", post.Team, "user", mark.User, "err", err)
+		}
+	}
+	return nil
+}
+
+// approving reports whether the user of mark has an approving reaction on
+// its message.
+func (b *Bot) approving(ctx context.Context, mark releases.PostReaction) (bool, error) {
+	emoji, err := b.posts.Reactions(ctx, mark.Channel, mark.TS, mark.User)
+	if err != nil {
+		return false, fmt.Errorf("read reactions: %w", err)
+	}
+	for _, e := range emoji {
+		if approveEmoji[normalizeEmoji(e)] {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // tagReader is a chat that can tell where a message of the bot came from.

@@ -70,7 +70,7 @@ func TestSlackHostileInput(t *testing.T) {
 			{name: "unknown button", req: press("delete_everything", "1|payments"), want: http.StatusOK},
 			{name: "NUL in text", req: slash("create evil\x00 v1"), want: http.StatusOK, wantText: "control character U+0000"},
 			{name: "escape sequence in text", req: slash("create \x1b[31mevil v1"), want: http.StatusOK, wantText: "control character U+001B"},
-			{name: "invalid UTF-8", req: form("/slack/commands", "user_id=U0DAVE&channel_id=C0RELEASES&text=create+%FF%FE+v1"), want: http.StatusOK, wantText: "not valid UTF-8"},
+			{name: "invalid UTF-8", req: form("/slack/commands", "team_id="+slacktest.TeamID+"&user_id=U0DAVE&channel_id=C0RELEASES&text=create+%FF%FE+v1"), want: http.StatusOK, wantText: "not valid UTF-8"},
 			{name: "unicode service name", req: slash("create paymënts-api 🚀"), want: http.StatusOK, wantText: "is not a service name"},
 			{name: "right-to-left override", req: slash("create payments\u202e-api v1"), want: http.StatusOK, wantText: "U+202E (RIGHT-TO-LEFT OVERRIDE)"},
 			{name: "SQL in a service name", req: slash(`create "x'); DROP TABLE releases;--" v1`), want: http.StatusOK, wantText: "is not a service name"},

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -20,6 +21,47 @@ type SlackChat struct {
 	api *slack.Client
 	// Metrics, when set, counts calls by method and outcome.
 	Metrics SlackMetrics
+
+	idMu sync.Mutex
+	id   *Identity // once auth.test answered
+}
+
+// Identity is who releasebot is in Slack, as auth.test reports it for the
+// bot token.
+type Identity struct {
+	TeamID string // the workspace it is installed in
+	UserID string // its bot user: the author of its messages
+	BotID  string
+}
+
+// Identity returns releasebot's identity. Slack is asked (auth.test) until
+// it answers, then never again: a bot token's identity doesn't change.
+func (c *SlackChat) Identity(ctx context.Context) (Identity, error) {
+	c.idMu.Lock()
+	defer c.idMu.Unlock()
+	if c.id != nil {
+		return *c.id, nil
+	}
+	resp, err := c.api.AuthTestContext(ctx)
+	c.count("auth.test", err)
+	if err != nil {
+		return Identity{}, fmt.Errorf("auth.test: %w", err)
+	}
+	if resp.TeamID == "" || resp.UserID == "" {
+		return Identity{}, errors.New("auth.test named no workspace or bot user")
+	}
+	c.id = &Identity{TeamID: resp.TeamID, UserID: resp.UserID, BotID: resp.BotID}
+	return *c.id, nil
+}
+
+// wrote reports whether m is a message of id's bot: any app may put
+// releasebot's tag in its own messages' metadata, none can post with its
+// bot id or as its bot user.
+func (id Identity) wrote(m slack.Message) bool {
+	if (m.BotID != "" && m.BotID != id.BotID) || (m.User != "" && m.User != id.UserID) {
+		return false
+	}
+	return m.BotID != "" || m.User != ""
 }
 
 // SlackMetrics counts Slack API calls; *metrics.Metrics is one.
@@ -154,10 +196,15 @@ const (
 
 // FindTagged looks for the bot's message tagged like want (same entry,
 // release and kind), posted in channel since since: in its history, or in
-// the thread rooted at thread when that is set. It needs channels:history
+// the thread rooted at thread when that is set. Messages of other apps
+// are passed over, whatever their metadata says. It needs channels:history
 // (groups:history for private channels); without it Slack answers
 // missing_scope.
 func (c *SlackChat) FindTagged(ctx context.Context, channel, thread string, since time.Time, want Tag) (Ref, bool, error) {
+	self, err := c.Identity(ctx)
+	if err != nil {
+		return Ref{}, false, err
+	}
 	var oldest string
 	if since.Unix() > 0 {
 		oldest = slackTS(since)
@@ -184,7 +231,7 @@ func (c *SlackChat) FindTagged(ctx context.Context, channel, thread string, sinc
 			return Ref{}, false, err
 		}
 		for _, m := range msgs {
-			if t := metadataTag(m.Metadata); t != nil && t.Entry == want.Entry && t.Release == want.Release && t.Kind == want.Kind {
+			if t := metadataTag(m.Metadata); t != nil && t.Entry == want.Entry && t.Release == want.Release && t.Kind == want.Kind && self.wrote(m) {
 				return Ref{Channel: channel, TS: m.Timestamp}, true, nil
 			}
 		}
@@ -195,9 +242,14 @@ func (c *SlackChat) FindTagged(ctx context.Context, channel, thread string, sinc
 	return Ref{}, false, nil
 }
 
-// TagOf returns the tag of the top-level message at ref, or nil if it has
-// none (or is not there). Like FindTagged it needs channels:history.
+// TagOf returns the tag of the bot's top-level message at ref, or nil if
+// it has none, is not there or is another app's. Like FindTagged it needs
+// channels:history.
 func (c *SlackChat) TagOf(ctx context.Context, ref Ref) (*Tag, error) {
+	self, err := c.Identity(ctx)
+	if err != nil {
+		return nil, err
+	}
 	resp, err := c.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{ChannelID: ref.Channel,
 		Latest: ref.TS, Oldest: ref.TS, Inclusive: true, Limit: 1, IncludeAllMetadata: true})
 	c.count("conversations.history", err)
@@ -205,7 +257,7 @@ func (c *SlackChat) TagOf(ctx context.Context, ref Ref) (*Tag, error) {
 		return nil, err
 	}
 	for _, m := range resp.Messages {
-		if m.Timestamp == ref.TS {
+		if m.Timestamp == ref.TS && self.wrote(m) {
 			return metadataTag(m.Metadata), nil
 		}
 	}

@@ -3,12 +3,16 @@ package bot
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,7 +38,27 @@ type Slack struct {
 	// budget is how long a request may work before it is answered and the
 	// rest continues in the background.
 	budget time.Duration
+	// slots holds a token per request in flight (maxSlackInFlight).
+	slots chan struct{}
+	// readTimeout bounds reading a body (slackReadTimeout).
+	readTimeout time.Duration
+	// wall is the clock a request's timestamp is checked against: Slack's
+	// time, not the service's (slack-go checks against time.Now too).
+	wall func() time.Time
+	// self tells who releasebot is in Slack: the workspace whose requests
+	// it serves, the bot user whose messages it acts on.
+	self func(ctx context.Context) (Identity, error)
 }
+
+// identifier is a chat that knows releasebot's identity in Slack
+// (SlackChat).
+type identifier interface {
+	Identity(ctx context.Context) (Identity, error)
+}
+
+// errNoIdentity says nothing can tell releasebot's workspace: without a
+// chat that knows, no request is served.
+var errNoIdentity = errors.New("no chat to ask who releasebot is in Slack")
 
 // SlackOptions configure Slack.
 type SlackOptions struct {
@@ -50,7 +74,8 @@ type SlackOptions struct {
 // NewSlack returns the Slack adapter.
 func NewSlack(opts SlackOptions) *Slack {
 	s := &Slack{bot: opts.Bot, chat: opts.Chat, claims: opts.Claims, secret: opts.SigningSecret, now: opts.Now,
-		log: opts.Logger, hc: opts.HTTPClient, budget: 2 * time.Second}
+		log: opts.Logger, hc: opts.HTTPClient, budget: 2 * time.Second, slots: make(chan struct{}, maxSlackInFlight),
+		readTimeout: slackReadTimeout, wall: time.Now}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -60,11 +85,45 @@ func NewSlack(opts SlackOptions) *Slack {
 	if s.hc == nil {
 		s.hc = &http.Client{Timeout: 10 * time.Second}
 	}
+	s.self = func(context.Context) (Identity, error) { return Identity{}, errNoIdentity }
+	if id, ok := opts.Chat.(identifier); ok {
+		s.self = id.Identity
+	}
 	return s
 }
 
-// maxSlackBody bounds what Slack may send; its payloads are a few KiB.
-const maxSlackBody = 1 << 20
+// home reports whether team is the workspace releasebot is installed in;
+// an error means that could not be told (Slack did not answer auth.test).
+func (s *Slack) home(ctx context.Context, team string) (bool, error) {
+	self, err := s.self(ctx)
+	if err != nil {
+		return false, fmt.Errorf("who is releasebot in Slack: %w", err)
+	}
+	return team == self.TeamID, nil
+}
+
+// Notes for a request that is not served because of where it came from.
+var (
+	foreignNote = text("releasebot works only in the Slack workspace it is installed in, and this came from another one. Nothing was done.")
+	unknownHome = text("releasebot could not confirm with Slack which workspace this came from, so nothing was done. Try again in a minute.")
+)
+
+// Bounds on what the Slack endpoints take in, before a request is known
+// to be Slack's.
+const (
+	// maxSlackBody bounds a request's body: Slack's are a few KiB.
+	maxSlackBody = 64 << 10
+	// maxSlackInFlight bounds the signed-looking requests being read or
+	// handled at once; more are answered 503 at once (Slack retries
+	// events). With maxSlackBody it bounds what they hold: 4 MiB.
+	maxSlackInFlight = 64
+	// slackReadTimeout bounds reading a body: Slack sends its few KiB at
+	// once, a slowloris trickles them.
+	slackReadTimeout = 5 * time.Second
+	// signatureWindow is how far a request's timestamp may be from now
+	// (Slack's documented five minutes).
+	signatureWindow = 5 * time.Minute
+)
 
 // Register adds POST /slack/commands, /slack/events and /slack/interactions.
 func (s *Slack) Register(r gin.IRouter) {
@@ -92,39 +151,102 @@ func contentType(want string) gin.HandlerFunc {
 }
 
 // verify checks Slack's v0 signature before anything else; a bad, missing
-// or stale one is answered 401 and nothing changes.
+// or stale one is answered 401 and nothing changes. What can't be Slack's
+// — no secret configured, signature headers missing, malformed or stale —
+// is refused before a byte of the body is read; a body over maxSlackBody
+// gets 413; beyond maxSlackInFlight requests at once, 503.
 func (s *Slack) verify(c *gin.Context) {
-	body, err := io.ReadAll(io.LimitReader(c.Request.Body, maxSlackBody+1))
-	if err != nil {
-		c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"error": "unreadable body"})
+	// A refusal before the body is read closes the connection after the
+	// answer: net/http would otherwise read what it can of the body, to
+	// reuse the connection.
+	if err := s.signatureHeaders(c.Request.Header); err != nil {
+		c.Header("Connection", "close")
+		s.refuse(c, err)
 		return
 	}
-	if len(body) > maxSlackBody {
+	if c.Request.ContentLength > maxSlackBody {
+		c.Header("Connection", "close")
 		c.AbortWithStatusJSON(http.StatusRequestEntityTooLarge, gin.H{"error": "body too large"})
 		return
 	}
-	sv, err := slack.NewSecretsVerifier(c.Request.Header, s.secret)
-	if s.secret == "" {
-		err = errNoSecret // anyone can sign with an empty key
+	select {
+	case s.slots <- struct{}{}:
+		defer func() { <-s.slots }()
+	default:
+		c.Header("Connection", "close")
+		c.Header("Retry-After", "1")
+		c.AbortWithStatusJSON(http.StatusServiceUnavailable, gin.H{"error": "too many requests in flight; try again"})
+		return
 	}
+	rc := http.NewResponseController(c.Writer)
+	_ = rc.SetReadDeadline(time.Now().Add(s.readTimeout)) // unsupported by test recorders: the server's ReadTimeout holds
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxSlackBody))
+	if err != nil {
+		c.Header("Connection", "close") // what is left of the body is not read either
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			c.AbortWithStatusJSON(http.StatusRequestEntityTooLarge, gin.H{"error": "body too large"})
+			return
+		}
+		c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"error": "unreadable body"})
+		return
+	}
+	_ = rc.SetReadDeadline(time.Time{})
+	sv, err := slack.NewSecretsVerifier(c.Request.Header, s.secret)
 	if err == nil {
 		_, _ = sv.Write(body)
 		err = sv.Ensure()
 	}
 	if err != nil {
-		s.log.Warn("slack request refused", "path", c.Request.URL.Path, "reason", signatureProblem(err))
-		c.AbortWithStatusJSON(http.StatusUnauthorized, gin.H{"error": "invalid signature"})
+		s.refuse(c, err)
 		return
 	}
 	c.Request.Body = io.NopCloser(bytes.NewReader(body))
 	c.Set("body", body)
+	c.Next() // holding the slot until the answer is written
+}
+
+// refuse answers 401 for the signature problem err.
+func (s *Slack) refuse(c *gin.Context, err error) {
+	s.log.Warn("slack request refused", "path", c.Request.URL.Path, "reason", signatureProblem(err))
+	c.AbortWithStatusJSON(http.StatusUnauthorized, gin.H{"error": "invalid signature"})
+}
+
+// Signature header problems found without reading the body.
+var (
+	errNoSignature = errors.New("missing or malformed signature headers")
+	errStale       = errors.New("stale timestamp")
+)
+
+// signatureHeaders checks what can be checked of a signature without the
+// body: a secret to check it with, a v0 signature of the right shape and
+// a timestamp within signatureWindow of now.
+func (s *Slack) signatureHeaders(h http.Header) error {
+	if s.secret == "" {
+		return errNoSecret // anyone can sign with an empty key
+	}
+	sig, found := strings.CutPrefix(h.Get("X-Slack-Signature"), "v0=")
+	if _, err := hex.DecodeString(sig); !found || err != nil || len(sig) != 2*sha256.Size {
+		return errNoSignature
+	}
+	ts, err := strconv.ParseInt(h.Get("X-Slack-Request-Timestamp"), 10, 64)
+	if err != nil {
+		return errNoSignature
+	}
+	if skew := s.wall().Sub(time.Unix(ts, 0)).Abs(); skew > signatureWindow {
+		return errStale
+	}
+	return nil
 }
 
 var errNoSecret = errors.New("no signing secret is configured")
 
 func signatureProblem(err error) string {
-	if errors.Is(err, slack.ErrExpiredTimestamp) {
+	switch {
+	case errors.Is(err, slack.ErrExpiredTimestamp), errors.Is(err, errStale):
 		return "stale timestamp"
+	case errors.Is(err, errNoSecret):
+		return err.Error()
 	}
 	return "bad or missing signature"
 }
@@ -199,8 +321,18 @@ func (s *Slack) internalError() Message {
 	return text("Internal error. The operators can find it in releasebot's log.")
 }
 
-// command runs one slash command for its user.
+// command runs one slash command for its user, if it was typed in
+// releasebot's workspace.
 func (s *Slack) command(ctx context.Context, sc slack.SlashCommand) Message {
+	home, err := s.home(ctx, sc.TeamID)
+	if err != nil {
+		s.log.Error("slash command not run", "err", err)
+		return unknownHome
+	}
+	if !home {
+		s.log.Warn("slash command from another workspace refused", "team_id", sc.TeamID, "user", sc.UserID)
+		return foreignNote
+	}
 	return s.bot.HandleCommand(ctx, Invocation{User: sc.UserID, Channel: sc.ChannelID, Text: unescape(sc.Text)})
 }
 
@@ -249,7 +381,7 @@ func (s *Slack) events(c *gin.Context) {
 		c.JSON(http.StatusBadRequest, gin.H{"error": "event without id"})
 		return
 	}
-	if err := s.processEvent(cb.EventID, ev.InnerEvent); err != nil {
+	if err := s.processEvent(cb.EventID, ev.TeamID, ev.InnerEvent); err != nil {
 		// Slack retries a failed delivery; the unfinished claim lapses, so
 		// the retry is processed.
 		c.JSON(http.StatusServiceUnavailable, gin.H{"error": "try again"})
@@ -263,7 +395,7 @@ func (s *Slack) events(c *gin.Context) {
 // processing that failed in time, after logging it: Slack must deliver
 // the event again. Processing that outlives the budget is logged when it
 // ends, and the delivery counts as taken.
-func (s *Slack) processEvent(id string, inner slackevents.EventsAPIInnerEvent) error {
+func (s *Slack) processEvent(id, team string, inner slackevents.EventsAPIInnerEvent) error {
 	logErr := func(_ context.Context, err error) {
 		switch {
 		case errors.Is(err, releases.ErrBusy):
@@ -272,7 +404,7 @@ func (s *Slack) processEvent(id string, inner slackevents.EventsAPIInnerEvent) e
 			s.log.Error("slack event", "event_id", id, "err", err)
 		}
 	}
-	err, finished := withinBudget(s, errPanic, func(ctx context.Context) error { return s.event(ctx, id, inner) }, logErr)
+	err, finished := withinBudget(s, errPanic, func(ctx context.Context) error { return s.event(ctx, id, team, inner) }, logErr)
 	if !finished || err == nil {
 		return nil
 	}
@@ -280,22 +412,39 @@ func (s *Slack) processEvent(id string, inner slackevents.EventsAPIInnerEvent) e
 	return err
 }
 
-// event processes one Events API event once, however often it is delivered.
-func (s *Slack) event(ctx context.Context, id string, inner slackevents.EventsAPIInnerEvent) error {
+// event processes one Events API event of workspace team once, however
+// often it is delivered. Only reactions to releasebot's own messages, in
+// its own workspace, are processed: others cost no call to Slack and no
+// write.
+func (s *Slack) event(ctx context.Context, id, team string, inner slackevents.EventsAPIInnerEvent) error {
 	var re Reaction
+	var author string // of the message reacted to
 	switch e := inner.Data.(type) {
 	case *slackevents.ReactionAddedEvent:
 		re = Reaction{User: e.User, Channel: e.Item.Channel, TS: e.Item.Timestamp, Emoji: e.Reaction, Added: true}
+		author = e.ItemUser
 		if e.Item.Type != "message" {
 			return nil
 		}
 	case *slackevents.ReactionRemovedEvent:
 		re = Reaction{User: e.User, Channel: e.Item.Channel, TS: e.Item.Timestamp, Emoji: e.Reaction}
+		author = e.ItemUser
 		if e.Item.Type != "message" {
 			return nil
 		}
 	default:
 		return nil
+	}
+	self, err := s.self(ctx)
+	if err != nil {
+		return fmt.Errorf("who is releasebot in Slack: %w", err) // answered 503: Slack tries again
+	}
+	if team != self.TeamID {
+		s.log.Warn("event from another workspace ignored", "event_id", id, "team_id", team)
+		return nil
+	}
+	if author != self.UserID {
+		return nil // a reaction to someone else's message
 	}
 	// The lease is far longer than processing takes, and shorter than
 	// Slack's retry intervals (1 and 5 minutes): a retry of an event whose
@@ -332,9 +481,20 @@ func (s *Slack) interactions(c *gin.Context) {
 	c.Status(http.StatusOK)
 }
 
-// interaction runs each block action of a payload as its user.
+// interaction runs each block action of a payload as its user, if it
+// came from releasebot's workspace.
 func (s *Slack) interaction(ctx context.Context, ic slack.InteractionCallback) {
 	if ic.Type != slack.InteractionTypeBlockActions {
+		return
+	}
+	home, err := s.home(ctx, ic.Team.ID)
+	if err != nil {
+		s.log.Error("button press not processed", "err", err)
+		s.respond(ctx, ic.ResponseURL, unknownHome)
+		return
+	}
+	if !home {
+		s.log.Warn("button press from another workspace ignored", "team_id", ic.Team.ID, "user", ic.User.ID)
 		return
 	}
 	channel := ic.Channel.ID

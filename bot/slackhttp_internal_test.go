@@ -45,7 +45,7 @@ func TestSlackSurvivesPanickingWork(t *testing.T) {
 	// A bot without a service panics on anything that needs one; a Slack
 	// without event claims panics on every reaction.
 	b := &Bot{cfg: cfg, view: newView(cfg), log: slog.New(slog.DiscardHandler), now: time.Now}
-	s := NewSlack(SlackOptions{Bot: b, SigningSecret: testSecret})
+	s := NewSlack(SlackOptions{Bot: b, Chat: NewSlackChat("xoxb-1", slacktest.New(t).URL+"/", nil), SigningSecret: testSecret})
 	r := testRouter(s)
 
 	w := serveSigned(r, slacktest.SlashCommand{UserID: "U0DAVE", ChannelID: "C0REL", Text: "status R-1"}.Request())
@@ -339,5 +339,27 @@ func TestReactionOnAPostRecordedMeanwhileCounts(t *testing.T) {
 	}
 	if got, _ := svc.Get(ctx, r.ID); len(got.Approvals("payments")) != 1 {
 		t.Fatalf("the ✅ was ignored: %+v", got.SignOffs)
+	}
+}
+
+// When Slack can't say which workspace releasebot is installed in
+// (auth.test fails), nothing is acted on: events get 503 so that Slack
+// delivers them again, commands a note.
+func TestSlackActsOnNothingWithoutItsIdentity(t *testing.T) {
+	cfg := config.Demo()
+	fake := slacktest.New(t)
+	fake.Token = "xoxb-the-real-one" // the bot's token is refused: invalid_auth
+	b := &Bot{cfg: cfg, view: newView(cfg), log: slog.New(slog.DiscardHandler), now: time.Now}
+	r := testRouter(NewSlack(SlackOptions{Bot: b, Chat: NewSlackChat("xoxb-1", fake.URL+"/", nil), SigningSecret: testSecret}))
+	w := serveSigned(r, slacktest.Reaction{EventID: "Ev1", User: "U0ALICE", Reaction: "white_check_mark", Channel: "C0PAY", TS: "1.1"}.Request())
+	if w.Code != http.StatusServiceUnavailable {
+		t.Errorf("event: HTTP %d, want 503", w.Code)
+	}
+	w = serveSigned(r, slacktest.SlashCommand{UserID: "U0DAVE", ChannelID: "C0REL", Text: "help"}.Request())
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "could not confirm with Slack which workspace") {
+		t.Errorf("command: HTTP %d %s", w.Code, w.Body)
+	}
+	if n := fake.AuthTests(); n != 2 {
+		t.Errorf("%d auth.test calls, want one per request until Slack answers", n)
 	}
 }

@@ -194,7 +194,7 @@ func (s *Slack) socketEvent(ev slackevents.EventsAPIEvent) bool {
 	if !ok || cb.EventID == "" {
 		return true // nothing to process, however often it comes
 	}
-	return s.processEvent(cb.EventID, ev.InnerEvent) == nil
+	return s.processEvent(cb.EventID, ev.TeamID, ev.InnerEvent) == nil
 }
 
 // safely runs fn, logging a panic instead of ending the process.

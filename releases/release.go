@@ -157,6 +157,17 @@ type Post struct {
 	At        time.Time
 }
 
+// PostReaction is one person's reaction on a post, held by the post's
+// opaque reference: whether a lead still shows approval on a sign-off
+// request, after taking one of several ✅ back, is read from these.
+type PostReaction struct {
+	Channel string
+	TS      string
+	User    string
+	Emoji   string // as chat names it: "+1::skin-tone-3"
+	At      time.Time
+}
+
 // PostKind tells a release card from a team's sign-off request.
 type PostKind string
 

@@ -57,6 +57,14 @@ type PostStore interface {
 	FindPost(ctx context.Context, channel, ts string) (*Post, error)
 	// Posts returns a release's posts, oldest first.
 	Posts(ctx context.Context, releaseID int64) ([]Post, error)
+	// AddReaction records r; recording it again changes nothing.
+	AddReaction(ctx context.Context, r PostReaction) error
+	// RemoveReaction forgets r (its At is not read); forgetting a reaction
+	// never recorded changes nothing.
+	RemoveReaction(ctx context.Context, r PostReaction) error
+	// Reactions returns the emoji user has recorded on the post at channel
+	// and ts, sorted.
+	Reactions(ctx context.Context, channel, ts, user string) ([]string, error)
 }
 
 // Filter selects releases. Zero fields select everything.

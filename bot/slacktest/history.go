@@ -128,12 +128,15 @@ func (s *Server) read(c *Call, answer map[string]any) {
 
 // messageJSON is m as conversations.history and .replies show it.
 func (s *Server) messageJSON(m *Message, metadata bool) map[string]any {
-	out := map[string]any{"type": "message", "subtype": "bot_message", "bot_id": "B0RELEASEBOT", "text": m.Text, "ts": m.TS}
+	out := map[string]any{"type": "message", "subtype": "bot_message", "bot_id": m.By.BotID, "user": m.By.UserID, "text": m.Text, "ts": m.TS}
 	if len(m.Blocks) > 0 {
 		out["blocks"] = m.Blocks
 	}
 	if m.ThreadTS != "" {
-		out["thread_ts"], out["parent_user_id"] = m.ThreadTS, "U0RELEASEBOT"
+		out["thread_ts"] = m.ThreadTS
+		if parent, ok := s.messages[m.Channel+"/"+m.ThreadTS]; ok {
+			out["parent_user_id"] = parent.By.UserID
+		}
 	} else {
 		n := 0
 		for _, r := range s.messages {

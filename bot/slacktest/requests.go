@@ -75,6 +75,7 @@ type SlashCommand struct {
 	ChannelID, ChannelName string
 	Text                   string
 	ResponseURL            string
+	TeamID                 string // the workspace it was typed in; default TeamID
 }
 
 // Request returns the command's form body, percent-encoded with the fields
@@ -82,7 +83,7 @@ type SlashCommand struct {
 func (c SlashCommand) Request() Request {
 	fields := [][2]string{
 		{"token", "gIkuvaNzQIHg97ATvDxqgjtO"},
-		{"team_id", "T0001"},
+		{"team_id", orDefault(c.TeamID, TeamID)},
 		{"team_domain", "example"},
 		{"enterprise_id", "E0001"},
 		{"enterprise_name", "Globular Construct Inc"},
@@ -114,7 +115,8 @@ type Reaction struct {
 	Reaction string // "white_check_mark", "x", "+1::skin-tone-2", …
 	Channel  string // of the message reacted to
 	TS       string // of the message reacted to
-	ItemUser string // who wrote that message (the bot)
+	ItemUser string // who wrote that message; default Releasebot.UserID
+	TeamID   string // the workspace the event is from; default TeamID
 	// Retry, when above zero, is Slack's X-Slack-Retry-Num of a redelivery.
 	Retry int
 }
@@ -160,16 +162,13 @@ func (e Reaction) Request() Request {
 	if e.Removed {
 		typ = "reaction_removed"
 	}
-	itemUser := e.ItemUser
-	if itemUser == "" {
-		itemUser = "U0RELEASEBOT"
-	}
+	team := orDefault(e.TeamID, TeamID)
 	body := callback{
-		Token: "XXYYZZ", TeamID: "T123ABC456", APIAppID: "A123ABC456",
-		Event: reactionEvent{Type: typ, User: e.User, Reaction: e.Reaction, ItemUser: itemUser,
+		Token: "XXYYZZ", TeamID: team, APIAppID: "A123ABC456",
+		Event: reactionEvent{Type: typ, User: e.User, Reaction: e.Reaction, ItemUser: orDefault(e.ItemUser, Releasebot.UserID),
 			Item: eventItem{Type: "message", Channel: e.Channel, TS: e.TS, ChannelType: "channel"}, EventTS: "1360782804.083113"},
 		Type:           "event_callback",
-		Authorizations: []authorization{{TeamID: "T123ABC456", UserID: "U0RELEASEBOT", IsBot: true}},
+		Authorizations: []authorization{{TeamID: team, UserID: Releasebot.UserID, IsBot: true}},
 		EventID:        e.EventID, EventTime: 1360782804,
 	}
 	r := Request{Path: "/slack/events", ContentType: JSONType, Body: mustJSON(body)}
@@ -194,6 +193,7 @@ type BlockAction struct {
 	ActionID, Value  string
 	ButtonText       string
 	ResponseURL      string
+	TeamID           string // the workspace it was pressed in; default TeamID
 }
 
 type interactionBlockText struct {
@@ -214,17 +214,18 @@ type interactionAction struct {
 // Payload returns the block_actions payload's JSON, in the shape of
 // interaction-block-actions.json but for a button in a message block.
 func (a BlockAction) Payload() []byte {
+	team := orDefault(a.TeamID, TeamID)
 	p := map[string]any{
 		"type":       "block_actions",
-		"team":       map[string]string{"id": "T9TK3CUKW", "domain": "example"},
-		"user":       map[string]string{"id": a.UserID, "username": a.UserName, "team_id": "T9TK3CUKW"},
+		"team":       map[string]string{"id": team, "domain": "example"},
+		"user":       map[string]string{"id": a.UserID, "username": a.UserName, "team_id": team},
 		"api_app_id": "AABA1ABCD",
 		"token":      "9s8d9as89d8as9d8as989",
 		"container": map[string]any{"type": "message", "message_ts": a.MessageTS, "channel_id": a.Channel,
 			"is_ephemeral": false},
 		"trigger_id":   "12321423423.333649436676.d8c1bb837935619ccad0f624c448ffb3",
 		"channel":      map[string]string{"id": a.Channel, "name": "releases"},
-		"message":      map[string]any{"bot_id": "B0RELEASEBOT", "type": "message", "text": "", "user": "U0RELEASEBOT", "ts": a.MessageTS},
+		"message":      map[string]any{"bot_id": Releasebot.BotID, "type": "message", "text": "", "user": Releasebot.UserID, "ts": a.MessageTS},
 		"response_url": a.ResponseURL,
 		"actions": []interactionAction{{ActionID: a.ActionID, BlockID: "signoff_actions",
 			Text: interactionBlockText{Type: "plain_text", Text: a.ButtonText, Emoji: true}, Value: a.Value, Type: "button",
@@ -238,6 +239,13 @@ func (a BlockAction) Payload() []byte {
 func (a BlockAction) Request() Request {
 	return Request{Path: "/slack/interactions", ContentType: FormType,
 		Body: []byte("payload=" + url.QueryEscape(string(a.Payload())))}
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
 func mustJSON(v any) []byte {

@@ -32,8 +32,24 @@ const (
 	PostEphemeral = "chat.postEphemeral"
 	History       = "conversations.history"
 	Replies       = "conversations.replies"
+	AuthTest      = "auth.test"
 	ResponseURL   = "response_url"
 )
+
+// App is a Slack app installed in a workspace, as auth.test describes its
+// bot token: the workspace, the bot's user and the bot.
+type App struct {
+	TeamID, UserID, BotID string
+}
+
+// The workspace of the tests and releasebot's app in it. Requests built
+// here carry TeamID unless told otherwise; the fake answers auth.test for
+// the bot token (Server.Token, or any token no AddApp named) with
+// Releasebot.
+const TeamID = "T123ABC456"
+
+// Releasebot is the app the fake takes the bot to be.
+var Releasebot = App{TeamID: TeamID, UserID: "U0RELEASEBOT", BotID: "B0RELEASEBOT"}
 
 // Call is one request the fake received.
 type Call struct {
@@ -94,6 +110,8 @@ type Message struct {
 	// replaces it only when it sends some, as Slack does).
 	Metadata json.RawMessage
 	Updates  int
+	// By is the app that posted it.
+	By App
 }
 
 // Server is a fake Slack Web API on an httptest server. Point the bot at
@@ -108,15 +126,17 @@ type Server struct {
 	// in its channel.
 	Now func() time.Time
 
-	mu       sync.Mutex
-	removed  map[string]bool // scopes the app lacks
-	calls    []Call
-	fail     []Failure
-	messages map[string]*Message // by channel + "/" + ts
-	lastTS   int64
-	hooks    int
-	changed  chan struct{}
-	sock     socketState // Socket Mode: socket.go
+	mu        sync.Mutex
+	apps      map[string]App // other apps' tokens: AddApp
+	authTests int
+	removed   map[string]bool // scopes the app lacks
+	calls     []Call
+	fail      []Failure
+	messages  map[string]*Message // by channel + "/" + ts
+	lastTS    int64
+	hooks     int
+	changed   chan struct{}
+	sock      socketState // Socket Mode: socket.go
 }
 
 // New starts a fake Web API that the test closes when it ends.
@@ -129,6 +149,29 @@ func New(t testing.TB) *Server {
 	s.Server = httptest.NewServer(mux)
 	t.Cleanup(s.Close)
 	return s
+}
+
+// AddApp installs another app, whose calls carry token: what it posts is
+// its own (bot_id and user in conversations.history), as another app's
+// decoy of releasebot's messages would be.
+func (s *Server) AddApp(token string, a App) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.apps == nil {
+		s.apps = map[string]App{}
+	}
+	s.apps[token] = a
+}
+
+// appOf is the app a call's token stands for; s.mu is held.
+func (s *Server) appOf(token string) (App, bool) {
+	if a, ok := s.apps[token]; ok {
+		return a, true
+	}
+	if s.Token != "" && token != s.Token {
+		return App{}, false
+	}
+	return Releasebot, true
 }
 
 // NewResponseURL returns a fresh response_url on the fake.
@@ -316,28 +359,57 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 		c.Metadata = json.RawMessage(m)
 	}
 
+	if c.Method == AuthTest {
+		s.authTest(w, c)
+		return
+	}
 	s.mu.Lock()
 	failure := s.nextFailure()
 	answer := map[string]any{"ok": true}
+	app, authed := s.appOf(c.Token)
 	switch {
 	case failure != nil:
 		if failure.TookEffect {
-			s.answer(&c, map[string]any{})
+			s.answer(&c, app, map[string]any{})
 		}
 		c.Status, c.Error = failure.Status, failure.Error
 	case c.Token == "" && s.Token != "":
 		c.Status, c.Error = http.StatusOK, "not_authed"
-	case s.Token != "" && c.Token != s.Token:
+	case !authed:
 		c.Status, c.Error = http.StatusOK, "invalid_auth"
 	case c.Channel == "":
 		c.Status, c.Error = http.StatusOK, "channel_not_found"
 	default:
 		c.Status = http.StatusOK
-		s.answer(&c, answer)
+		s.answer(&c, app, answer)
 	}
 	s.mu.Unlock()
 	c = s.record(c)
 	reply(w, c, failure, answer)
+}
+
+// authTest answers auth.test as Slack does for a bot token. It is counted
+// (AuthTests), not listed among Calls, and takes no scripted failure:
+// releasebot asks once who it is, which no test of what it says in chat
+// is about.
+func (s *Server) authTest(w http.ResponseWriter, c Call) {
+	s.mu.Lock()
+	s.authTests++
+	app, authed := s.appOf(c.Token)
+	s.mu.Unlock()
+	if c.Token == "" || !authed {
+		writeJSON(w, map[string]any{"ok": false, "error": "invalid_auth"})
+		return
+	}
+	writeJSON(w, map[string]any{"ok": true, "url": "https://example.slack.com/", "team": "Example", "user": "releasebot",
+		"team_id": app.TeamID, "user_id": app.UserID, "bot_id": app.BotID, "is_enterprise_install": false})
+}
+
+// AuthTests returns how many auth.test calls the fake answered.
+func (s *Server) AuthTests() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.authTests
 }
 
 // nextFailure takes the next scripted failure, nil if there is none; s.mu
@@ -378,8 +450,9 @@ func reply(w http.ResponseWriter, c Call, failure *Failure, answer map[string]an
 	}
 }
 
-// answer carries out a successful call on the fake's messages; s.mu is held.
-func (s *Server) answer(c *Call, answer map[string]any) {
+// answer carries out app's successful call on the fake's messages; s.mu
+// is held.
+func (s *Server) answer(c *Call, app App, answer map[string]any) {
 	switch c.Method {
 	case PostMessage:
 		if c.ThreadTS != "" {
@@ -390,9 +463,9 @@ func (s *Server) answer(c *Call, answer map[string]any) {
 		}
 		c.PostedTS = s.nextTS()
 		s.messages[c.Channel+"/"+c.PostedTS] = &Message{Channel: c.Channel, TS: c.PostedTS, ThreadTS: c.ThreadTS, Text: c.Text,
-			Blocks: c.Blocks, Metadata: c.Metadata}
+			Blocks: c.Blocks, Metadata: c.Metadata, By: app}
 		answer["channel"], answer["ts"] = c.Channel, c.PostedTS
-		answer["message"] = map[string]any{"type": "message", "subtype": "bot_message", "bot_id": "B0RELEASEBOT",
+		answer["message"] = map[string]any{"type": "message", "subtype": "bot_message", "bot_id": app.BotID,
 			"text": c.Text, "ts": c.PostedTS}
 	case Update:
 		m, ok := s.messages[c.Channel+"/"+c.TS]

@@ -253,3 +253,41 @@ func TestFakeAnswersLikeSlack(t *testing.T) {
 		t.Errorf("recorded %d calls, want 3", n)
 	}
 }
+
+// auth.test names the app of the token; another app's messages carry its
+// own bot_id and user in conversations.history.
+func TestFakeKnowsWhoPosted(t *testing.T) {
+	s := New(t)
+	s.Token = "xoxb-rb"
+	other := App{TeamID: TeamID, UserID: "U0OTHER", BotID: "B0OTHER"}
+	s.AddApp("xoxb-other", other)
+	for _, tt := range []struct {
+		name, token string
+		want        App
+	}{
+		{name: "releasebot", token: "xoxb-rb", want: Releasebot},
+		{name: "another app", token: "xoxb-other", want: other},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			api := slack.New(tt.token, slack.OptionAPIURL(s.URL+"/"))
+			id, err := api.AuthTest()
+			if err != nil || id.TeamID != tt.want.TeamID || id.UserID != tt.want.UserID || id.BotID != tt.want.BotID {
+				t.Fatalf("auth.test = %+v, %v; want %+v", id, err, tt.want)
+			}
+			_, ts, err := api.PostMessage("C1", slack.MsgOptionText("hi", false))
+			if err != nil {
+				t.Fatal(err)
+			}
+			h, err := api.GetConversationHistory(&slack.GetConversationHistoryParameters{ChannelID: "C1", Latest: ts, Oldest: ts, Inclusive: true})
+			if err != nil || len(h.Messages) != 1 || h.Messages[0].BotID != tt.want.BotID || h.Messages[0].User != tt.want.UserID {
+				t.Errorf("history: %+v, %v", h, err)
+			}
+		})
+	}
+	if _, err := slack.New("xoxb-nobody", slack.OptionAPIURL(s.URL+"/")).AuthTest(); err == nil || err.Error() != "invalid_auth" {
+		t.Errorf("auth.test with an unknown token: %v", err)
+	}
+	if n := s.AuthTests(); n != 3 || len(s.Calls()) != 4 {
+		t.Errorf("%d auth.test calls and %d others recorded, want 3 apart from the 4 others", n, len(s.Calls()))
+	}
+}

@@ -408,7 +408,7 @@ func (s *Server) WaitAck(t testing.TB, id string) Ack {
 // the payload captured in slack-go/slack#1265.
 func (c SlashCommand) Envelope() Envelope {
 	p := map[string]string{
-		"token": "gIkuvaNzQIHg97ATvDxqgjtO", "team_id": "T0001", "team_domain": "example",
+		"token": "gIkuvaNzQIHg97ATvDxqgjtO", "team_id": orDefault(c.TeamID, TeamID), "team_domain": "example",
 		"channel_id": c.ChannelID, "channel_name": c.ChannelName, "user_id": c.UserID, "user_name": c.UserName,
 		"command": "/release", "text": c.Text, "api_app_id": "A123456", "is_enterprise_install": "false",
 		"response_url": c.ResponseURL, "trigger_id": "13345224609.738474920.8088930838d88f008e0",

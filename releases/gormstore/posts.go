@@ -108,6 +108,37 @@ func (s *Store) Posts(ctx context.Context, releaseID int64) ([]releases.Post, er
 	return out, nil
 }
 
+// AddReaction records a reaction on a post; recording it again changes
+// nothing.
+func (s *Store) AddReaction(ctx context.Context, r releases.PostReaction) error {
+	row := postReactionRow{Channel: r.Channel, TS: r.TS, UserID: r.User, Emoji: r.Emoji, CreatedAt: r.At.UTC()}
+	if err := s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
+		return fmt.Errorf("add reaction: %w", err)
+	}
+	return nil
+}
+
+// RemoveReaction forgets a reaction on a post.
+func (s *Store) RemoveReaction(ctx context.Context, r releases.PostReaction) error {
+	err := s.db.WithContext(ctx).Where("channel = ? AND ts = ? AND user_id = ? AND emoji = ?", r.Channel, r.TS, r.User, r.Emoji).
+		Delete(&postReactionRow{}).Error
+	if err != nil {
+		return fmt.Errorf("remove reaction: %w", err)
+	}
+	return nil
+}
+
+// Reactions returns the emoji user has recorded on a post, sorted.
+func (s *Store) Reactions(ctx context.Context, channel, ts, user string) ([]string, error) {
+	var emoji []string
+	err := s.db.WithContext(ctx).Model(&postReactionRow{}).Where("channel = ? AND ts = ? AND user_id = ?", channel, ts, user).
+		Order("emoji").Pluck("emoji", &emoji).Error
+	if err != nil {
+		return nil, fmt.Errorf("reactions: %w", err)
+	}
+	return emoji, nil
+}
+
 // PendingDeployments returns up to limit deployments waiting to be sent,
 // oldest first.
 func (s *Store) PendingDeployments(ctx context.Context, limit int) ([]releases.Deployment, error) {

@@ -177,3 +177,13 @@ func (row postRow) post() releases.Post {
 	return releases.Post{ReleaseID: row.ReleaseID, Kind: releases.PostKind(row.Kind), Team: row.Team,
 		Channel: row.Channel, TS: row.TS, At: row.CreatedAt.UTC()}
 }
+
+type postReactionRow struct {
+	Channel   string    `gorm:"primaryKey"`
+	TS        string    `gorm:"primaryKey;column:ts"`
+	UserID    string    `gorm:"primaryKey"`
+	Emoji     string    `gorm:"primaryKey"`
+	CreatedAt time.Time `gorm:"autoCreateTime:false"`
+}
+
+func (postReactionRow) TableName() string { return "post_reactions" }
