@@ -1,13 +1,14 @@
 // Package reliability drives `releasebot serve` as a child process — the
 // binary built once per test run — against a fake Slack Web API and a fake,
 // signature-checking deployer, and checks that nothing is lost or done twice
-// under kill -9, several replicas and hostile input, and that no secret
-// leaks.
+// under kill -9, several replicas, hostile input and floods, and that no
+// secret leaks.
 //
 //	go test ./reliability                          # default: 20 crash trials per database
 //	go test ./reliability -reliability.trials=200  # long
 //	go test ./reliability -reliability.seed=42     # replay a logged seed
 //	go test ./reliability -reliability.overlay=o.json  # build serve with -overlay (see a check fail)
+//	go test ./reliability -run TestFlood -v        # the floods, with serve's memory before and after
 package reliability
 
 import (
