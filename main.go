@@ -45,7 +45,8 @@ Usage:
 Environment: DATABASE_URL (default sqlite://releasebot.db), RELEASEBOT_CONFIG
 (default releasebot.yaml, else the built-in demo), RELEASEBOT_ADDR,
 RELEASEBOT_PUBLIC_URL, SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN,
-SLACK_API_URL. See README.md.
+SLACK_API_URL; for supervisors, RELEASEBOT_LISTEN_FD (serve on an inherited
+listening socket) and RELEASEBOT_INSTANCE (named in every answer). See README.md.
 `
 
 // run is the whole program, with its surroundings passed in so tests can

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"strconv"
 	"sync"
 	"time"
 
@@ -32,6 +34,10 @@ func serve(ctx context.Context, args []string, env environment, stderr io.Writer
 	if err := fs.Parse(args); err != nil {
 		return errReported
 	}
+	instance, err := instanceName(env)
+	if err != nil {
+		return err
+	}
 	log := newLogger(stderr, slog.LevelInfo)
 	a, err := newApp(ctx, env, log, !*noMigrate)
 	if err != nil {
@@ -42,6 +48,9 @@ func serve(ctx context.Context, args []string, env environment, stderr io.Writer
 	gin.SetMode(gin.ReleaseMode)
 	m := a.metrics
 	router := gin.New()
+	if instance != "" {
+		router.Use(func(c *gin.Context) { c.Header(instanceHeader, instance) })
+	}
 	// RequestLog recovers panics like gin.Recovery but never logs query
 	// strings, which may hold the dashboard token.
 	router.Use(web.RequestLog(log, m))
@@ -70,15 +79,15 @@ func serve(ctx context.Context, args []string, env environment, stderr io.Writer
 	sched := a.newScheduler(ann)
 	wg.Go(func() { sched.Run(work) })
 
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := listen(*addr, env)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", *addr, err)
+		return err
 	}
 	// Headers are read before any handler can refuse a request: bound them
 	// (Go's default is 1 MiB each), as the Slack endpoints bound bodies.
 	srv := &http.Server{Handler: router, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second,
 		MaxHeaderBytes: 64 << 10}
-	log.Info("releasebot serving", "addr", ln.Addr().String(), "config", a.cfg.Source, "version", version)
+	log.Info("releasebot serving", "addr", ln.Addr().String(), "config", a.cfg.Source, "version", version, "instance", instance)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -97,6 +106,54 @@ func serve(ctx context.Context, args []string, env environment, stderr io.Writer
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// listen opens serve's socket: a new one on addr (RELEASEBOT_ADDR, --addr),
+// or, when RELEASEBOT_LISTEN_FD names a file descriptor, the listening
+// socket inherited there. A supervisor or test harness that keeps its own
+// copy of that socket keeps the address across restarts, kill -9
+// included: nothing else can take it in between, and connections made
+// while serve is down wait in the socket's queue for the next one.
+func listen(addr string, env environment) (net.Listener, error) {
+	v := env("RELEASEBOT_LISTEN_FD")
+	if v == "" {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, fmt.Errorf("listen on %s: %w", addr, err)
+		}
+		return ln, nil
+	}
+	fd, err := strconv.Atoi(v)
+	if err != nil || fd < 3 {
+		return nil, fmt.Errorf("RELEASEBOT_LISTEN_FD %q is not the number of an inherited file descriptor (3 or more)", v)
+	}
+	// FileListener works on a copy; the inherited descriptor is closed.
+	f := os.NewFile(uintptr(fd), "RELEASEBOT_LISTEN_FD")
+	defer f.Close()
+	ln, err := net.FileListener(f)
+	if err != nil {
+		return nil, fmt.Errorf("RELEASEBOT_LISTEN_FD=%d is not a listening socket: %w", fd, err)
+	}
+	return ln, nil
+}
+
+// instanceHeader names the process in every answer when RELEASEBOT_INSTANCE
+// is set, so that whoever runs several can tell which one answered.
+const instanceHeader = "X-Releasebot-Instance"
+
+// instanceName returns RELEASEBOT_INSTANCE: a label, not a secret, sent
+// to anyone who asks, so it is kept to a short printable token.
+func instanceName(env environment) (string, error) {
+	v := env("RELEASEBOT_INSTANCE")
+	if len(v) > 128 {
+		return "", errors.New("RELEASEBOT_INSTANCE is longer than 128 characters")
+	}
+	for _, r := range v {
+		if r <= ' ' || r > '~' {
+			return "", fmt.Errorf("RELEASEBOT_INSTANCE %q may hold only printable ASCII without spaces", v)
+		}
+	}
+	return v, nil
 }
 
 // startSlack connects the bot to Slack when SLACK_BOT_TOKEN is set: the

@@ -147,6 +147,9 @@ func crashTrial(t *testing.T, dbURL string, n int, kills []time.Duration) crashO
 	retry := func(what string, fn func() bool) bool {
 		t.Helper()
 		for !fn() {
+			if srv.startFailed() {
+				return false // start said why; waiting for a server that isn't there is vain
+			}
 			if time.Now().After(deadline) {
 				t.Errorf("gave up waiting for %s (kills at %v)\nSlack saw %v\nrelease: %s\nserve's log:\n%s", what, kills, fake.Calls(), state(), tail(grepv(srv.logText(), `"msg":"http request"`), 60))
 				return false

@@ -1,13 +1,14 @@
 // Package reliability drives `releasebot serve` as a child process — the
 // binary built once per test run — against a fake Slack Web API and a fake,
 // signature-checking deployer, and checks that nothing is lost or done twice
-// under kill -9, several replicas and hostile input, and that no secret
-// leaks.
+// under kill -9, several replicas, hostile input and floods, and that no
+// secret leaks.
 //
 //	go test ./reliability                          # default: 20 crash trials per database
 //	go test ./reliability -reliability.trials=200  # long
 //	go test ./reliability -reliability.seed=42     # replay a logged seed
 //	go test ./reliability -reliability.overlay=o.json  # build serve with -overlay (see a check fail)
+//	go test ./reliability -run TestFlood -v        # the floods, with serve's memory before and after
 package reliability
 
 import (
@@ -28,6 +29,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -284,28 +286,58 @@ func (d *deployer) snapshot() (ids map[string]map[string]int, requests, successe
 
 // server is one `releasebot serve` child process, restartable on the same
 // database, address and log file.
+//
+// The address is a listening socket the test opens and keeps: every run
+// of serve inherits it (RELEASEBOT_LISTEN_FD), and the test's copy keeps
+// it open across kill -9, so no other test can take the port between a
+// kill and the restart, and requests made meanwhile wait for the restart.
+// Every run names itself (RELEASEBOT_INSTANCE, echoed in the
+// X-Releasebot-Instance header), and start, send and get check that the
+// answer came from this server.
 type server struct {
-	t      testing.TB
-	env    []string
-	addr   string
-	base   string
-	logs   string // path of the appended stderr of every run
-	mu     sync.Mutex
-	cmd    *exec.Cmd
-	exited chan struct{}
-	starts int
+	t        testing.TB
+	env      []string
+	addr     string
+	base     string
+	logs     string   // path of the appended stderr of every run
+	listener *os.File // the test's copy of the listening socket
+	instance string   // this server's name; each run adds ".N"
+	mu       sync.Mutex
+	cmd      *exec.Cmd
+	exited   chan struct{}
+	starts   int
+	failed   bool // a start failed: waiting for this server is vain
 }
+
+// instanceHeader names the serve run that answered (RELEASEBOT_INSTANCE).
+const instanceHeader = "X-Releasebot-Instance"
+
+// servers numbers the servers of this test process, for their names.
+var servers atomic.Int64
 
 // newServer prepares (but does not start) serve on dbURL with the fake
 // Slack and the config file at cfgPath.
 func newServer(t testing.TB, dir, dbURL, cfgPath string, slack *slacktest.Server, extra ...string) *server {
-	addr := freeAddr(t)
-	s := &server{t: t, addr: addr, base: "http://" + addr, logs: filepath.Join(dir, fmt.Sprintf("serve-%s.log", strings.ReplaceAll(addr, ":", "_")))}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := ln.(*net.TCPListener).File()
+	ln.Close() // f holds the socket
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() }) // after s.stop: cleanups run last first
+	addr := ln.Addr().String()
+	s := &server{t: t, addr: addr, base: "http://" + addr, listener: f,
+		instance: fmt.Sprintf("rt%d-%d-%s", os.Getpid(), servers.Add(1), strings.ReplaceAll(addr, ":", "_")),
+		logs:     filepath.Join(dir, fmt.Sprintf("serve-%s.log", strings.ReplaceAll(addr, ":", "_")))}
 	s.env = append([]string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "TMPDIR=" + os.TempDir(),
 		"DATABASE_URL=" + dbURL,
 		"RELEASEBOT_CONFIG=" + cfgPath,
 		"RELEASEBOT_ADDR=" + addr,
+		"RELEASEBOT_LISTEN_FD=3", // ExtraFiles[0]
 		"RELEASEBOT_PUBLIC_URL=" + "http://" + addr,
 		"SLACK_BOT_TOKEN=" + slackToken,
 		"SLACK_SIGNING_SECRET=" + signingSecret,
@@ -322,21 +354,29 @@ func newServer(t testing.TB, dir, dbURL, cfgPath string, slack *slacktest.Server
 // twenty migrating PostgreSQL schemas side by side starve each other.
 var starting = make(chan struct{}, 4)
 
-// start runs serve and waits until it answers /healthz.
+// probe asks /healthz once, briefly: on the inherited socket a connection
+// is taken even while no serve runs, and waits for one.
+var probe = &http.Client{Timeout: time.Second}
+
+// start runs serve and waits until it answers /healthz as itself.
 func (s *server) start() {
 	s.t.Helper()
 	starting <- struct{}{}
 	defer func() { <-starting }()
 	f, err := os.OpenFile(s.logs, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
-		s.t.Error(err)
+		s.fail("%v", err)
 		return
 	}
 	defer f.Close()
+	s.mu.Lock()
+	run := fmt.Sprintf("%s.%d", s.instance, s.starts+1)
+	s.mu.Unlock()
 	cmd := exec.Command(binary, "serve")
-	cmd.Env, cmd.Stdout, cmd.Stderr = s.env, f, f
+	cmd.Env, cmd.Stdout, cmd.Stderr = append(s.env, "RELEASEBOT_INSTANCE="+run), f, f
+	cmd.ExtraFiles = []*os.File{s.listener}
 	if err := cmd.Start(); err != nil {
-		s.t.Error(err)
+		s.fail("%v", err)
 		return
 	}
 	exited := make(chan struct{})
@@ -349,17 +389,36 @@ func (s *server) start() {
 	for time.Now().Before(deadline) {
 		select {
 		case <-exited:
-			s.t.Errorf("serve exited on start:\n%s", s.logText())
+			s.fail("serve exited on start:\n%s", s.logText())
 			return
 		default:
 		}
-		if resp, err := http.Get(s.base + "/healthz"); err == nil {
+		if resp, err := probe.Get(s.base + "/healthz"); err == nil {
 			resp.Body.Close()
+			if got := resp.Header.Get(instanceHeader); got != run {
+				s.fail("serve at %s answered /healthz as %q, want %q: another process answers on this server's address", s.addr, got, run)
+			}
 			return
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	s.t.Errorf("serve at %s did not answer /healthz", s.addr)
+	s.fail("serve at %s did not answer /healthz", s.addr)
+}
+
+// fail reports a failed start; the server is then given up on.
+func (s *server) fail(format string, args ...any) {
+	s.t.Helper()
+	s.mu.Lock()
+	s.failed = true
+	s.mu.Unlock()
+	s.t.Errorf(format, args...)
+}
+
+// startFailed reports whether a start of s failed.
+func (s *server) startFailed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.failed
 }
 
 // kill sends SIGKILL and waits for the process to be gone.
@@ -402,17 +461,32 @@ func (s *server) logText() string {
 // reached (down, or killed mid-request).
 func (s *server) send(r slacktest.Request) (int, string, error) {
 	req := slacktest.Signer{Secret: signingSecret}.New(s.base, r)
-	return do(req)
+	return s.do(req)
+}
+
+// do sends req to s and checks that s answered it.
+func (s *server) do(req *http.Request) (int, string, error) {
+	code, h, body, err := doHeader(req)
+	if err == nil && !strings.HasPrefix(h.Get(instanceHeader), s.instance+".") {
+		s.t.Errorf("%s %s was answered by %q, not by a run of %s", req.Method, req.URL.Path, h.Get(instanceHeader), s.instance)
+		return 0, "", fmt.Errorf("answered by another server (%q)", h.Get(instanceHeader))
+	}
+	return code, body, err
 }
 
 func do(req *http.Request) (int, string, error) {
+	code, _, body, err := doHeader(req)
+	return code, body, err
+}
+
+func doHeader(req *http.Request) (int, http.Header, string, error) {
 	resp, err := client.Do(req)
 	if err != nil {
-		return 0, "", err
+		return 0, nil, "", err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b), err
+	return resp.StatusCode, resp.Header, string(b), err
 }
 
 var client = &http.Client{Timeout: 10 * time.Second}
@@ -420,7 +494,7 @@ var client = &http.Client{Timeout: 10 * time.Second}
 // get fetches a path of serve.
 func (s *server) get(path string) (int, string, error) {
 	req, _ := http.NewRequest(http.MethodGet, s.base+path, nil)
-	return do(req)
+	return s.do(req)
 }
 
 // apiRelease is /api/releases/{id}.
@@ -467,15 +541,6 @@ func (s *server) list() ([]apiRelease, error) {
 	var l struct{ Releases []apiRelease }
 	err = json.Unmarshal([]byte(body), &l)
 	return l.Releases, err
-}
-
-func freeAddr(t testing.TB) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // mentions reports whether text names release id (R-1, not R-10).
