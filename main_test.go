@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -165,11 +167,11 @@ func TestUsageErrors(t *testing.T) {
 
 func TestServeAnswersAndStopsGracefully(t *testing.T) {
 	t.Chdir(t.TempDir())
-	addr := freeAddr(t)
+	addr, vars := heldAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	var logs bytes.Buffer
-	vars := map[string]string{"DATABASE_URL": "sqlite://serve.db", "RELEASEBOT_ADDR": addr}
+	vars["DATABASE_URL"] = "sqlite://serve.db"
 	go func() {
 		done <- run(ctx, []string{"serve"}, testEnv(vars), strings.NewReader(""), &bytes.Buffer{}, &logs)
 	}()
@@ -209,13 +211,28 @@ func TestServeAnswersAndStopsGracefully(t *testing.T) {
 	}
 }
 
-func freeAddr(t *testing.T) string {
+// heldAddr opens a listening socket that stays the test's until it ends,
+// so no other test can take its port, and returns its address and the
+// variables that hand serve a copy of it (RELEASEBOT_LISTEN_FD): a port
+// freed and then reused could be taken in between by a parallel test.
+func heldAddr(t *testing.T) (string, map[string]string) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	t.Cleanup(func() { _ = ln.Close() })
+	f, err := ln.(*net.TCPListener).File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = f.Close() })
+	// serve closes the descriptor it is given: hand it a raw copy, which
+	// no *os.File of this test owns or finalizes.
+	fd, err := syscall.Dup(int(f.Fd()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ln.Addr().String(), map[string]string{"RELEASEBOT_LISTEN_FD": strconv.Itoa(fd)}
 }
 
 func waitFor(t *testing.T, url string) {
@@ -246,11 +263,11 @@ func TestServeWithoutSlackKeepsQueuedMessages(t *testing.T) {
 		Body: `{"text":"queued while Slack was on"}`, NextAttemptAt: time.Now(), CreatedAt: time.Now()}}); err != nil {
 		t.Fatal(err)
 	}
-	addr := freeAddr(t)
+	addr, vars := heldAddr(t)
 	run1, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	var logs bytes.Buffer
-	vars := map[string]string{"DATABASE_URL": "sqlite://queued.db", "RELEASEBOT_ADDR": addr}
+	vars["DATABASE_URL"] = "sqlite://queued.db"
 	go func() {
 		done <- run(run1, []string{"serve"}, testEnv(vars), strings.NewReader(""), &bytes.Buffer{}, &logs)
 	}()

@@ -21,14 +21,11 @@ func TestServeWithSlack(t *testing.T) {
 	const secret, token = "8f742231b10e8888abcd99yyyzzz85a5", "xoxb-17-e2e"
 	fake := slacktest.New(t)
 	fake.Token = token
-	addr := freeAddr(t)
-	vars := map[string]string{
-		"DATABASE_URL":         "sqlite://serve.db",
-		"RELEASEBOT_ADDR":      addr,
-		"SLACK_BOT_TOKEN":      token,
-		"SLACK_SIGNING_SECRET": secret,
-		"SLACK_API_URL":        fake.URL + "/",
-	}
+	addr, vars := heldAddr(t)
+	vars["DATABASE_URL"] = "sqlite://serve.db"
+	vars["SLACK_BOT_TOKEN"] = token
+	vars["SLACK_SIGNING_SECRET"] = secret
+	vars["SLACK_API_URL"] = fake.URL + "/"
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	logs := &syncBuffer{}
