@@ -47,14 +47,20 @@ func buildReleasebot(ctx context.Context, root, dir string) (string, error) {
 	return bin, nil
 }
 
-// freeAddr returns a loopback address with a port nobody listens on now.
-func freeAddr() (string, error) {
+// listenLoopback opens a listening socket on a free loopback port. serve
+// inherits it (RELEASEBOT_LISTEN_FD) instead of binding an address found
+// free a moment earlier, which another process could take in between.
+func listenLoopback() (*os.File, string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return "", err
+		return nil, "", err
 	}
 	defer ln.Close()
-	return ln.Addr().String(), nil
+	f, err := ln.(*net.TCPListener).File()
+	if err != nil {
+		return nil, "", err
+	}
+	return f, ln.Addr().String(), nil
 }
 
 // process is a child process the harness started and measures.
@@ -70,14 +76,16 @@ type process struct {
 // only, so nothing of the caller's Slack setup leaks in) and waits until
 // /readyz answers.
 func startServe(bin, dir string, env map[string]string) (*process, error) {
-	addr, err := freeAddr()
+	sock, addr, err := listenLoopback()
 	if err != nil {
 		return nil, err
 	}
-	env["RELEASEBOT_ADDR"] = addr
+	defer sock.Close()                // the child has its copy once started
+	env["RELEASEBOT_LISTEN_FD"] = "3" // ExtraFiles[0]
 	env["RELEASEBOT_PUBLIC_URL"] = "http://" + addr
 	cmd := exec.Command(bin, "serve")
 	cmd.Dir = dir
+	cmd.ExtraFiles = []*os.File{sock}
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
