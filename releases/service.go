@@ -77,7 +77,7 @@ var serviceName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$`)
 //
 // Errors: EInvalid for a bad service, version, team, environment, window or
 // start time; EConflict when the service already has an open release of
-// that version.
+// that version; ETooMany when actor reached the create quota (Limits).
 func (s *Service) Create(ctx context.Context, actor string, in CreateInput) (*Release, error) {
 	r, err := s.validateCreate(in)
 	if err != nil {
@@ -88,6 +88,9 @@ func (s *Service) Create(ctx context.Context, actor string, in CreateInput) (*Re
 	var out *Release
 	var events []AuditEvent
 	err = s.store.Tx(ctx, func(tx Tx) error {
+		if err := s.checkQuota(ctx, tx, actor, now); err != nil {
+			return err
+		}
 		if err := tx.CreateRelease(ctx, r); err != nil {
 			if errors.Is(err, ErrDuplicate) {
 				return Errorf(EConflict, "%s %s already has an open release; see `/release list --status awaiting_signoff`.", r.Service, r.Version)
@@ -218,9 +221,10 @@ func (s *Service) load(ctx context.Context, id int64) (*Release, error) {
 	return r, nil
 }
 
-// Active returns the releases that have not run their course, newest first.
+// Active returns the releases that have not run their course, newest
+// first: at most MaxLimit of them (ListPage tells how many more).
 func (s *Service) Active(ctx context.Context) ([]Release, error) {
-	rs, err := s.store.Releases(ctx, Filter{Statuses: ActiveStatuses})
+	rs, err := s.store.Releases(ctx, Filter{Statuses: ActiveStatuses, Limit: MaxLimit})
 	if err != nil {
 		return nil, s.fail("active releases", err)
 	}
@@ -257,13 +261,18 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Release, error) {
 // History returns what shipped, or tried to: releases of service (all when
 // empty) whose deployment started, newest first.
 func (s *Service) History(ctx context.Context, service string, limit int) ([]Release, error) {
+	return s.List(ctx, HistoryFilter(service, limit))
+}
+
+// HistoryFilter selects what History lists.
+func HistoryFilter(service string, limit int) Filter {
 	var started []Status
 	for _, st := range Statuses {
 		if st.Started() {
 			started = append(started, st)
 		}
 	}
-	return s.List(ctx, Filter{Statuses: started, Service: service, Limit: limit})
+	return Filter{Statuses: started, Service: service, Limit: limit}
 }
 
 // Audit returns a release's audit trail, oldest first. Errors: ENotFound.
