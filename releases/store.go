@@ -94,8 +94,8 @@ type Tx interface {
 	CreateDeployment(ctx context.Context, d *Deployment) error
 	// UpdateDeployment saves d's status, attempts, message, url and times.
 	UpdateDeployment(ctx context.Context, d *Deployment) error
-	// RecentCreates returns when user's releases created at or after since
-	// were created, newest first, at most limit of them: what the create
+	// RecentCreates returns when user's releases created after since were
+	// created, newest first, at most limit of them: what the create
 	// quota counts. It holds user's creates against concurrent ones (in
 	// any replica) until the transaction ends, so that the count stays
 	// true until the create it allows is written.

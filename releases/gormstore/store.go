@@ -302,7 +302,7 @@ func (t *tx) RecentCreates(ctx context.Context, user string, since time.Time, li
 		}
 	}
 	var at []time.Time
-	err := db.Model(&releaseRow{}).Where("created_by = ? AND created_at >= ?", user, since.UTC()).
+	err := db.Model(&releaseRow{}).Where("created_by = ? AND created_at > ?", user, since.UTC()).
 		Order("created_at DESC").Limit(limit).Pluck("created_at", &at).Error
 	if err != nil {
 		return nil, fmt.Errorf("recent creates of %s: %w", user, err)
