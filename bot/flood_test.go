@@ -137,7 +137,6 @@ func position(t *testing.T, h *harness, ch, id string) int {
 	return 0
 }
 
-
 // TestExpiredReleaseSaysSoInItsThread: a release still awaiting sign-off
 // 14 days after it was opened (the default of limits.signoff_expiry) is
 // cancelled by releasebot, which says why in its thread.
