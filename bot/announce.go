@@ -42,7 +42,7 @@ func (a *Announcer) Remind(ctx context.Context, key string, r scheduler.Reminder
 	}
 	now := a.now().UTC()
 	return a.store.EnqueueOnce(ctx, []releases.OutboxEntry{{ReleaseID: r.Release.ID, Op: releases.OpPost,
-		DedupeKey: key, Team: r.Team, Channel: r.Channel, Body: body, NextAttemptAt: now, CreatedAt: now}})
+		DedupeKey: key, Team: r.Team, Channel: r.Channel, Body: body, NextAttemptAt: now, CreatedAt: now, Creator: r.Release.CreatedBy}})
 }
 
 // Summarize queues a summary for its channel and each of its users (a

@@ -53,11 +53,11 @@ func (b *Bot) run(ctx context.Context, in Invocation, cmd commands.Command) (Mes
 		return text(fmt.Sprintf("Opened %s. Sign-off requests went to %s.", title(r), b.teamChannels(r.Teams))), nil
 	case commands.Status:
 		if c.ID == 0 {
-			rs, err := svc.Active(ctx)
+			p, err := svc.ListPage(ctx, releases.Filter{Statuses: releases.ActiveStatuses, Limit: pageLines})
 			if err != nil {
 				return Message{}, err
 			}
-			return b.view.list("Active releases", rs, "No releases are active. Open one with `/release create SERVICE VERSION`."), nil
+			return b.view.page("Active releases", p, "No releases are active. Open one with `/release create SERVICE VERSION`.", activeMore()), nil
 		}
 		r, err := svc.Get(ctx, c.ID)
 		if err != nil {
@@ -73,13 +73,13 @@ func (b *Bot) run(ctx context.Context, in Invocation, cmd commands.Command) (Mes
 			f.CreatedBy = user
 		}
 		if f.Limit == 0 {
-			f.Limit = 20
+			f.Limit = pageLines
 		}
-		rs, err := svc.List(ctx, f)
+		p, err := svc.ListPage(ctx, f)
 		if err != nil {
 			return Message{}, err
 		}
-		return b.view.list("Releases", rs, "No releases match."), nil
+		return b.view.page("Releases", p, "No releases match.", listMore(f)), nil
 	case commands.Approve:
 		r, err := svc.SignOff(ctx, user, c.ID, c.Team)
 		return b.done(r, err, "You signed off %s.")
@@ -105,7 +105,7 @@ func (b *Bot) run(ctx context.Context, in Invocation, cmd commands.Command) (Mes
 		}
 		return b.view.audit(c.ID, events), nil
 	case commands.History:
-		rs, err := svc.History(ctx, c.Service, 20)
+		p, err := svc.ListPage(ctx, releases.HistoryFilter(c.Service, pageLines))
 		if err != nil {
 			return Message{}, err
 		}
@@ -113,7 +113,7 @@ func (b *Bot) run(ctx context.Context, in Invocation, cmd commands.Command) (Mes
 		if c.Service != "" {
 			head += " of " + c.Service
 		}
-		return b.view.list(head, rs, "Nothing has shipped yet."), nil
+		return b.view.page(head, p, "Nothing has shipped yet.", historyMore(c.Service)), nil
 	case commands.Windows:
 		return b.windowsReply(ctx)
 	case commands.Freeze:

@@ -103,7 +103,7 @@ func (r *Relay) plan(rel *releases.Release, events []releases.AuditEvent, now ti
 			return err
 		}
 		out = append(out, releases.OutboxEntry{ReleaseID: rel.ID, Op: op, Team: team, Channel: channel, Body: body,
-			NextAttemptAt: now, CreatedAt: now})
+			NextAttemptAt: now, CreatedAt: now, Creator: rel.CreatedBy})
 		return nil
 	}
 	if events[0].Action == releases.ActionCreated {
@@ -178,7 +178,9 @@ type Sender struct {
 
 	// PostInterval paces new messages per channel: Slack allows about one
 	// message per second in a channel. The store hands out a channel's
-	// turns (ClaimOutbox), so the pace holds across replicas. Zero (the
+	// turns (ClaimOutbox), so the pace holds across replicas, and serves
+	// the creators of releases in turn, so that one person's many releases
+	// don't hold up another's sign-off request. Zero (the
 	// terminal) sends at once. Updates in place are not paced; stale ones
 	// are superseded instead.
 	PostInterval time.Duration
@@ -195,11 +197,11 @@ type errPaced struct{ until time.Time }
 
 func (e errPaced) Error() string { return "paced until " + e.until.Format(time.RFC3339Nano) }
 
-// post sends a new message to channel when its turn there has come (see
+// post sends e's new message to channel when its turn there has come (see
 // PostInterval), and notes when, to look again when the next comes.
-func (s *Sender) post(ctx context.Context, channel, thread string, m Message) (Ref, error) {
+func (s *Sender) post(ctx context.Context, e releases.OutboxEntry, channel, thread string, m Message) (Ref, error) {
 	if s.PostInterval > 0 {
-		ok, next, err := s.store.TakeTurn(ctx, channel, s.now(), s.PostInterval)
+		ok, next, err := s.store.TakeTurn(ctx, channel, e.Creator, s.now(), s.PostInterval)
 		if err != nil {
 			return Ref{}, err
 		}
@@ -370,7 +372,7 @@ func (s *Sender) deliver(ctx context.Context, e releases.OutboxEntry, m Message)
 		if _, found, err := s.earlierCopy(ctx, e, e.Channel, ""); found || err != nil {
 			return nil, err
 		}
-		_, err := s.post(ctx, e.Channel, "", m)
+		_, err := s.post(ctx, e, e.Channel, "", m)
 		return nil, err
 	case releases.OpPostCard, releases.OpPostRequest:
 		kind := releases.PostCard
@@ -387,7 +389,7 @@ func (s *Sender) deliver(ctx context.Context, e releases.OutboxEntry, m Message)
 			return nil, err
 		}
 		if !found {
-			if ref, err = s.post(ctx, e.Channel, "", m); err != nil {
+			if ref, err = s.post(ctx, e, e.Channel, "", m); err != nil {
 				return nil, err
 			}
 		}
@@ -401,7 +403,7 @@ func (s *Sender) deliver(ctx context.Context, e releases.OutboxEntry, m Message)
 		if _, found, err := s.earlierCopy(ctx, e, target.Channel, target.TS); found || err != nil {
 			return nil, err
 		}
-		_, err = s.post(ctx, target.Channel, target.TS, m)
+		_, err = s.post(ctx, e, target.Channel, target.TS, m)
 		return nil, err
 	}
 	return nil, s.chat.Update(ctx, Ref{target.Channel, target.TS}, m)

@@ -78,6 +78,9 @@ func (v view) eventLine(e releases.AuditEvent) string {
 	if !ok {
 		verb = strings.ReplaceAll(e.Action, "_", " ")
 	}
+	if e.Action == releases.ActionCancelled && e.Actor == releases.SystemActor {
+		verb = "" // an expiry: "R-12 expired after 14 days without all sign-offs; cancelled."
+	}
 	// Capitalised verbs are the bot's own news, lower-case ones what someone
 	// did; without a verb the detail speaks for itself.
 	parts := []string{emoji}

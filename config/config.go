@@ -56,6 +56,8 @@ type Config struct {
 	Reminders Reminders
 	// Summaries are scheduled release reports.
 	Summaries []Summary
+	// Limits are the create quota and the sign-off expiry (`limits:`).
+	Limits Limits
 	// Users maps a display name to a Slack user id (optional `users:` key),
 	// for the terminal shell's `/as NAME` and for display. Never nil.
 	Users map[string]string

@@ -147,7 +147,7 @@ func (p *parser) yamlError(err error) {
 
 var topKeys = []string{
 	"timezone", "release_managers", "require_distinct_approver", "users",
-	"teams", "environments", "windows", "freezes", "reminders", "summaries",
+	"teams", "environments", "windows", "freezes", "reminders", "summaries", "limits",
 }
 
 // config reads the top-level mapping. Keys are read in a fixed order, not
@@ -159,6 +159,7 @@ func (p *parser) config(root *yaml.Node) *Config {
 		Location:                time.UTC,
 		RequireDistinctApprover: true,
 		Users:                   map[string]string{},
+		Limits:                  Limits{CreatesPerHour: DefaultCreatesPerHour, SignoffExpiry: DefaultSignoffExpiry},
 	}
 	f, _ := p.mapping(root, "", topKeys, nil)
 	if e, ok := f["timezone"]; ok {
@@ -198,6 +199,9 @@ func (p *parser) config(root *yaml.Node) *Config {
 	}
 	if e, ok := f["summaries"]; ok {
 		p.summaries(e.val, cfg)
+	}
+	if e, ok := f["limits"]; ok {
+		p.limits(e.val, cfg)
 	}
 	return cfg
 }

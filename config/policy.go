@@ -8,6 +8,8 @@ func (c *Config) Policy() releases.Policy {
 	p := releases.Policy{
 		ReleaseManagers:         append([]string(nil), c.ReleaseManagers...),
 		RequireDistinctApprover: c.RequireDistinctApprover,
+		Limits: releases.Limits{CreatesPerHour: c.Limits.CreatesPerHour, SignoffExpiry: c.Limits.SignoffExpiry,
+			Location: c.Location},
 	}
 	for _, t := range c.Teams {
 		p.Teams = append(p.Teams, releases.Team{Name: t.Name, Leads: append([]string(nil), t.Leads...), Approvals: t.Approvals})

@@ -32,6 +32,7 @@ const (
 	NotFound    = "not_found"    // releases.ENotFound
 	Conflict    = "conflict"     // releases.EConflict
 	Forbidden   = "forbidden"    // releases.EForbidden
+	TooMany     = "too_many"     // releases.ETooMany: the create quota
 	Error       = "error"        // an internal error, or a Slack API error other than 429
 	RateLimited = "rate_limited" // Slack answered 429
 	Accepted    = "accepted"     // the deployer answered 2xx
@@ -53,6 +54,8 @@ func CommandOutcome(err error) string {
 		return Conflict
 	case releases.EForbidden:
 		return Forbidden
+	case releases.ETooMany:
+		return TooMany
 	}
 	return Error
 }

@@ -156,6 +156,7 @@ func TestCommandOutcome(t *testing.T) {
 		{name: "not found", err: releases.Errorf(releases.ENotFound, "x"), want: metrics.NotFound},
 		{name: "conflict", err: fmt.Errorf("wrapped: %w", releases.Errorf(releases.EConflict, "x")), want: metrics.Conflict},
 		{name: "forbidden", err: releases.Errorf(releases.EForbidden, "x"), want: metrics.Forbidden},
+		{name: "too many", err: releases.Errorf(releases.ETooMany, "x"), want: metrics.TooMany},
 		{name: "internal", err: errors.New("dial tcp: refused"), want: metrics.Error},
 	}
 	for _, tt := range tests {

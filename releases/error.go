@@ -15,6 +15,7 @@ const (
 	ENotFound  Code = "not_found" // no such release, deployment or window
 	EConflict  Code = "conflict"  // not possible in the current state
 	EForbidden Code = "forbidden" // this person may not do that
+	ETooMany   Code = "too_many"  // a limit (the create quota) is reached; the message says until when
 	EInternal  Code = "internal"  // something broke; the message is not for people
 )
 

@@ -62,6 +62,9 @@ type OutboxEntry struct {
 	// failed without saying whether the message went out. Before posting
 	// again, the sender looks for that copy.
 	MaybeSent bool
+	// Creator is the creator of the entry's release (CreatedBy): a paced
+	// channel serves creators in turn. "" for messages of no one.
+	Creator string
 }
 
 // OutboxStore keeps the chat outbox: audit events are relayed into it in
@@ -76,13 +79,17 @@ type OutboxStore interface {
 	// request), unless another sender holds it. With pace > 0, of entries
 	// that make a new message (NewMessage) at most one per Channel is
 	// handed out, and none for a channel whose next turn (TakeTurn) has not
-	// come. An entry whose previous claim lapsed unfinished comes back with
+	// come; creators take turns in a channel: of its due entries, the
+	// oldest of the creator whose turn there (TakeTurn) is longest ago
+	// goes first, so that one person's backlog doesn't hold up another's
+	// sign-off request. An entry whose previous claim lapsed unfinished comes back with
 	// MaybeSent set, and keeps it.
 	ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, limit int, pace time.Duration) ([]OutboxEntry, error)
 	// TakeTurn takes channel's turn to have a new message, if it has come
-	// by now (senders on the same database share the turns); the next
-	// then comes at now+pace. If it has not come, it returns when it will.
-	TakeTurn(ctx context.Context, channel string, now time.Time, pace time.Duration) (ok bool, next time.Time, err error)
+	// by now (senders on the same database share the turns), for a message
+	// of creator's release; the next then comes at now+pace. If it has not
+	// come, it returns when it will.
+	TakeTurn(ctx context.Context, channel, creator string, now time.Time, pace time.Duration) (ok bool, next time.Time, err error)
 	// FinishOutbox records that an entry was sent (or superseded, or failed
 	// for good) and, for a post, where it went.
 	FinishOutbox(ctx context.Context, id int64, status string, at time.Time, post *Post) error

@@ -8,6 +8,7 @@ type Policy struct {
 	Teams                   []Team        // all teams, in configured order
 	Environments            []Environment // deploy order
 	Windows                 []string      // names of the release windows
+	Limits                  Limits        // create quota and sign-off expiry
 }
 
 // Team signs off releases through its leads.

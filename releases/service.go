@@ -80,7 +80,8 @@ type CreateInput struct {
 // Errors: EInvalid for a bad service, version, notes, team, environment,
 // window or start time, and for environments that skip one without an
 // override; EForbidden for an override by anyone but a release manager;
-// EConflict when the service already has an open release of that version.
+// EConflict when the service already has an open release of that version;
+// ETooMany when actor reached the create quota (Limits).
 func (s *Service) Create(ctx context.Context, actor string, in CreateInput) (*Release, error) {
 	r, err := s.validateCreate(in)
 	if err != nil {
@@ -95,6 +96,9 @@ func (s *Service) Create(ctx context.Context, actor string, in CreateInput) (*Re
 	var out *Release
 	var events []AuditEvent
 	err = s.store.Tx(ctx, func(tx Tx) error {
+		if err := s.checkQuota(ctx, tx, actor, now); err != nil {
+			return err
+		}
 		if err := tx.CreateRelease(ctx, r); err != nil {
 			if errors.Is(err, ErrDuplicate) {
 				return Errorf(EConflict, "%s %s already has an open release; see `/release list --status awaiting_signoff`.", r.Service, r.Version)
@@ -237,9 +241,10 @@ func (s *Service) load(ctx context.Context, id int64) (*Release, error) {
 	return r, nil
 }
 
-// Active returns the releases that have not run their course, newest first.
+// Active returns the releases that have not run their course, newest
+// first: at most MaxLimit of them (ListPage tells how many more).
 func (s *Service) Active(ctx context.Context) ([]Release, error) {
-	rs, err := s.store.Releases(ctx, Filter{Statuses: ActiveStatuses})
+	rs, err := s.store.Releases(ctx, Filter{Statuses: ActiveStatuses, Limit: MaxLimit})
 	if err != nil {
 		return nil, s.fail("active releases", err)
 	}
@@ -276,6 +281,11 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Release, error) {
 // History returns what shipped, or tried to: releases of service (all when
 // empty) whose deployment started, newest first.
 func (s *Service) History(ctx context.Context, service string, limit int) ([]Release, error) {
+	return s.List(ctx, HistoryFilter(service, limit))
+}
+
+// HistoryFilter selects what History lists.
+func HistoryFilter(service string, limit int) Filter {
 	var started []Status
 	for _, st := range Statuses {
 		if st.Started() {
@@ -283,7 +293,7 @@ func (s *Service) History(ctx context.Context, service string, limit int) ([]Rel
 		}
 	}
 	// Names are stored lower-case (NormalizeService), so any case finds them.
-	return s.List(ctx, Filter{Statuses: started, Service: strings.ToLower(strings.TrimSpace(service)), Limit: limit})
+	return Filter{Statuses: started, Service: strings.ToLower(strings.TrimSpace(service)), Limit: limit}
 }
 
 // Audit returns a release's audit trail, oldest first. Errors: ENotFound.

@@ -40,6 +40,9 @@ type Reader interface {
 	// PendingDeployments returns up to limit deployments waiting to be sent,
 	// oldest first.
 	PendingDeployments(ctx context.Context, limit int) ([]Deployment, error)
+	// Count returns how many releases f selects, ignoring f.Limit: with
+	// Releases, a page and how many there are in all.
+	Count(ctx context.Context, f Filter) (int, error)
 	// InFlight returns the pending and in-progress deployments of service to
 	// env, oldest first.
 	InFlight(ctx context.Context, service, env string) ([]Deployment, error)
@@ -73,7 +76,9 @@ type Filter struct {
 	Service   string
 	CreatedBy string
 	Before    int64 // only ids below this (pagination cursor)
-	Limit     int   // at most this many; 0 for no limit
+	// CreatedBefore selects releases created before it; zero for any.
+	CreatedBefore time.Time
+	Limit         int // at most this many; 0 for no limit
 }
 
 // Tx is the view of the store inside a transaction.
@@ -97,6 +102,12 @@ type Tx interface {
 	CreateDeployment(ctx context.Context, d *Deployment) error
 	// UpdateDeployment saves d's status, attempts, message, url and times.
 	UpdateDeployment(ctx context.Context, d *Deployment) error
+	// RecentCreates returns when user's releases created after since were
+	// created, newest first, at most limit of them: what the create
+	// quota counts. It holds user's creates against concurrent ones (in
+	// any replica) until the transaction ends, so that the count stays
+	// true until the create it allows is written.
+	RecentCreates(ctx context.Context, user string, since time.Time, limit int) ([]time.Time, error)
 	// AddAudit appends e and sets e.ID.
 	AddAudit(ctx context.Context, e *AuditEvent) error
 	// LastSucceeded returns the newest deployment of service to env, of any

@@ -39,7 +39,8 @@ func loadProfile(t *testing.T, dbURL string) {
 	fake.Token = slackToken
 	dep := newDeployer(t)
 	var b strings.Builder
-	b.WriteString("timezone: UTC\nrelease_managers: [U0RM1]\nrequire_distinct_approver: true\nteams:\n")
+	// One user opens every release: the create quota is off.
+	b.WriteString("timezone: UTC\nrelease_managers: [U0RM1]\nrequire_distinct_approver: true\nlimits: {creates_per_hour: 0}\nteams:\n")
 	for i := range teams {
 		fmt.Fprintf(&b, "  - {name: team%02d, channel: C0T%02d, leads: [U0L%02d], approvals: 1}\n", i, i, i)
 	}

@@ -12,6 +12,8 @@ import (
 type Starter interface {
 	List(ctx context.Context, f releases.Filter) ([]releases.Release, error)
 	StartIfDue(ctx context.Context, id int64) (*releases.Release, error)
+	// ExpireDue cancels the releases that awaited sign-off too long.
+	ExpireDue(ctx context.Context) ([]int64, error)
 }
 
 // Loop starts ready releases whenever the calendar lets them: a release
@@ -25,7 +27,13 @@ type Loop struct {
 	cal *Calendar
 	now func() time.Time
 	log *slog.Logger
+
+	lastExpiry time.Time // when this loop last looked for releases to expire
 }
+
+// expireEvery is how often the loop looks for releases whose sign-offs
+// did not come in time: the expiry is days, a minute late is on time.
+const expireEvery = time.Minute
 
 // NewLoop returns a loop over svc and cal.
 func NewLoop(svc Starter, cal *Calendar, now func() time.Time, log *slog.Logger) *Loop {
@@ -36,9 +44,21 @@ func NewLoop(svc Starter, cal *Calendar, now func() time.Time, log *slog.Logger)
 }
 
 // Tick starts every ready release that may start now and returns how many
-// it started.
+// it started. Once a minute it also cancels the releases that awaited
+// sign-off longer than the configured expiry: each under its lock, so that
+// replicas doing it together cancel each release once.
 func (l *Loop) Tick(ctx context.Context) (int, error) {
 	now := l.now()
+	if now.Sub(l.lastExpiry) >= expireEvery || now.Before(l.lastExpiry) {
+		l.lastExpiry = now
+		expired, err := l.svc.ExpireDue(ctx)
+		for _, id := range expired {
+			l.log.Info("scheduler: release expired awaiting sign-off; cancelled", "release", releases.FormatID(id))
+		}
+		if err != nil {
+			l.log.Error("expire releases awaiting sign-off", "err", err)
+		}
+	}
 	fs, err := l.cal.load(ctx, l.cal.adhoc, now)
 	if err != nil {
 		return 0, err

@@ -25,6 +25,7 @@ environments: [{name: staging, deploy: {url: "log:staging"}}]
 windows: [{name: train, schedule: "*/2 * * * *", duration: 30s}]
 reminders: {before_window: 1m}
 summaries: [{name: ten, schedule: "*/10 * * * *", channel: C0MGMT}]
+limits: {creates_per_hour: 0} # a release every two minutes, all by one person
 `
 
 // TestThreeReplicasActOncePerFiring runs three schedulers, each with its

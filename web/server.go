@@ -171,6 +171,8 @@ func statusFor(code releases.Code) int {
 		return http.StatusConflict
 	case releases.EForbidden:
 		return http.StatusForbidden
+	case releases.ETooMany:
+		return http.StatusTooManyRequests
 	}
 	return http.StatusInternalServerError
 }

@@ -21,6 +21,7 @@ func TestStatusFor(t *testing.T) {
 		{name: "not found", err: releases.Errorf(releases.ENotFound, "Gone."), want: http.StatusNotFound},
 		{name: "conflict", err: releases.Errorf(releases.EConflict, "Not now."), want: http.StatusConflict},
 		{name: "forbidden", err: releases.Errorf(releases.EForbidden, "Not you."), want: http.StatusForbidden},
+		{name: "too many", err: releases.Errorf(releases.ETooMany, "Later."), want: http.StatusTooManyRequests},
 		{name: "wrapped", err: fmt.Errorf("get: %w", releases.Errorf(releases.ENotFound, "Gone.")), want: http.StatusNotFound},
 		{name: "internal", err: releases.Errorf(releases.EInternal, "broke"), want: http.StatusInternalServerError},
 		{name: "plain error", err: errors.New("dial tcp: connection refused"), want: http.StatusInternalServerError},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -34,6 +35,7 @@ type outboxRow struct {
 	CreatedAt     time.Time `gorm:"autoCreateTime:false"`
 	SentAt        *time.Time
 	MaybeSent     bool
+	Creator       string // of the release (migration 00009): paced channels serve creators in turn
 }
 
 func (outboxRow) TableName() string { return "chat_outbox" }
@@ -42,7 +44,7 @@ func (row outboxRow) entry() releases.OutboxEntry {
 	e := releases.OutboxEntry{ID: row.ID, Op: releases.OutboxOp(row.Op), Team: row.Team,
 		Channel: row.Channel, Body: row.Body, Status: row.Status, Attempts: row.Attempts,
 		NextAttemptAt: row.NextAttemptAt.UTC(), LastError: row.LastError, CreatedAt: row.CreatedAt.UTC(),
-		MaybeSent: row.MaybeSent}
+		MaybeSent: row.MaybeSent, Creator: row.Creator}
 	if row.ReleaseID != nil {
 		e.ReleaseID = *row.ReleaseID
 	}
@@ -54,7 +56,7 @@ func (row outboxRow) entry() releases.OutboxEntry {
 
 func toOutboxRow(e releases.OutboxEntry) outboxRow {
 	row := outboxRow{Op: string(e.Op), Team: e.Team, Channel: e.Channel, Body: e.Body,
-		Status: releases.OutboxPending, NextAttemptAt: e.NextAttemptAt.UTC(), CreatedAt: e.CreatedAt.UTC()}
+		Status: releases.OutboxPending, NextAttemptAt: e.NextAttemptAt.UTC(), CreatedAt: e.CreatedAt.UTC(), Creator: e.Creator}
 	if e.ReleaseID != 0 {
 		id := e.ReleaseID
 		row.ReleaseID = &id
@@ -145,42 +147,48 @@ func (t relayTx) MarkRelayed(ctx context.Context, ids []int64, at time.Time) err
 // ClaimOutbox leases the due head entry of each release's queue.
 func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, limit int, pace time.Duration) ([]releases.OutboxEntry, error) {
 	db := s.db.WithContext(ctx)
-	var rows []outboxRow
 	// The oldest pending entry of each release and team is its queue's
 	// head: a release's card and thread in order, and each team's request
 	// and its updates in order, but a request need not wait for the card.
 	head := db.Model(&outboxRow{}).Select("MIN(id)").Where("status = ?", releases.OutboxPending).Group("release_id, team")
-	q := db.Where("id IN (?)", head).Where("next_attempt_at <= ?", now.UTC()).
-		Where("claimed_until IS NULL OR claimed_until < ?", now.UTC())
-	if pace > 0 { // channels whose turn has not come are not worth a look
-		q = q.Where("NOT (op IN ? AND channel IN (SELECT channel FROM chat_pacing WHERE next_at > ?))", releases.NewMessageOps, now.UTC())
+	due := func() *gorm.DB {
+		return db.Model(&outboxRow{}).Where("id IN (?)", head).Where("next_attempt_at <= ?", now.UTC()).
+			Where("claimed_until IS NULL OR claimed_until < ?", now.UTC())
 	}
-	err := q.Order("id").Limit(limit).Find(&rows).Error
-	if err != nil {
-		return nil, fmt.Errorf("due chat messages: %w", err)
+	var ids []int64
+	if pace <= 0 {
+		if err := due().Order("id").Limit(limit).Pluck("id", &ids).Error; err != nil {
+			return nil, fmt.Errorf("due chat messages: %w", err)
+		}
+	} else {
+		// Updates in place (and new messages with no channel) are not paced.
+		err := due().Where("NOT (op IN ? AND channel <> '')", releases.NewMessageOps).Order("id").Limit(limit).Pluck("id", &ids).Error
+		if err != nil {
+			return nil, fmt.Errorf("due chat messages: %w", err)
+		}
+		picks, err := s.pacedPicks(ctx, due, now)
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, picks...)
+		slices.Sort(ids)
+		ids = ids[:min(len(ids), limit)]
 	}
 	var won []int64
 	until := now.Add(lease).UTC()
-	turns := map[string]bool{} // channels that have a new message in this claim
-	for _, row := range rows {
-		if pace > 0 && releases.OutboxOp(row.Op).NewMessage() && row.Channel != "" {
-			if turns[row.Channel] {
-				continue // one turn per channel: the next waits for the next claim
-			}
-			turns[row.Channel] = true
-		}
+	for _, id := range ids {
 		// Compare-and-set: only one sender wins each entry. A claim that
 		// lapsed unfinished (claimed_until still set: finishing and retrying
 		// clear it) means its sender died, perhaps after chat took the
 		// message: remember that, for this and every later attempt.
 		res := db.Model(&outboxRow{}).Where("id = ? AND status = ? AND (claimed_until IS NULL OR claimed_until < ?)",
-			row.ID, releases.OutboxPending, now.UTC()).Updates(map[string]any{
+			id, releases.OutboxPending, now.UTC()).Updates(map[string]any{
 			"claimed_until": until, "maybe_sent": gorm.Expr("maybe_sent OR claimed_until IS NOT NULL")})
 		if res.Error != nil {
-			return nil, fmt.Errorf("claim chat message %d: %w", row.ID, res.Error)
+			return nil, fmt.Errorf("claim chat message %d: %w", id, res.Error)
 		}
 		if res.RowsAffected == 1 {
-			won = append(won, row.ID)
+			won = append(won, id)
 		}
 	}
 	if len(won) == 0 {
@@ -199,11 +207,91 @@ func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Durat
 	return out, nil
 }
 
+// maxPacedCandidates bounds the (channel, creator) pairs one claim weighs.
+const maxPacedCandidates = 1000
+
+// pacedPicks chooses, for each channel whose turn has come, the one new
+// message to hand out: the oldest due head of the creator who had a new
+// message there least recently (never counts as longest ago; ties go to
+// the older entry). So creators take turns in a busy channel, and one
+// person's backlog of twenty releases delays another's sign-off request
+// by one turn, not twenty.
+func (s *Store) pacedPicks(ctx context.Context, due func() *gorm.DB, now time.Time) ([]int64, error) {
+	type candidate struct {
+		Channel string
+		Creator string
+		ID      int64
+	}
+	var cands []candidate
+	err := due().Select("channel, creator, MIN(id) AS id").
+		Where("op IN ? AND channel <> ''", releases.NewMessageOps).
+		Where("channel NOT IN (SELECT channel FROM chat_pacing WHERE next_at > ?)", now.UTC()).
+		Group("channel, creator").Order("MIN(id)").Limit(maxPacedCandidates).Scan(&cands).Error
+	if err != nil {
+		return nil, fmt.Errorf("due new chat messages: %w", err)
+	}
+	if len(cands) == 0 {
+		return nil, nil
+	}
+	multi := map[string]int{} // channels where creators compete
+	for _, c := range cands {
+		multi[c.Channel]++
+	}
+	var channels, creators []string
+	for _, c := range cands {
+		if multi[c.Channel] > 1 {
+			channels, creators = append(channels, c.Channel), append(creators, c.Creator)
+		}
+	}
+	served := map[[2]string]time.Time{}
+	if len(channels) > 0 {
+		var turns []turnRow
+		err := s.db.WithContext(ctx).Where("channel IN ? AND creator IN ?", uniq(channels), uniq(creators)).Find(&turns).Error
+		if err != nil {
+			return nil, fmt.Errorf("turns of creators: %w", err)
+		}
+		for _, tr := range turns {
+			served[[2]string{tr.Channel, tr.Creator}] = tr.ServedAt
+		}
+	}
+	best := map[string]candidate{}
+	var order []string
+	for _, c := range cands { // by id: the first of equals wins
+		b, seen := best[c.Channel]
+		if !seen {
+			order = append(order, c.Channel)
+		}
+		if !seen || served[[2]string{c.Channel, c.Creator}].Before(served[[2]string{b.Channel, b.Creator}]) {
+			best[c.Channel] = c
+		}
+	}
+	picks := make([]int64, len(order))
+	for i, ch := range order {
+		picks[i] = best[ch].ID
+	}
+	return picks, nil
+}
+
+func uniq(ss []string) []string {
+	out := slices.Clone(ss)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// turnRow is when a creator last had a new message in a channel.
+type turnRow struct {
+	Channel  string `gorm:"primaryKey"`
+	Creator  string `gorm:"primaryKey"`
+	ServedAt time.Time
+}
+
+func (turnRow) TableName() string { return "chat_turns" }
+
 // TakeTurn takes channel's turn to have a new message, if it has come by
-// now; the next turn is then now+pace. One statement, so that of senders
-// racing for a turn exactly one wins. Otherwise it returns when the next
-// turn comes.
-func (s *Store) TakeTurn(ctx context.Context, channel string, now time.Time, pace time.Duration) (bool, time.Time, error) {
+// now; the next turn is then now+pace, and creator is the one served last
+// there. One statement, so that of senders racing for a turn exactly one
+// wins. Otherwise it returns when the next turn comes.
+func (s *Store) TakeTurn(ctx context.Context, channel, creator string, now time.Time, pace time.Duration) (bool, time.Time, error) {
 	db := s.db.WithContext(ctx)
 	res := db.Exec(`INSERT INTO chat_pacing (channel, next_at) VALUES (?, ?)
 		ON CONFLICT (channel) DO UPDATE SET next_at = excluded.next_at WHERE chat_pacing.next_at <= ?`,
@@ -212,6 +300,13 @@ func (s *Store) TakeTurn(ctx context.Context, channel string, now time.Time, pac
 		return false, time.Time{}, fmt.Errorf("take a turn in %s: %w", channel, res.Error)
 	}
 	if res.RowsAffected == 1 {
+		err := db.Clauses(clause.OnConflict{
+			Columns:   []clause.Column{{Name: "channel"}, {Name: "creator"}},
+			DoUpdates: clause.AssignmentColumns([]string{"served_at"}),
+		}).Create(&turnRow{Channel: channel, Creator: creator, ServedAt: now.UTC()}).Error
+		if err != nil {
+			return false, time.Time{}, fmt.Errorf("record the turn of %s in %s: %w", creator, channel, err)
+		}
 		return true, time.Time{}, nil
 	}
 	var next time.Time

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -74,7 +75,32 @@ func (r reader) release(ctx context.Context, q *gorm.DB, id int64) (*releases.Re
 }
 
 func (r reader) Releases(ctx context.Context, f releases.Filter) ([]releases.Release, error) {
-	q := r.db.WithContext(ctx).Model(&releaseRow{})
+	q := filtered(r.db.WithContext(ctx).Model(&releaseRow{}), f)
+	if f.Limit > 0 {
+		q = q.Limit(f.Limit)
+	}
+	var rows []releaseRow
+	if err := q.Order("id DESC").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("list releases: %w", err)
+	}
+	return r.withChildren(ctx, rows)
+}
+
+// Count returns how many releases f selects, ignoring f.Limit.
+func (s *Store) Count(ctx context.Context, f releases.Filter) (int, error) {
+	return reader{s.db.WithContext(ctx)}.Count(ctx, f)
+}
+
+func (r reader) Count(ctx context.Context, f releases.Filter) (int, error) {
+	var n int64
+	if err := filtered(r.db.WithContext(ctx).Model(&releaseRow{}), f).Count(&n).Error; err != nil {
+		return 0, fmt.Errorf("count releases: %w", err)
+	}
+	return int(n), nil
+}
+
+// filtered narrows q to the releases f selects, all but f.Limit.
+func filtered(q *gorm.DB, f releases.Filter) *gorm.DB {
 	switch len(f.Statuses) {
 	case 0:
 	case 1:
@@ -97,15 +123,15 @@ func (r reader) Releases(ctx context.Context, f releases.Filter) ([]releases.Rel
 	if f.Before > 0 {
 		q = q.Where("id < ?", f.Before)
 	}
-	if f.Limit > 0 {
-		q = q.Limit(f.Limit)
+	if !f.CreatedBefore.IsZero() {
+		q = q.Where("created_at < ?", f.CreatedBefore.UTC())
 	}
-	var rows []releaseRow
-	if err := q.Order("id DESC").Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("list releases: %w", err)
-	}
-	return r.withChildren(ctx, rows)
+	return q
 }
+
+// childBatch bounds the ids in one IN list: SQLite refuses more than
+// 32,766 variables in a statement, PostgreSQL 65,535.
+const childBatch = 500
 
 // withChildren maps rows to releases and loads their sign-offs and
 // deployments with one query each.
@@ -123,21 +149,25 @@ func (r reader) withChildren(ctx context.Context, rows []releaseRow) ([]releases
 		}
 		out[i], ids[i], index[row.ID] = rel, row.ID, i
 	}
-	var signoffs []signoffRow
-	if err := r.db.WithContext(ctx).Where("release_id IN ?", ids).Order("created_at, team, user_id").Find(&signoffs).Error; err != nil {
-		return nil, fmt.Errorf("load sign-offs: %w", err)
-	}
-	for _, so := range signoffs {
-		i := index[so.ReleaseID]
-		out[i].SignOffs = append(out[i].SignOffs, so.signOff())
-	}
-	var deployments []deploymentRow
-	if err := r.db.WithContext(ctx).Where("release_id IN ?", ids).Order("id").Find(&deployments).Error; err != nil {
-		return nil, fmt.Errorf("load deployments: %w", err)
-	}
-	for _, d := range deployments {
-		i := index[d.ReleaseID]
-		out[i].Deployments = append(out[i].Deployments, d.deployment())
+	for len(ids) > 0 {
+		batch := ids[:min(len(ids), childBatch)]
+		ids = ids[len(batch):]
+		var signoffs []signoffRow
+		if err := r.db.WithContext(ctx).Where("release_id IN ?", batch).Order("created_at, team, user_id").Find(&signoffs).Error; err != nil {
+			return nil, fmt.Errorf("load sign-offs: %w", err)
+		}
+		for _, so := range signoffs {
+			i := index[so.ReleaseID]
+			out[i].SignOffs = append(out[i].SignOffs, so.signOff())
+		}
+		var deployments []deploymentRow
+		if err := r.db.WithContext(ctx).Where("release_id IN ?", batch).Order("id").Find(&deployments).Error; err != nil {
+			return nil, fmt.Errorf("load deployments: %w", err)
+		}
+		for _, d := range deployments {
+			i := index[d.ReleaseID]
+			out[i].Deployments = append(out[i].Deployments, d.deployment())
+		}
 	}
 	return out, nil
 }
@@ -261,6 +291,26 @@ func (t *tx) UpdateDeployment(ctx context.Context, d *releases.Deployment) error
 		return releases.ErrNotFound
 	}
 	return nil
+}
+
+func (t *tx) RecentCreates(ctx context.Context, user string, since time.Time, limit int) ([]time.Time, error) {
+	db := t.db.WithContext(ctx)
+	if t.dialect == migrations.Postgres {
+		// SQLite's transactions already exclude each other (Store.writeMu).
+		if err := db.Exec("SELECT pg_advisory_xact_lock(hashtext(?))", "creates:"+user).Error; err != nil {
+			return nil, fmt.Errorf("lock creates of %s: %w", user, err)
+		}
+	}
+	var at []time.Time
+	err := db.Model(&releaseRow{}).Where("created_by = ? AND created_at > ?", user, since.UTC()).
+		Order("created_at DESC").Limit(limit).Pluck("created_at", &at).Error
+	if err != nil {
+		return nil, fmt.Errorf("recent creates of %s: %w", user, err)
+	}
+	for i := range at {
+		at[i] = at[i].UTC()
+	}
+	return at, nil
 }
 
 func (t *tx) AddAudit(ctx context.Context, e *releases.AuditEvent) error {

@@ -46,6 +46,8 @@ func RunConformance(t *testing.T, open func(t *testing.T) releases.Store) {
 		{name: "AdoptPost", run: testAdoptPost},
 		{name: "OutboxHeads", run: testOutboxHeads},
 		{name: "Reactions", run: testReactions},
+		{name: "PacedCreatorsTakeTurns", run: testPacedCreatorsTakeTurns},
+		{name: "CountAndRecentCreates", run: testCountAndRecentCreates},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, open(t)) })
