@@ -45,6 +45,7 @@ func RunConformance(t *testing.T, open func(t *testing.T) releases.Store) {
 		{name: "OutboxMaybeSent", run: testOutboxMaybeSent},
 		{name: "AdoptPost", run: testAdoptPost},
 		{name: "OutboxHeads", run: testOutboxHeads},
+		{name: "RememberWebhookID", run: testRememberWebhookID},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, open(t)) })
