@@ -244,3 +244,12 @@ func TestUnrecordedAnswerIsNotResent(t *testing.T) {
 		})
 	}
 }
+
+// TestWebhookIDMemoryOutlivesSignatures: a callback's id is remembered at
+// least as long as its signature can be replayed (Tolerance either side of
+// its timestamp).
+func TestWebhookIDMemoryOutlivesSignatures(t *testing.T) {
+	if releases.WebhookIDMemory <= 2*webhooks.Tolerance {
+		t.Fatalf("webhook ids are forgotten after %s, but a signature stays good for %s", releases.WebhookIDMemory, 2*webhooks.Tolerance)
+	}
+}
