@@ -5,9 +5,18 @@
 #   DEPLOY_SECRET=whsec_… ./callback.sh CALLBACK_URL STATUS [MESSAGE] [LINK]
 #
 # CALLBACK_URL is the delivery's callback_url; STATUS is in_progress,
-# succeeded or failed. Exit status 0 when releasebot took it (204).
+# succeeded or failed. The body names the deployment of CALLBACK_URL
+# ("deployment_id"), which binds the signed report to it. Exit status 0 when
+# releasebot took it (204).
 set -eu
 url=$1 status=$2 message=${3:-} link=${4:-}
+
+# .../webhooks/deployments/D-17/status -> D-17
+deployment=$(printf '%s' "$url" | sed -n 's#^.*/deployments/\(D-[0-9][0-9]*\)/status$#\1#p')
+if [ -z "$deployment" ]; then
+	echo "callback.sh: $url is not a callback_url (…/webhooks/deployments/D-17/status)" >&2
+	exit 2
+fi
 
 # The HMAC key: the base64-decoded part of a whsec_ secret, else the secret's bytes.
 case $DEPLOY_SECRET in
@@ -16,7 +25,7 @@ whsec_*) key=$(printf '%s' "${DEPLOY_SECRET#whsec_}" | openssl base64 -d -A | od
 esac
 
 json() { printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g' | tr '\n\t' '  '; }
-body=$(printf '{"status":"%s","message":"%s","url":"%s"}' "$status" "$(json "$message")" "$(json "$link")")
+body=$(printf '{"deployment_id":"%s","status":"%s","message":"%s","url":"%s"}' "$deployment" "$status" "$(json "$message")" "$(json "$link")")
 id="msg_$(openssl rand -hex 12)"
 ts=$(date +%s)
 sig=$(printf '%s.%s.%s' "$id" "$ts" "$body" | openssl dgst -sha256 -mac HMAC -macopt "hexkey:$key" -binary | openssl base64 -A)

@@ -124,10 +124,34 @@ func (e *env) approveAll(t *testing.T, id int64) *releases.Release {
 	return e.ok(e.svc.SignOff(ctx, dan, id, "risk"))
 }
 
+// report reports status for r's newest deployment, marking it sent
+// first: a deployer reports only on what it was sent.
 func (e *env) report(t *testing.T, r *releases.Release, status releases.DeploymentStatus) *releases.Release {
 	t.Helper()
 	d := r.Deployments[len(r.Deployments)-1]
+	e.markSent(t, d.ID)
 	return e.ok(e.svc.ReportDeployment(ctx, "deployer", d.ID, releases.StatusReport{Status: status}))
+}
+
+// markSent marks deployment id as sent to its deployer.
+func (e *env) markSent(t *testing.T, id int64) {
+	t.Helper()
+	if err := storetest.MarkSent(ctx, e.store, id); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// send claims every delivery that is due, as the webhook worker does before
+// it calls the deployers.
+func (e *env) send(t *testing.T) {
+	t.Helper()
+	ds, ok := e.store.(releases.DeliveryStore)
+	if !ok {
+		t.Fatalf("%T is no DeliveryStore", e.store)
+	}
+	if _, err := ds.ClaimDeliveries(ctx, releases.DeliveryClaim{Now: e.clock.Now(), Lease: time.Minute, Limit: 100}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func (e *env) audit(t *testing.T, id int64) []string {

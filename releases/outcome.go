@@ -2,47 +2,70 @@ package releases
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"net/url"
 	"strings"
+	"time"
 )
 
 // StatusReport is a deployer's word on one deployment.
 type StatusReport struct {
 	Status  DeploymentStatus // in_progress, succeeded or failed
-	Message string
-	URL     string // a link to the deployer's run; http(s) only
+	Message string           // stored scrubbed (ScrubText), at most MaxMessage bytes
+	URL     string           // a link to the deployer's run; kept only as CleanURL allows
+	// WebhookID is the id of the deployer's signed callback message, if
+	// the report came as one: an id accepted for one deployment is refused
+	// for any other, so a captured callback can't be replayed elsewhere.
+	WebhookID string
 }
+
+// MaxWebhookID is the longest callback message id taken.
+const MaxWebhookID = 255
+
+// WebhookIDMemory is how long the id of an accepted callback is
+// remembered. A callback's signature is good for 5 minutes either side of
+// its timestamp, so its id can't come back later than 10 minutes after it
+// was accepted; older ids are forgotten.
+const WebhookIDMemory = 15 * time.Minute
 
 // ReportDeployment records a deployment's progress and moves its release
 // on: to the next environment, to awaiting_promotion, deployed, failed or
 // rolled_back. A repeat of the current state changes nothing and is no
-// error.
+// error. The message and link are scrubbed (ScrubText, CleanURL) before they
+// are stored.
 //
 // Errors: ENotFound for an unknown deployment; EInvalid for a status other
-// than in_progress, succeeded and failed; EConflict when the deployment has
-// already finished otherwise.
+// than in_progress, succeeded and failed, or an unusable webhook id;
+// EConflict when the deployment has already finished otherwise, when it
+// was never sent to its deployer (it is pending: queued behind another
+// deployment or held by a freeze), or when rep.WebhookID was already
+// accepted for another deployment. A refused report changes nothing.
 func (s *Service) ReportDeployment(ctx context.Context, actor string, deploymentID int64, rep StatusReport) (*Release, error) {
 	switch rep.Status {
 	case DeploymentInProgress, DeploymentSucceeded, DeploymentFailed:
 	default:
-		return nil, Errorf(EInvalid, "%q is not a deployment status; use in_progress, succeeded or failed.", rep.Status)
+		return nil, Errorf(EInvalid, "%q is not a deployment status; use in_progress, succeeded or failed.", ScrubText(string(rep.Status), 50, false))
 	}
-	return s.finish(ctx, actor, deploymentID, rep)
+	if len(rep.WebhookID) > MaxWebhookID || ScrubText(rep.WebhookID, MaxWebhookID, false) != rep.WebhookID {
+		return nil, Errorf(EInvalid, "The webhook-id must be at most %d printable characters.", MaxWebhookID)
+	}
+	return s.finish(ctx, actor, deploymentID, rep, true)
 }
 
 // TimeOut marks a deployment that got no final status within its
 // environment's finish_within as timed_out, failing its release. A
 // deployment that has finished meanwhile is left alone.
 func (s *Service) TimeOut(ctx context.Context, deploymentID int64) (*Release, error) {
-	r, err := s.finish(ctx, SystemActor, deploymentID, StatusReport{Status: DeploymentTimedOut, Message: "no final status in time"})
+	r, err := s.finish(ctx, SystemActor, deploymentID, StatusReport{Status: DeploymentTimedOut, Message: "no final status in time"}, false)
 	if ErrorCode(err) == EConflict {
 		return r, nil
 	}
 	return r, err
 }
 
-func (s *Service) finish(ctx context.Context, actor string, deploymentID int64, rep StatusReport) (*Release, error) {
+// finish records rep for a deployment. sent: only a deployment that was
+// sent to its deployer may take it.
+func (s *Service) finish(ctx context.Context, actor string, deploymentID int64, rep StatusReport, sent bool) (*Release, error) {
 	releaseID, err := s.releaseOf(ctx, deploymentID, "report")
 	if err != nil {
 		return nil, err
@@ -52,12 +75,19 @@ func (s *Service) finish(ctx context.Context, actor string, deploymentID int64, 
 		if !ok {
 			return Errorf(ENotFound, "There is no deployment %s.", FormatDeploymentID(deploymentID))
 		}
-		msg, link := clip(strings.TrimSpace(rep.Message), 1000), safeURL(rep.URL)
+		did := FormatDeploymentID(d.ID)
+		if sent && d.Status == DeploymentPending && d.Attempts == 0 {
+			return Errorf(EConflict, "%s has not been sent to its deployer yet (it waits for an earlier deployment or a freeze), so it can't take a status.", did)
+		}
+		if err := s.rememberWebhookID(ctx, m, rep.WebhookID, d.ID); err != nil {
+			return err
+		}
+		msg, link := ScrubText(rep.Message, MaxMessage, true), CleanURL(rep.URL)
 		switch {
 		case d.Status == rep.Status && (rep.Status != DeploymentInProgress || msg == "" || msg == d.Message):
 			return nil // a repeat
 		case d.Status.Final():
-			return Errorf(EConflict, "%s has already finished: %s.", FormatDeploymentID(d.ID), d.Status)
+			return Errorf(EConflict, "%s has already finished: %s.", did, d.Status)
 		}
 		d.Status, d.UpdatedAt = rep.Status, m.now
 		if msg != "" {
@@ -229,21 +259,17 @@ func (s *Service) Rollback(ctx context.Context, actor string, id int64, env, rea
 	})
 }
 
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
+// rememberWebhookID records that callback message id was accepted for
+// deployment deploymentID, unless it was for another one.
+func (s *Service) rememberWebhookID(ctx context.Context, m *mutation, id string, deploymentID int64) error {
+	if id == "" {
+		return nil
 	}
-	return strings.ToValidUTF8(s[:n], "") + "…"
-}
-
-// safeURL keeps http(s) links only, so a deployer's text can't smuggle a
-// javascript: link into the dashboard or Slack.
-func safeURL(raw string) string {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(raw) > 2000 {
-		return ""
+	err := m.tx.RememberWebhookID(ctx, id, deploymentID, m.now, m.now.Add(-WebhookIDMemory))
+	if errors.Is(err, ErrDuplicate) {
+		return Errorf(EConflict, "The webhook-id %s was already used for another deployment; every callback needs a fresh id.", id)
 	}
-	return u.String()
+	return err
 }
 
 // NoteHeld tells a release's thread that a freeze holds its deployment,

@@ -37,7 +37,7 @@ func TestLifecycle(t *testing.T) {
 			d.PreviousVersion != "" || d.RequestedBy != dave || d.Type != releases.TypeDeployment {
 			t.Fatalf("first deployment %+v", d)
 		}
-		r = e.report(t, r, releases.DeploymentInProgress)
+		r = e.report(t, r, releases.DeploymentInProgress) // sends it
 		e.clock.Advance(time.Minute)
 		r = e.ok(e.svc.ReportDeployment(ctx, "deployer", d.ID, releases.StatusReport{
 			Status: releases.DeploymentSucceeded, Message: "all green", URL: "https://ci.example.com/run/9"}))
@@ -359,6 +359,7 @@ func TestGateAndStartIfDue(t *testing.T) {
 		p := testPolicy()
 		p.Environments[1].Manual = false
 		auto := releases.NewService(releases.Options{Store: e.store, Policy: p, Now: e.clock.Now, Gate: e.gate})
+		e.markSent(t, r.Deployments[0].ID)
 		r = e.ok(auto.ReportDeployment(ctx, "deployer", r.Deployments[0].ID, releases.StatusReport{Status: releases.DeploymentSucceeded}))
 		if r.Status != releases.StatusAwaitingPromotion || len(r.Deployments) != 1 {
 			t.Fatalf("promotion during a freeze: %s, %d deployments", r.Status, len(r.Deployments))
@@ -373,6 +374,7 @@ func TestDeploymentReports(t *testing.T) {
 	forEachStore(t, func(t *testing.T, e *env) {
 		r := e.approveAll(t, e.create(t, "v1").ID)
 		id := r.Deployments[0].ID
+		e.markSent(t, id)
 		report := func(st releases.DeploymentStatus) error {
 			_, err := e.svc.ReportDeployment(ctx, "deployer", id, releases.StatusReport{Status: st, URL: "javascript:alert(1)"})
 			return err

@@ -114,6 +114,13 @@ type Tx interface {
 	// release but exclude, with id below before (0: any), that is still
 	// succeeded: the version that runs there. nil when there is none.
 	LastSucceeded(ctx context.Context, service, env string, exclude, before int64) (*Deployment, error)
+	// RememberWebhookID records that the callback message webhookID was
+	// accepted for deploymentID at at, and forgets ids recorded before
+	// forgetBefore (a bounded batch per call, so the table stays small).
+	// ErrDuplicate when webhookID is remembered for another deployment; the
+	// same id for the same deployment again is no error. Concurrent
+	// transactions recording one id, in any replica, see each other.
+	RememberWebhookID(ctx context.Context, webhookID string, deploymentID int64, at, forgetBefore time.Time) error
 	// FreezeWriter declares and lifts ad-hoc freezes.
 	FreezeWriter
 }

@@ -240,7 +240,7 @@ func (d *deployer) serve(w http.ResponseWriter, r *http.Request) {
 // callBack reports success until serve takes it: serve may be down.
 func (d *deployer) callBack(p deliveryBody, key []byte) {
 	defer d.wg.Done()
-	body := []byte(`{"status":"succeeded","message":"rolled out","url":"https://ci.example.com/run/1"}`)
+	body := []byte(`{"deployment_id":"` + p.DeploymentID + `","status":"succeeded","message":"rolled out","url":"https://ci.example.com/run/1"}`)
 	for {
 		req, _ := http.NewRequest(http.MethodPost, p.CallbackURL, bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")

@@ -24,8 +24,10 @@ func TestGetRelease(t *testing.T) {
 	// R-1 puts v2.3.0 on both environments, so R-2's deployments have a
 	// previous version.
 	old := f.signOffAll(t, f.create(t, "payments-api", "v2.3.0").ID)
+	f.markSent(t, old.Deployments[0].ID)
 	must(f.svc.ReportDeployment(ctx, "deployer", old.Deployments[0].ID, releases.StatusReport{Status: releases.DeploymentSucceeded}))
 	old = must(f.svc.Deploy(ctx, dave, old.ID, "production", ""))
+	f.markSent(t, old.Deployments[1].ID)
 	must(f.svc.ReportDeployment(ctx, "deployer", old.Deployments[1].ID, releases.StatusReport{Status: releases.DeploymentSucceeded}))
 
 	f.clock.Advance(time.Hour)
@@ -38,6 +40,7 @@ func TestGetRelease(t *testing.T) {
 	r = must(f.svc.SignOff(ctx, carol, r.ID, "risk"))
 	staging := r.Deployments[0].ID
 	f.clock.Advance(time.Minute)
+	f.markSent(t, staging)
 	must(f.svc.ReportDeployment(ctx, "deployer", staging, releases.StatusReport{Status: releases.DeploymentInProgress}))
 	f.clock.Advance(time.Minute)
 	must(f.svc.ReportDeployment(ctx, "deployer", staging, releases.StatusReport{
@@ -58,7 +61,7 @@ func TestGetRelease(t *testing.T) {
 	  ],
 	  "deployments": [
 	    {"id": "D-3", "environment": "staging", "type": "deployment", "status": "succeeded",
-	     "version": "v2.4.0", "previous_version": "v2.3.0", "attempts": 0,
+	     "version": "v2.4.0", "previous_version": "v2.3.0", "attempts": 1,
 	     "message": "rolled out 3/3 pods", "url": "https://ci.example.com/runs/7",
 	     "updated_at": "2026-12-01T11:06:03Z", "finished_at": "2026-12-01T11:06:03Z"},
 	    {"id": "D-4", "environment": "production", "type": "deployment", "status": "pending",

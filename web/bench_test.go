@@ -80,6 +80,7 @@ func BenchmarkReleasePage(b *testing.B) {
 			r := must(d.svc.Create(ctx, dave, releases.CreateInput{Service: "payments-api", Version: "v9.0.0", Notes: "busy"}))
 			must(d.svc.SignOff(ctx, alice, r.ID, "payments"))
 			r = must(d.svc.SignOff(ctx, carol, r.ID, "risk"))
+			d.markSent(b, r.Deployments[0].ID)
 			r = must(d.svc.ReportDeployment(ctx, "deployer", r.Deployments[0].ID, releases.StatusReport{Status: releases.DeploymentSucceeded, URL: "https://ci.example.com/runs/1"}))
 			err := d.store.Tx(ctx, func(tx releases.Tx) error {
 				events, err := tx.AuditEvents(ctx, r.ID)

@@ -141,6 +141,7 @@ func seedStory(t testing.TB, d *dashboard) {
 		return must(d.svc.Deploy(ctx, rita, id, env, ""))
 	}
 	report := func(r *releases.Release, i int, st releases.DeploymentStatus, msg, url string) *releases.Release {
+		d.markSent(t, r.Deployments[i].ID)
 		return must(d.svc.ReportDeployment(ctx, "deployer", r.Deployments[i].ID, releases.StatusReport{Status: st, Message: msg, URL: url}))
 	}
 	signAll := func(id int64) *releases.Release {

@@ -183,6 +183,7 @@ func TestEscaping(t *testing.T) {
 	r := must(d.svc.Create(ctx, dave, releases.CreateInput{Service: "api", Version: "v1", Notes: `<script>alert("notes")</script> & "quotes"`}))
 	must(d.svc.SignOff(ctx, alice, r.ID, "payments"))
 	r = must(d.svc.SignOff(ctx, carol, r.ID, "risk"))
+	d.markSent(t, r.Deployments[0].ID)
 	must(d.svc.ReportDeployment(ctx, "deployer", r.Deployments[0].ID, releases.StatusReport{
 		Status: releases.DeploymentFailed, Message: `<img src=x onerror=alert(1)>`, URL: "javascript:alert(1)",
 	}))

@@ -66,6 +66,15 @@ func newFixture(t *testing.T) *fixture {
 	return &fixture{store: store, svc: svc, clock: clk, handler: r, logs: logs}
 }
 
+// markSent marks deployment id as sent to its deployer: only then does
+// it take the deployer's status.
+func (f *fixture) markSent(t testing.TB, id int64) {
+	t.Helper()
+	if err := storetest.MarkSent(context.Background(), f.store, id); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // create opens a release of service at version by dave, for every team
 // and environment.
 func (f *fixture) create(t *testing.T, service, version string) *releases.Release {

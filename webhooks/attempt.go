@@ -151,10 +151,6 @@ func describeError(err error, timeout time.Duration) string {
 
 // clipAnswer makes a deployer's answer fit one line of a thread.
 func clipAnswer(b []byte) string {
-	s := strings.ToValidUTF8(string(b), "")
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 200 {
-		s = strings.ToValidUTF8(s[:200], "") + "…"
-	}
-	return s
+	s := releases.ScrubText(string(b[:min(len(b), 1000)]), 1000, false)
+	return releases.ScrubText(strings.Join(strings.Fields(s), " "), 203, false)
 }

@@ -45,12 +45,15 @@ const CallbackActor = "deployer"
 
 // RegisterCallbacks adds POST /webhooks/deployments/:id/status to r: the
 // deployers' status reports, signed like the deliveries (Standard Webhooks)
-// with the deployment's environment's secret. Answers: 204 taken (a repeat
-// of the current state too), 400 malformed body or unknown status, 401
-// missing or bad signature or a timestamp more than 5 minutes off, 404
-// unknown deployment (to a request signed with some environment's secret;
-// 401 to any other), 409 a different final state was already recorded,
-// 413 a body over 64 KiB.
+// with the deployment's environment's secret; the body's "deployment_id"
+// must name the deployment of the path. Answers: 204 taken (a repeat of the
+// current state too), 400 malformed body, unknown status or a
+// deployment_id missing or other than the path's, 401 missing or bad
+// signature or a timestamp more than 5 minutes off, 404 unknown deployment
+// (to a request signed with some environment's secret; 401 to any other),
+// 409 a different final state was already recorded, the deployment was
+// never sent (still pending), or the webhook-id was already accepted for
+// another deployment, 413 a body over 64 KiB. A refusal changes nothing.
 func RegisterCallbacks(r gin.IRouter, opts CallbackOptions) {
 	if opts.Deployments == nil {
 		panic("webhooks: CallbackOptions.Deployments is required")
@@ -77,11 +80,14 @@ type callbacks struct {
 	log         *slog.Logger
 }
 
-// statusBody is a deployer's report.
+// statusBody is a deployer's report. DeploymentID must name the
+// deployment of the path: the signature covers the body, so the body binds
+// the report to its deployment.
 type statusBody struct {
-	Status  string `json:"status"`
-	Message string `json:"message"`
-	URL     string `json:"url"`
+	DeploymentID string `json:"deployment_id"`
+	Status       string `json:"status"`
+	Message      string `json:"message"`
+	URL          string `json:"url"`
 }
 
 func (h *callbacks) status(c *gin.Context) {
@@ -135,11 +141,17 @@ func (h *callbacks) status(c *gin.Context) {
 	}
 	var in statusBody
 	if err := json.Unmarshal(body, &in); err != nil {
-		h.refuse(c, http.StatusBadRequest, `The body is not a JSON object like {"status": "succeeded", "message": "…", "url": "…"}.`)
+		h.refuse(c, http.StatusBadRequest, `The body is not a JSON object like {"deployment_id": "`+did+`", "status": "succeeded", "message": "…", "url": "…"}.`)
+		return
+	}
+	if in.DeploymentID != did {
+		h.log.WarnContext(ctx, "status callback refused: deployment_id does not match the path", "deployment", did, "remote", c.ClientIP())
+		h.refuse(c, http.StatusBadRequest, `The body's "deployment_id" must be "`+did+`", the deployment of the callback URL.`)
 		return
 	}
 	_, err = h.deployments.ReportDeployment(ctx, CallbackActor, id, releases.StatusReport{
-		Status: releases.DeploymentStatus(in.Status), Message: in.Message, URL: in.URL})
+		Status: releases.DeploymentStatus(in.Status), Message: in.Message, URL: in.URL,
+		WebhookID: c.Request.Header.Get(HeaderID)})
 	if err != nil {
 		h.domainError(c, did, err)
 		return

@@ -20,7 +20,8 @@ func TestCallbacks(t *testing.T) {
 		d := r.Deployments[0]
 		did := releases.FormatDeploymentID(d.ID)
 		now := h.clock.Now()
-		body := func(s string) []byte { return []byte(s) }
+		// body names the deployment, as every callback must.
+		body := func(s string) []byte { return []byte(`{"deployment_id": "` + did + `", ` + s[1:]) }
 		good := func(b []byte) http.Header { return signed(t, stagingSecret, "msg_cb_1", now, b) }
 		tests := []struct {
 			name   string
@@ -60,6 +61,9 @@ func TestCallbacks(t *testing.T) {
 				return hdr
 			}, body: body(`{"status": "succeeded"}`), want: 401},
 			{name: "malformed JSON", header: good, body: body(`{"status": `), want: 400},
+			{name: "no deployment_id", header: good, body: []byte(`{"status": "succeeded"}`), want: 400},
+			{name: "another deployment's id", header: good, body: []byte(`{"deployment_id": "D-999", "status": "succeeded"}`), want: 400},
+			{name: "the id without its D-", header: good, body: []byte(`{"deployment_id": "` + strings.TrimPrefix(did, "D-") + `", "status": "succeeded"}`), want: 400},
 			{name: "unknown status", header: good, body: body(`{"status": "timed_out"}`), want: 400},
 			{name: "body over 64 KiB", header: good, body: append(body(`{"status": "succeeded", "message": "`),
 				append(bytes.Repeat([]byte("x"), 64<<10), `"}`...)...), want: 413},
@@ -118,8 +122,8 @@ func TestCallbackForLogTargetIsRefused(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, s *gormstore.Store) {
 		h := newHarness(t, s, []env{{name: "staging", log: true}})
 		r := h.release("v1") // pending: the worker has not run
-		b := []byte(`{"status": "failed"}`)
 		did := releases.FormatDeploymentID(r.Deployments[0].ID)
+		b := []byte(`{"deployment_id": "` + did + `", "status": "failed"}`)
 		// There is no secret to sign with; anything is refused.
 		if rec := h.callback(did, signed(t, "", "msg_x", h.clock.Now(), b), b); rec.Code != http.StatusUnauthorized {
 			t.Fatalf("callback for a log: target: %d, want 401", rec.Code)

@@ -317,8 +317,8 @@ func TestFinishWithin(t *testing.T) {
 				t.Errorf("audit lacks the timeout:\n%s", strings.Join(got, "\n"))
 			}
 			// A late final status is refused: the deployment has finished.
-			body := []byte(`{"status": "succeeded"}`)
 			did := releases.FormatDeploymentID(id)
+			body := []byte(`{"deployment_id": "` + did + `", "status": "succeeded"}`)
 			if rec := h.callback(did, signed(t, stagingSecret, "msg_late", h.clock.Now(), body), body); rec.Code != http.StatusConflict {
 				t.Fatalf("late success: %d, want 409", rec.Code)
 			}

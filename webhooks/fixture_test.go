@@ -328,8 +328,8 @@ func (h *harness) callback(did string, hdr http.Header, body []byte) *httptest.R
 // report calls back for deployment id, signed with its environment's secret.
 func (h *harness) report(id int64, secret, status string) {
 	h.t.Helper()
-	body := fmt.Appendf(nil, `{"status": %q}`, status)
 	did := releases.FormatDeploymentID(id)
+	body := fmt.Appendf(nil, `{"deployment_id": %q, "status": %q}`, did, status)
 	if rec := h.callback(did, signed(h.t, secret, "msg_cb_"+did+status, h.clock.Now(), body), body); rec.Code != http.StatusNoContent {
 		h.t.Fatalf("callback %s %s: %d %s", did, status, rec.Code, rec.Body)
 	}

@@ -78,11 +78,13 @@ func FuzzCallback(f *testing.F) {
 
 	// sign: 0 signs with the deployment's key, 1 sends no signature
 	// headers, 2 sends sig as webhook-signature.
-	f.Add("D-1", []byte(`{"status":"succeeded","message":"ok","url":"https://ci.example.com/1"}`), uint8(0), int64(0), "msg_1", "")
-	f.Add("D-1", []byte(`{"status":"failed"}`), uint8(0), int64(0), "msg_2", "")
-	f.Add("D-2", []byte(`{"status":"in_progress"}`), uint8(0), int64(-299), "msg_3", "")
-	f.Add("D-2", []byte(`{"status":"nope"}`), uint8(0), int64(301), "msg_4", "")
-	f.Add("D-3", []byte(`{"status":"succeeded"}`), uint8(0), int64(0), "msg_5", "")
+	f.Add("D-1", []byte(`{"deployment_id":"D-1","status":"succeeded","message":"ok","url":"https://ci.example.com/1"}`), uint8(0), int64(0), "msg_1", "")
+	f.Add("D-1", []byte(`{"deployment_id":"D-1","status":"failed"}`), uint8(0), int64(0), "msg_2", "")
+	f.Add("D-2", []byte(`{"deployment_id":"D-2","status":"in_progress"}`), uint8(0), int64(-299), "msg_3", "")
+	f.Add("D-2", []byte(`{"deployment_id":"D-2","status":"nope"}`), uint8(0), int64(301), "msg_4", "")
+	f.Add("D-3", []byte(`{"deployment_id":"D-3","status":"succeeded"}`), uint8(0), int64(0), "msg_5", "")
+	f.Add("D-1", []byte(`{"deployment_id":"D-2","status":"succeeded"}`), uint8(0), int64(0), "msg_10", "")
+	f.Add("D-2", []byte(`{"status":"succeeded"}`), uint8(0), int64(0), "msg_11", "")
 	f.Add("D-9", []byte(`{}`), uint8(1), int64(0), "", "")
 	f.Add("R-1", []byte(`[]`), uint8(2), int64(0), "msg_6", "v1,AAAA v2,BBBB")
 	f.Add("D-1", []byte(`{"status":`), uint8(0), int64(0), "msg_7", "")

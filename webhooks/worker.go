@@ -307,15 +307,25 @@ func (w *Worker) claim(ctx context.Context, limit int) ([]releases.Delivery, err
 }
 
 // deliver makes one attempt at a claimed delivery and records its outcome:
-// accepted (and maybe finished), due again later, or failed. An error
-// means the outcome could not be recorded; the claim then lapses and the
-// delivery is tried again.
+// accepted (and maybe finished), due again later, or failed. A delivery
+// that has used up its attempts (its earlier claims lapsed: a crash, or an
+// outcome that could not be recorded) is not sent again but failed. An
+// error means the outcome could not be recorded; the claim then lapses and
+// the delivery is taken up again, within its retry budget.
 func (w *Worker) deliver(ctx context.Context, dl releases.Delivery) error {
 	d := dl.Deployment
 	target, ok := w.targets[d.Environment]
 	if !ok {
 		return w.report(ctx, d.ID, releases.StatusReport{Status: releases.DeploymentFailed,
 			Message: fmt.Sprintf("environment %s is not configured any more", d.Environment)})
+	}
+	if budget := target.Retries + 1; !target.IsLog() && d.Attempts > budget {
+		// Only a lapsed claim gets here: a failed last attempt is
+		// recorded as failed below.
+		w.log.Warn("deployment webhook: out of attempts, not sent again", "deployment", releases.FormatDeploymentID(d.ID),
+			"webhook_id", dl.WebhookID, "environment", d.Environment, "attempt", d.Attempts)
+		return w.report(ctx, d.ID, releases.StatusReport{Status: releases.DeploymentFailed,
+			Message: fmt.Sprintf("gave up after %d attempts: the outcome of the last one was not recorded", budget)})
 	}
 	r, err := w.store.Release(ctx, d.ReleaseID)
 	if err != nil {
@@ -357,15 +367,29 @@ func (w *Worker) deliver(ctx context.Context, dl releases.Delivery) error {
 	}
 	switch {
 	case out.accepted:
-		return w.report(ctx, d.ID, out.report)
+		return w.recordAnswer(ctx, d.ID, out.report)
 	case out.retry && d.Attempts <= target.Retries:
 		next := w.now().Add(w.retryDelay(target, d.Attempts, out.retryAfter))
-		return w.store.RetryDelivery(ctx, d.ID, next, out.err)
+		return w.store.RetryDelivery(ctx, d.ID, next, releases.ScrubText(out.err, releases.MaxNote, false))
 	case out.retry:
 		return w.report(ctx, d.ID, releases.StatusReport{Status: releases.DeploymentFailed,
 			Message: fmt.Sprintf("gave up after %d attempts: %s", d.Attempts, out.err)})
 	}
 	return w.report(ctx, d.ID, releases.StatusReport{Status: releases.DeploymentFailed, Message: out.err})
+}
+
+// recordAnswer records what a deployer answered to a delivery it took. If
+// that fails, the status alone is recorded: the deployer has the delivery,
+// and sending it again because its words could not be stored would only
+// repeat the failure every time the claim lapsed.
+func (w *Worker) recordAnswer(ctx context.Context, id int64, rep releases.StatusReport) error {
+	err := w.report(ctx, id, rep)
+	if err == nil || (rep.Message == "" && rep.URL == "") {
+		return err
+	}
+	w.log.Error("record the deployer's answer; recording its status alone", "deployment", releases.FormatDeploymentID(id), "err", err)
+	return w.report(ctx, id, releases.StatusReport{Status: rep.Status,
+		Message: "the deployer's message could not be recorded"})
 }
 
 // report records an outcome. A deployment that finished otherwise

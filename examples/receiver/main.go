@@ -57,11 +57,14 @@ type delivery struct {
 	CallbackURL     string   `json:"callback_url"`
 }
 
-// status is what the receiver reports back.
+// status is what the receiver reports back. DeploymentID names the
+// delivery's deployment: releasebot refuses a report whose signed body
+// names another deployment than its callback_url.
 type status struct {
-	Status  string `json:"status"` // in_progress, succeeded or failed
-	Message string `json:"message,omitempty"`
-	URL     string `json:"url,omitempty"`
+	DeploymentID string `json:"deployment_id"`
+	Status       string `json:"status"` // in_progress, succeeded or failed
+	Message      string `json:"message,omitempty"`
+	URL          string `json:"url,omitempty"`
 }
 
 func main() {
@@ -181,6 +184,7 @@ func (rc *receiver) run(d delivery) {
 
 // report posts a signed status callback, retrying a few times.
 func (rc *receiver) report(ctx context.Context, d delivery, st status) {
+	st.DeploymentID = d.DeploymentID
 	body, _ := json.Marshal(st)
 	var b [12]byte
 	_, _ = rand.Read(b[:])

@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -26,7 +28,8 @@ import (
 const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 // bot is a fake releasebot status endpoint that verifies callbacks with
-// webhooks.Verify.
+// webhooks.Verify and, like releasebot, wants the body's deployment_id to
+// be the deployment of the path.
 type bot struct {
 	srv  *httptest.Server
 	mu   sync.Mutex
@@ -44,6 +47,9 @@ func newBot(t *testing.T, final int) *bot {
 		var st status
 		if err == nil {
 			err = json.Unmarshal(body, &st)
+		}
+		if err == nil {
+			err = sameDeployment(r.URL.Path, st)
 		}
 		b.mu.Lock()
 		b.got = append(b.got, st)
@@ -63,6 +69,16 @@ func newBot(t *testing.T, final int) *bot {
 	}))
 	t.Cleanup(b.srv.Close)
 	return b
+}
+
+// sameDeployment checks that a callback's body names the deployment of its
+// path, /webhooks/deployments/D-17/status.
+func sameDeployment(path string, st status) error {
+	want := strings.TrimSuffix(strings.TrimPrefix(path, "/webhooks/deployments/"), "/status")
+	if st.DeploymentID == "" || st.DeploymentID != want {
+		return fmt.Errorf("deployment_id %q, path %s", st.DeploymentID, path)
+	}
+	return nil
 }
 
 func signedDelivery(t *testing.T, d delivery, id string) *http.Request {
@@ -163,16 +179,24 @@ func TestCallbackScript(t *testing.T) {
 					w.WriteHeader(http.StatusUnauthorized)
 					return
 				}
+				var st status
+				if verr = json.Unmarshal(got, &st); verr == nil {
+					verr = sameDeployment(r.URL.Path, st)
+				}
+				if verr != nil {
+					w.WriteHeader(http.StatusBadRequest)
+					return
+				}
 				w.WriteHeader(http.StatusNoContent)
 			}))
 			defer srv.Close()
-			cmd := exec.Command("sh", filepath.Join("..", "callback.sh"), srv.URL, "failed", `said "no"`, "https://ci.example.com/run/9")
+			cmd := exec.Command("sh", filepath.Join("..", "callback.sh"), srv.URL+"/webhooks/deployments/D-17/status", "failed", `said "no"`, "https://ci.example.com/run/9")
 			cmd.Env = append(os.Environ(), "DEPLOY_SECRET="+s)
 			if out, err := cmd.CombinedOutput(); err != nil || verr != nil {
 				t.Fatalf("callback.sh: %v %v\n%s", err, verr, out)
 			}
 			var st status
-			if err := json.Unmarshal(got, &st); err != nil || st.Status != "failed" || st.Message != `said "no"` || st.URL != "https://ci.example.com/run/9" {
+			if err := json.Unmarshal(got, &st); err != nil || st.DeploymentID != "D-17" || st.Status != "failed" || st.Message != `said "no"` || st.URL != "https://ci.example.com/run/9" {
 				t.Fatalf("body %s (%v)", got, err)
 			}
 		})

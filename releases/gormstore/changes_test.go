@@ -137,6 +137,9 @@ func TestReplicasHearEachOthersChanges(t *testing.T) {
 		if err != nil || len(cur.Deployments) != 1 {
 			t.Fatalf("Get = %+v, %v; want one deployment", cur, err)
 		}
+		if err := storetest.MarkSent(ctx, a, cur.Deployments[0].ID); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := svcA.ReportDeployment(ctx, "deployer", cur.Deployments[0].ID, releases.StatusReport{Status: releases.DeploymentSucceeded}); err != nil {
 			t.Fatal(err)
 		}

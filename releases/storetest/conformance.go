@@ -48,6 +48,7 @@ func RunConformance(t *testing.T, open func(t *testing.T) releases.Store) {
 		{name: "Reactions", run: testReactions},
 		{name: "PacedCreatorsTakeTurns", run: testPacedCreatorsTakeTurns},
 		{name: "CountAndRecentCreates", run: testCountAndRecentCreates},
+		{name: "RememberWebhookID", run: testRememberWebhookID},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, open(t)) })
