@@ -201,7 +201,7 @@ func (e errPaced) Error() string { return "paced until " + e.until.Format(time.R
 // PostInterval), and notes when, to look again when the next comes.
 func (s *Sender) post(ctx context.Context, e releases.OutboxEntry, channel, thread string, m Message) (Ref, error) {
 	if s.PostInterval > 0 {
-		ok, next, err := s.store.TakeTurn(ctx, channel, e.Creator, s.now(), s.PostInterval)
+		ok, next, err := s.store.TakeTurn(ctx, channel, s.now(), s.PostInterval)
 		if err != nil {
 			return Ref{}, err
 		}

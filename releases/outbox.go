@@ -86,12 +86,13 @@ type OutboxStore interface {
 	// MaybeSent set, and keeps it.
 	ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, limit int, pace time.Duration) ([]OutboxEntry, error)
 	// TakeTurn takes channel's turn to have a new message, if it has come
-	// by now (senders on the same database share the turns), for a message
-	// of creator's release; the next then comes at now+pace. If it has not
-	// come, it returns when it will.
-	TakeTurn(ctx context.Context, channel, creator string, now time.Time, pace time.Duration) (ok bool, next time.Time, err error)
+	// by now (senders on the same database share the turns); the next then
+	// comes at now+pace. If it has not come, it returns when it will.
+	TakeTurn(ctx context.Context, channel string, now time.Time, pace time.Duration) (ok bool, next time.Time, err error)
 	// FinishOutbox records that an entry was sent (or superseded, or failed
-	// for good) and, for a post, where it went.
+	// for good) and, for a post, where it went. A sent new message
+	// (NewMessageOps) is also its creator's latest turn in its channel,
+	// which ClaimOutbox weighs.
 	FinishOutbox(ctx context.Context, id int64, status string, at time.Time, post *Post) error
 	// RetryOutbox releases an entry to be tried again at next. maybeSent
 	// records that the failed attempt may have reached chat all the same

@@ -288,10 +288,11 @@ type turnRow struct {
 func (turnRow) TableName() string { return "chat_turns" }
 
 // TakeTurn takes channel's turn to have a new message, if it has come by
-// now; the next turn is then now+pace, and creator is the one served last
-// there. One statement, so that of senders racing for a turn exactly one
-// wins. Otherwise it returns when the next turn comes.
-func (s *Store) TakeTurn(ctx context.Context, channel, creator string, now time.Time, pace time.Duration) (bool, time.Time, error) {
+// now; the next turn is then now+pace. One statement, so that of senders
+// racing for a turn exactly one wins, and nothing else between the turn
+// and the post it allows: every write in between would narrow the gap
+// Slack sees between two posts.
+func (s *Store) TakeTurn(ctx context.Context, channel string, now time.Time, pace time.Duration) (bool, time.Time, error) {
 	db := s.db.WithContext(ctx)
 	res := db.Exec(`INSERT INTO chat_pacing (channel, next_at) VALUES (?, ?)
 		ON CONFLICT (channel) DO UPDATE SET next_at = excluded.next_at WHERE chat_pacing.next_at <= ?`,
@@ -300,13 +301,6 @@ func (s *Store) TakeTurn(ctx context.Context, channel, creator string, now time.
 		return false, time.Time{}, fmt.Errorf("take a turn in %s: %w", channel, res.Error)
 	}
 	if res.RowsAffected == 1 {
-		err := db.Clauses(clause.OnConflict{
-			Columns:   []clause.Column{{Name: "channel"}, {Name: "creator"}},
-			DoUpdates: clause.AssignmentColumns([]string{"served_at"}),
-		}).Create(&turnRow{Channel: channel, Creator: creator, ServedAt: now.UTC()}).Error
-		if err != nil {
-			return false, time.Time{}, fmt.Errorf("record the turn of %s in %s: %w", creator, channel, err)
-		}
 		return true, time.Time{}, nil
 	}
 	var next time.Time
@@ -330,6 +324,17 @@ func (s *Store) FinishOutbox(ctx context.Context, id int64, status string, at ti
 			"status": status, "sent_at": at.UTC(), "claimed_until": nil}).Error
 		if err != nil {
 			return fmt.Errorf("finish chat message %d: %w", id, err)
+		}
+		if status != releases.OutboxSent {
+			return nil
+		}
+		// A new message sent is its creator's turn in that channel.
+		err = db.Exec(`INSERT INTO chat_turns (channel, creator, served_at)
+			SELECT channel, creator, ? FROM chat_outbox WHERE id = ? AND op IN ? AND channel <> ''
+			ON CONFLICT (channel, creator) DO UPDATE SET served_at = excluded.served_at`,
+			at.UTC(), id, releases.NewMessageOps).Error
+		if err != nil {
+			return fmt.Errorf("record the turn of chat message %d: %w", id, err)
 		}
 		return nil
 	})

@@ -43,7 +43,7 @@ func testOutboxHeads(t *testing.T, s releases.Store) {
 		var out []string
 		for _, e := range got {
 			if e.Op.NewMessage() { // as a sender does, just before it posts
-				if ok, next, err := o.TakeTurn(ctx, e.Channel, e.Creator, now, pace); err != nil || !ok {
+				if ok, next, err := o.TakeTurn(ctx, e.Channel, now, pace); err != nil || !ok {
 					t.Fatalf("TakeTurn(%s) for a claimed %s = %v, %v, %v; want its turn", e.Channel, e.Op, ok, next, err)
 				}
 			}
@@ -73,15 +73,15 @@ func testOutboxHeads(t *testing.T, s releases.Store) {
 	// Two senders racing for one channel's turn: one gets it, the other
 	// learns when the next comes.
 	now := at(20)
-	first, _, err := o.TakeTurn(ctx, "C0NEW", "", now, pace)
+	first, _, err := o.TakeTurn(ctx, "C0NEW", now, pace)
 	if err != nil || !first {
 		t.Fatalf("the first TakeTurn in a new channel: %v, %v", first, err)
 	}
-	second, next, err := o.TakeTurn(ctx, "C0NEW", "", now, pace)
+	second, next, err := o.TakeTurn(ctx, "C0NEW", now, pace)
 	if err != nil || second || !next.Equal(now.Add(pace)) {
 		t.Fatalf("the second TakeTurn at once = %v, next %v, %v; want no turn, next at %v", second, next, err, now.Add(pace))
 	}
-	if ok, _, err := o.TakeTurn(ctx, "C0NEW", "", now.Add(pace), pace); err != nil || !ok {
+	if ok, _, err := o.TakeTurn(ctx, "C0NEW", now.Add(pace), pace); err != nil || !ok {
 		t.Fatalf("TakeTurn a pace later: %v, %v", ok, err)
 	}
 }

@@ -41,7 +41,7 @@ func testPacedCreatorsTakeTurns(t *testing.T, s releases.Store) {
 			t.Fatalf("claim %d handed out %d new messages for one channel", i, len(got))
 		}
 		for _, e := range got {
-			if ok, _, err := o.TakeTurn(ctx, e.Channel, e.Creator, now, pace); err != nil || !ok {
+			if ok, _, err := o.TakeTurn(ctx, e.Channel, now, pace); err != nil || !ok {
 				t.Fatalf("TakeTurn: %v, %v", ok, err)
 			}
 			if err := o.FinishOutbox(ctx, e.ID, releases.OutboxSent, now, nil); err != nil {
