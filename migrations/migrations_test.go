@@ -25,21 +25,13 @@ func TestUpDownUp(t *testing.T) {
 	for _, db := range storetest.Databases(t) {
 		t.Run(db.Name, func(t *testing.T) {
 			ctx := t.Context()
-			s, err := gormstore.Open(ctx, db.URL(t), gormstore.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = s.Close() })
+			s, m := openUnmigrated(t, db)
 			files := migrationFiles(t, string(s.Dialect()))
 			versions := make([]int64, len(files))
 			for i, f := range files {
 				versions[i] = f.version
 			}
 			tables := createdTables(t, files)
-			m, err := migrations.New(s.DB(), s.Dialect())
-			if err != nil {
-				t.Fatal(err)
-			}
 
 			// Up applies everything.
 			if n, err := m.Up(ctx); err != nil || n != len(files) {
@@ -207,15 +199,7 @@ func TestServiceNamesFoldToLowerCase(t *testing.T) {
 	for _, db := range storetest.Databases(t) {
 		t.Run(db.Name, func(t *testing.T) {
 			ctx := t.Context()
-			s, err := gormstore.Open(ctx, db.URL(t), gormstore.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = s.Close() })
-			m, err := migrations.New(s.DB(), s.Dialect())
-			if err != nil {
-				t.Fatal(err)
-			}
+			s, m := openUnmigrated(t, db)
 			if _, err := m.Up(ctx); err != nil {
 				t.Fatal(err)
 			}
@@ -270,4 +254,20 @@ func TestServiceNamesFoldToLowerCase(t *testing.T) {
 			}
 		})
 	}
+}
+
+// openUnmigrated opens db's store without migrating it, and a migrator
+// for it.
+func openUnmigrated(t *testing.T, db storetest.Database) (*gormstore.Store, *migrations.Migrator) {
+	t.Helper()
+	s, err := gormstore.Open(t.Context(), db.URL(t), gormstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	m, err := migrations.New(s.DB(), s.Dialect())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, m
 }
