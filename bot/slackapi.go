@@ -22,9 +22,16 @@ type SlackChat struct {
 	// Metrics, when set, counts calls by method and outcome.
 	Metrics SlackMetrics
 
-	idMu sync.Mutex
-	id   *Identity // once auth.test answered
+	idMu      sync.Mutex
+	id        *Identity // once auth.test answered
+	idFailed  error     // the last failure, kept until idRetryAt
+	idRetryAt time.Time
+	now       func() time.Time
 }
+
+// identityRetry is how long a failed auth.test is not asked again, so a
+// Slack that can't answer it costs one call a minute, not one a request.
+const identityRetry = time.Minute
 
 // Identity is who releasebot is in Slack, as auth.test reports it for the
 // bot token.
@@ -36,19 +43,25 @@ type Identity struct {
 
 // Identity returns releasebot's identity. Slack is asked (auth.test) until
 // it answers, then never again: a bot token's identity doesn't change.
+// After a failure it is asked again a minute later at the earliest.
 func (c *SlackChat) Identity(ctx context.Context) (Identity, error) {
 	c.idMu.Lock()
 	defer c.idMu.Unlock()
 	if c.id != nil {
 		return *c.id, nil
 	}
+	now := c.now()
+	if c.idFailed != nil && now.Before(c.idRetryAt) {
+		return Identity{}, c.idFailed
+	}
 	resp, err := c.api.AuthTestContext(ctx)
 	c.count("auth.test", err)
-	if err != nil {
-		return Identity{}, fmt.Errorf("auth.test: %w", err)
+	if err == nil && (resp.TeamID == "" || resp.UserID == "") {
+		err = errors.New("it named no workspace or bot user")
 	}
-	if resp.TeamID == "" || resp.UserID == "" {
-		return Identity{}, errors.New("auth.test named no workspace or bot user")
+	if err != nil {
+		c.idFailed, c.idRetryAt = fmt.Errorf("auth.test: %w", err), now.Add(identityRetry)
+		return Identity{}, c.idFailed
 	}
 	c.id = &Identity{TeamID: resp.TeamID, UserID: resp.UserID, BotID: resp.BotID}
 	return *c.id, nil
@@ -98,7 +111,7 @@ func NewSlackChat(token, apiURL string, hc *http.Client) *SlackChat {
 		// retried by another replica while it may still succeed.
 		hc = &http.Client{Timeout: 15 * time.Second}
 	}
-	return &SlackChat{api: slack.New(token, slack.OptionAPIURL(apiURL), slack.OptionHTTPClient(hc))}
+	return &SlackChat{api: slack.New(token, slack.OptionAPIURL(apiURL), slack.OptionHTTPClient(hc)), now: time.Now}
 }
 
 var _ Chat = (*SlackChat)(nil)

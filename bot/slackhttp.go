@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"mime"
@@ -92,21 +91,24 @@ func NewSlack(opts SlackOptions) *Slack {
 	return s
 }
 
-// home reports whether team is the workspace releasebot is installed in;
-// an error means that could not be told (Slack did not answer auth.test).
-func (s *Slack) home(ctx context.Context, team string) (bool, error) {
+// home reports whether a signed request of workspace team is served: it
+// is releasebot's own workspace, or Slack could not say which that is
+// (auth.test failed; it is asked again a minute later). Then the request,
+// which carries the app's signature, is served rather than nothing at all:
+// another workspace can only send one to an app distributed to it.
+func (s *Slack) home(ctx context.Context, what, team string) bool {
 	self, err := s.self(ctx)
 	if err != nil {
-		return false, fmt.Errorf("who is releasebot in Slack: %w", err)
+		s.log.Warn("Slack did not say which workspace releasebot is in; the signed request is served unchecked",
+			"request", what, "team_id", team, "err", err)
+		return true
 	}
-	return team == self.TeamID, nil
+	return team == self.TeamID
 }
 
-// Notes for a request that is not served because of where it came from.
-var (
-	foreignNote = text("releasebot works only in the Slack workspace it is installed in, and this came from another one. Nothing was done.")
-	unknownHome = text("releasebot could not confirm with Slack which workspace this came from, so nothing was done. Try again in a minute.")
-)
+// foreignNote answers a request that is not served because it came from
+// another workspace.
+var foreignNote = text("releasebot works only in the Slack workspace it is installed in, and this came from another one. Nothing was done.")
 
 // Bounds on what the Slack endpoints take in, before a request is known
 // to be Slack's.
@@ -324,12 +326,7 @@ func (s *Slack) internalError() Message {
 // command runs one slash command for its user, if it was typed in
 // releasebot's workspace.
 func (s *Slack) command(ctx context.Context, sc slack.SlashCommand) Message {
-	home, err := s.home(ctx, sc.TeamID)
-	if err != nil {
-		s.log.Error("slash command not run", "err", err)
-		return unknownHome
-	}
-	if !home {
+	if !s.home(ctx, "slash command", sc.TeamID) {
 		s.log.Warn("slash command from another workspace refused", "team_id", sc.TeamID, "user", sc.UserID)
 		return foreignNote
 	}
@@ -413,9 +410,12 @@ func (s *Slack) processEvent(id, team string, inner slackevents.EventsAPIInnerEv
 }
 
 // event processes one Events API event of workspace team once, however
-// often it is delivered. Only reactions to releasebot's own messages, in
-// its own workspace, are processed: others cost no call to Slack and no
-// write.
+// often it is delivered. Events of another workspace, and reactions to
+// messages of others (item_user), are ignored: they cost no call to Slack
+// and no write. Only a reaction to a message of releasebot's own may make
+// it ask Slack about a message it has no record of (adopt); when Slack
+// can't say who releasebot is, or doesn't name the author, a reaction
+// counts only on a message on record.
 func (s *Slack) event(ctx context.Context, id, team string, inner slackevents.EventsAPIInnerEvent) error {
 	var re Reaction
 	var author string // of the message reacted to
@@ -435,16 +435,20 @@ func (s *Slack) event(ctx context.Context, id, team string, inner slackevents.Ev
 	default:
 		return nil
 	}
+	chat := s.chat
 	self, err := s.self(ctx)
-	if err != nil {
-		return fmt.Errorf("who is releasebot in Slack: %w", err) // answered 503: Slack tries again
-	}
-	if team != self.TeamID {
+	switch {
+	case err != nil:
+		// Who releasebot is can't be told now: act on its records alone.
+		s.log.Warn("Slack did not say who releasebot is; the reaction counts only on a message on record", "event_id", id, "err", err)
+		chat = nil
+	case team != self.TeamID:
 		s.log.Warn("event from another workspace ignored", "event_id", id, "team_id", team)
 		return nil
-	}
-	if author != self.UserID {
-		return nil // a reaction to someone else's message
+	case author == "":
+		chat = nil // Slack did not name the message's author: on record only
+	case author != self.UserID:
+		return nil // someone else's message: not releasebot's business
 	}
 	// The lease is far longer than processing takes, and shorter than
 	// Slack's retry intervals (1 and 5 minutes): a retry of an event whose
@@ -453,7 +457,7 @@ func (s *Slack) event(ctx context.Context, id, team string, inner slackevents.Ev
 	if err != nil || !claimed {
 		return err // ErrBusy: answered 503, so Slack tries again later
 	}
-	note, err := s.bot.reaction(ctx, re, s.chat)
+	note, err := s.bot.reaction(ctx, re, chat)
 	if err != nil {
 		// Nothing changed: let the claim go, so Slack's retry (we answer 503)
 		// or the same event at another replica processes it.
@@ -487,13 +491,7 @@ func (s *Slack) interaction(ctx context.Context, ic slack.InteractionCallback) {
 	if ic.Type != slack.InteractionTypeBlockActions {
 		return
 	}
-	home, err := s.home(ctx, ic.Team.ID)
-	if err != nil {
-		s.log.Error("button press not processed", "err", err)
-		s.respond(ctx, ic.ResponseURL, unknownHome)
-		return
-	}
-	if !home {
+	if !s.home(ctx, "button press", ic.Team.ID) {
 		s.log.Warn("button press from another workspace ignored", "team_id", ic.Team.ID, "user", ic.User.ID)
 		return
 	}

@@ -342,24 +342,29 @@ func TestReactionOnAPostRecordedMeanwhileCounts(t *testing.T) {
 	}
 }
 
-// When Slack can't say which workspace releasebot is installed in
-// (auth.test fails), nothing is acted on: events get 503 so that Slack
-// delivers them again, commands a note.
-func TestSlackActsOnNothingWithoutItsIdentity(t *testing.T) {
+// Without its identity (auth.test fails) a signed slash command is still
+// run, and Slack is asked again a minute later, not on every request.
+func TestSlackServesSignedCommandsWithoutItsIdentity(t *testing.T) {
 	cfg := config.Demo()
 	fake := slacktest.New(t)
-	fake.Token = "xoxb-the-real-one" // the bot's token is refused: invalid_auth
+	fake.AuthTestDown = true
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	chat := NewSlackChat("xoxb-1", fake.URL+"/", nil)
+	chat.now = func() time.Time { return now }
 	b := &Bot{cfg: cfg, view: newView(cfg), log: slog.New(slog.DiscardHandler), now: time.Now}
-	r := testRouter(NewSlack(SlackOptions{Bot: b, Chat: NewSlackChat("xoxb-1", fake.URL+"/", nil), SigningSecret: testSecret}))
-	w := serveSigned(r, slacktest.Reaction{EventID: "Ev1", User: "U0ALICE", Reaction: "white_check_mark", Channel: "C0PAY", TS: "1.1"}.Request())
-	if w.Code != http.StatusServiceUnavailable {
-		t.Errorf("event: HTTP %d, want 503", w.Code)
+	r := testRouter(NewSlack(SlackOptions{Bot: b, Chat: chat, SigningSecret: testSecret}))
+	for range 3 {
+		w := serveSigned(r, slacktest.SlashCommand{UserID: "U0DAVE", ChannelID: "C0REL", Text: "help"}.Request())
+		if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "/release create") {
+			t.Fatalf("help without an identity: HTTP %d %s", w.Code, w.Body)
+		}
 	}
-	w = serveSigned(r, slacktest.SlashCommand{UserID: "U0DAVE", ChannelID: "C0REL", Text: "help"}.Request())
-	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "could not confirm with Slack which workspace") {
-		t.Errorf("command: HTTP %d %s", w.Code, w.Body)
+	if n := fake.AuthTests(); n != 1 {
+		t.Errorf("%d auth.test calls for 3 commands in a minute, want 1", n)
 	}
+	now = now.Add(identityRetry)
+	serveSigned(r, slacktest.SlashCommand{UserID: "U0DAVE", ChannelID: "C0REL", Text: "help"}.Request())
 	if n := fake.AuthTests(); n != 2 {
-		t.Errorf("%d auth.test calls, want one per request until Slack answers", n)
+		t.Errorf("%d auth.test calls a minute later, want 2", n)
 	}
 }

@@ -193,3 +193,28 @@ func TestSocketModeIgnoresAnotherWorkspace(t *testing.T) {
 		}
 	})
 }
+
+// When Slack can't say who releasebot is (auth.test fails), reactions
+// still count on the requests it has on record, and one on a message it
+// has no record of costs no Web API call: it adopts nothing it can't
+// check is its own.
+func TestSlackReactionsCountOnRecordsWithoutItsIdentity(t *testing.T) {
+	forEachDB(t, func(t *testing.T, h *harness) {
+		h.slack.AuthTestDown = true
+		_, pay, _ := h.create(dave, createText)
+		calls := len(h.slack.Calls())
+		h.react(slacktest.Reaction{EventID: "EvUnknown", User: alice, Reaction: "white_check_mark",
+			Channel: payChan, TS: "1764583200.000001", ItemUser: slacktest.Releasebot.UserID})
+		if got := h.slack.Calls()[calls:]; len(got) != 0 {
+			t.Errorf("a ✅ on a message not on record made %d Web API calls without an identity: %v", len(got), got)
+		}
+		h.react(slacktest.Reaction{EventID: "EvKnown", User: alice, Reaction: "white_check_mark",
+			Channel: payChan, TS: pay.PostedTS, ItemUser: slacktest.Releasebot.UserID})
+		if r := h.release(1); len(r.SignOffs) != 1 || r.SignOffs[0].User != alice {
+			t.Errorf("alice's ✅ on R-1's request without an identity: sign-offs %v, want hers", signoffs(r))
+		}
+		if n := h.slack.AuthTests(); n != 1 {
+			t.Errorf("%d auth.test calls, want 1: a failure is not asked again for a minute", n)
+		}
+	})
+}

@@ -125,6 +125,9 @@ type Server struct {
 	// (default time.Now): Slack's ts is the time it took a message, unique
 	// in its channel.
 	Now func() time.Time
+	// AuthTestDown makes auth.test answer an error (the other methods
+	// work): Slack can't say who the app is.
+	AuthTestDown bool
 
 	mu        sync.Mutex
 	apps      map[string]App // other apps' tokens: AddApp
@@ -396,7 +399,12 @@ func (s *Server) authTest(w http.ResponseWriter, c Call) {
 	s.mu.Lock()
 	s.authTests++
 	app, authed := s.appOf(c.Token)
+	down := s.AuthTestDown
 	s.mu.Unlock()
+	if down {
+		writeJSON(w, map[string]any{"ok": false, "error": "fatal_error"})
+		return
+	}
 	if c.Token == "" || !authed {
 		writeJSON(w, map[string]any{"ok": false, "error": "invalid_auth"})
 		return
