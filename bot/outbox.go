@@ -200,29 +200,43 @@ func (e errPaced) Error() string { return "paced until " + e.until.Format(time.R
 // post sends e's new message to channel when its turn there has come (see
 // PostInterval), and notes when, to look again when the next comes.
 func (s *Sender) post(ctx context.Context, e releases.OutboxEntry, channel, thread string, m Message) (Ref, error) {
-	if s.PostInterval > 0 {
-		ok, next, err := s.store.TakeTurn(ctx, channel, s.now(), s.PostInterval)
-		if err != nil {
-			return Ref{}, err
-		}
-		if !ok {
-			return Ref{}, errPaced{until: next}
-		}
-		s.mu.Lock()
-		if s.lastPost == nil {
-			s.lastPost = map[string]time.Time{}
-		}
-		now := s.now()
-		for ch, last := range s.lastPost { // forget channels whose turn came: the map stays small
-			if now.Sub(last) >= s.PostInterval {
-				delete(s.lastPost, ch)
-			}
-		}
-		s.lastPost[channel] = now
-		s.mu.Unlock()
+	if s.PostInterval <= 0 {
+		return s.chat.Post(ctx, channel, thread, m)
 	}
-	return s.chat.Post(ctx, channel, thread, m)
+	// The channel is held while the post is under way, so that a post
+	// slowed down on its way (a busy machine, a slow network) is not
+	// followed closely by another replica's: the next turn counts from
+	// when this one ended.
+	ok, next, err := s.store.TakeTurn(ctx, channel, s.now(), s.PostInterval+turnHold)
+	if err != nil {
+		return Ref{}, err
+	}
+	if !ok {
+		return Ref{}, errPaced{until: next}
+	}
+	ref, err := s.chat.Post(ctx, channel, thread, m)
+	ended := s.now()
+	if eerr := s.store.EndTurn(context.WithoutCancel(ctx), channel, ended.Add(s.PostInterval)); eerr != nil {
+		s.log.Error("end a turn in a paced channel; it stays held until its hold ends", "channel", channel, "err", eerr)
+	}
+	s.mu.Lock()
+	if s.lastPost == nil {
+		s.lastPost = map[string]time.Time{}
+	}
+	for ch, last := range s.lastPost { // forget channels whose turn came: the map stays small
+		if ended.Sub(last) >= s.PostInterval {
+			delete(s.lastPost, ch)
+		}
+	}
+	s.lastPost[channel] = ended
+	s.mu.Unlock()
+	return ref, err
 }
+
+// turnHold bounds how long a sender holds a paced channel while it posts
+// there: longer than a chat call may take (the Slack client's timeout is
+// 15 s). A sender that dies mid-post holds its channel that long.
+const turnHold = 20 * time.Second
 
 // pause holds every chat call for d: a rate limit is the app's, not one
 // message's, and calling on only earns more refusals.
@@ -332,7 +346,13 @@ func (s *Sender) send(ctx context.Context, e releases.OutboxEntry) (bool, error)
 	}
 	var paced errPaced
 	if errors.As(err, &paced) { // not an attempt: another sender just posted there
-		return false, s.store.RetryOutbox(ctx, e.ID, e.Attempts, paced.until, e.LastError, false)
+		// A sender posting there holds the channel for up to turnHold, and
+		// frees it a pace after its post: look again a pace from now.
+		until := paced.until
+		if soon := s.now().Add(s.PostInterval); until.After(soon) {
+			until = soon
+		}
+		return false, s.store.RetryOutbox(ctx, e.ID, e.Attempts, until, e.LastError, false)
 	}
 	wait, transient := retryAfter(err, e.Attempts)
 	if rateLimited(err) {

@@ -86,9 +86,14 @@ type OutboxStore interface {
 	// MaybeSent set, and keeps it.
 	ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, limit int, pace time.Duration) ([]OutboxEntry, error)
 	// TakeTurn takes channel's turn to have a new message, if it has come
-	// by now (senders on the same database share the turns); the next then
-	// comes at now+pace. If it has not come, it returns when it will.
-	TakeTurn(ctx context.Context, channel string, now time.Time, pace time.Duration) (ok bool, next time.Time, err error)
+	// by now (senders on the same database share the turns), and holds the
+	// channel until now+hold at the latest. If it has not come, it returns
+	// when it will.
+	TakeTurn(ctx context.Context, channel string, now time.Time, hold time.Duration) (ok bool, next time.Time, err error)
+	// EndTurn sets when channel's next turn comes, once the post that took
+	// its turn has ended: pacing counts from when chat took a message, not
+	// from when a sender meant to send it.
+	EndTurn(ctx context.Context, channel string, next time.Time) error
 	// FinishOutbox records that an entry was sent (or superseded, or failed
 	// for good) and, for a post, where it went. A sent new message
 	// (NewMessageOps) is also its creator's latest turn in its channel,

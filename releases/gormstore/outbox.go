@@ -288,15 +288,14 @@ type turnRow struct {
 func (turnRow) TableName() string { return "chat_turns" }
 
 // TakeTurn takes channel's turn to have a new message, if it has come by
-// now; the next turn is then now+pace. One statement, so that of senders
-// racing for a turn exactly one wins, and nothing else between the turn
-// and the post it allows: every write in between would narrow the gap
-// Slack sees between two posts.
-func (s *Store) TakeTurn(ctx context.Context, channel string, now time.Time, pace time.Duration) (bool, time.Time, error) {
+// now, and holds the channel until now+hold (EndTurn ends the hold). One
+// statement, so that of senders racing for a turn exactly one wins, and
+// nothing else between the turn and the post it allows.
+func (s *Store) TakeTurn(ctx context.Context, channel string, now time.Time, hold time.Duration) (bool, time.Time, error) {
 	db := s.db.WithContext(ctx)
 	res := db.Exec(`INSERT INTO chat_pacing (channel, next_at) VALUES (?, ?)
 		ON CONFLICT (channel) DO UPDATE SET next_at = excluded.next_at WHERE chat_pacing.next_at <= ?`,
-		channel, now.Add(pace).UTC(), now.UTC())
+		channel, now.Add(hold).UTC(), now.UTC())
 	if res.Error != nil {
 		return false, time.Time{}, fmt.Errorf("take a turn in %s: %w", channel, res.Error)
 	}
@@ -308,6 +307,15 @@ func (s *Store) TakeTurn(ctx context.Context, channel string, now time.Time, pac
 		return false, time.Time{}, fmt.Errorf("next turn in %s: %w", channel, err)
 	}
 	return false, next, nil
+}
+
+// EndTurn sets when channel's next turn comes.
+func (s *Store) EndTurn(ctx context.Context, channel string, next time.Time) error {
+	err := s.db.WithContext(ctx).Exec("UPDATE chat_pacing SET next_at = ? WHERE channel = ?", next.UTC(), channel).Error
+	if err != nil {
+		return fmt.Errorf("end the turn in %s: %w", channel, err)
+	}
+	return nil
 }
 
 // FinishOutbox records an entry's end and, for a post, where it went.

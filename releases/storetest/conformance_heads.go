@@ -84,4 +84,24 @@ func testOutboxHeads(t *testing.T, s releases.Store) {
 	if ok, _, err := o.TakeTurn(ctx, "C0NEW", now.Add(pace), pace); err != nil || !ok {
 		t.Fatalf("TakeTurn a pace later: %v, %v", ok, err)
 	}
+
+	// A sender holds the channel while it posts; when the post ends, the
+	// next turn comes a pace after that, however long the post took.
+	now = at(40)
+	if ok, _, err := o.TakeTurn(ctx, "C0NEW", now, time.Minute); err != nil || !ok {
+		t.Fatalf("TakeTurn with a hold: %v, %v", ok, err)
+	}
+	if ok, next, err := o.TakeTurn(ctx, "C0NEW", now.Add(pace), pace); err != nil || ok || !next.Equal(now.Add(time.Minute)) {
+		t.Fatalf("TakeTurn while another sender posts = %v, next %v, %v; want no turn before the hold ends", ok, next, err)
+	}
+	ended := now.Add(3 * pace) // a slow post
+	if err := o.EndTurn(ctx, "C0NEW", ended.Add(pace)); err != nil {
+		t.Fatalf("EndTurn: %v", err)
+	}
+	if ok, next, err := o.TakeTurn(ctx, "C0NEW", ended, pace); err != nil || ok || !next.Equal(ended.Add(pace)) {
+		t.Fatalf("TakeTurn as the slow post ended = %v, next %v, %v; want the next a pace after it", ok, next, err)
+	}
+	if ok, _, err := o.TakeTurn(ctx, "C0NEW", ended.Add(pace), pace); err != nil || !ok {
+		t.Fatalf("TakeTurn a pace after the slow post ended: %v, %v", ok, err)
+	}
 }
