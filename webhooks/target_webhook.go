@@ -33,6 +33,8 @@ type webhookTarget struct {
 	now    func() time.Time
 }
 
+var _ CallbackVerifier = (*webhookTarget)(nil)
+
 func newWebhookTarget(env config.Environment, deps Deps) (Target, Timing, error) {
 	return &webhookTarget{url: env.Deploy.URL, secret: env.Deploy.Secret, client: newClient(deps.Client), now: deps.Now},
 		DeployTiming(env.Deploy), nil
