@@ -25,6 +25,7 @@ type app struct {
 	svc     *releases.Service
 	cal     *scheduler.Calendar
 	worker  *webhooks.Worker
+	targets []webhooks.Environment // the environments' deploy targets
 	metrics *metrics.Metrics
 	log     *slog.Logger
 }
@@ -71,10 +72,15 @@ func newApp(ctx context.Context, env environment, log *slog.Logger, migrate bool
 	svc := releases.NewService(releases.Options{Store: store, Policy: cfg.Policy(), Gate: cal, Logger: log})
 	m := metrics.New(metrics.Options{Source: store, Policy: svc.Policy(), DB: store.DB(),
 		Version: version, Commit: commit, Logger: log})
-	worker := webhooks.NewWorker(webhooks.Options{Store: store, Reporter: svc, Environments: cfg.Environments,
+	targets, err := webhooks.Builtin().Resolve(cfg.Environments, webhooks.Deps{Now: svc.Now, Logger: log})
+	if err != nil {
+		_ = store.Close()
+		return nil, fmt.Errorf("deploy targets: %w", err)
+	}
+	worker := webhooks.NewWorker(webhooks.Options{Store: store, Reporter: svc, Environments: targets,
 		PublicURL: env.get("RELEASEBOT_PUBLIC_URL"), Logger: log, Now: svc.Now, Metrics: m, Freeze: cal.Hold})
 	svc.AddNotifier(worker)
-	return &app{cfg: cfg, store: store, svc: svc, cal: cal, worker: worker,
+	return &app{cfg: cfg, store: store, svc: svc, cal: cal, worker: worker, targets: targets,
 		metrics: m, log: log}, nil
 }
 

@@ -63,7 +63,7 @@ func serve(ctx context.Context, args []string, env environment, stderr io.Writer
 		Metrics:   m.Handler(),
 	})
 	webhooks.RegisterCallbacks(router, webhooks.CallbackOptions{Deployments: a.svc,
-		Environments: a.cfg.Environments, Now: a.svc.Now, Logger: log})
+		Environments: a.targets, Now: a.svc.Now, Logger: log})
 
 	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup

@@ -90,8 +90,11 @@ type Environment struct {
 	Promote string
 }
 
-// Deploy describes how an environment's deployment webhook is called.
+// Deploy describes how an environment's deployments are requested.
 type Deploy struct {
+	// Kind names the kind of deploy target; empty: TargetKind reads it
+	// from URL. The file sets no kind of its own yet.
+	Kind string
 	// URL is http://…, https://… or log:… (log only, always succeeds).
 	URL string
 	// Secret signs requests (Standard Webhooks); empty for log: URLs.
@@ -107,9 +110,25 @@ type Deploy struct {
 	FinishWithin time.Duration
 }
 
-// IsLog reports whether the URL is a log: target, which only logs what it
-// would send and succeeds.
-func (d Deploy) IsLog() bool { return isLogURL(d.URL) }
+// Kinds of deploy target.
+const (
+	// KindWebhook calls an http(s) URL, signed (Standard Webhooks).
+	KindWebhook = "webhook"
+	// KindLog, for log: URLs, only logs what it would send and succeeds.
+	KindLog = "log"
+)
+
+// TargetKind returns the kind of deploy target: Kind if set, else KindLog
+// for a log: URL and KindWebhook for any other.
+func (d Deploy) TargetKind() string {
+	switch {
+	case d.Kind != "":
+		return d.Kind
+	case isLogURL(d.URL):
+		return KindLog
+	}
+	return KindWebhook
+}
 
 // Window is a recurring release window (a release train).
 type Window struct {

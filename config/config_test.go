@@ -146,7 +146,7 @@ func TestParseDefaults(t *testing.T) {
 		{name: "approvals", got: cfg.Teams[0].Approvals, want: 1},
 		{name: "promote", got: cfg.Environments[0].Promote, want: "auto"},
 		{name: "log url needs no secret", got: cfg.Environments[0].Deploy.Secret, want: Secret("")},
-		{name: "is log", got: cfg.Environments[0].Deploy.IsLog(), want: true},
+		{name: "is log", got: cfg.Environments[0].Deploy.TargetKind(), want: KindLog},
 		{name: "reminders off", got: cfg.Reminders.BeforeWindow, want: time.Duration(0)},
 		{name: "users not nil", got: cfg.Users != nil, want: true},
 	}

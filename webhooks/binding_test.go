@@ -224,7 +224,7 @@ func TestUnrecordedAnswerIsNotResent(t *testing.T) {
 			storetest.ForEach(t, func(t *testing.T, s *gormstore.Store) {
 				h := newHarness(t, s, []env{{name: "staging", secret: stagingSecret, deploy: config.Deploy{Retries: 1}}})
 				flaky := &flakyReporter{Reporter: h.svc, fail: tc.fail}
-				h.worker = webhooks.NewWorker(webhooks.Options{Store: s, Reporter: flaky, Environments: h.cfg.Environments,
+				h.worker = webhooks.NewWorker(webhooks.Options{Store: s, Reporter: flaky, Environments: h.envs,
 					PublicURL: publicURL, Now: h.clock.Now, Jitter: func() float64 { return 0.5 }})
 				dep := h.deployers["staging"]
 				dep.def = answer{status: 200, body: `{"status": "succeeded", "message": "deployed"}`}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/releasebot/releasebot/config"
 	"github.com/releasebot/releasebot/releases"
 )
 
@@ -32,9 +31,9 @@ var _ Deployments = (*releases.Service)(nil)
 // Environments are required.
 type CallbackOptions struct {
 	Deployments  Deployments
-	Environments []config.Environment // whose deploy secrets verify the callbacks
-	Now          func() time.Time     // checks the timestamp; default time.Now
-	Logger       *slog.Logger         // refused callbacks and internal errors; default discard
+	Environments []Environment    // whose targets' callback keys verify the callbacks
+	Now          func() time.Time // checks the timestamp; default time.Now
+	Logger       *slog.Logger     // refused callbacks and internal errors; default discard
 }
 
 // MaxCallbackBody is the largest status callback body accepted.
@@ -58,7 +57,7 @@ func RegisterCallbacks(r gin.IRouter, opts CallbackOptions) {
 	if opts.Deployments == nil {
 		panic("webhooks: CallbackOptions.Deployments is required")
 	}
-	h := &callbacks{deployments: opts.Deployments, secrets: map[string]config.Secret{}, now: opts.Now, log: opts.Logger}
+	h := &callbacks{deployments: opts.Deployments, targets: map[string]Target{}, now: opts.Now, log: opts.Logger}
 	if h.now == nil {
 		h.now = time.Now
 	}
@@ -66,16 +65,14 @@ func RegisterCallbacks(r gin.IRouter, opts CallbackOptions) {
 		h.log = slog.New(slog.DiscardHandler)
 	}
 	for _, e := range opts.Environments {
-		if !e.Deploy.IsLog() && e.Deploy.Secret != "" {
-			h.secrets[e.Name] = e.Deploy.Secret
-		}
+		h.targets[e.Name] = e.Target
 	}
 	r.POST("/webhooks/deployments/:id/status", h.status)
 }
 
 type callbacks struct {
 	deployments Deployments
-	secrets     map[string]config.Secret
+	targets     map[string]Target
 	now         func() time.Time
 	log         *slog.Logger
 }
@@ -123,12 +120,11 @@ func (h *callbacks) status(c *gin.Context) {
 		h.domainError(c, did, err)
 		return
 	}
-	secret, ok := h.secrets[d.Environment]
-	if !ok {
+	key, err := callbackKey(h.targets[d.Environment])
+	if errors.Is(err, ErrNoCallbackKey) {
 		h.refuse(c, http.StatusUnauthorized, "Environment "+d.Environment+" has no deploy secret, so its callbacks can't be verified.")
 		return
 	}
-	key, err := secret.SigningKey()
 	if err != nil {
 		h.log.ErrorContext(ctx, "status callback: unusable deploy secret", "environment", d.Environment, "err", err)
 		c.JSON(http.StatusInternalServerError, errorBody{Error: "Internal error."})
@@ -162,8 +158,8 @@ func (h *callbacks) status(c *gin.Context) {
 // unknown answers a callback about no deployment: 404 with msg if one of
 // the environments' secrets signed it, else 401.
 func (h *callbacks) unknown(c *gin.Context, body []byte, msg string) {
-	for _, secret := range h.secrets {
-		if key, err := secret.SigningKey(); err == nil && Verify(key, c.Request.Header, body, h.now()) == nil {
+	for _, t := range h.targets {
+		if key, err := callbackKey(t); err == nil && Verify(key, c.Request.Header, body, h.now()) == nil {
 			h.refuse(c, http.StatusNotFound, msg)
 			return
 		}

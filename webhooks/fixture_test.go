@@ -159,6 +159,8 @@ type harness struct {
 	deployers map[string]*deployer
 	logs      *syncBuffer
 	after     func(time.Duration) <-chan time.Time // the worker's Run waits; nil: real timers
+	registry  webhooks.Registry                    // the kinds of target; nil: the built-in ones
+	envs      []webhooks.Environment               // cfg's environments, resolved by wire
 }
 
 // defaultEnvs is staging (auto) then production (manual).
@@ -205,6 +207,16 @@ func newConfig(t *testing.T, c *clock, envs []env) (*config.Config, map[string]*
 	return cfg, deployers
 }
 
+// resolve builds the built-in targets of envs, failing t if it can't.
+func resolve(t testing.TB, envs []config.Environment, deps webhooks.Deps) []webhooks.Environment {
+	t.Helper()
+	out, err := webhooks.Builtin().Resolve(envs, deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 func newHarness(t *testing.T, s *gormstore.Store, envs []env) *harness {
 	t.Helper()
 	c := newClock()
@@ -219,12 +231,21 @@ func (h *harness) wire(s *gormstore.Store) {
 	h.store = s
 	log := slog.New(slog.NewJSONHandler(h.logs, nil))
 	h.svc = releases.NewService(releases.Options{Store: s, Policy: h.cfg.Policy(), Now: h.clock.Now, Logger: log})
-	h.worker = webhooks.NewWorker(webhooks.Options{Store: s, Reporter: h.svc, Environments: h.cfg.Environments,
+	reg := h.registry
+	if reg == nil {
+		reg = webhooks.Builtin()
+	}
+	envs, err := reg.Resolve(h.cfg.Environments, webhooks.Deps{Now: h.clock.Now, Logger: log})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.envs = envs
+	h.worker = webhooks.NewWorker(webhooks.Options{Store: s, Reporter: h.svc, Environments: h.envs,
 		PublicURL: publicURL, Logger: log, Now: h.clock.Now, Jitter: func() float64 { return 0.5 }, After: h.after})
 	h.svc.AddNotifier(h.worker)
 	gin.SetMode(gin.TestMode)
 	h.router = gin.New()
-	webhooks.RegisterCallbacks(h.router, webhooks.CallbackOptions{Deployments: h.svc, Environments: h.cfg.Environments,
+	webhooks.RegisterCallbacks(h.router, webhooks.CallbackOptions{Deployments: h.svc, Environments: h.envs,
 		Now: h.clock.Now, Logger: log})
 }
 

@@ -41,7 +41,7 @@ func (f *freezeSwitch) at(_ context.Context, now time.Time) (*releases.Hold, err
 func newFreezeHarness(t *testing.T, s *gormstore.Store) (*harness, *freezeSwitch) {
 	h := newHarness(t, s, []env{{name: "staging", secret: stagingSecret}})
 	freeze := &freezeSwitch{}
-	h.worker = webhooks.NewWorker(webhooks.Options{Store: s, Reporter: h.svc, Environments: h.cfg.Environments,
+	h.worker = webhooks.NewWorker(webhooks.Options{Store: s, Reporter: h.svc, Environments: h.envs,
 		PublicURL: publicURL, Now: h.clock.Now, Jitter: func() float64 { return 0.5 }, Freeze: freeze.at})
 	return h, freeze
 }

@@ -69,11 +69,11 @@ func FuzzCallback(f *testing.F) {
 	r := gin.New()
 	r.Use(gin.Recovery())
 	webhooks.RegisterCallbacks(r, webhooks.CallbackOptions{Deployments: &fuzzDeployments{status: map[int64]releases.DeploymentStatus{}},
-		Environments: []config.Environment{
+		Environments: resolve(f, []config.Environment{
 			{Name: "staging", Deploy: config.Deploy{URL: "https://deploy.example.com/staging", Secret: stagingSecret}},
 			{Name: "production", Deploy: config.Deploy{URL: "https://deploy.example.com/prod", Secret: productionSecret}},
 			{Name: "nosecret", Deploy: config.Deploy{URL: "https://deploy.example.com/x"}},
-		},
+		}, webhooks.Deps{}),
 		Now: func() time.Time { return now }})
 
 	// sign: 0 signs with the deployment's key, 1 sends no signature

@@ -1,5 +1,6 @@
-// Package webhooks calls each environment's deployment webhook and takes
-// the deployers' status callbacks.
+// Package webhooks delivers deployments to each environment's deploy
+// target — a Standard Webhooks endpoint, a log: URL, or any kind added to
+// a Registry — and takes the deployers' status callbacks.
 package webhooks
 
 import (

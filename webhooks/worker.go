@@ -2,16 +2,13 @@ package webhooks
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"net/http"
 	"sync"
 	"time"
 
-	"github.com/releasebot/releasebot/config"
 	"github.com/releasebot/releasebot/releases"
 )
 
@@ -33,10 +30,10 @@ type Reporter interface {
 	NoteHeld(ctx context.Context, deploymentID int64, h releases.Hold) (*releases.Release, error)
 }
 
-// Worker delivers pending deployments to their environments' webhooks —
-// signed, retried with backoff, one at a time per service and environment
-// — records what the deployers answered, and times out deployments that
-// got no final status within their environment's finish_within.
+// Worker delivers pending deployments to their environments' targets —
+// retried with backoff, one at a time per service and environment —
+// records what the deployers answered, and times out deployments that got
+// no final status within their environment's finish_within.
 //
 // All state lives in the database: any number of workers, in one process
 // or in replicas, share the work, each delivery is claimed by one of them
@@ -45,11 +42,10 @@ type Reporter interface {
 type Worker struct {
 	store       Store
 	reporter    Reporter
-	targets     map[string]config.Deploy
+	envs        map[string]Environment
 	publicURL   string
 	log         *slog.Logger
 	now         func() time.Time
-	client      *http.Client
 	jitter      func() float64
 	after       func(time.Duration) <-chan time.Time
 	concurrency int
@@ -62,19 +58,17 @@ type Worker struct {
 // Options configure a Worker. Store, Reporter and Environments are
 // required.
 type Options struct {
-	Metrics      Metrics // optional: webhook attempts by environment and outcome
-	Store        Store
-	Reporter     Reporter
-	Environments []config.Environment
+	Metrics  Metrics // optional: webhook attempts by environment and outcome
+	Store    Store
+	Reporter Reporter
+	// Environments are the resolved targets (Registry.Resolve).
+	Environments []Environment
 	PublicURL    string       // base of callback URLs; default http://localhost:8080
 	Logger       *slog.Logger // default discard
 
 	// Now is the clock of attempts, retries, claims and timeouts; default
 	// time.Now. Share the release service's.
 	Now func() time.Time
-	// Client sends the requests; default a client of the worker's own.
-	// Its redirect policy is replaced: redirects are never followed.
-	Client *http.Client
 	// Jitter returns a number in [0, 1) that spreads retries; default
 	// math/rand/v2. Tests fix it.
 	Jitter func() float64
@@ -101,9 +95,9 @@ const (
 	leaseMargin = 30 * time.Second
 )
 
-// NewWorker returns a worker for the configured environments.
+// NewWorker returns a worker for the resolved environments.
 func NewWorker(opts Options) *Worker {
-	w := &Worker{store: opts.Store, reporter: opts.Reporter, targets: map[string]config.Deploy{},
+	w := &Worker{store: opts.Store, reporter: opts.Reporter, envs: map[string]Environment{},
 		publicURL: opts.PublicURL, log: opts.Logger, now: opts.Now, jitter: opts.Jitter, after: opts.After,
 		concurrency: opts.Concurrency, kick: make(chan struct{}, 1), metrics: opts.Metrics, freeze: opts.Freeze}
 	if w.publicURL == "" {
@@ -124,13 +118,12 @@ func NewWorker(opts Options) *Worker {
 	if w.concurrency <= 0 {
 		w.concurrency = 8
 	}
-	slowest := config.DefaultTimeout
+	slowest := defaultTimeout
 	for _, e := range opts.Environments {
-		w.targets[e.Name] = e.Deploy
-		slowest = max(slowest, e.Deploy.Timeout)
+		w.envs[e.Name] = e
+		slowest = max(slowest, e.Timing.Timeout)
 	}
 	w.lease = slowest + leaseMargin
-	w.client = newClient(opts.Client)
 	return w
 }
 
@@ -283,12 +276,7 @@ func (w *Worker) Sweep(ctx context.Context) (int, error) {
 func (w *Worker) claim(ctx context.Context, limit int) ([]releases.Delivery, error) {
 	now := w.now()
 	c := releases.DeliveryClaim{Now: now, Lease: w.lease, Limit: limit,
-		FinishWithin: func(env string) time.Duration {
-			if t, ok := w.targets[env]; ok && !t.IsLog() {
-				return t.FinishWithin
-			}
-			return 0
-		}}
+		FinishWithin: func(env string) time.Duration { return w.envs[env].Timing.FinishWithin }}
 	if w.freeze != nil {
 		hold, err := w.freeze(ctx, now)
 		if err != nil {
@@ -314,12 +302,13 @@ func (w *Worker) claim(ctx context.Context, limit int) ([]releases.Delivery, err
 // the delivery is taken up again, within its retry budget.
 func (w *Worker) deliver(ctx context.Context, dl releases.Delivery) error {
 	d := dl.Deployment
-	target, ok := w.targets[d.Environment]
+	env, ok := w.envs[d.Environment]
 	if !ok {
 		return w.report(ctx, d.ID, releases.StatusReport{Status: releases.DeploymentFailed,
 			Message: fmt.Sprintf("environment %s is not configured any more", d.Environment)})
 	}
-	if budget := target.Retries + 1; !target.IsLog() && d.Attempts > budget {
+	timing := env.Timing
+	if budget := timing.MaxAttempts; budget > 0 && d.Attempts > budget {
 		// Only a lapsed claim gets here: a failed last attempt is
 		// recorded as failed below.
 		w.log.Warn("deployment webhook: out of attempts, not sent again", "deployment", releases.FormatDeploymentID(d.ID),
@@ -331,51 +320,57 @@ func (w *Worker) deliver(ctx context.Context, dl releases.Delivery) error {
 	if err != nil {
 		return fmt.Errorf("load %s: %w", releases.FormatID(d.ReleaseID), err)
 	}
-	p := NewPayload(r, &d, w.publicURL)
-	if target.IsLog() {
-		w.log.Info("deploy target "+target.URL+" would receive",
-			"type", p.Type, "deployment_id", p.DeploymentID, "release_id", p.ReleaseID, "service", p.Service,
-			"version", p.Version, "previous_version", p.PreviousVersion, "environment", p.Environment,
-			"requested_by", p.RequestedBy, "approved_by", p.ApprovedBy, "callback_url", p.CallbackURL)
-		return w.report(ctx, d.ID, releases.StatusReport{Status: releases.DeploymentSucceeded,
-			Message: "logged by the " + target.URL + " target; nothing was called"})
-	}
-	key, err := target.Secret.SigningKey()
-	if err != nil {
-		return w.report(ctx, d.ID, releases.StatusReport{Status: releases.DeploymentFailed,
-			Message: fmt.Sprintf("environment %s's deploy secret is not usable: %v", d.Environment, err)})
-	}
-	body, err := json.Marshal(p)
-	if err != nil {
-		return fmt.Errorf("encode %s: %w", p.DeploymentID, err)
-	}
+	req := Request{Payload: NewPayload(r, &d, w.publicURL), WebhookID: dl.WebhookID, Attempt: d.Attempts, Timeout: timing.timeout()}
 	start := time.Now()
-	out := w.attempt(ctx, target, dl.WebhookID, key, body)
+	out, err := w.send(ctx, env.Target, req)
 	took := time.Since(start)
-	w.log.Info("deployment webhook", "deployment", p.DeploymentID, "webhook_id", dl.WebhookID,
-		"environment", d.Environment, "attempt", d.Attempts, "status", out.code, "took", took.Round(time.Millisecond),
-		"outcome", out.summary())
-	if w.metrics != nil {
-		result := "failed"
-		switch {
-		case out.accepted:
-			result = "accepted"
-		case out.retry && d.Attempts <= target.Retries:
-			result = "retry"
-		}
-		w.metrics.WebhookAttempt(d.Environment, result, took)
+	if err != nil {
+		return err
+	}
+	again := out.Verdict == Retry && timing.retriesLeft(d.Attempts)
+	if !out.Local {
+		w.noteAttempt(req, out, again, took)
 	}
 	switch {
-	case out.accepted:
-		return w.recordAnswer(ctx, d.ID, out.report)
-	case out.retry && d.Attempts <= target.Retries:
-		next := w.now().Add(w.retryDelay(target, d.Attempts, out.retryAfter))
-		return w.store.RetryDelivery(ctx, d.ID, next, releases.ScrubText(out.err, releases.MaxNote, false))
-	case out.retry:
+	case out.Verdict == Accepted && out.Local:
+		return w.report(ctx, d.ID, out.Report)
+	case out.Verdict == Accepted:
+		return w.recordAnswer(ctx, d.ID, out.Report)
+	case again:
+		next := w.now().Add(w.retryDelay(timing, d.Attempts, out.RetryAfter))
+		return w.store.RetryDelivery(ctx, d.ID, next, releases.ScrubText(out.Reason, releases.MaxNote, false))
+	case out.Verdict == Retry:
 		return w.report(ctx, d.ID, releases.StatusReport{Status: releases.DeploymentFailed,
-			Message: fmt.Sprintf("gave up after %d attempts: %s", d.Attempts, out.err)})
+			Message: fmt.Sprintf("gave up after %d attempts: %s", d.Attempts, out.Reason)})
 	}
-	return w.report(ctx, d.ID, releases.StatusReport{Status: releases.DeploymentFailed, Message: out.err})
+	return w.report(ctx, d.ID, releases.StatusReport{Status: releases.DeploymentFailed, Message: out.Reason})
+}
+
+// noteAttempt logs and counts an attempt that reached out; again says it
+// will be retried.
+func (w *Worker) noteAttempt(req Request, out Outcome, again bool, took time.Duration) {
+	p := req.Payload
+	w.log.Info("deployment webhook", "deployment", p.DeploymentID, "webhook_id", req.WebhookID,
+		"environment", p.Environment, "attempt", req.Attempt, "status", out.Code, "took", took.Round(time.Millisecond),
+		"outcome", out.summary())
+	if w.metrics == nil {
+		return
+	}
+	result := "failed"
+	switch {
+	case out.Verdict == Accepted:
+		result = "accepted"
+	case again:
+		result = "retry"
+	}
+	w.metrics.WebhookAttempt(p.Environment, result, took)
+}
+
+// send makes one request to target within the environment's timeout.
+func (w *Worker) send(ctx context.Context, target Target, req Request) (Outcome, error) {
+	ctx, cancel := context.WithTimeout(ctx, req.Timeout)
+	defer cancel()
+	return target.Send(ctx, req)
 }
 
 // recordAnswer records what a deployer answered to a delivery it took. If
@@ -407,10 +402,10 @@ func (w *Worker) report(ctx context.Context, id int64, rep releases.StatusReport
 // failed: the environment's backoff doubled n-1 times, capped at
 // MaxBackoff, give or take 20% jitter; longer when the deployer asked for
 // it with Retry-After.
-func (w *Worker) retryDelay(target config.Deploy, n int, retryAfter time.Duration) time.Duration {
-	d := target.Backoff
+func (w *Worker) retryDelay(timing Timing, n int, retryAfter time.Duration) time.Duration {
+	d := timing.Backoff
 	if d <= 0 {
-		d = config.DefaultBackoff
+		d = defaultBackoff
 	}
 	for i := 1; i < n && d < MaxBackoff; i++ {
 		d *= 2

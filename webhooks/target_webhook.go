@@ -21,61 +21,64 @@ import (
 // maxAnswer is how much of a deployer's answer is read.
 const maxAnswer = 64 << 10
 
-// outcome is what one HTTP attempt came to.
-type outcome struct {
-	code       int  // HTTP status; 0 when there was no answer
-	accepted   bool // 2xx: report says what to record
-	report     releases.StatusReport
-	retry      bool          // 5xx, 408, 429 or no answer
-	retryAfter time.Duration // the deployer's Retry-After, if any
-	err        string        // why not accepted, for the thread
+// webhookTarget posts the payload as JSON to an http(s) URL, signed with
+// the environment's secret (Standard Webhooks), and verifies the status
+// callbacks with the same secret. A 2xx answer accepts the request (and
+// may finish the deployment); 408, 429, 5xx and no answer are retried,
+// after Retry-After if the deployer sent one; anything else fails it.
+type webhookTarget struct {
+	url    string
+	secret config.Secret
+	client *http.Client
+	now    func() time.Time
 }
 
-func (o outcome) summary() string {
-	if o.accepted {
-		return string(o.report.Status)
-	}
-	if o.retry {
-		return "retry: " + o.err
-	}
-	return "failed: " + o.err
+var _ CallbackVerifier = (*webhookTarget)(nil)
+
+func newWebhookTarget(env config.Environment, deps Deps) (Target, Timing, error) {
+	return &webhookTarget{url: env.Deploy.URL, secret: env.Deploy.Secret, client: newClient(deps.Client), now: deps.Now},
+		DeployTiming(env.Deploy), nil
 }
 
-// newClient returns base (or a fresh client) with redirects turned off: a
-// 3xx is the answer, and a failure. A deployer's URL is configured, and a
-// redirect would send the signed request somewhere nobody configured.
+// CallbackKey returns the key of the environment's deploy secret.
+func (t *webhookTarget) CallbackKey() ([]byte, error) {
+	if t.secret == "" {
+		return nil, ErrNoCallbackKey
+	}
+	return t.secret.SigningKey()
+}
+
+// newClient returns a copy of base with redirects turned off: a 3xx is the
+// answer, and a failure. A deployer's URL is configured, and a redirect
+// would send the signed request somewhere nobody configured.
 func newClient(base *http.Client) *http.Client {
-	var c http.Client
-	if base != nil {
-		c = *base
-	} else {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.MaxIdleConnsPerHost = 8
-		c.Transport = t
-	}
+	c := *base
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &c
 }
 
-// attempt posts body to target once, signed with key under webhook id,
-// timestamped now, within the target's timeout.
-func (w *Worker) attempt(ctx context.Context, target config.Deploy, id string, key, body []byte) outcome {
-	timeout := target.Timeout
-	if timeout <= 0 {
-		timeout = config.DefaultTimeout
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target.URL, bytes.NewReader(body))
+// Send posts the payload once, signed with the secret under the
+// delivery's webhook id and timestamped now.
+func (t *webhookTarget) Send(ctx context.Context, req Request) (Outcome, error) {
+	key, err := t.secret.SigningKey()
 	if err != nil {
-		return outcome{err: "the deploy URL is not usable"}
+		return Outcome{Verdict: Failed, Local: true,
+			Reason: fmt.Sprintf("environment %s's deploy secret is not usable: %v", req.Payload.Environment, err)}, nil
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "releasebot")
-	SetHeaders(req.Header, key, id, w.now(), body)
-	resp, err := w.client.Do(req)
+	body, err := json.Marshal(req.Payload)
 	if err != nil {
-		return outcome{retry: true, err: describeError(err, timeout)}
+		return Outcome{}, fmt.Errorf("encode %s: %w", req.Payload.DeploymentID, err)
+	}
+	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, t.url, bytes.NewReader(body))
+	if err != nil {
+		return Outcome{Verdict: Failed, Reason: "the deploy URL is not usable"}, nil
+	}
+	hr.Header.Set("Content-Type", "application/json")
+	hr.Header.Set("User-Agent", "releasebot")
+	SetHeaders(hr.Header, key, req.WebhookID, t.now(), body)
+	resp, err := t.client.Do(hr)
+	if err != nil {
+		return Outcome{Verdict: Retry, Reason: describeError(err, req.Timeout)}, nil
 	}
 	defer resp.Body.Close()
 	answer, _ := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
@@ -86,13 +89,14 @@ func (w *Worker) attempt(ctx context.Context, target config.Deploy, id string, k
 	}
 	switch {
 	case code >= 200 && code <= 299:
-		return outcome{code: code, accepted: true, report: acceptance(answer)}
+		return Outcome{Code: code, Verdict: Accepted, Report: acceptance(answer)}, nil
 	case code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500:
-		return outcome{code: code, retry: true, retryAfter: retryAfter(resp.Header.Get("Retry-After"), w.now()), err: head}
+		return Outcome{Code: code, Verdict: Retry, RetryAfter: retryAfter(resp.Header.Get("Retry-After"), t.now()), Reason: head}, nil
 	case code >= 300 && code <= 399:
-		return outcome{code: code, err: fmt.Sprintf("HTTP %d %s: the deployer redirected; redirects are not followed, configure the final URL", code, http.StatusText(code))}
+		return Outcome{Code: code, Verdict: Failed,
+			Reason: fmt.Sprintf("HTTP %d %s: the deployer redirected; redirects are not followed, configure the final URL", code, http.StatusText(code))}, nil
 	}
-	return outcome{code: code, err: head}
+	return Outcome{Code: code, Verdict: Failed, Reason: head}, nil
 }
 
 // acceptance reads a 2xx answer: {"status": "succeeded"|"failed", …}
