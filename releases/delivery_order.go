@@ -24,7 +24,9 @@ func unsent(d Deployment) bool { return d.Attempts == 0 }
 // deployment of its lane, has not finished. Deployments go one at a time
 // per lane, oldest first, except that a rollback passes a forward
 // deployment not sent yet (queued, or held by a freeze): undoing what runs
-// does not wait for what might run next.
+// does not wait for what might run next. Only a rollback ever passes: a
+// DeliveryStore may rely on that to read as candidates only the oldest
+// unfinished deployment of each lane, and rollbacks.
 func Passes(d, ahead Deployment) bool {
 	return d.Type == TypeRollback && ahead.Type == TypeDeployment && unsent(ahead)
 }
