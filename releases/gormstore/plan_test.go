@@ -201,3 +201,68 @@ func seedForPlans(t *testing.T, s *Store) {
 		t.Fatal(err)
 	}
 }
+
+// TestClaimQueriesUseIndexes checks on SQLite that a claim reads its
+// candidates, what is in flight ahead of them and their releases'
+// overrides through indexes, never by a scan of a table that grows with
+// history.
+func TestClaimQueriesUseIndexes(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "plan.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	seedForPlans(t, s)
+	now := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
+	err = s.Tx(ctx, func(tx releases.Tx) error {
+		for i, st := range []releases.DeploymentStatus{releases.DeploymentInProgress, releases.DeploymentPending, releases.DeploymentPending} {
+			d := &releases.Deployment{ReleaseID: int64(i + 1), Environment: "production", Type: releases.TypeDeployment, Status: st,
+				Service: "svc-1", Version: "v9", RequestedBy: "U0DAVE", CreatedAt: now, UpdatedAt: now, Attempts: 1}
+			if i == 2 {
+				d.Type = releases.TypeRollback
+			}
+			if err := tx.CreateDeployment(ctx, d); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var captured []string
+	err = s.db.Callback().Query().After("gorm:query").Register("test:capture", func(db *gorm.DB) {
+		mu.Lock()
+		defer mu.Unlock()
+		captured = append(captured, db.Dialector.Explain(db.Statement.SQL.String(), db.Statement.Vars...))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ClaimDeliveries(ctx, releases.DeliveryClaim{Now: now, Lease: time.Minute, Limit: 4,
+		Freeze: &releases.Hold{Note: "is held"}}); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	var ahead, overrides bool
+	for _, q := range captured {
+		ahead = ahead || strings.Contains(q, "service = ") && !strings.Contains(q, "ahead")
+		overrides = overrides || strings.Contains(q, "override_by")
+		plan := explain(t, s, q)
+		for _, line := range plan {
+			if strings.HasPrefix(line, "SCAN ") && !strings.Contains(line, "COVERING INDEX") {
+				t.Errorf("query %s\nplan:\n\t%s", q, strings.Join(plan, "\n\t"))
+				break
+			}
+		}
+	}
+	if !ahead || !overrides {
+		t.Errorf("queries captured %q: want the candidates, what is ahead and the overrides", captured)
+	}
+}
