@@ -103,11 +103,11 @@ func (s *Service) startIfOpen(ctx context.Context, m *mutation) (*Wait, error) {
 	return nil, s.startDeployment(ctx, m, env, r.CreatedBy, SystemActor)
 }
 
-// maybeStart starts a ready release whose gate is open. When it is closed
-// and explain is set, the audit trail (and so the thread) says why it waits.
-func (s *Service) maybeStart(ctx context.Context, m *mutation, explain bool) error {
+// startOrExplain starts a ready release whose gate is open. When it is
+// closed, the audit trail (and so the thread) says why it waits.
+func (s *Service) startOrExplain(ctx context.Context, m *mutation) error {
 	wait, err := s.startIfOpen(ctx, m)
-	if err != nil || wait == nil || !explain {
+	if err != nil || wait == nil {
 		return err
 	}
 	return m.auditAs(ctx, SystemActor, ActionWaiting, wait.Reason)

@@ -198,7 +198,7 @@ func (s *Service) Schedule(ctx context.Context, actor string, id int64, window s
 		if err := m.audit(ctx, ActionScheduled, detail); err != nil {
 			return err
 		}
-		return s.maybeStart(ctx, m, true)
+		return s.startOrExplain(ctx, m)
 	})
 }
 
@@ -215,7 +215,7 @@ func (s *Service) settle(ctx context.Context, m *mutation) error {
 		if err := m.auditAs(ctx, SystemActor, ActionReady, "every team has signed off"); err != nil {
 			return err
 		}
-		return s.maybeStart(ctx, m, true)
+		return s.startOrExplain(ctx, m)
 	case len(missing) > 0 && r.Status == StatusReady:
 		if err := m.setStatus(StatusAwaitingSignoff); err != nil {
 			return err
