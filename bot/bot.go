@@ -199,7 +199,7 @@ func (b *Bot) takeBack(ctx context.Context, post *releases.Post, mark releases.P
 	}
 	_, err := b.svc.Withdraw(ctx, mark.User, post.ReleaseID, post.Team)
 	switch {
-	case releases.ErrorCode(err) == releases.EConflict && !strings.Contains(releases.ErrorMessage(err), "stands"):
+	case releases.ErrorCode(err) == releases.EConflict && !errors.Is(err, releases.ErrStarted):
 		return nil // nothing of theirs to withdraw: they were never counted
 	case releases.ErrorCode(err) == releases.EInternal:
 		return &reactionNote{internal: fmt.Errorf("reaction: %w", err)}

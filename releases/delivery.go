@@ -63,15 +63,15 @@ const HoldRecheck = time.Minute
 type DeliveryStore interface {
 	// ClaimDeliveries leases, until Now+Lease, up to Limit pending
 	// deployments whose next attempt is due and that no other worker holds,
-	// oldest first. Only a deployment with no older pending or in-progress
-	// deployment of the same service to the same environment is claimed:
-	// one at a time per service and environment. Each claim counts an
-	// attempt; the first also sets the webhook id and FinishBy and, for a
-	// forward deployment, sets PreviousVersion afresh to what LastSucceeded
-	// finds: what the deployment replaces, which may have changed while it
-	// queued behind another release's. Concurrent
-	// callers, in this process or others on the same database, never claim
-	// the same deployment while a lease holds.
+	// oldest first, as PlanDeliveries decides: one at a time per service
+	// and environment (a rollback passes forward deployments not sent yet),
+	// and Freeze holds first attempts. Each claim counts an attempt; the
+	// first also sets the webhook id and FinishBy and, for a forward
+	// deployment, sets PreviousVersion afresh (Replacing) to what
+	// LastSucceeded finds: what the deployment replaces, which may have
+	// changed while it queued behind another release's. Concurrent callers,
+	// in this process or others on the same database, never claim the same
+	// deployment while a lease holds.
 	ClaimDeliveries(ctx context.Context, c DeliveryClaim) ([]Delivery, error)
 	// RetryDelivery ends a claim on a deployment that is still pending: it
 	// is due again at next; lastErr says why the attempt failed. It does

@@ -74,33 +74,41 @@ func (s *Service) Deploy(ctx context.Context, actor string, id int64, env, overr
 
 // StartIfDue starts a ready release whose window, start time and freezes
 // allow it at this moment; the scheduler calls it when a window opens or a
-// freeze ends. It does nothing to a release that may not start yet.
+// freeze ends. It does nothing to a release that may not start yet: the
+// rule is startIfOpen's, as for StartAtOpening.
 func (s *Service) StartIfDue(ctx context.Context, id int64) (*Release, error) {
 	return s.change(ctx, "start", id, SystemActor, func(ctx context.Context, m *mutation) error {
-		if m.r.Status != StatusReady {
-			return nil
-		}
-		return s.maybeStart(ctx, m, false)
+		_, err := s.startIfOpen(ctx, m)
+		return err
 	})
 }
 
-// maybeStart starts a ready release whose gate is open. When it is closed
-// and explain is set, the audit trail (and so the thread) says why it waits.
-func (s *Service) maybeStart(ctx context.Context, m *mutation, explain bool) error {
+// startIfOpen is the one rule for a ready release: it starts deploying
+// when its gate (window, start time, freezes, or an override) is open. It
+// returns the gate's answer when the release stays ready because the gate
+// is closed, and nil when it started or is not ready.
+func (s *Service) startIfOpen(ctx context.Context, m *mutation) (*Wait, error) {
 	r := m.r
 	if r.Status != StatusReady {
-		return nil
+		return nil, nil
 	}
 	wait, err := s.check(ctx, m)
 	if err != nil {
+		return nil, err
+	}
+	if !wait.Open {
+		return &wait, nil
+	}
+	env, _ := r.NextEnvironment()
+	return nil, s.startDeployment(ctx, m, env, r.CreatedBy, SystemActor)
+}
+
+// startOrExplain starts a ready release whose gate is open. When it is
+// closed, the audit trail (and so the thread) says why it waits.
+func (s *Service) startOrExplain(ctx context.Context, m *mutation) error {
+	wait, err := s.startIfOpen(ctx, m)
+	if err != nil || wait == nil {
 		return err
-	}
-	if wait.Open {
-		env, _ := r.NextEnvironment()
-		return s.startDeployment(ctx, m, env, r.CreatedBy, SystemActor)
-	}
-	if !explain {
-		return nil
 	}
 	return m.auditAs(ctx, SystemActor, ActionWaiting, wait.Reason)
 }

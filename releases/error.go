@@ -24,9 +24,26 @@ const (
 type Error struct {
 	Code    Code
 	Message string
+	// Kind, when set, names the rule that refused (ErrStarted), so that a
+	// caller can branch with errors.Is instead of reading the sentence.
+	Kind error
 }
 
 func (e *Error) Error() string { return e.Message }
+
+// Unwrap returns the error's Kind.
+func (e *Error) Unwrap() error { return e.Kind }
+
+// ErrStarted is the Kind of a refusal because the release has started
+// deploying: its sign-offs stand and it can no longer be cancelled.
+var ErrStarted = errors.New("the release has started deploying")
+
+// kindErrorf returns an *Error of the given Kind with a formatted message.
+func kindErrorf(kind error, code Code, format string, args ...any) *Error {
+	e := Errorf(code, format, args...)
+	e.Kind = kind
+	return e
+}
 
 // Errorf returns an *Error with a formatted message.
 func Errorf(code Code, format string, args ...any) *Error {

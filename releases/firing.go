@@ -73,25 +73,14 @@ type FiringStore interface {
 // 22 Dec 2026 14:00 CET"). A release that is not ready is left alone.
 func (s *Service) StartAtOpening(ctx context.Context, id int64, opening string) (*Release, error) {
 	return s.change(ctx, "start", id, SystemActor, func(ctx context.Context, m *mutation) error {
-		r := m.r
-		if r.Status != StatusReady {
-			return nil
-		}
-		wait, err := s.check(ctx, m)
-		if err != nil {
+		wait, err := s.startIfOpen(ctx, m)
+		if err != nil || wait == nil || !wait.Frozen {
 			return err
-		}
-		if wait.Open {
-			env, _ := r.NextEnvironment()
-			return s.startDeployment(ctx, m, env, r.CreatedBy, SystemActor)
-		}
-		if !wait.Frozen {
-			return nil
 		}
 		// A replica that takes over a firing whose first replica died may
 		// come here twice for one opening: say it once.
 		note := "skips " + opening
-		events, err := m.tx.AuditEvents(ctx, r.ID)
+		events, err := m.tx.AuditEvents(ctx, m.r.ID)
 		if err != nil {
 			return err
 		}

@@ -532,3 +532,29 @@ func idsOf(rs []releases.Release) []int64 {
 	}
 	return out
 }
+
+// TestStartedKind checks which refusals carry ErrStarted, the Kind callers
+// test instead of the sentence: a withdrawal after deployment started (the
+// sign-off stands) does, a withdrawal of nothing does not.
+func TestStartedKind(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		deploying := e.reach(t, "v1", releases.StatusDeploying)
+		waiting := e.create(t, "v2")
+		for _, tc := range []struct {
+			name    string
+			op      func() error
+			started bool
+		}{
+			{name: "withdraw after deployment started", op: func() error { _, err := e.svc.Withdraw(ctx, carol, deploying.ID, ""); return err }, started: true},
+			{name: "cancel after deployment started", op: func() error { _, err := e.svc.Cancel(ctx, dave, deploying.ID, ""); return err }, started: true},
+			{name: "withdraw with no sign-off", op: func() error { _, err := e.svc.Withdraw(ctx, carol, waiting.ID, ""); return err }},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				err := tc.op()
+				if releases.ErrorCode(err) != releases.EConflict || errors.Is(err, releases.ErrStarted) != tc.started {
+					t.Fatalf("error %v (code %s): want a conflict, of kind ErrStarted: %v", err, releases.ErrorCode(err), tc.started)
+				}
+			})
+		}
+	})
+}

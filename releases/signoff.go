@@ -49,13 +49,13 @@ func (s *Service) SignOff(ctx context.Context, actor string, id int64, team stri
 // Withdraw takes back actor's approval of release id for team (empty: the
 // one team actor signed off for), as removing a ✅ does.
 //
-// Errors: ENotFound; EConflict when deployment has started or there is no
-// such sign-off.
+// Errors: ENotFound; EConflict when deployment has started (of Kind
+// ErrStarted: the sign-off stands) or there is no such sign-off.
 func (s *Service) Withdraw(ctx context.Context, actor string, id int64, team string) (*Release, error) {
 	return s.change(ctx, "withdraw sign-off", id, actor, func(ctx context.Context, m *mutation) error {
 		r := m.r
 		if r.Status.Started() {
-			return Errorf(EConflict, "%s has started deploying; the sign-off stands.", FormatID(r.ID))
+			return kindErrorf(ErrStarted, EConflict, "%s has started deploying; the sign-off stands.", FormatID(r.ID))
 		}
 		if err := signoffsOpen(r); err != nil {
 			return err
@@ -157,7 +157,7 @@ func (s *Service) Cancel(ctx context.Context, actor string, id int64, reason str
 		}
 		switch {
 		case r.Status.Started():
-			return Errorf(EConflict, "%s is %s; deployment has started, so it can't be cancelled. Use `/release rollback %s` to undo it.", FormatID(r.ID), describe(r.Status), FormatID(r.ID))
+			return kindErrorf(ErrStarted, EConflict, "%s is %s; deployment has started, so it can't be cancelled. Use `/release rollback %s` to undo it.", FormatID(r.ID), describe(r.Status), FormatID(r.ID))
 		case !r.Status.Active():
 			return Errorf(EConflict, "%s was %s already.", FormatID(r.ID), describe(r.Status))
 		}
@@ -198,7 +198,7 @@ func (s *Service) Schedule(ctx context.Context, actor string, id int64, window s
 		if err := m.audit(ctx, ActionScheduled, detail); err != nil {
 			return err
 		}
-		return s.maybeStart(ctx, m, true)
+		return s.startOrExplain(ctx, m)
 	})
 }
 
@@ -215,7 +215,7 @@ func (s *Service) settle(ctx context.Context, m *mutation) error {
 		if err := m.auditAs(ctx, SystemActor, ActionReady, "every team has signed off"); err != nil {
 			return err
 		}
-		return s.maybeStart(ctx, m, true)
+		return s.startOrExplain(ctx, m)
 	case len(missing) > 0 && r.Status == StatusReady:
 		if err := m.setStatus(StatusAwaitingSignoff); err != nil {
 			return err
@@ -239,7 +239,7 @@ func signoffsOpen(r *Release) error {
 	case r.Status == StatusAwaitingSignoff || r.Status == StatusReady:
 		return nil
 	case r.Status.Started():
-		return Errorf(EConflict, "%s has started deploying; sign-offs are closed.", FormatID(r.ID))
+		return kindErrorf(ErrStarted, EConflict, "%s has started deploying; sign-offs are closed.", FormatID(r.ID))
 	}
 	return Errorf(EConflict, "%s was %s; sign-offs are closed.", FormatID(r.ID), describe(r.Status))
 }

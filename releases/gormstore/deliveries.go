@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base32"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -21,12 +22,14 @@ var _ releases.DeliveryStore = (*Store)(nil)
 // environment.
 var inFlight = []string{string(releases.DeploymentPending), string(releases.DeploymentInProgress)}
 
-// ClaimDeliveries leases due pending deployments to the caller. On
-// PostgreSQL the candidates are locked with FOR UPDATE SKIP LOCKED, so
-// replicas claiming together each get different rows without waiting for
-// one another; a row another replica claimed a moment ago is re-checked
-// against its new lease and left out. On SQLite the write lock serialises
-// claimers.
+// ClaimDeliveries leases due pending deployments to the caller. Which of
+// them go, wait or are held by a freeze is releases.PlanDeliveries' call;
+// the store loads the candidates and what is in flight ahead of them, a
+// page at a time, and claims what the plan sends. On PostgreSQL the
+// candidates are locked with FOR UPDATE SKIP LOCKED, so replicas claiming
+// together each get different rows without waiting for one another; a row
+// another replica claimed a moment ago is re-checked against its new lease
+// and left out. On SQLite the write lock serialises claimers.
 func (s *Store) ClaimDeliveries(ctx context.Context, c releases.DeliveryClaim) ([]releases.Delivery, error) {
 	if c.Limit <= 0 {
 		return nil, nil
@@ -37,67 +40,49 @@ func (s *Store) ClaimDeliveries(ctx context.Context, c releases.DeliveryClaim) (
 	var held []releases.Deployment
 	err := s.write(ctx, func(db *gorm.DB) error {
 		out, held = out[:0], held[:0]
-		var rows []deploymentRow
-		err := db.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"}).
-			Where("status = ?", string(releases.DeploymentPending)).
-			Where("next_attempt_at IS NULL OR next_attempt_at <= ?", now).
-			Where("claimed_until IS NULL OR claimed_until <= ?", now).
-			// One at a time per service and environment: older ones go
-			// first — except that a rollback passes forward deployments
-			// not sent yet (queued, or held by a freeze): undoing what
-			// runs does not wait for what might run next.
-			Where(`NOT EXISTS (SELECT 1 FROM deployments ahead WHERE ahead.service = deployments.service
-				AND ahead.environment = deployments.environment AND ahead.status IN ? AND ahead.id < deployments.id
-				AND NOT (deployments.type = ? AND ahead.type = ? AND ahead.attempts = 0))`,
-				inFlight, string(releases.TypeRollback), string(releases.TypeDeployment)).
-			Order("id").Limit(c.Limit).Find(&rows).Error
+		// Plan first, write after: every page is judged on the state
+		// before this claim, as one query would see it.
+		rows, plan, err := s.planClaim(db, c, now)
 		if err != nil {
-			return fmt.Errorf("due deliveries: %w", err)
+			return err
 		}
-		for _, row := range rows {
-			if c.Freeze != nil && row.Attempts == 0 && row.Type == string(releases.TypeDeployment) {
-				hold, err := s.hold(db, row, c.Freeze, now)
+		for _, h := range plan.Hold {
+			next := h.Until.UTC().Truncate(time.Microsecond)
+			err := db.Model(&deploymentRow{}).Where("id = ?", h.Deployment.ID).
+				Updates(map[string]any{"next_attempt_at": next, "last_error": c.Freeze.Note, "updated_at": now}).Error
+			if err != nil {
+				return fmt.Errorf("hold deployment %d: %w", h.Deployment.ID, err)
+			}
+			if h.News {
+				held = append(held, h.Deployment)
+			}
+		}
+		for _, snd := range plan.Send {
+			d, row := snd.Deployment, rows[snd.Deployment.ID]
+			if snd.Replaces {
+				last, err := (&tx{reader{db}, s.dialect}).LastSucceeded(ctx, d.Service, d.Environment, d.ReleaseID, 0)
 				if err != nil {
 					return err
 				}
-				if hold {
-					if row.LastError != c.Freeze.Note {
-						row.LastError = c.Freeze.Note
-						held = append(held, row.deployment())
-					}
-					continue
-				}
+				d = releases.Replacing(d, last)
 			}
-			if row.Attempts == 0 && row.Type == string(releases.TypeDeployment) {
-				// Nothing is ahead of it any more: what it replaces is what
-				// succeeded there last, which may have changed while it queued.
-				prev, err := (&tx{reader{db}, s.dialect}).LastSucceeded(ctx, row.Service, row.Environment, row.ReleaseID, 0)
-				if err != nil {
-					return err
-				}
-				row.PreviousVersion = ""
-				if prev != nil {
-					row.PreviousVersion = prev.Version
-				}
-			}
-			row.Attempts++
 			if row.WebhookID == "" {
 				row.WebhookID = newWebhookID()
 			}
 			if row.FinishBy == nil && c.FinishWithin != nil {
-				if d := c.FinishWithin(row.Environment); d > 0 {
-					row.FinishBy = timePtr(now.Add(d))
+				if w := c.FinishWithin(d.Environment); w > 0 {
+					row.FinishBy = timePtr(now.Add(w))
 				}
 			}
-			row.ClaimedUntil, row.UpdatedAt = &until, now
-			err := db.Model(&deploymentRow{}).Where("id = ?", row.ID).Updates(map[string]any{
-				"attempts": row.Attempts, "webhook_id": row.WebhookID, "finish_by": row.FinishBy, "previous_version": row.PreviousVersion,
+			d.UpdatedAt = now
+			err := db.Model(&deploymentRow{}).Where("id = ?", d.ID).Updates(map[string]any{
+				"attempts": d.Attempts, "webhook_id": row.WebhookID, "finish_by": row.FinishBy, "previous_version": d.PreviousVersion,
 				"claimed_until": until, "updated_at": now,
 			}).Error
 			if err != nil {
-				return fmt.Errorf("claim delivery of deployment %d: %w", row.ID, err)
+				return fmt.Errorf("claim delivery of deployment %d: %w", d.ID, err)
 			}
-			out = append(out, releases.Delivery{Deployment: row.deployment(), WebhookID: row.WebhookID,
+			out = append(out, releases.Delivery{Deployment: d, WebhookID: row.WebhookID,
 				ClaimedUntil: until, FinishBy: timeVal(row.FinishBy), LastError: row.LastError})
 		}
 		return nil
@@ -113,26 +98,126 @@ func (s *Store) ClaimDeliveries(ctx context.Context, c releases.DeliveryClaim) (
 	return out, nil
 }
 
-// hold holds row back for freeze f unless its release has an override, and
-// reports whether it did.
-func (s *Store) hold(db *gorm.DB, row deploymentRow, f *releases.Hold, now time.Time) (bool, error) {
-	var rel releaseRow
-	if err := db.Select("override_by").Where("id = ?", row.ReleaseID).Take(&rel).Error; err != nil {
-		return false, fmt.Errorf("release of deployment %d: %w", row.ID, err)
+// maxAhead bounds how many unfinished deployments a claim reads to judge
+// one page of candidates.
+const maxAhead = 1000
+
+// planClaim locks due, unclaimed candidates a page at a time and asks
+// releases.PlanDeliveries about them, until the plan has c.Limit
+// deliveries or the candidates run out. It returns the candidates' rows by
+// id with the plan. It writes nothing.
+func (s *Store) planClaim(db *gorm.DB, c releases.DeliveryClaim, now time.Time) (map[int64]deploymentRow, releases.DeliveryPlan, error) {
+	byID := map[int64]deploymentRow{}
+	var plan releases.DeliveryPlan
+	var after int64
+	for {
+		want := c.Limit - len(plan.Send) - len(plan.Hold)
+		if want <= 0 {
+			break
+		}
+		var page []deploymentRow
+		err := db.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"}).
+			Where("status = ?", string(releases.DeploymentPending)).
+			Where("next_attempt_at IS NULL OR next_attempt_at <= ?", now).
+			Where("claimed_until IS NULL OR claimed_until <= ?", now).
+			// Only the oldest unfinished deployment of each lane, and
+			// rollbacks: releases.Passes lets nothing else by what is
+			// ahead of it, so a page is mostly sendable and a long queue
+			// is not read on every claim.
+			Where(`(type = ? OR NOT EXISTS (SELECT 1 FROM deployments ahead WHERE ahead.service = deployments.service
+				AND ahead.environment = deployments.environment AND ahead.status IN ? AND ahead.id < deployments.id))`,
+				string(releases.TypeRollback), inFlight).
+			Where("id > ?", after).
+			Order("id").Limit(want).Find(&page).Error
+		if err != nil {
+			return nil, plan, fmt.Errorf("due deliveries: %w", err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		ahead, complete, err := aheadOf(db, page)
+		if err != nil {
+			return nil, plan, err
+		}
+		overridden, err := overrides(db, page, c.Freeze != nil)
+		if err != nil {
+			return nil, plan, err
+		}
+		var cands []releases.DeliveryCandidate
+		for _, row := range page {
+			if row.ID > complete {
+				break // what is ahead of it was not all read: it waits for a later claim
+			}
+			byID[row.ID] = row
+			cands = append(cands, releases.DeliveryCandidate{Deployment: row.deployment(),
+				Overridden: overridden[row.ReleaseID], LastError: row.LastError})
+		}
+		p := releases.PlanDeliveries(cands, ahead, c.Freeze, now, want)
+		plan.Send, plan.Hold = append(plan.Send, p.Send...), append(plan.Hold, p.Hold...)
+		if len(page) < want {
+			break
+		}
+		after = page[len(page)-1].ID
 	}
-	if rel.OverrideBy != "" {
-		return false, nil
+	return byID, plan, nil
+}
+
+// aheadOf reads the unfinished deployments of page's lanes older than
+// page's newest in each, oldest first, up to maxAhead of them. What it
+// read is complete for every candidate with an id up to the returned one.
+func aheadOf(db *gorm.DB, page []deploymentRow) ([]releases.Deployment, int64, error) {
+	newest := map[releases.Lane]int64{}
+	var lanes []releases.Lane
+	for _, row := range page {
+		l := releases.Lane{Service: row.Service, Environment: row.Environment}
+		if _, ok := newest[l]; !ok {
+			lanes = append(lanes, l)
+		}
+		newest[l] = max(newest[l], row.ID)
 	}
-	next := now.Add(releases.HoldRecheck)
-	if !f.Until.IsZero() && f.Until.Before(next) {
-		next = f.Until.UTC().Truncate(time.Microsecond)
+	conds := make([]string, len(lanes))
+	var args []any
+	for i, l := range lanes {
+		conds[i] = "(service = ? AND environment = ? AND id < ?)"
+		args = append(args, l.Service, l.Environment, newest[l])
 	}
-	err := db.Model(&deploymentRow{}).Where("id = ?", row.ID).
-		Updates(map[string]any{"next_attempt_at": next, "last_error": f.Note, "updated_at": now}).Error
+	var rows []deploymentRow
+	err := db.Select("id", "release_id", "service", "environment", "type", "status", "attempts").
+		Where("status IN ?", inFlight).Where("("+strings.Join(conds, " OR ")+")", args...).
+		Order("id").Limit(maxAhead).Find(&rows).Error
 	if err != nil {
-		return false, fmt.Errorf("hold deployment %d: %w", row.ID, err)
+		return nil, 0, fmt.Errorf("deployments ahead of due deliveries: %w", err)
 	}
-	return true, nil
+	out := make([]releases.Deployment, len(rows))
+	for i, row := range rows {
+		out[i] = row.deployment()
+	}
+	complete := int64(math.MaxInt64)
+	if len(rows) == maxAhead {
+		complete = rows[len(rows)-1].ID
+	}
+	return out, complete, nil
+}
+
+// overrides reports which of the page's releases a release manager
+// overrode; it reads nothing unless a freeze is in force (need).
+func overrides(db *gorm.DB, page []deploymentRow, need bool) (map[int64]bool, error) {
+	if !need {
+		return nil, nil
+	}
+	ids := make([]int64, 0, len(page))
+	for _, row := range page {
+		ids = append(ids, row.ReleaseID)
+	}
+	var rels []releaseRow
+	if err := db.Select("id", "override_by").Where("id IN ? AND override_by <> ''", ids).Find(&rels).Error; err != nil {
+		return nil, fmt.Errorf("overrides of due deliveries: %w", err)
+	}
+	out := make(map[int64]bool, len(rels))
+	for _, r := range rels {
+		out[r.ID] = true
+	}
+	return out, nil
 }
 
 // RetryDelivery ends a claim and sets when the deployment is due again.

@@ -14,12 +14,10 @@ import (
 	"github.com/releasebot/releasebot/releases"
 )
 
-// TestReadQueriesUseIndexes runs the queries behind the dashboard, the
-// API and the metrics on SQLite and checks their plans with EXPLAIN QUERY
-// PLAN: a page of releases must come from an index in id order (no sort
-// of every matching row), and children, audit trails and counts from
-// their indexes, never from a scan of a whole table.
-func TestReadQueriesUseIndexes(t *testing.T) {
+// openForPlans opens a seeded SQLite store. The function it returns gives
+// the queries run since its last call, and forgets them.
+func openForPlans(t *testing.T) (*Store, func() []string) {
+	t.Helper()
 	ctx := context.Background()
 	s, err := Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "plan.db"), Options{})
 	if err != nil {
@@ -33,24 +31,35 @@ func TestReadQueriesUseIndexes(t *testing.T) {
 
 	var mu sync.Mutex
 	var captured []string
-	err = s.db.Callback().Query().After("gorm:query").Register("test:capture", func(db *gorm.DB) {
+	capture := func(db *gorm.DB) {
 		mu.Lock()
 		defer mu.Unlock()
 		captured = append(captured, db.Dialector.Explain(db.Statement.SQL.String(), db.Statement.Vars...))
-	})
-	if err != nil {
+	}
+	if err := s.db.Callback().Query().After("gorm:query").Register("test:capture", capture); err != nil {
 		t.Fatal(err)
 	}
 	// Raw Scan queries (the counts) run through the Row callbacks.
-	err = s.db.Callback().Row().After("gorm:row").Register("test:capture_row", func(db *gorm.DB) {
-		mu.Lock()
-		defer mu.Unlock()
-		captured = append(captured, db.Dialector.Explain(db.Statement.SQL.String(), db.Statement.Vars...))
-	})
-	if err != nil {
+	if err := s.db.Callback().Row().After("gorm:row").Register("test:capture_row", capture); err != nil {
 		t.Fatal(err)
 	}
+	return s, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		q := captured
+		captured = nil
+		return q
+	}
+}
 
+// TestReadQueriesUseIndexes runs the queries behind the dashboard, the
+// API and the metrics on SQLite and checks their plans with EXPLAIN QUERY
+// PLAN: a page of releases must come from an index in id order (no sort
+// of every matching row), and children, audit trails and counts from
+// their indexes, never from a scan of a whole table.
+func TestReadQueriesUseIndexes(t *testing.T) {
+	ctx := context.Background()
+	s, captured := openForPlans(t)
 	deployed := []releases.Status{releases.StatusDeployed}
 	tests := []struct {
 		name string
@@ -104,15 +113,11 @@ func TestReadQueriesUseIndexes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			mu.Lock()
-			captured = nil
-			mu.Unlock()
+			captured()
 			if err := tt.run(); err != nil {
 				t.Fatal(err)
 			}
-			mu.Lock()
-			queries := append([]string(nil), captured...)
-			mu.Unlock()
+			queries := captured()
 			if len(queries) == 0 {
 				t.Fatal("no query captured")
 			}
@@ -199,5 +204,52 @@ func seedForPlans(t *testing.T, s *Store) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestClaimQueriesUseIndexes checks on SQLite that a claim reads its
+// candidates, what is in flight ahead of them and their releases'
+// overrides through indexes, never by a scan of a table that grows with
+// history.
+func TestClaimQueriesUseIndexes(t *testing.T) {
+	ctx := context.Background()
+	s, captured := openForPlans(t)
+	now := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
+	err := s.Tx(ctx, func(tx releases.Tx) error {
+		for i, st := range []releases.DeploymentStatus{releases.DeploymentInProgress, releases.DeploymentPending, releases.DeploymentPending} {
+			d := &releases.Deployment{ReleaseID: int64(i + 1), Environment: "production", Type: releases.TypeDeployment, Status: st,
+				Service: "svc-1", Version: "v9", RequestedBy: "U0DAVE", CreatedAt: now, UpdatedAt: now, Attempts: 1}
+			if i == 2 {
+				d.Type = releases.TypeRollback
+			}
+			if err := tx.CreateDeployment(ctx, d); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	captured()
+	if _, err := s.ClaimDeliveries(ctx, releases.DeliveryClaim{Now: now, Lease: time.Minute, Limit: 4,
+		Freeze: &releases.Hold{Note: "is held"}}); err != nil {
+		t.Fatal(err)
+	}
+	queries := captured()
+	var ahead, overrides bool
+	for _, q := range queries {
+		ahead = ahead || strings.Contains(q, "service = ") && !strings.Contains(q, "ahead")
+		overrides = overrides || strings.Contains(q, "override_by")
+		plan := explain(t, s, q)
+		for _, line := range plan {
+			if strings.HasPrefix(line, "SCAN ") && !strings.Contains(line, "COVERING INDEX") {
+				t.Errorf("query %s\nplan:\n\t%s", q, strings.Join(plan, "\n\t"))
+				break
+			}
+		}
+	}
+	if !ahead || !overrides {
+		t.Errorf("queries captured %q: want the candidates, what is ahead and the overrides", queries)
 	}
 }

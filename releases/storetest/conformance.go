@@ -39,6 +39,7 @@ func RunConformance(t *testing.T, open func(t *testing.T) releases.Store) {
 		{name: "Posts", run: testPosts},
 		{name: "Counts", run: testCounts},
 		{name: "ClaimDeliveries", run: testClaimDeliveries},
+		{name: "ClaimOrder", run: testClaimOrder},
 		{name: "OverdueDeployments", run: testOverdueDeployments},
 		{name: "NextDeliveryWake", run: testNextDeliveryWake},
 		{name: "ClaimRace", run: testClaimRace},

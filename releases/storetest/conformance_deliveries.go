@@ -172,6 +172,57 @@ func testClaimDeliveries(t *testing.T, s releases.Store) {
 	}
 }
 
+// testClaimOrder drives the ordering rules of releases.PlanDeliveries
+// through a store: a freeze holds a first attempt but not a release with
+// an override, a rollback passes the deployment it holds, the thread hears
+// of a hold once, and rollbacks that must wait do not starve other lanes.
+func testClaimOrder(t *testing.T, s releases.Store) {
+	ds := deliveryStore(t, s)
+	rollback := func(r *releases.Release, env string) *releases.Deployment {
+		d := newDeployment(r, env, releases.DeploymentPending)
+		d.Type, d.Version, d.PreviousVersion = releases.TypeRollback, "v0", r.Version
+		return createDeployment(t, s, d)
+	}
+	// Rollbacks queued behind a deployment in progress come first by id.
+	busy := createRelease(t, s, newRelease("ledger", "v1"))
+	running := newDeployment(busy, "staging", releases.DeploymentInProgress)
+	running.Attempts = 1 // the deployer has it
+	createDeployment(t, s, running)
+	for range 3 {
+		rollback(busy, "staging")
+	}
+	fresh := createDeployment(t, s, newDeployment(createRelease(t, s, newRelease("cards", "v1")), "staging", releases.DeploymentPending))
+	assertEqual(t, "claim past rollbacks that wait", claimedIDs(claim(t, ds, at(0), 2)), deploymentIDs(fresh))
+	finish(t, s, fresh, releases.DeploymentSucceeded, at(0))
+
+	api := createRelease(t, s, newRelease("api", "v2"))
+	forward := createDeployment(t, s, newDeployment(api, "production", releases.DeploymentPending))
+	back := rollback(api, "production")
+	forced := newRelease("web", "v2")
+	forced.OverrideBy, forced.OverrideReason = rita, "hotfix"
+	overridden := createDeployment(t, s, newDeployment(createRelease(t, s, forced), "production", releases.DeploymentPending))
+	freeze := &releases.Hold{Until: at(30), Note: `is held by the freeze "incident" until 12:00`}
+	var told []string
+	claimFrozen := func(now time.Time) []string {
+		t.Helper()
+		got, err := ds.ClaimDeliveries(t.Context(), releases.DeliveryClaim{Now: now, Lease: time.Minute, Limit: 10, Freeze: freeze,
+			Held: func(d releases.Deployment) { told = append(told, releases.FormatDeploymentID(d.ID)) }})
+		if err != nil {
+			t.Fatalf("ClaimDeliveries during a freeze: %v", err)
+		}
+		return claimedIDs(got)
+	}
+	assertEqual(t, "claim during a freeze", claimFrozen(at(1)), deploymentIDs(back, overridden))
+	assertEqual(t, "held, and told", told, deploymentIDs(forward))
+	finish(t, s, back, releases.DeploymentSucceeded, at(1))
+	finish(t, s, overridden, releases.DeploymentSucceeded, at(1))
+	if got := claimFrozen(at(1).Add(30 * time.Second)); len(got) != 0 {
+		t.Fatalf("claim before the held deployment is looked at again: %v", got)
+	}
+	assertEqual(t, "held again, not told again", [2][]string{claimFrozen(at(2)), told}, [2][]string{{}, deploymentIDs(forward)})
+	assertEqual(t, "claim after the freeze", claimedIDs(claim(t, ds, at(3), 10)), deploymentIDs(forward))
+}
+
 func testOverdueDeployments(t *testing.T, s releases.Store) {
 	ds := deliveryStore(t, s)
 	ctx := t.Context()
