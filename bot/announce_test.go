@@ -51,7 +51,7 @@ func announceConfig(t *testing.T) *config.Config {
 // testdata/NAME.golden.json; UPDATE=1 rewrites it.
 func announceGolden(t *testing.T, name string, m Message) {
 	t.Helper()
-	raw, err := json.Marshal(map[string]any{"text": m.Text, "blocks": slack.Blocks{BlockSet: m.Blocks}})
+	raw, err := json.Marshal(map[string]any{"text": m.Text, "blocks": slack.Blocks{BlockSet: blockKit(m.Blocks)}})
 	if err != nil {
 		t.Fatal(err)
 	}

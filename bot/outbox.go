@@ -144,25 +144,53 @@ func (r *Relay) plan(rel *releases.Release, events []releases.AuditEvent, now ti
 	return out, nil
 }
 
+// messageFormat marks an outbox body written as a neutral Message. Bodies
+// without it were written before it existed, as Slack's Block Kit (see
+// decodeBlockKit).
+const messageFormat = 2
+
 type encodedMessage struct {
-	Text   string       `json:"text"`
-	Blocks slack.Blocks `json:"blocks"`
+	Format int             `json:"format,omitempty"`
+	Text   string          `json:"text"`
+	Blocks json.RawMessage `json:"blocks,omitempty"`
 }
 
 func encodeMessage(m Message) (string, error) {
-	b, err := json.Marshal(encodedMessage{Text: m.Text, Blocks: slack.Blocks{BlockSet: m.Blocks}})
-	if err != nil {
-		return "", fmt.Errorf("encode message: %w", err)
+	blocks, err := json.Marshal(m.Blocks)
+	if err == nil {
+		var b []byte
+		b, err = json.Marshal(encodedMessage{Format: messageFormat, Text: m.Text, Blocks: blocks})
+		if err == nil {
+			return string(b), nil
+		}
 	}
-	return string(b), nil
+	return "", fmt.Errorf("encode message: %w", err)
 }
 
+// decodeMessage reads an outbox body in either form: a neutral Message,
+// or the Block Kit of a body queued by an earlier releasebot.
 func decodeMessage(body string) (Message, error) {
 	var em encodedMessage
 	if err := json.Unmarshal([]byte(body), &em); err != nil {
 		return Message{}, fmt.Errorf("decode message: %w", err)
 	}
-	return Message{Text: em.Text, Blocks: em.Blocks.BlockSet}, nil
+	m := Message{Text: em.Text}
+	if len(em.Blocks) == 0 || string(em.Blocks) == "null" {
+		return m, nil
+	}
+	var err error
+	switch em.Format {
+	case messageFormat:
+		err = json.Unmarshal(em.Blocks, &m.Blocks)
+	case 0:
+		m.Blocks, err = decodeBlockKit(em.Blocks)
+	default:
+		err = fmt.Errorf("unknown format %d", em.Format)
+	}
+	if err != nil {
+		return Message{}, fmt.Errorf("decode message: %w", err)
+	}
+	return m, nil
 }
 
 // Sender sends queued chat messages, one at a time per release, in order.

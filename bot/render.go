@@ -7,8 +7,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/slack-go/slack"
-
 	"github.com/releasebot/releasebot/config"
 	"github.com/releasebot/releasebot/releases"
 	"github.com/releasebot/releasebot/scheduler"
@@ -212,19 +210,18 @@ func (v view) details(r *releases.Release) []string {
 func (v view) card(r *releases.Release) Message {
 	lines := v.details(r)
 	text := "*" + title(r) + "*\n" + strings.Join(lines, "\n")
-	blocks := []slack.Block{
-		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, plainTitle(r), true, false)),
-		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, strings.Join(lines[:2], "\n"), false, false), nil, nil),
-		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, strings.Join(lines[2:4], "\n"), false, false), nil, nil),
+	blocks := []Block{
+		Header(plainTitle(r)),
+		Section(strings.Join(lines[:2], "\n")),
+		Section(strings.Join(lines[2:4], "\n")),
 	}
 	if len(lines) > 4 {
-		blocks = append(blocks, slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, strings.Join(lines[4:], "\n"), false, false)))
+		blocks = append(blocks, Context(strings.Join(lines[4:], "\n")))
 	}
 	if r.Status == releases.StatusAwaitingPromotion {
 		next, _ := r.NextEnvironment()
-		btn := slack.NewButtonBlockElement(ActionPromote, buttonValue(r.ID, next),
-			slack.NewTextBlockObject(slack.PlainTextType, "Promote to "+next, false, false)).WithStyle(slack.StylePrimary)
-		blocks = append(blocks, slack.NewActionBlock("release_actions", btn))
+		btn := Button{ActionID: ActionPromote, Value: buttonValue(r.ID, next), Label: "Promote to " + next, Style: StylePrimary}
+		blocks = append(blocks, Buttons("release_actions", btn))
 		text += fmt.Sprintf("\nPromote with `/release deploy %s --env %s`.", releases.FormatID(r.ID), next)
 	}
 	return Message{Text: text, Blocks: blocks}
@@ -258,15 +255,12 @@ func (v view) request(r *releases.Release, team string) Message {
 		}
 	}
 	text := head + "\n" + info + "\n" + state
-	blocks := []slack.Block{
-		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, head+"\n"+info, false, false), nil, nil),
-		slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, state, false, false)),
-	}
+	blocks := []Block{Section(head + "\n" + info), Context(state)}
 	if open {
 		value := buttonValue(r.ID, team)
-		approve := slack.NewButtonBlockElement(ActionApprove, value, slack.NewTextBlockObject(slack.PlainTextType, "Approve", false, false)).WithStyle(slack.StylePrimary)
-		reject := slack.NewButtonBlockElement(ActionReject, value, slack.NewTextBlockObject(slack.PlainTextType, "Reject", false, false)).WithStyle(slack.StyleDanger)
-		blocks = append(blocks, slack.NewActionBlock("signoff_actions", approve, reject))
+		blocks = append(blocks, Buttons("signoff_actions",
+			Button{ActionID: ActionApprove, Value: value, Label: "Approve", Style: StylePrimary},
+			Button{ActionID: ActionReject, Value: value, Label: "Reject", Style: StyleDanger}))
 	}
 	return Message{Text: text, Blocks: blocks}
 }
@@ -289,9 +283,9 @@ func plural(n int) string {
 
 // text is a plain message with a single mrkdwn section.
 func text(s string) Message {
-	var blocks []slack.Block
+	var blocks []Block
 	for _, part := range sections(s) {
-		blocks = append(blocks, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, part, false, false), nil, nil))
+		blocks = append(blocks, Section(part))
 	}
 	return Message{Text: s, Blocks: blocks}
 }

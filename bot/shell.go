@@ -10,8 +10,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/slack-go/slack"
-
 	"github.com/releasebot/releasebot/config"
 	"github.com/releasebot/releasebot/releases"
 )
@@ -199,12 +197,8 @@ func (s *Shell) press(ctx context.Context, rest string) {
 	}
 	button = strings.ToLower(strings.TrimSpace(button))
 	for _, bl := range msg.msg.Blocks {
-		ab, ok := bl.(*slack.ActionBlock)
-		if !ok {
-			continue
-		}
-		for _, el := range ab.Elements.ElementSet {
-			if btn, ok := el.(*slack.ButtonBlockElement); ok && btn.ActionID == button {
+		for _, btn := range bl.Buttons {
+			if btn.ActionID == button {
 				if note := s.bot.HandleAction(ctx, Action{User: s.userID(), Channel: msg.channel, ActionID: btn.ActionID, Value: btn.Value}); note != nil {
 					s.note(*note)
 				}

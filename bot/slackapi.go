@@ -106,7 +106,7 @@ var _ Chat = (*SlackChat)(nil)
 func msgOptions(m Message) []slack.MsgOption {
 	opts := []slack.MsgOption{slack.MsgOptionText(m.Text, false)}
 	if len(m.Blocks) > 0 {
-		opts = append(opts, slack.MsgOptionBlocks(m.Blocks...))
+		opts = append(opts, slack.MsgOptionBlocks(blockKit(m.Blocks)...))
 	}
 	return opts
 }

@@ -260,7 +260,7 @@ var slackUnescaper = strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">")
 func ephemeralJSON(m Message) gin.H {
 	out := gin.H{"response_type": "ephemeral", "text": m.Text}
 	if len(m.Blocks) > 0 {
-		out["blocks"] = m.Blocks
+		out["blocks"] = blockKit(m.Blocks)
 	}
 	return out
 }
@@ -343,7 +343,7 @@ func (s *Slack) respond(ctx context.Context, url string, m Message) {
 	}
 	msg := &slack.WebhookMessage{Text: m.Text, ResponseType: "ephemeral"}
 	if len(m.Blocks) > 0 {
-		msg.Blocks = &slack.Blocks{BlockSet: m.Blocks}
+		msg.Blocks = &slack.Blocks{BlockSet: blockKit(m.Blocks)}
 	}
 	if err := slack.PostWebhookCustomHTTPContext(ctx, url, s.hc, msg); err != nil {
 		s.log.Error("answer through response_url", "err", err)
