@@ -91,14 +91,10 @@ type Reaction struct {
 // removing it withdraws, ❌ rejects. Reactions elsewhere are ignored. The
 // returned note, if any, is for the reacting user alone. An error means
 // the reaction could not be processed (the database failed): nothing
-// changed and the same event should be processed again later.
-func (b *Bot) HandleReaction(ctx context.Context, re Reaction) (*Message, error) {
-	return b.reaction(ctx, re, nil)
-}
-
-// reaction is HandleReaction for a reaction in chat, which may be asked
-// about a message the bot doesn't know (see adopt).
-func (b *Bot) reaction(ctx context.Context, re Reaction, chat Chat) (*Message, error) {
+// changed and the same event should be processed again later. chat, if
+// not nil, is where the reaction was made: it may be asked about a
+// message the bot has no record of (see adopt).
+func (b *Bot) HandleReaction(ctx context.Context, re Reaction, chat Chat) (*Message, error) {
 	note := b.handleReaction(ctx, re, chat)
 	if note != nil && note.internal != nil {
 		return nil, note.internal
@@ -387,12 +383,12 @@ func (b *Bot) HandleAction(ctx context.Context, a Action) *Message {
 // or "Internal error" with a reference that the log has too.
 func (b *Bot) failure(ctx context.Context, what string, err error) *Message {
 	if releases.ErrorCode(err) != releases.EInternal {
-		m := text(escape(releases.ErrorMessage(err))) // it may quote what was typed
+		m := Text(escape(releases.ErrorMessage(err))) // it may quote what was typed
 		return &m
 	}
 	ref := newRef()
 	b.log.ErrorContext(ctx, what, "ref", ref, "err", err)
-	m := text("Internal error (reference " + ref + "). The operators can find it in releasebot's log.")
+	m := Text("Internal error (reference " + ref + "). The operators can find it in releasebot's log.")
 	return &m
 }
 

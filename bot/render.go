@@ -281,8 +281,8 @@ func plural(n int) string {
 	return "s"
 }
 
-// text is a plain message with a single mrkdwn section.
-func text(s string) Message {
+// Text is a plain message: mrkdwn s, in as many sections as it needs.
+func Text(s string) Message {
 	var blocks []Block
 	for _, part := range sections(s) {
 		blocks = append(blocks, Section(part))
@@ -339,20 +339,20 @@ func (v view) status(r *releases.Release) Message {
 		}
 		lines = append(lines, line)
 	}
-	return text(strings.Join(lines, "\n"))
+	return Text(strings.Join(lines, "\n"))
 }
 
 // list is one line per release, newest first.
 func (v view) list(head string, rs []releases.Release, empty string) Message {
 	if len(rs) == 0 {
-		return text(empty)
+		return Text(empty)
 	}
 	lines := []string{"*" + head + "*"}
 	for i := range rs {
 		r := &rs[i]
 		lines = append(lines, fmt.Sprintf("• *%s* %s — by %s, %s", title(r), v.statusText(r), mention(r.CreatedBy), v.when(r.CreatedAt)))
 	}
-	return text(strings.Join(lines, "\n"))
+	return Text(strings.Join(lines, "\n"))
 }
 
 // audit is the reply to `/release audit R-n`.
@@ -365,7 +365,7 @@ func (v view) audit(id int64, events []releases.AuditEvent) Message {
 		}
 		lines = append(lines, line)
 	}
-	return text(strings.Join(lines, "\n"))
+	return Text(strings.Join(lines, "\n"))
 }
 
 // windowWait says when a ready release's window next opens: "waits for the

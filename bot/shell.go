@@ -165,7 +165,7 @@ func (s *Shell) line(ctx context.Context, line string) (quit bool) {
 			return false
 		}
 		note, err := s.bot.HandleReaction(ctx, Reaction{User: s.userID(), Channel: msg.channel, TS: msg.ts,
-			Emoji: emojiName(strings.TrimSpace(emoji)), Added: word == "/react"})
+			Emoji: emojiName(strings.TrimSpace(emoji)), Added: word == "/react"}, nil)
 		if err != nil {
 			note = s.bot.failure(ctx, "reaction", err)
 		}

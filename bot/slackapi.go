@@ -45,7 +45,7 @@ func (c *SlackChat) Identity(ctx context.Context) (Identity, error) {
 	resp, err := c.api.AuthTestContext(ctx)
 	c.count("auth.test", err)
 	if err != nil {
-		return Identity{}, fmt.Errorf("auth.test: %w", err)
+		return Identity{}, fmt.Errorf("auth.test: %w", chatError(err))
 	}
 	if resp.TeamID == "" || resp.UserID == "" {
 		return Identity{}, errors.New("auth.test named no workspace or bot user")
@@ -87,6 +87,38 @@ func (c *SlackChat) count(method string, err error) {
 	c.Metrics.SlackCall(method, outcome)
 }
 
+// chatError tells the sender what err, an answer of Slack's Web API,
+// means (see bot.ChatError): a rate limit (429 or ratelimited) pauses
+// every call, for Retry-After when Slack said; 408, 5xx and Slack's
+// internal_error, fatal_error, service_unavailable and request_timeout are
+// tried again; other answers are final. Only a 5xx, internal_error or
+// fatal_error ("it's possible some aspect of the operation succeeded")
+// leave open whether a post was made. Other errors (a timeout, a broken
+// connection) are returned as they are.
+func chatError(err error) error {
+	var rl *slack.RateLimitedError
+	var sc slack.StatusCodeError
+	var se slack.SlackErrorResponse
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &rl):
+		return &ChatError{Err: err, RateLimited: true, Wait: max(rl.RetryAfter, time.Second), Refused: true}
+	case errors.As(err, &sc):
+		transient := sc.Code == http.StatusTooManyRequests || sc.Code == http.StatusRequestTimeout || sc.Code >= 500
+		return &ChatError{Err: err, RateLimited: sc.Code == http.StatusTooManyRequests, Permanent: !transient, Refused: sc.Code < 500}
+	case errors.As(err, &se):
+		var transient bool
+		switch se.Err {
+		case "ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout":
+			transient = true
+		}
+		return &ChatError{Err: err, RateLimited: se.Err == "ratelimited", Permanent: !transient,
+			Refused: se.Err != "internal_error" && se.Err != "fatal_error"}
+	}
+	return err
+}
+
 // NewSlackChat returns a client for the bot token; apiURL points it at
 // Slack (https://slack.com/api/), a proxy or a test server.
 func NewSlackChat(token, apiURL string, hc *http.Client) *SlackChat {
@@ -123,7 +155,7 @@ func (c *SlackChat) Post(ctx context.Context, channel, thread string, m Message)
 	ch, ts, err := c.api.PostMessageContext(ctx, channel, opts...)
 	c.count("chat.postMessage", err)
 	if err != nil {
-		return Ref{}, err
+		return Ref{}, chatError(err)
 	}
 	return Ref{Channel: ch, TS: ts}, nil
 }
@@ -228,7 +260,7 @@ func (c *SlackChat) FindTagged(ctx context.Context, channel, thread string, sinc
 			c.count("conversations.replies", err)
 		}
 		if err != nil {
-			return Ref{}, false, err
+			return Ref{}, false, chatError(err)
 		}
 		for _, m := range msgs {
 			if t := metadataTag(m.Metadata); t != nil && t.Entry == want.Entry && t.Release == want.Release && t.Kind == want.Kind && self.wrote(m) {
@@ -254,7 +286,7 @@ func (c *SlackChat) TagOf(ctx context.Context, ref Ref) (*Tag, error) {
 		Latest: ref.TS, Oldest: ref.TS, Inclusive: true, Limit: 1, IncludeAllMetadata: true})
 	c.count("conversations.history", err)
 	if err != nil {
-		return nil, err
+		return nil, chatError(err)
 	}
 	for _, m := range resp.Messages {
 		if m.Timestamp == ref.TS && self.wrote(m) {
@@ -268,12 +300,12 @@ func (c *SlackChat) TagOf(ctx context.Context, ref Ref) (*Tag, error) {
 func (c *SlackChat) Update(ctx context.Context, ref Ref, m Message) error {
 	_, _, _, err := c.api.UpdateMessageContext(ctx, ref.Channel, ref.TS, msgOptions(m)...)
 	c.count("chat.update", err)
-	return err
+	return chatError(err)
 }
 
 // Ephemeral calls chat.postEphemeral.
 func (c *SlackChat) Ephemeral(ctx context.Context, channel, user string, m Message) error {
 	_, err := c.api.PostEphemeralContext(ctx, channel, user, msgOptions(m)...)
 	c.count("chat.postEphemeral", err)
-	return err
+	return chatError(err)
 }

@@ -104,8 +104,8 @@ func (s *Slack) home(ctx context.Context, team string) (bool, error) {
 
 // Notes for a request that is not served because of where it came from.
 var (
-	foreignNote = text("releasebot works only in the Slack workspace it is installed in, and this came from another one. Nothing was done.")
-	unknownHome = text("releasebot could not confirm with Slack which workspace this came from, so nothing was done. Try again in a minute.")
+	foreignNote = Text("releasebot works only in the Slack workspace it is installed in, and this came from another one. Nothing was done.")
+	unknownHome = Text("releasebot could not confirm with Slack which workspace this came from, so nothing was done. Try again in a minute.")
 )
 
 // Bounds on what the Slack endpoints take in, before a request is known
@@ -318,7 +318,7 @@ var errPanic = errors.New("panic while processing")
 
 // internalError is the answer to a command whose work panicked.
 func (s *Slack) internalError() Message {
-	return text("Internal error. The operators can find it in releasebot's log.")
+	return Text("Internal error. The operators can find it in releasebot's log.")
 }
 
 // command runs one slash command for its user, if it was typed in
@@ -453,7 +453,7 @@ func (s *Slack) event(ctx context.Context, id, team string, inner slackevents.Ev
 	if err != nil || !claimed {
 		return err // ErrBusy: answered 503, so Slack tries again later
 	}
-	note, err := s.bot.reaction(ctx, re, s.chat)
+	note, err := s.bot.HandleReaction(ctx, re, s.chat)
 	if err != nil {
 		// Nothing changed: let the claim go, so Slack's retry (we answer 503)
 		// or the same event at another replica processes it.

@@ -333,7 +333,7 @@ func TestReactionOnAPostRecordedMeanwhileCounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := New(Options{Service: svc, Posts: &landingPosts{Store: store}, Config: cfg, Calendar: scheduler.NewCalendar(cfg)})
-	note, err := b.HandleReaction(ctx, Reaction{User: "U0ALICE", Channel: "C0PAY", TS: "1.1", Emoji: "white_check_mark", Added: true})
+	note, err := b.HandleReaction(ctx, Reaction{User: "U0ALICE", Channel: "C0PAY", TS: "1.1", Emoji: "white_check_mark", Added: true}, nil)
 	if err != nil || note != nil {
 		t.Fatalf("note %v, err %v", note, err)
 	}
