@@ -44,7 +44,10 @@ type Options struct {
 // replies) goes through the Relay and the Sender, not through the Bot.
 func New(opts Options) *Bot {
 	b := &Bot{svc: opts.Service, posts: opts.Posts, cfg: opts.Config, cal: opts.Calendar,
-		view: newView(opts.Config), log: opts.Logger, now: opts.Service.Now, metrics: opts.Metrics}
+		view: newView(opts.Config), log: opts.Logger, now: time.Now, metrics: opts.Metrics}
+	if opts.Service != nil {
+		b.now = opts.Service.Now
+	}
 	b.view.now = b.now
 	if b.log == nil {
 		b.log = slog.New(slog.DiscardHandler)

@@ -68,6 +68,12 @@ func escape(s string) string { return mrkdwnEscaper.Replace(s) }
 
 var mrkdwnEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
+// Unescape undoes escape, and Slack's escaping of &, < and > in what
+// people type: what they typed, as they typed it.
+func Unescape(s string) string { return mrkdwnUnescaper.Replace(s) }
+
+var mrkdwnUnescaper = strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">")
+
 // linkURL makes a URL safe inside <url|label>.
 func linkURL(u string) string { return strings.ReplaceAll(escape(u), "|", "%7C") }
 

@@ -321,7 +321,7 @@ func (s *Shell) plain(t string) string {
 		}
 		return m
 	})
-	return unescape(strings.ReplaceAll(t, "*", "")) // what people typed, as they typed it
+	return Unescape(strings.ReplaceAll(t, "*", "")) // what people typed, as they typed it
 }
 
 // summary is a message's first line, plain.

@@ -1,4 +1,4 @@
-package bot
+package slack
 
 import (
 	"bytes"
@@ -17,9 +17,10 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/slack-go/slack"
+	slackgo "github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 
+	"github.com/releasebot/releasebot/bot"
 	"github.com/releasebot/releasebot/releases"
 )
 
@@ -28,8 +29,8 @@ import (
 // answered within Slack's 3 seconds; slower work finishes afterwards and
 // reports through response_url.
 type Slack struct {
-	bot    *Bot
-	chat   Chat
+	bot    *bot.Bot
+	chat   bot.Chat
 	claims releases.EventClaims
 	secret string
 	now    func() time.Time
@@ -62,8 +63,8 @@ var errNoIdentity = errors.New("no chat to ask who releasebot is in Slack")
 
 // SlackOptions configure Slack.
 type SlackOptions struct {
-	Bot           *Bot
-	Chat          Chat                 // for ephemeral notes on reactions
+	Bot           *bot.Bot
+	Chat          bot.Chat             // for ephemeral notes on reactions
 	Claims        releases.EventClaims // remembers processed event ids
 	SigningSecret string
 	Now           func() time.Time
@@ -104,8 +105,8 @@ func (s *Slack) home(ctx context.Context, team string) (bool, error) {
 
 // Notes for a request that is not served because of where it came from.
 var (
-	foreignNote = Text("releasebot works only in the Slack workspace it is installed in, and this came from another one. Nothing was done.")
-	unknownHome = Text("releasebot could not confirm with Slack which workspace this came from, so nothing was done. Try again in a minute.")
+	foreignNote = bot.Text("releasebot works only in the Slack workspace it is installed in, and this came from another one. Nothing was done.")
+	unknownHome = bot.Text("releasebot could not confirm with Slack which workspace this came from, so nothing was done. Try again in a minute.")
 )
 
 // Bounds on what the Slack endpoints take in, before a request is known
@@ -192,7 +193,7 @@ func (s *Slack) verify(c *gin.Context) {
 		return
 	}
 	_ = rc.SetReadDeadline(time.Time{})
-	sv, err := slack.NewSecretsVerifier(c.Request.Header, s.secret)
+	sv, err := slackgo.NewSecretsVerifier(c.Request.Header, s.secret)
 	if err == nil {
 		_, _ = sv.Write(body)
 		err = sv.Ensure()
@@ -243,7 +244,7 @@ var errNoSecret = errors.New("no signing secret is configured")
 
 func signatureProblem(err error) string {
 	switch {
-	case errors.Is(err, slack.ErrExpiredTimestamp), errors.Is(err, errStale):
+	case errors.Is(err, slackgo.ErrExpiredTimestamp), errors.Is(err, errStale):
 		return "stale timestamp"
 	case errors.Is(err, errNoSecret):
 		return err.Error()
@@ -251,13 +252,8 @@ func signatureProblem(err error) string {
 	return "bad or missing signature"
 }
 
-// unescape undoes Slack's escaping of &, < and > in message text.
-func unescape(s string) string { return slackUnescaper.Replace(s) }
-
-var slackUnescaper = strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">")
-
 // ephemeralJSON is a reply only the invoking user sees.
-func ephemeralJSON(m Message) gin.H {
+func ephemeralJSON(m bot.Message) gin.H {
 	out := gin.H{"response_type": "ephemeral", "text": m.Text}
 	if len(m.Blocks) > 0 {
 		out["blocks"] = blockKit(m.Blocks)
@@ -299,13 +295,13 @@ func withinBudget[T any](s *Slack, failed T, work func(ctx context.Context) T, l
 
 // commands answers a slash command.
 func (s *Slack) commands(c *gin.Context) {
-	sc, err := slack.SlashCommandParse(c.Request)
+	sc, err := slackgo.SlashCommandParse(c.Request)
 	if err != nil || sc.UserID == "" || sc.ChannelID == "" {
 		c.JSON(http.StatusBadRequest, gin.H{"error": "malformed slash command"})
 		return
 	}
-	reply, ok := withinBudget(s, s.internalError(), func(ctx context.Context) Message { return s.command(ctx, sc) },
-		func(ctx context.Context, m Message) { s.respond(ctx, sc.ResponseURL, m) })
+	reply, ok := withinBudget(s, s.internalError(), func(ctx context.Context) bot.Message { return s.command(ctx, sc) },
+		func(ctx context.Context, m bot.Message) { s.respond(ctx, sc.ResponseURL, m) })
 	if !ok {
 		c.Status(http.StatusOK) // acknowledged; the answer follows via response_url
 		return
@@ -317,13 +313,13 @@ func (s *Slack) commands(c *gin.Context) {
 var errPanic = errors.New("panic while processing")
 
 // internalError is the answer to a command whose work panicked.
-func (s *Slack) internalError() Message {
-	return Text("Internal error. The operators can find it in releasebot's log.")
+func (s *Slack) internalError() bot.Message {
+	return bot.Text("Internal error. The operators can find it in releasebot's log.")
 }
 
 // command runs one slash command for its user, if it was typed in
 // releasebot's workspace.
-func (s *Slack) command(ctx context.Context, sc slack.SlashCommand) Message {
+func (s *Slack) command(ctx context.Context, sc slackgo.SlashCommand) bot.Message {
 	home, err := s.home(ctx, sc.TeamID)
 	if err != nil {
 		s.log.Error("slash command not run", "err", err)
@@ -333,19 +329,19 @@ func (s *Slack) command(ctx context.Context, sc slack.SlashCommand) Message {
 		s.log.Warn("slash command from another workspace refused", "team_id", sc.TeamID, "user", sc.UserID)
 		return foreignNote
 	}
-	return s.bot.HandleCommand(ctx, Invocation{User: sc.UserID, Channel: sc.ChannelID, Text: unescape(sc.Text)})
+	return s.bot.HandleCommand(ctx, bot.Invocation{User: sc.UserID, Channel: sc.ChannelID, Text: bot.Unescape(sc.Text)})
 }
 
 // respond posts an ephemeral message to a response_url.
-func (s *Slack) respond(ctx context.Context, url string, m Message) {
+func (s *Slack) respond(ctx context.Context, url string, m bot.Message) {
 	if url == "" {
 		return
 	}
-	msg := &slack.WebhookMessage{Text: m.Text, ResponseType: "ephemeral"}
+	msg := &slackgo.WebhookMessage{Text: m.Text, ResponseType: "ephemeral"}
 	if len(m.Blocks) > 0 {
-		msg.Blocks = &slack.Blocks{BlockSet: blockKit(m.Blocks)}
+		msg.Blocks = &slackgo.Blocks{BlockSet: blockKit(m.Blocks)}
 	}
-	if err := slack.PostWebhookCustomHTTPContext(ctx, url, s.hc, msg); err != nil {
+	if err := slackgo.PostWebhookCustomHTTPContext(ctx, url, s.hc, msg); err != nil {
 		s.log.Error("answer through response_url", "err", err)
 	}
 }
@@ -417,17 +413,17 @@ func (s *Slack) processEvent(id, team string, inner slackevents.EventsAPIInnerEv
 // its own workspace, are processed: others cost no call to Slack and no
 // write.
 func (s *Slack) event(ctx context.Context, id, team string, inner slackevents.EventsAPIInnerEvent) error {
-	var re Reaction
+	var re bot.Reaction
 	var author string // of the message reacted to
 	switch e := inner.Data.(type) {
 	case *slackevents.ReactionAddedEvent:
-		re = Reaction{User: e.User, Channel: e.Item.Channel, TS: e.Item.Timestamp, Emoji: e.Reaction, Added: true}
+		re = bot.Reaction{User: e.User, Channel: e.Item.Channel, TS: e.Item.Timestamp, Emoji: e.Reaction, Added: true}
 		author = e.ItemUser
 		if e.Item.Type != "message" {
 			return nil
 		}
 	case *slackevents.ReactionRemovedEvent:
-		re = Reaction{User: e.User, Channel: e.Item.Channel, TS: e.Item.Timestamp, Emoji: e.Reaction}
+		re = bot.Reaction{User: e.User, Channel: e.Item.Channel, TS: e.Item.Timestamp, Emoji: e.Reaction}
 		author = e.ItemUser
 		if e.Item.Type != "message" {
 			return nil
@@ -472,7 +468,7 @@ func (s *Slack) event(ctx context.Context, id, team string, inner slackevents.Ev
 
 // interactions handles button presses.
 func (s *Slack) interactions(c *gin.Context) {
-	ic, err := slack.InteractionCallbackParse(c.Request)
+	ic, err := slackgo.InteractionCallbackParse(c.Request)
 	if err != nil || ic.User.ID == "" {
 		c.JSON(http.StatusBadRequest, gin.H{"error": "malformed interaction"})
 		return
@@ -483,8 +479,8 @@ func (s *Slack) interactions(c *gin.Context) {
 
 // interaction runs each block action of a payload as its user, if it
 // came from releasebot's workspace.
-func (s *Slack) interaction(ctx context.Context, ic slack.InteractionCallback) {
-	if ic.Type != slack.InteractionTypeBlockActions {
+func (s *Slack) interaction(ctx context.Context, ic slackgo.InteractionCallback) {
+	if ic.Type != slackgo.InteractionTypeBlockActions {
 		return
 	}
 	home, err := s.home(ctx, ic.Team.ID)
@@ -502,7 +498,7 @@ func (s *Slack) interaction(ctx context.Context, ic slack.InteractionCallback) {
 		channel = ic.Container.ChannelID
 	}
 	for _, a := range ic.ActionCallback.BlockActions {
-		if note := s.bot.HandleAction(ctx, Action{User: ic.User.ID, Channel: channel, ActionID: a.ActionID, Value: a.Value}); note != nil {
+		if note := s.bot.HandleAction(ctx, bot.Action{User: ic.User.ID, Channel: channel, ActionID: a.ActionID, Value: a.Value}); note != nil {
 			s.respond(ctx, ic.ResponseURL, *note)
 		}
 	}
