@@ -72,8 +72,8 @@ var (
 	rejectEmoji  = map[string]bool{"x": true}
 )
 
-// normalizeEmoji drops colons and skin tones: ":+1::skin-tone-3:" → "+1".
-func normalizeEmoji(name string) string {
+// NormalizeEmoji drops colons and skin tones: ":+1::skin-tone-3:" → "+1".
+func NormalizeEmoji(name string) string {
 	name = strings.Trim(strings.TrimSpace(name), ":")
 	if base, _, ok := strings.Cut(name, "::"); ok {
 		name = base
@@ -122,7 +122,7 @@ type reactionNote struct {
 }
 
 func (b *Bot) handleReaction(ctx context.Context, re Reaction, chat Chat) *reactionNote {
-	emoji := normalizeEmoji(re.Emoji)
+	emoji := NormalizeEmoji(re.Emoji)
 	if !approveEmoji[emoji] && !rejectEmoji[emoji] {
 		return nil
 	}
@@ -177,7 +177,7 @@ func (b *Bot) handleReaction(ctx context.Context, re Reaction, chat Chat) *react
 		return &reactionNote{internal: fmt.Errorf("reaction: %w", err)}
 	}
 	if err != nil {
-		return &reactionNote{Message: *b.failure(ctx, "reaction", err)}
+		return &reactionNote{Message: *b.Failure(ctx, "reaction", err)}
 	}
 	return nil
 }
@@ -203,7 +203,7 @@ func (b *Bot) takeBack(ctx context.Context, post *releases.Post, mark releases.P
 	case releases.ErrorCode(err) == releases.EInternal:
 		return &reactionNote{internal: fmt.Errorf("reaction: %w", err)}
 	case err != nil:
-		return &reactionNote{Message: *b.failure(ctx, "reaction", err)}
+		return &reactionNote{Message: *b.Failure(ctx, "reaction", err)}
 	}
 	// An approving reaction recorded meanwhile (another replica took its
 	// event) may have signed off before the withdrawal: it shows, so the
@@ -226,7 +226,7 @@ func (b *Bot) approving(ctx context.Context, mark releases.PostReaction) (bool, 
 		return false, fmt.Errorf("read reactions: %w", err)
 	}
 	for _, e := range emoji {
-		if approveEmoji[normalizeEmoji(e)] {
+		if approveEmoji[NormalizeEmoji(e)] {
 			return true, nil
 		}
 	}
@@ -377,14 +377,14 @@ func (b *Bot) HandleAction(ctx context.Context, a Action) *Message {
 		return nil
 	}
 	if err != nil {
-		return b.failure(ctx, a.ActionID, err)
+		return b.Failure(ctx, a.ActionID, err)
 	}
 	return nil
 }
 
-// failure turns an error into a note for the user: the service's sentence,
+// Failure turns an error into a note for the user: the service's sentence,
 // or "Internal error" with a reference that the log has too.
-func (b *Bot) failure(ctx context.Context, what string, err error) *Message {
+func (b *Bot) Failure(ctx context.Context, what string, err error) *Message {
 	if releases.ErrorCode(err) != releases.EInternal {
 		m := Text(escape(releases.ErrorMessage(err))) // it may quote what was typed
 		return &m

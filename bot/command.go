@@ -29,12 +29,12 @@ func (b *Bot) HandleCommand(ctx context.Context, in Invocation) Message {
 		if errors.As(err, &ue) {
 			return Text(escape(ue.Error()))
 		}
-		return *b.failure(ctx, "parse", err)
+		return *b.Failure(ctx, "parse", err)
 	}
 	reply, err := b.run(ctx, in, cmd)
 	b.metrics.CommandHandled(cmd.Name(), metrics.CommandOutcome(err))
 	if err != nil {
-		return *b.failure(ctx, cmd.Name(), err)
+		return *b.Failure(ctx, cmd.Name(), err)
 	}
 	return reply
 }
