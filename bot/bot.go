@@ -11,42 +11,45 @@ import (
 	"time"
 
 	"github.com/releasebot/releasebot/config"
-	"github.com/releasebot/releasebot/metrics"
 	"github.com/releasebot/releasebot/releases"
-	"github.com/releasebot/releasebot/scheduler"
 )
 
 // Bot turns what people do in chat (commands, reactions, buttons) into
 // calls of the release service.
 type Bot struct {
-	svc     *releases.Service
+	svc     Releases
 	posts   releases.PostStore
 	cfg     *config.Config
-	cal     *scheduler.Calendar
+	cal     Calendar
 	view    view
 	log     *slog.Logger
 	now     func() time.Time
-	metrics *metrics.Metrics // nil-safe
+	metrics CommandMetrics
 }
 
-// Options configure a Bot; all but Logger and Metrics are required.
+// Options configure a Bot; all but Logger, Metrics and Now are required.
 type Options struct {
-	Service  *releases.Service
+	Service  Releases
 	Posts    releases.PostStore
 	Config   *config.Config
-	Calendar *scheduler.Calendar
+	Calendar Calendar
 	Logger   *slog.Logger
 	// Metrics counts commands by name and outcome; nil counts nothing.
-	Metrics *metrics.Metrics
+	Metrics CommandMetrics
+	// Now is the service's clock (default time.Now).
+	Now func() time.Time
 }
 
 // New returns a Bot. What releases say in chat (cards, requests, thread
 // replies) goes through the Relay and the Sender, not through the Bot.
 func New(opts Options) *Bot {
 	b := &Bot{svc: opts.Service, posts: opts.Posts, cfg: opts.Config, cal: opts.Calendar,
-		view: newView(opts.Config), log: opts.Logger, now: time.Now, metrics: opts.Metrics}
-	if opts.Service != nil {
-		b.now = opts.Service.Now
+		view: newView(opts.Config), log: opts.Logger, now: opts.Now, metrics: opts.Metrics}
+	if b.now == nil {
+		b.now = time.Now
+	}
+	if b.metrics == nil {
+		b.metrics = noMetrics{}
 	}
 	b.view.now = b.now
 	if b.log == nil {
@@ -54,6 +57,10 @@ func New(opts Options) *Bot {
 	}
 	return b
 }
+
+type noMetrics struct{}
+
+func (noMetrics) CommandHandled(string, string) {}
 
 func touchesSignoff(events []releases.AuditEvent) bool {
 	for _, e := range events {

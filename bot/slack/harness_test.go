@@ -91,7 +91,7 @@ func (h *harness) start() {
 	h.store = storetest.Open(h.t, h.url, h.clock.Now)
 	cal := scheduler.NewCalendar(h.cfg)
 	h.svc = releases.NewService(releases.Options{Store: h.store, Policy: h.cfg.Policy(), Now: h.clock.Now, Gate: cal})
-	b := bot.New(bot.Options{Service: h.svc, Posts: h.store, Config: h.cfg, Calendar: cal})
+	b := bot.New(bot.Options{Service: h.svc, Now: h.svc.Now, Posts: h.store, Config: h.cfg, Calendar: cal})
 	chat := slack.NewSlackChat(token, h.slack.URL+"/", nil)
 	s := slack.NewSlack(slack.SlackOptions{Bot: b, Chat: chat, Claims: h.store, SigningSecret: secret, Now: h.clock.Now})
 	gin.SetMode(gin.TestMode)
@@ -108,7 +108,7 @@ func (h *harness) replica() http.Handler {
 	store := storetest.Open(h.t, h.url, h.clock.Now)
 	cal := scheduler.NewCalendar(h.cfg)
 	svc := releases.NewService(releases.Options{Store: store, Policy: h.cfg.Policy(), Now: h.clock.Now, Gate: cal})
-	b := bot.New(bot.Options{Service: svc, Posts: store, Config: h.cfg, Calendar: cal})
+	b := bot.New(bot.Options{Service: svc, Now: svc.Now, Posts: store, Config: h.cfg, Calendar: cal})
 	s := slack.NewSlack(slack.SlackOptions{Bot: b, Chat: slack.NewSlackChat(token, h.slack.URL+"/", nil), Claims: store,
 		SigningSecret: secret, Now: h.clock.Now})
 	r := gin.New()

@@ -85,7 +85,7 @@ func TestSlackAnswersSlowCommandsThroughResponseURL(t *testing.T) {
 		t.Fatal(err)
 	}
 	fake := slacktest.New(t)
-	b := bot.New(bot.Options{Service: svc, Posts: store, Config: cfg, Calendar: scheduler.NewCalendar(cfg)})
+	b := bot.New(bot.Options{Service: svc, Now: svc.Now, Posts: store, Config: cfg, Calendar: scheduler.NewCalendar(cfg)})
 	s := NewSlack(SlackOptions{Bot: b, Chat: NewSlackChat("xoxb-1", fake.URL+"/", nil), Claims: store, SigningSecret: testSecret})
 	s.budget = 20 * time.Millisecond
 	r := testRouter(s)
@@ -155,7 +155,7 @@ func TestSlackRetryProcessesAFailedReaction(t *testing.T) {
 	}
 	posts := &flakyPosts{Store: store}
 	fake := slacktest.New(t)
-	b := bot.New(bot.Options{Service: svc, Posts: posts, Config: cfg, Calendar: scheduler.NewCalendar(cfg)})
+	b := bot.New(bot.Options{Service: svc, Now: svc.Now, Posts: posts, Config: cfg, Calendar: scheduler.NewCalendar(cfg)})
 	s := NewSlack(SlackOptions{Bot: b, Chat: NewSlackChat("xoxb-1", fake.URL+"/", nil), Claims: store, SigningSecret: testSecret})
 	router := testRouter(s)
 
@@ -213,7 +213,7 @@ func TestSlackRetriesAReactionOnARequestBeingRecorded(t *testing.T) {
 		}
 	}
 	fake := slacktest.New(t)
-	b := bot.New(bot.Options{Service: svc, Posts: store, Config: cfg, Calendar: scheduler.NewCalendar(cfg)})
+	b := bot.New(bot.Options{Service: svc, Now: svc.Now, Posts: store, Config: cfg, Calendar: scheduler.NewCalendar(cfg)})
 	s := NewSlack(SlackOptions{Bot: b, Chat: NewSlackChat("xoxb-1", fake.URL+"/", nil), Claims: store, SigningSecret: testSecret})
 	router := testRouter(s)
 
@@ -332,7 +332,7 @@ func TestReactionOnAPostRecordedMeanwhileCounts(t *testing.T) {
 	if err := store.SavePost(ctx, releases.Post{ReleaseID: r.ID, Kind: releases.PostRequest, Team: "payments", Channel: "C0PAY", TS: "1.1", At: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	b := bot.New(bot.Options{Service: svc, Posts: &landingPosts{Store: store}, Config: cfg, Calendar: scheduler.NewCalendar(cfg)})
+	b := bot.New(bot.Options{Service: svc, Now: svc.Now, Posts: &landingPosts{Store: store}, Config: cfg, Calendar: scheduler.NewCalendar(cfg)})
 	note, err := b.HandleReaction(ctx, bot.Reaction{User: "U0ALICE", Channel: "C0PAY", TS: "1.1", Emoji: "white_check_mark", Added: true}, nil)
 	if err != nil || note != nil {
 		t.Fatalf("note %v, err %v", note, err)
