@@ -141,22 +141,26 @@ func (r *Relay) plan(rel *releases.Release, events []releases.AuditEvent, now ti
 	return out, nil
 }
 
-// messageFormat marks an outbox body written as a neutral Message. Bodies
-// without it were written before it existed, as Slack's Block Kit (see
-// decodeBlockKit).
+// messageFormat marks an outbox body written as a neutral Message, whose
+// blocks are under "layout". Bodies without it were written before it
+// existed, with Slack's Block Kit under "blocks" (see decodeBlockKit). A
+// releasebot of before reads "layout" not at all: during a rolling
+// upgrade it sends such a message as its text alone, not as blocks Slack
+// would refuse.
 const messageFormat = 2
 
 type encodedMessage struct {
 	Format int             `json:"format,omitempty"`
 	Text   string          `json:"text"`
-	Blocks json.RawMessage `json:"blocks,omitempty"`
+	Layout json.RawMessage `json:"layout,omitempty"` // format 2
+	Blocks json.RawMessage `json:"blocks,omitempty"` // Block Kit, before format 2
 }
 
 func encodeMessage(m Message) (string, error) {
-	blocks, err := json.Marshal(m.Blocks)
+	layout, err := json.Marshal(m.Blocks)
 	if err == nil {
 		var b []byte
-		b, err = json.Marshal(encodedMessage{Format: messageFormat, Text: m.Text, Blocks: blocks})
+		b, err = json.Marshal(encodedMessage{Format: messageFormat, Text: m.Text, Layout: layout})
 		if err == nil {
 			return string(b), nil
 		}
@@ -172,15 +176,16 @@ func decodeMessage(body string) (Message, error) {
 		return Message{}, fmt.Errorf("decode message: %w", err)
 	}
 	m := Message{Text: em.Text}
-	if len(em.Blocks) == 0 || string(em.Blocks) == "null" {
-		return m, nil
-	}
 	var err error
 	switch em.Format {
 	case messageFormat:
-		err = json.Unmarshal(em.Blocks, &m.Blocks)
+		if len(em.Layout) > 0 {
+			err = json.Unmarshal(em.Layout, &m.Blocks)
+		}
 	case 0:
-		m.Blocks, err = decodeBlockKit(em.Blocks)
+		if len(em.Blocks) > 0 && string(em.Blocks) != "null" {
+			m.Blocks, err = decodeBlockKit(em.Blocks)
+		}
 	default:
 		err = fmt.Errorf("unknown format %d", em.Format)
 	}
