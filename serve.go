@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/slack-go/slack"
 
 	"github.com/releasebot/releasebot/bot"
+	"github.com/releasebot/releasebot/bot/slack"
 	"github.com/releasebot/releasebot/releases"
 	"github.com/releasebot/releasebot/scheduler"
 	"github.com/releasebot/releasebot/web"
@@ -173,7 +173,7 @@ func startSlack(ctx context.Context, wg *sync.WaitGroup, a *app, env environment
 	if appToken == "" && secret == "" {
 		return errors.New("SLACK_BOT_TOKEN is set but neither SLACK_SIGNING_SECRET (HTTP endpoints) nor SLACK_APP_TOKEN (Socket Mode) is")
 	}
-	chat := bot.NewSlackChat(token, env.get("SLACK_API_URL"), nil)
+	chat := slack.NewSlackChat(token, env.get("SLACK_API_URL"), nil)
 	chat.Metrics = a.metrics
 	sender := bot.NewSender(a.store, a.store, chat, a.svc.Now, log)
 	// Slack allows about one message per second per channel.
@@ -187,23 +187,14 @@ func startSlack(ctx context.Context, wg *sync.WaitGroup, a *app, env environment
 	}
 	a.svc.AddNotifier(releases.NotifierFunc(func(context.Context, releases.Change) { sender.Kick() }))
 	wg.Go(func() { bot.Pump(ctx, relay, sender, time.Second) })
-	b := bot.New(bot.Options{Service: a.svc, Posts: a.store, Config: a.cfg, Calendar: a.cal, Logger: log, Metrics: a.metrics})
-	s := bot.NewSlack(bot.SlackOptions{Bot: b, Chat: chat, Claims: a.store, SigningSecret: secret, Now: a.svc.Now, Logger: log})
+	b := bot.New(bot.Options{Service: a.svc, Now: a.svc.Now, Posts: a.store, Config: a.cfg, Calendar: a.cal, Logger: log, Metrics: a.metrics})
+	s := slack.NewSlack(slack.SlackOptions{Bot: b, Chat: chat, Claims: a.store, SigningSecret: secret, Now: a.svc.Now, Logger: log})
 	if appToken != "" {
-		api := slack.New(token, slack.OptionAPIURL(chatURL(env)), slack.OptionAppLevelToken(appToken))
-		wg.Go(func() { s.RunSocketMode(ctx, api) })
+		wg.Go(func() { s.ConnectSocketMode(ctx, token, appToken, env.get("SLACK_API_URL")) })
 		log.Info("Slack: Socket Mode")
 		return nil
 	}
 	s.Register(router)
 	log.Info("Slack: HTTP endpoints /slack/commands, /slack/events, /slack/interactions")
 	return nil
-}
-
-func chatURL(env environment) string {
-	u := env.get("SLACK_API_URL")
-	if u[len(u)-1] != '/' {
-		u += "/"
-	}
-	return u
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/releasebot/releasebot/bot"
+	botshell "github.com/releasebot/releasebot/bot/shell"
 )
 
 // shell runs the bot in a terminal on the configured database.
@@ -34,8 +35,8 @@ func shell(ctx context.Context, args []string, env environment, stdin io.Reader,
 	if user == "" {
 		user = defaultUser(a)
 	}
-	sh := bot.NewShell(a.cfg, stdout, user, *channel)
-	sh.SetBot(bot.New(bot.Options{Service: a.svc, Posts: a.store, Config: a.cfg, Calendar: a.cal, Logger: log}))
+	sh := botshell.New(a.cfg, a.store, stdout, user, *channel)
+	sh.SetBot(bot.New(bot.Options{Service: a.svc, Now: a.svc.Now, Posts: a.store, Config: a.cfg, Calendar: a.cal, Logger: log}))
 	relay := bot.NewRelay(a.store, a.cfg, a.svc.Now)
 	sched := a.newScheduler(bot.NewAnnouncer(a.store, a.cfg, a.svc.Now))
 	sender := bot.NewSender(a.store, a.store, sh, a.svc.Now, log)

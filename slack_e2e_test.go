@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/releasebot/releasebot/bot/slacktest"
+	"github.com/releasebot/releasebot/bot/slack/slacktest"
 	"github.com/releasebot/releasebot/internal/syncbuf"
 )
 

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/releasebot/releasebot/bot/slacktest"
+	"github.com/releasebot/releasebot/bot/slack/slacktest"
 	"github.com/releasebot/releasebot/webhooks"
 )
 
@@ -30,7 +30,7 @@ func (c *cleanups) run() {
 	}
 }
 
-// newFakeSlack starts bot/slacktest's fake Web API in this process.
+// newFakeSlack starts bot/slack/slacktest's fake Web API in this process.
 func newFakeSlack() (*slacktest.Server, func()) {
 	c := &cleanups{}
 	s := slacktest.New(c)

@@ -11,7 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/releasebot/releasebot/bot/slacktest"
+	"github.com/releasebot/releasebot/bot/slack/slacktest"
 )
 
 // stats summarise one measured cell.

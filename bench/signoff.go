@@ -7,7 +7,7 @@ import (
 	"regexp"
 	"time"
 
-	"github.com/releasebot/releasebot/bot/slacktest"
+	"github.com/releasebot/releasebot/bot/slack/slacktest"
 )
 
 var openedRE = regexp.MustCompile(`Opened\D*R-(\d+)`)

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/slack-go/slack"
-
 	"github.com/releasebot/releasebot/config"
 	"github.com/releasebot/releasebot/releases"
 	"github.com/releasebot/releasebot/scheduler"
@@ -74,11 +72,8 @@ func (v view) reminder(r scheduler.Reminder) Message {
 		mentions(r.Leads), r.Have, r.Need, plural(r.Need), id, r.Team)
 	ctx := fmt.Sprintf("Opened by %s %s. Without the sign-off, %s misses this opening.", mention(r.Release.CreatedBy), v.when(r.Release.CreatedAt), id)
 	return Message{
-		Text: head + "\n" + body,
-		Blocks: []slack.Block{
-			slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, head+"\n"+body, false, false), nil, nil),
-			slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, ctx, false, false)),
-		},
+		Text:   head + "\n" + body,
+		Blocks: []Block{Section(head + "\n" + body), Context(ctx)},
 	}
 }
 
@@ -88,19 +83,12 @@ const summaryListMax = 15
 // summary is a managers' report: what ended, what waits, what comes, and
 // the DORA figures.
 func (v view) summary(s scheduler.Summary) Message {
-	md := func(s string) *slack.TextBlockObject {
-		return slack.NewTextBlockObject(slack.MarkdownType, s, false, false)
-	}
-	section := func(s string) slack.Block { return slack.NewSectionBlock(md(s), nil, nil) }
 	head := "Release summary: " + s.Name
 	period := fmt.Sprintf("%s · since %s", v.when(s.At), v.when(s.Since))
-	blocks := []slack.Block{
-		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, ":bar_chart: "+head, true, false)),
-		slack.NewContextBlock("", md(period)),
-	}
+	blocks := []Block{Header(":bar_chart: " + head), Context(period)}
 	texts := []string{"*" + head + "*", period}
 	add := func(s string) {
-		blocks = append(blocks, section(s))
+		blocks = append(blocks, Section(s))
 		texts = append(texts, s)
 	}
 	if s.Quiet() {
@@ -122,22 +110,22 @@ func (v view) summary(s scheduler.Summary) Message {
 			add(v.waitingList(s.Waiting))
 		}
 	}
-	blocks = append(blocks, slack.NewDividerBlock())
+	blocks = append(blocks, Divider())
 	add(v.upcoming(s.Openings, s.Freezes, s.At))
 	if s.Production != "" {
-		blocks = append(blocks, slack.NewDividerBlock())
+		blocks = append(blocks, Divider())
 		d := s.DORA
 		title := fmt.Sprintf("*DORA figures for %s, last %d days*", escape(s.Production), int(d.To.Sub(d.From).Hours()/24+0.5))
-		fields := []*slack.TextBlockObject{
-			md(fmt.Sprintf("*Deployment frequency*\n%d (%.1f a week)", d.Deployments, d.PerWeek)),
-			md("*Lead time* (create → " + escape(s.Production) + ", median)\n" + duration(d.LeadTime, d.Deployments)),
-			md(fmt.Sprintf("*Change failure rate*\n%s (%d of %d)", percent(d.FailureRate, d.Changes), d.Failures, d.Changes)),
-			md(fmt.Sprintf("*Time to restore* (median)\n%s%s", duration(d.TimeToRestore, d.Restored), unrestored(d.Unrestored))),
+		fields := []string{
+			fmt.Sprintf("*Deployment frequency*\n%d (%.1f a week)", d.Deployments, d.PerWeek),
+			"*Lead time* (create → " + escape(s.Production) + ", median)\n" + duration(d.LeadTime, d.Deployments),
+			fmt.Sprintf("*Change failure rate*\n%s (%d of %d)", percent(d.FailureRate, d.Changes), d.Failures, d.Changes),
+			fmt.Sprintf("*Time to restore* (median)\n%s%s", duration(d.TimeToRestore, d.Restored), unrestored(d.Unrestored)),
 		}
-		blocks = append(blocks, slack.NewSectionBlock(md(title), fields, nil))
+		blocks = append(blocks, Block{Kind: BlockSection, Text: title, Fields: fields})
 		texts = append(texts, title)
 		for _, f := range fields {
-			texts = append(texts, strings.ReplaceAll(f.Text, "\n", ": "))
+			texts = append(texts, strings.ReplaceAll(f, "\n", ": "))
 		}
 	}
 	return Message{Text: strings.Join(texts, "\n"), Blocks: blocks}

@@ -2,14 +2,12 @@ package bot
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/slack-go/slack"
-
 	"github.com/releasebot/releasebot/config"
+	"github.com/releasebot/releasebot/internal/golden"
 	"github.com/releasebot/releasebot/internal/testclock"
 	"github.com/releasebot/releasebot/releases"
 	"github.com/releasebot/releasebot/releases/gormstore"
@@ -47,15 +45,16 @@ func announceConfig(t *testing.T) *config.Config {
 	return cfg
 }
 
-// announceGolden compares m's JSON, as it goes to Slack, with
-// testdata/NAME.golden.json; UPDATE=1 rewrites it.
+// announceGolden compares m, as the outbox stores it, with
+// testdata/NAME.message.golden.json; UPDATE=1 rewrites it. Package
+// bot/slack sends those files and pins the Block Kit that goes to Slack.
 func announceGolden(t *testing.T, name string, m Message) {
 	t.Helper()
-	raw, err := json.Marshal(map[string]any{"text": m.Text, "blocks": slack.Blocks{BlockSet: m.Blocks}})
+	body, err := encodeMessage(m)
 	if err != nil {
 		t.Fatal(err)
 	}
-	GoldenJSON(t, name, raw)
+	golden.JSON(t, name+".message", []byte(body))
 }
 
 var announceMonday = time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC)
@@ -98,7 +97,7 @@ func sampleSummary() scheduler.Summary {
 	}
 }
 
-// TestAnnouncementGolden pins the Block Kit of a reminder, a summary and
+// TestAnnouncementGolden pins the messages of a reminder, a summary and
 // a quiet summary.
 func TestAnnouncementGolden(t *testing.T) {
 	v := newView(announceConfig(t))
@@ -202,7 +201,7 @@ func TestFreezeCommands(t *testing.T) {
 		clk := testclock.New(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)) // Tue 11:00 CET
 		cal := scheduler.NewCalendar(cfg, scheduler.WithFreezes(s))
 		svc := releases.NewService(releases.Options{Store: s, Policy: cfg.Policy(), Now: clk.Now, Gate: cal})
-		b := New(Options{Service: svc, Posts: s, Config: cfg, Calendar: cal})
+		b := New(Options{Service: svc, Now: svc.Now, Posts: s, Config: cfg, Calendar: cal})
 		r, err := svc.Create(ctx, "U0DAVE", releases.CreateInput{Service: "api", Version: "v1", Window: "weekly-train"})
 		if err != nil {
 			t.Fatal(err)

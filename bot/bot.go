@@ -11,46 +11,56 @@ import (
 	"time"
 
 	"github.com/releasebot/releasebot/config"
-	"github.com/releasebot/releasebot/metrics"
 	"github.com/releasebot/releasebot/releases"
-	"github.com/releasebot/releasebot/scheduler"
 )
 
 // Bot turns what people do in chat (commands, reactions, buttons) into
 // calls of the release service.
 type Bot struct {
-	svc     *releases.Service
+	svc     Releases
 	posts   releases.PostStore
 	cfg     *config.Config
-	cal     *scheduler.Calendar
+	cal     Calendar
 	view    view
 	log     *slog.Logger
 	now     func() time.Time
-	metrics *metrics.Metrics // nil-safe
+	metrics CommandMetrics
 }
 
-// Options configure a Bot; all but Logger and Metrics are required.
+// Options configure a Bot; all but Logger, Metrics and Now are required.
 type Options struct {
-	Service  *releases.Service
+	Service  Releases
 	Posts    releases.PostStore
 	Config   *config.Config
-	Calendar *scheduler.Calendar
+	Calendar Calendar
 	Logger   *slog.Logger
 	// Metrics counts commands by name and outcome; nil counts nothing.
-	Metrics *metrics.Metrics
+	Metrics CommandMetrics
+	// Now is the service's clock (default time.Now).
+	Now func() time.Time
 }
 
 // New returns a Bot. What releases say in chat (cards, requests, thread
 // replies) goes through the Relay and the Sender, not through the Bot.
 func New(opts Options) *Bot {
 	b := &Bot{svc: opts.Service, posts: opts.Posts, cfg: opts.Config, cal: opts.Calendar,
-		view: newView(opts.Config), log: opts.Logger, now: opts.Service.Now, metrics: opts.Metrics}
+		view: newView(opts.Config), log: opts.Logger, now: opts.Now, metrics: opts.Metrics}
+	if b.now == nil {
+		b.now = time.Now
+	}
+	if b.metrics == nil {
+		b.metrics = noMetrics{}
+	}
 	b.view.now = b.now
 	if b.log == nil {
 		b.log = slog.New(slog.DiscardHandler)
 	}
 	return b
 }
+
+type noMetrics struct{}
+
+func (noMetrics) CommandHandled(string, string) {}
 
 func touchesSignoff(events []releases.AuditEvent) bool {
 	for _, e := range events {
@@ -69,8 +79,8 @@ var (
 	rejectEmoji  = map[string]bool{"x": true}
 )
 
-// normalizeEmoji drops colons and skin tones: ":+1::skin-tone-3:" → "+1".
-func normalizeEmoji(name string) string {
+// NormalizeEmoji drops colons and skin tones: ":+1::skin-tone-3:" → "+1".
+func NormalizeEmoji(name string) string {
 	name = strings.Trim(strings.TrimSpace(name), ":")
 	if base, _, ok := strings.Cut(name, "::"); ok {
 		name = base
@@ -91,14 +101,10 @@ type Reaction struct {
 // removing it withdraws, ❌ rejects. Reactions elsewhere are ignored. The
 // returned note, if any, is for the reacting user alone. An error means
 // the reaction could not be processed (the database failed): nothing
-// changed and the same event should be processed again later.
-func (b *Bot) HandleReaction(ctx context.Context, re Reaction) (*Message, error) {
-	return b.reaction(ctx, re, nil)
-}
-
-// reaction is HandleReaction for a reaction in chat, which may be asked
-// about a message the bot doesn't know (see adopt).
-func (b *Bot) reaction(ctx context.Context, re Reaction, chat Chat) (*Message, error) {
+// changed and the same event should be processed again later. chat, if
+// not nil, is where the reaction was made: it may be asked about a
+// message the bot has no record of (see adopt).
+func (b *Bot) HandleReaction(ctx context.Context, re Reaction, chat Chat) (*Message, error) {
 	note := b.handleReaction(ctx, re, chat)
 	if note != nil && note.internal != nil {
 		return nil, note.internal
@@ -123,7 +129,7 @@ type reactionNote struct {
 }
 
 func (b *Bot) handleReaction(ctx context.Context, re Reaction, chat Chat) *reactionNote {
-	emoji := normalizeEmoji(re.Emoji)
+	emoji := NormalizeEmoji(re.Emoji)
 	if !approveEmoji[emoji] && !rejectEmoji[emoji] {
 		return nil
 	}
@@ -178,7 +184,7 @@ func (b *Bot) handleReaction(ctx context.Context, re Reaction, chat Chat) *react
 		return &reactionNote{internal: fmt.Errorf("reaction: %w", err)}
 	}
 	if err != nil {
-		return &reactionNote{Message: *b.failure(ctx, "reaction", err)}
+		return &reactionNote{Message: *b.Failure(ctx, "reaction", err)}
 	}
 	return nil
 }
@@ -204,7 +210,7 @@ func (b *Bot) takeBack(ctx context.Context, post *releases.Post, mark releases.P
 	case releases.ErrorCode(err) == releases.EInternal:
 		return &reactionNote{internal: fmt.Errorf("reaction: %w", err)}
 	case err != nil:
-		return &reactionNote{Message: *b.failure(ctx, "reaction", err)}
+		return &reactionNote{Message: *b.Failure(ctx, "reaction", err)}
 	}
 	// An approving reaction recorded meanwhile (another replica took its
 	// event) may have signed off before the withdrawal: it shows, so the
@@ -227,7 +233,7 @@ func (b *Bot) approving(ctx context.Context, mark releases.PostReaction) (bool, 
 		return false, fmt.Errorf("read reactions: %w", err)
 	}
 	for _, e := range emoji {
-		if approveEmoji[normalizeEmoji(e)] {
+		if approveEmoji[NormalizeEmoji(e)] {
 			return true, nil
 		}
 	}
@@ -378,21 +384,21 @@ func (b *Bot) HandleAction(ctx context.Context, a Action) *Message {
 		return nil
 	}
 	if err != nil {
-		return b.failure(ctx, a.ActionID, err)
+		return b.Failure(ctx, a.ActionID, err)
 	}
 	return nil
 }
 
-// failure turns an error into a note for the user: the service's sentence,
+// Failure turns an error into a note for the user: the service's sentence,
 // or "Internal error" with a reference that the log has too.
-func (b *Bot) failure(ctx context.Context, what string, err error) *Message {
+func (b *Bot) Failure(ctx context.Context, what string, err error) *Message {
 	if releases.ErrorCode(err) != releases.EInternal {
-		m := text(escape(releases.ErrorMessage(err))) // it may quote what was typed
+		m := Text(escape(releases.ErrorMessage(err))) // it may quote what was typed
 		return &m
 	}
 	ref := newRef()
 	b.log.ErrorContext(ctx, what, "ref", ref, "err", err)
-	m := text("Internal error (reference " + ref + "). The operators can find it in releasebot's log.")
+	m := Text("Internal error (reference " + ref + "). The operators can find it in releasebot's log.")
 	return &m
 }
 

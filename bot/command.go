@@ -27,14 +27,14 @@ func (b *Bot) HandleCommand(ctx context.Context, in Invocation) Message {
 		b.metrics.CommandHandled("unknown", metrics.Usage)
 		var ue *commands.UsageError
 		if errors.As(err, &ue) {
-			return text(escape(ue.Error()))
+			return Text(escape(ue.Error()))
 		}
-		return *b.failure(ctx, "parse", err)
+		return *b.Failure(ctx, "parse", err)
 	}
 	reply, err := b.run(ctx, in, cmd)
 	b.metrics.CommandHandled(cmd.Name(), metrics.CommandOutcome(err))
 	if err != nil {
-		return *b.failure(ctx, cmd.Name(), err)
+		return *b.Failure(ctx, cmd.Name(), err)
 	}
 	return reply
 }
@@ -43,14 +43,14 @@ func (b *Bot) run(ctx context.Context, in Invocation, cmd commands.Command) (Mes
 	svc, user := b.svc, in.User
 	switch c := cmd.(type) {
 	case commands.Help:
-		return text(commands.HelpText(c.Topic)), nil
+		return Text(commands.HelpText(c.Topic)), nil
 	case commands.Create:
 		r, err := svc.Create(ctx, user, releases.CreateInput{Service: c.Service, Version: c.Version, Teams: c.Teams,
 			Environments: c.Envs, Window: c.Window, StartAt: c.At, Notes: c.Notes, Origin: in.Channel, Override: c.Override})
 		if err != nil {
 			return Message{}, err
 		}
-		return text(fmt.Sprintf("Opened %s. Sign-off requests went to %s.", title(r), b.teamChannels(r.Teams))), nil
+		return Text(fmt.Sprintf("Opened %s. Sign-off requests went to %s.", title(r), b.teamChannels(r.Teams))), nil
 	case commands.Status:
 		if c.ID == 0 {
 			p, err := svc.ListPage(ctx, releases.Filter{Statuses: releases.ActiveStatuses, Limit: pageLines})
@@ -129,7 +129,7 @@ func (b *Bot) done(r *releases.Release, err error, format string) (Message, erro
 	if err != nil {
 		return Message{}, err
 	}
-	return text(fmt.Sprintf(format, releases.FormatID(r.ID)) + "\n" + b.view.statusText(r)), nil
+	return Text(fmt.Sprintf(format, releases.FormatID(r.ID)) + "\n" + b.view.statusText(r)), nil
 }
 
 func (b *Bot) teamChannels(teams []string) string {

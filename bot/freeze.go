@@ -24,7 +24,7 @@ func (b *Bot) freeze(ctx context.Context, user string, c commands.Freeze) (Messa
 		lines = append(lines, held)
 	}
 	lines = append(lines, "Release managers can still deploy with `/release deploy R-n --override \"reason\"`; `/release unfreeze` ends the freeze early.")
-	return text(strings.Join(lines, "\n")), nil
+	return Text(strings.Join(lines, "\n")), nil
 }
 
 // unfreeze answers `/release unfreeze`.
@@ -38,7 +38,7 @@ func (b *Bot) unfreeze(ctx context.Context, user string) (Message, error) {
 	}
 	if err != nil {
 		if releases.ErrorCode(err) == releases.EConflict && still != "" {
-			return text(releases.ErrorMessage(err) + still), nil
+			return Text(releases.ErrorMessage(err) + still), nil
 		}
 		return Message{}, err
 	}
@@ -52,7 +52,7 @@ func (b *Bot) unfreeze(ctx context.Context, user string) (Message, error) {
 	} else {
 		msg += " Ready releases whose window is open (or that have none) start now."
 	}
-	return text(msg), nil
+	return Text(msg), nil
 }
 
 // heldBy says which active releases a freeze until end holds up.

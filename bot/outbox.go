@@ -7,12 +7,9 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/slack-go/slack"
 
 	"github.com/releasebot/releasebot/config"
 	"github.com/releasebot/releasebot/releases"
@@ -144,25 +141,58 @@ func (r *Relay) plan(rel *releases.Release, events []releases.AuditEvent, now ti
 	return out, nil
 }
 
+// messageFormat marks an outbox body written as a neutral Message, whose
+// blocks are under "layout". Bodies without it were written before it
+// existed, with Slack's Block Kit under "blocks" (see decodeBlockKit). A
+// releasebot of before reads "layout" not at all: during a rolling
+// upgrade it sends such a message as its text alone, not as blocks Slack
+// would refuse.
+const messageFormat = 2
+
 type encodedMessage struct {
-	Text   string       `json:"text"`
-	Blocks slack.Blocks `json:"blocks"`
+	Format int             `json:"format,omitempty"`
+	Text   string          `json:"text"`
+	Layout json.RawMessage `json:"layout,omitempty"` // format 2
+	Blocks json.RawMessage `json:"blocks,omitempty"` // Block Kit, before format 2
 }
 
 func encodeMessage(m Message) (string, error) {
-	b, err := json.Marshal(encodedMessage{Text: m.Text, Blocks: slack.Blocks{BlockSet: m.Blocks}})
-	if err != nil {
-		return "", fmt.Errorf("encode message: %w", err)
+	layout, err := json.Marshal(m.Blocks)
+	if err == nil {
+		var b []byte
+		b, err = json.Marshal(encodedMessage{Format: messageFormat, Text: m.Text, Layout: layout})
+		if err == nil {
+			return string(b), nil
+		}
 	}
-	return string(b), nil
+	return "", fmt.Errorf("encode message: %w", err)
 }
 
+// decodeMessage reads an outbox body in either form: a neutral Message,
+// or the Block Kit of a body queued by an earlier releasebot.
 func decodeMessage(body string) (Message, error) {
 	var em encodedMessage
 	if err := json.Unmarshal([]byte(body), &em); err != nil {
 		return Message{}, fmt.Errorf("decode message: %w", err)
 	}
-	return Message{Text: em.Text, Blocks: em.Blocks.BlockSet}, nil
+	m := Message{Text: em.Text}
+	var err error
+	switch em.Format {
+	case messageFormat:
+		if len(em.Layout) > 0 {
+			err = json.Unmarshal(em.Layout, &m.Blocks)
+		}
+	case 0:
+		if len(em.Blocks) > 0 && string(em.Blocks) != "null" {
+			m.Blocks, err = decodeBlockKit(em.Blocks)
+		}
+	default:
+		err = fmt.Errorf("unknown format %d", em.Format)
+	}
+	if err != nil {
+		return Message{}, fmt.Errorf("decode message: %w", err)
+	}
+	return m, nil
 }
 
 // Sender sends queued chat messages, one at a time per release, in order.
@@ -257,10 +287,8 @@ func (s *Sender) paused() (time.Time, bool) {
 
 // rateLimited reports whether err is chat's rate limit.
 func rateLimited(err error) bool {
-	var rl *slack.RateLimitedError
-	var sc slack.StatusCodeError
-	var se slack.SlackErrorResponse
-	return errors.As(err, &rl) || (errors.As(err, &sc) && sc.Code == 429) || (errors.As(err, &se) && se.Err == "ratelimited")
+	ce, ok := asChatError(err)
+	return ok && ce.RateLimited
 }
 
 // nextFree returns how long until the first busy channel is free again;
@@ -503,53 +531,27 @@ const maxBackoff = 5 * time.Minute
 // retryAfter tells how long to wait before the next attempt, and whether
 // trying again can help at all.
 func retryAfter(err error, attempts int) (time.Duration, bool) {
-	var rl *slack.RateLimitedError
-	if errors.As(err, &rl) {
-		return max(rl.RetryAfter, time.Second), true
-	}
-	var sc slack.StatusCodeError
-	if errors.As(err, &sc) {
-		if sc.Code == 429 || sc.Code == 408 || sc.Code >= 500 {
-			return backoff(attempts), true
+	if ce, ok := asChatError(err); ok {
+		switch {
+		case ce.Wait > 0:
+			return ce.Wait, true
+		case ce.Permanent:
+			return 0, false
 		}
-		return 0, false
-	}
-	var se slack.SlackErrorResponse
-	if errors.As(err, &se) {
-		switch se.Err {
-		case "ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout":
-			return backoff(attempts), true
-		}
-		return 0, false
+		return backoff(attempts), true
 	}
 	if errors.Is(err, errNoTarget) {
 		return 0, false
 	}
-	var ne net.Error
-	if errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "connection") {
-		return backoff(attempts), true
-	}
-	return backoff(attempts), true // unknown: keep the message and try later
+	return backoff(attempts), true // a timeout, a broken connection, unknown: keep the message and try later
 }
 
 // mayHaveLanded reports whether a failed post may have been made all the
-// same: only an answer from Slack that refuses it says it was not (an
-// error code, a rate limit, a 4xx); a timeout, a broken connection or a
-// 5xx leave it open, as do internal_error and fatal_error ("it's possible
-// some aspect of the operation succeeded").
+// same: only an answer from chat that refuses it says it was not (see
+// ChatError.Refused); a timeout or a broken connection leave it open.
 func mayHaveLanded(err error) bool {
-	var rl *slack.RateLimitedError
-	var sc slack.StatusCodeError
-	var se slack.SlackErrorResponse
-	switch {
-	case errors.As(err, &rl):
-		return false
-	case errors.As(err, &sc):
-		return sc.Code >= 500
-	case errors.As(err, &se):
-		return se.Err == "internal_error" || se.Err == "fatal_error"
-	}
-	return true
+	ce, ok := asChatError(err)
+	return !ok || !ce.Refused
 }
 
 // backoff doubles from one second, with jitter, up to maxBackoff.

@@ -16,7 +16,7 @@ const pageLines = 20
 func (v view) page(head string, p releases.Page, empty, more string) Message {
 	m := v.list(head, p.Releases, empty)
 	if n := p.More(); n > 0 {
-		m = text(m.Text + "\n" + fmt.Sprintf("_… and %d more: %s._", n, more))
+		m = Text(m.Text + "\n" + fmt.Sprintf("_… and %d more: %s._", n, more))
 	}
 	return m
 }

@@ -7,8 +7,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/slack-go/slack"
-
 	"github.com/releasebot/releasebot/config"
 	"github.com/releasebot/releasebot/releases"
 	"github.com/releasebot/releasebot/scheduler"
@@ -69,6 +67,12 @@ func plainTitle(r *releases.Release) string {
 func escape(s string) string { return mrkdwnEscaper.Replace(s) }
 
 var mrkdwnEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+// Unescape undoes escape, and Slack's escaping of &, < and > in what
+// people type: what they typed, as they typed it.
+func Unescape(s string) string { return mrkdwnUnescaper.Replace(s) }
+
+var mrkdwnUnescaper = strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">")
 
 // linkURL makes a URL safe inside <url|label>.
 func linkURL(u string) string { return strings.ReplaceAll(escape(u), "|", "%7C") }
@@ -212,19 +216,18 @@ func (v view) details(r *releases.Release) []string {
 func (v view) card(r *releases.Release) Message {
 	lines := v.details(r)
 	text := "*" + title(r) + "*\n" + strings.Join(lines, "\n")
-	blocks := []slack.Block{
-		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, plainTitle(r), true, false)),
-		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, strings.Join(lines[:2], "\n"), false, false), nil, nil),
-		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, strings.Join(lines[2:4], "\n"), false, false), nil, nil),
+	blocks := []Block{
+		Header(plainTitle(r)),
+		Section(strings.Join(lines[:2], "\n")),
+		Section(strings.Join(lines[2:4], "\n")),
 	}
 	if len(lines) > 4 {
-		blocks = append(blocks, slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, strings.Join(lines[4:], "\n"), false, false)))
+		blocks = append(blocks, Context(strings.Join(lines[4:], "\n")))
 	}
 	if r.Status == releases.StatusAwaitingPromotion {
 		next, _ := r.NextEnvironment()
-		btn := slack.NewButtonBlockElement(ActionPromote, buttonValue(r.ID, next),
-			slack.NewTextBlockObject(slack.PlainTextType, "Promote to "+next, false, false)).WithStyle(slack.StylePrimary)
-		blocks = append(blocks, slack.NewActionBlock("release_actions", btn))
+		btn := Button{ActionID: ActionPromote, Value: buttonValue(r.ID, next), Label: "Promote to " + next, Style: StylePrimary}
+		blocks = append(blocks, Buttons("release_actions", btn))
 		text += fmt.Sprintf("\nPromote with `/release deploy %s --env %s`.", releases.FormatID(r.ID), next)
 	}
 	return Message{Text: text, Blocks: blocks}
@@ -258,15 +261,12 @@ func (v view) request(r *releases.Release, team string) Message {
 		}
 	}
 	text := head + "\n" + info + "\n" + state
-	blocks := []slack.Block{
-		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, head+"\n"+info, false, false), nil, nil),
-		slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, state, false, false)),
-	}
+	blocks := []Block{Section(head + "\n" + info), Context(state)}
 	if open {
 		value := buttonValue(r.ID, team)
-		approve := slack.NewButtonBlockElement(ActionApprove, value, slack.NewTextBlockObject(slack.PlainTextType, "Approve", false, false)).WithStyle(slack.StylePrimary)
-		reject := slack.NewButtonBlockElement(ActionReject, value, slack.NewTextBlockObject(slack.PlainTextType, "Reject", false, false)).WithStyle(slack.StyleDanger)
-		blocks = append(blocks, slack.NewActionBlock("signoff_actions", approve, reject))
+		blocks = append(blocks, Buttons("signoff_actions",
+			Button{ActionID: ActionApprove, Value: value, Label: "Approve", Style: StylePrimary},
+			Button{ActionID: ActionReject, Value: value, Label: "Reject", Style: StyleDanger}))
 	}
 	return Message{Text: text, Blocks: blocks}
 }
@@ -287,11 +287,11 @@ func plural(n int) string {
 	return "s"
 }
 
-// text is a plain message with a single mrkdwn section.
-func text(s string) Message {
-	var blocks []slack.Block
+// Text is a plain message: mrkdwn s, in as many sections as it needs.
+func Text(s string) Message {
+	var blocks []Block
 	for _, part := range sections(s) {
-		blocks = append(blocks, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, part, false, false), nil, nil))
+		blocks = append(blocks, Section(part))
 	}
 	return Message{Text: s, Blocks: blocks}
 }
@@ -345,20 +345,20 @@ func (v view) status(r *releases.Release) Message {
 		}
 		lines = append(lines, line)
 	}
-	return text(strings.Join(lines, "\n"))
+	return Text(strings.Join(lines, "\n"))
 }
 
 // list is one line per release, newest first.
 func (v view) list(head string, rs []releases.Release, empty string) Message {
 	if len(rs) == 0 {
-		return text(empty)
+		return Text(empty)
 	}
 	lines := []string{"*" + head + "*"}
 	for i := range rs {
 		r := &rs[i]
 		lines = append(lines, fmt.Sprintf("• *%s* %s — by %s, %s", title(r), v.statusText(r), mention(r.CreatedBy), v.when(r.CreatedAt)))
 	}
-	return text(strings.Join(lines, "\n"))
+	return Text(strings.Join(lines, "\n"))
 }
 
 // audit is the reply to `/release audit R-n`.
@@ -371,7 +371,7 @@ func (v view) audit(id int64, events []releases.AuditEvent) Message {
 		}
 		lines = append(lines, line)
 	}
-	return text(strings.Join(lines, "\n"))
+	return Text(strings.Join(lines, "\n"))
 }
 
 // windowWait says when a ready release's window next opens: "waits for the

@@ -8,8 +8,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/slack-go/slack"
-
 	"github.com/releasebot/releasebot/config"
 	"github.com/releasebot/releasebot/metrics"
 	"github.com/releasebot/releasebot/releases"
@@ -47,7 +45,7 @@ func TestCommandsAreCounted(t *testing.T) {
 	store := storetest.Open(t, "sqlite://"+filepath.Join(t.TempDir(), "m.db"), nil)
 	svc := releases.NewService(releases.Options{Store: store, Policy: cfg.Policy()})
 	m := metrics.New(metrics.Options{})
-	b := New(Options{Service: svc, Posts: store, Config: cfg, Calendar: scheduler.NewCalendar(cfg), Metrics: m})
+	b := New(Options{Service: svc, Now: svc.Now, Posts: store, Config: cfg, Calendar: scheduler.NewCalendar(cfg), Metrics: m})
 	ctx := context.Background()
 	for _, text := range []string{"help", "create api v1", "create api v1", "stauts", "status R-9"} {
 		b.HandleCommand(ctx, Invocation{User: "U0DAVE", Channel: "C0REL", Text: text})
@@ -107,7 +105,10 @@ func TestLongAnswersFitSlacksBlocks(t *testing.T) {
 	}
 	var joined []string
 	for _, b := range m.Blocks {
-		txt := b.(*slack.SectionBlock).Text.Text
+		if b.Kind != BlockSection {
+			t.Fatalf("a %s block", b.Kind)
+		}
+		txt := b.Text
 		if n := utf8.RuneCountInString(txt); n > maxSectionText {
 			t.Fatalf("a section of %d characters", n)
 		}

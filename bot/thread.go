@@ -56,7 +56,7 @@ func (v view) threadReply(events []releases.AuditEvent) Message {
 	for _, e := range events {
 		lines = append(lines, v.eventLine(e))
 	}
-	return text(strings.Join(lines, "\n"))
+	return Text(strings.Join(lines, "\n"))
 }
 
 func (v view) eventLine(e releases.AuditEvent) string {

@@ -59,7 +59,7 @@ func (b *Bot) windowsReply(ctx context.Context) (Message, error) {
 			lines = append(lines, ":clock2: "+n)
 		}
 	}
-	return text(strings.Join(lines, "\n")), nil
+	return Text(strings.Join(lines, "\n")), nil
 }
 
 // frozenNote marks an opening that a freeze holds.

@@ -1,4 +1,4 @@
-package bot_test
+package slack_test
 
 import (
 	"context"
@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/slack-go/slack"
+	slackgo "github.com/slack-go/slack"
 
-	"github.com/releasebot/releasebot/bot/slacktest"
+	"github.com/releasebot/releasebot/bot/slack/slacktest"
 	"github.com/releasebot/releasebot/releases"
 )
 
@@ -26,12 +26,12 @@ var decoyApp = slacktest.App{TeamID: slacktest.TeamID, UserID: "U0DECOYAPP", Bot
 func (h *harness) decoy(channel string, metadata json.RawMessage) string {
 	h.t.Helper()
 	h.slack.AddApp(decoyToken, decoyApp)
-	var md slack.SlackMetadata
+	var md slackgo.SlackMetadata
 	if err := json.Unmarshal(metadata, &md); err != nil || md.EventType == "" {
 		h.t.Fatalf("metadata %s: %v", metadata, err)
 	}
-	api := slack.New(decoyToken, slack.OptionAPIURL(h.slack.URL+"/"))
-	_, ts, err := api.PostMessage(channel, slack.MsgOptionText("Sign-off needed: R-1 — react ✅", false), slack.MsgOptionMetadata(md))
+	api := slackgo.New(decoyToken, slackgo.OptionAPIURL(h.slack.URL+"/"))
+	_, ts, err := api.PostMessage(channel, slackgo.MsgOptionText("Sign-off needed: R-1 — react ✅", false), slackgo.MsgOptionMetadata(md))
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package bot_test
+package slack_test
 
 import (
 	"context"
@@ -11,10 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/slack-go/slack"
+	slackgo "github.com/slack-go/slack"
 
 	"github.com/releasebot/releasebot/bot"
-	"github.com/releasebot/releasebot/bot/slacktest"
+	"github.com/releasebot/releasebot/bot/slack"
+	"github.com/releasebot/releasebot/bot/slack/slacktest"
 	"github.com/releasebot/releasebot/releases"
 	"github.com/releasebot/releasebot/releases/storetest"
 	"github.com/releasebot/releasebot/scheduler"
@@ -31,7 +32,7 @@ type socketBot struct {
 
 // socketSetup changes what startSocketMode wires.
 type socketSetup struct {
-	opts   bot.SocketModeOptions
+	opts   slack.SocketModeOptions
 	store  func(releases.Store) releases.Store             // wraps the service's store
 	claims func(releases.EventClaims) releases.EventClaims // wraps the event claims
 }
@@ -52,9 +53,9 @@ func startSocketMode(t *testing.T, h *harness, setup socketSetup) *socketBot {
 	cal := scheduler.NewCalendar(h.cfg)
 	svc := releases.NewService(releases.Options{Store: store, Policy: h.cfg.Policy(), Now: h.clock.Now, Gate: cal})
 	logs := newLogWatch()
-	s := bot.NewSlack(bot.SlackOptions{Bot: bot.New(bot.Options{Service: svc, Posts: h.store, Config: h.cfg, Calendar: cal}),
-		Chat: bot.NewSlackChat(token, h.slack.URL+"/", nil), Claims: claims, Now: h.clock.Now, Logger: slog.New(logs)})
-	api := slack.New(token, slack.OptionAPIURL(h.slack.URL+"/"), slack.OptionAppLevelToken(appToken))
+	s := slack.NewSlack(slack.SlackOptions{Bot: bot.New(bot.Options{Service: svc, Now: svc.Now, Posts: h.store, Config: h.cfg, Calendar: cal}),
+		Chat: slack.NewSlackChat(token, h.slack.URL+"/", nil), Claims: claims, Now: h.clock.Now, Logger: slog.New(logs)})
+	api := slackgo.New(token, slackgo.OptionAPIURL(h.slack.URL+"/"), slackgo.OptionAppLevelToken(appToken))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -424,7 +425,7 @@ func TestSocketModeReconnectPauseStartsOverAfterAConnection(t *testing.T) {
 	}
 	invalidAuth := slacktest.Failure{Status: 200, Error: "invalid_auth"}
 	h.slack.FailNext(3, invalidAuth)
-	b := startSocketMode(t, h, socketSetup{opts: bot.SocketModeOptions{After: after}})
+	b := startSocketMode(t, h, socketSetup{opts: slack.SocketModeOptions{After: after}})
 	// Greeted: hello came before this command's envelope, and the command
 	// was answered.
 	b.command(dave, relChan, "help")

@@ -1,16 +1,16 @@
-package bot_test
+package slack_test
 
 import (
 	"encoding/json"
 	"testing"
 
-	"github.com/releasebot/releasebot/bot"
-	"github.com/releasebot/releasebot/bot/slacktest"
+	"github.com/releasebot/releasebot/bot/slack/slacktest"
+	goldenfile "github.com/releasebot/releasebot/internal/golden"
 )
 
 // TestSlackGolden pins the Block Kit JSON of a release's card, a team's
 // sign-off request and the status reply, exactly as they go to Slack, for a
-// fixed release at a fixed time. UPDATE=1 go test ./bot/ rewrites them.
+// fixed release at a fixed time. UPDATE=1 go test ./bot/slack/ rewrites them.
 func TestSlackGolden(t *testing.T) {
 	forEachDB(t, func(t *testing.T, h *harness) {
 		card, pay, _ := h.create(dave, createText)
@@ -38,4 +38,4 @@ func message(c slacktest.Call) []byte {
 }
 
 // golden compares got, re-indented, with testdata/NAME.golden.json.
-func golden(t *testing.T, name string, got []byte) { bot.GoldenJSON(t, name, got) }
+func golden(t *testing.T, name string, got []byte) { goldenfile.JSON(t, name, got) }

@@ -1,4 +1,4 @@
-package bot_test
+package slack_test
 
 import (
 	"context"
@@ -13,7 +13,8 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/releasebot/releasebot/bot"
-	"github.com/releasebot/releasebot/bot/slacktest"
+	"github.com/releasebot/releasebot/bot/slack"
+	"github.com/releasebot/releasebot/bot/slack/slacktest"
 	"github.com/releasebot/releasebot/config"
 	"github.com/releasebot/releasebot/internal/testclock"
 	"github.com/releasebot/releasebot/releases"
@@ -90,9 +91,9 @@ func (h *harness) start() {
 	h.store = storetest.Open(h.t, h.url, h.clock.Now)
 	cal := scheduler.NewCalendar(h.cfg)
 	h.svc = releases.NewService(releases.Options{Store: h.store, Policy: h.cfg.Policy(), Now: h.clock.Now, Gate: cal})
-	b := bot.New(bot.Options{Service: h.svc, Posts: h.store, Config: h.cfg, Calendar: cal})
-	chat := bot.NewSlackChat(token, h.slack.URL+"/", nil)
-	s := bot.NewSlack(bot.SlackOptions{Bot: b, Chat: chat, Claims: h.store, SigningSecret: secret, Now: h.clock.Now})
+	b := bot.New(bot.Options{Service: h.svc, Now: h.svc.Now, Posts: h.store, Config: h.cfg, Calendar: cal})
+	chat := slack.NewSlackChat(token, h.slack.URL+"/", nil)
+	s := slack.NewSlack(slack.SlackOptions{Bot: b, Chat: chat, Claims: h.store, SigningSecret: secret, Now: h.clock.Now})
 	gin.SetMode(gin.TestMode)
 	h.router = gin.New()
 	h.router.Use(gin.Recovery())
@@ -107,8 +108,8 @@ func (h *harness) replica() http.Handler {
 	store := storetest.Open(h.t, h.url, h.clock.Now)
 	cal := scheduler.NewCalendar(h.cfg)
 	svc := releases.NewService(releases.Options{Store: store, Policy: h.cfg.Policy(), Now: h.clock.Now, Gate: cal})
-	b := bot.New(bot.Options{Service: svc, Posts: store, Config: h.cfg, Calendar: cal})
-	s := bot.NewSlack(bot.SlackOptions{Bot: b, Chat: bot.NewSlackChat(token, h.slack.URL+"/", nil), Claims: store,
+	b := bot.New(bot.Options{Service: svc, Now: svc.Now, Posts: store, Config: h.cfg, Calendar: cal})
+	s := slack.NewSlack(slack.SlackOptions{Bot: b, Chat: slack.NewSlackChat(token, h.slack.URL+"/", nil), Claims: store,
 		SigningSecret: secret, Now: h.clock.Now})
 	r := gin.New()
 	s.Register(r)

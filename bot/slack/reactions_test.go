@@ -1,10 +1,10 @@
-package bot_test
+package slack_test
 
 import (
 	"strings"
 	"testing"
 
-	"github.com/releasebot/releasebot/bot/slacktest"
+	"github.com/releasebot/releasebot/bot/slack/slacktest"
 )
 
 // A lead who reacted ✅ and 👍 and takes back only 👍 keeps the sign-off:

@@ -1,4 +1,4 @@
-package bot
+package slack
 
 import (
 	"bufio"
@@ -14,7 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/releasebot/releasebot/bot/slacktest"
+	"github.com/releasebot/releasebot/bot"
+	"github.com/releasebot/releasebot/bot/slack/slacktest"
 	"github.com/releasebot/releasebot/config"
 )
 
@@ -56,7 +57,7 @@ func (b *countingBody) Close() error { return nil }
 func guardRouter(t *testing.T) http.Handler {
 	t.Helper()
 	cfg := config.Demo()
-	return testRouter(NewSlack(SlackOptions{Bot: &Bot{cfg: cfg, view: newView(cfg)}, SigningSecret: testSecret}))
+	return testRouter(NewSlack(SlackOptions{Bot: bot.New(bot.Options{Config: cfg}), SigningSecret: testSecret}))
 }
 
 // flood sends n requests at once, each with body(i), headers set by
@@ -210,7 +211,7 @@ func TestSlackBoundsRequestsInFlight(t *testing.T) {
 // read deadline, and its slot freed.
 func TestSlackCutsOffSlowBodies(t *testing.T) {
 	cfg := config.Demo()
-	s := NewSlack(SlackOptions{Bot: &Bot{cfg: cfg, view: newView(cfg)}, SigningSecret: testSecret})
+	s := NewSlack(SlackOptions{Bot: bot.New(bot.Options{Config: cfg}), SigningSecret: testSecret})
 	s.readTimeout = 100 * time.Millisecond
 	srv := httptest.NewServer(testRouter(s))
 	t.Cleanup(srv.Close)

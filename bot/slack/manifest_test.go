@@ -1,4 +1,4 @@
-package bot_test
+package slack_test
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"gopkg.in/yaml.v3"
 
-	"github.com/releasebot/releasebot/bot"
+	"github.com/releasebot/releasebot/bot/slack"
 )
 
 // manifest is the part of Slack's app manifest schema that releasebot sets.
@@ -64,7 +64,7 @@ type manifest struct {
 }
 
 func TestSlackAppManifest(t *testing.T) {
-	data, err := os.ReadFile("../docker/slack-app-manifest.yaml")
+	data, err := os.ReadFile("../../docker/slack-app-manifest.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,7 @@ func TestSlackAppManifest(t *testing.T) {
 		}
 	}
 	// The README's install section names every scope.
-	readme, err := os.ReadFile("../README.md")
+	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +148,7 @@ func TestSlackAppManifest(t *testing.T) {
 	// Every URL is https on the placeholder host, at a path the bot serves.
 	gin.SetMode(gin.TestMode)
 	r := gin.New()
-	bot.NewSlack(bot.SlackOptions{SigningSecret: "x"}).Register(r)
+	slack.NewSlack(slack.SlackOptions{SigningSecret: "x"}).Register(r)
 	served := map[string]bool{}
 	for _, route := range r.Routes() {
 		served[route.Method+" "+route.Path] = true

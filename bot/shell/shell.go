@@ -1,4 +1,6 @@
-package bot
+// Package shell is the terminal adapter: the chat core of package bot,
+// with a terminal in place of Slack.
+package shell
 
 import (
 	"bufio"
@@ -10,8 +12,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/slack-go/slack"
-
+	"github.com/releasebot/releasebot/bot"
 	"github.com/releasebot/releasebot/config"
 	"github.com/releasebot/releasebot/releases"
 )
@@ -21,7 +22,8 @@ import (
 // with a short reference such as m3) and reads commands as a configured
 // user.
 type Shell struct {
-	bot     *Bot
+	bot     *bot.Bot
+	posts   Posts
 	cfg     *config.Config
 	out     io.Writer
 	user    string
@@ -37,22 +39,27 @@ type Shell struct {
 
 type shellMsg struct {
 	ts, channel, thread string
-	msg                 Message
+	msg                 bot.Message
 }
 
-// NewShell returns a shell writing to out, acting as user (a name or id
-// from the configuration) in channel.
-func NewShell(cfg *config.Config, out io.Writer, user, channel string) *Shell {
-	return &Shell{cfg: cfg, out: out, user: user, channel: channel, byTS: map[string]*shellMsg{}}
+// Posts are what the shell reads of a release's posts, for /thread.
+type Posts interface {
+	Posts(ctx context.Context, release int64) ([]releases.Post, error)
+}
+
+// New returns a shell writing to out, acting as user (a name or id from
+// the configuration) in channel; posts tell where a release's card is.
+func New(cfg *config.Config, posts Posts, out io.Writer, user, channel string) *Shell {
+	return &Shell{cfg: cfg, posts: posts, out: out, user: user, channel: channel, byTS: map[string]*shellMsg{}}
 }
 
 // SetBot connects the shell to the bot it drives.
-func (s *Shell) SetBot(b *Bot) { s.bot = b }
+func (s *Shell) SetBot(b *bot.Bot) { s.bot = b }
 
-var _ Chat = (*Shell)(nil)
+var _ bot.Chat = (*Shell)(nil)
 
 // Post prints a new message and returns its reference.
-func (s *Shell) Post(_ context.Context, channel, thread string, m Message) (Ref, error) {
+func (s *Shell) Post(_ context.Context, channel, thread string, m bot.Message) (bot.Ref, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	msg := &shellMsg{ts: fmt.Sprintf("m%d", len(s.msgs)+1), channel: channel, thread: thread, msg: m}
@@ -63,11 +70,11 @@ func (s *Shell) Post(_ context.Context, channel, thread string, m Message) (Ref,
 		where += " › thread " + thread
 	}
 	fmt.Fprintf(s.out, "[%s] %s\n%s\n", msg.ts, where, indent(s.plain(m.Text)))
-	return Ref{Channel: channel, TS: msg.ts}, nil
+	return bot.Ref{Channel: channel, TS: msg.ts}, nil
 }
 
 // Update replaces a message and prints its new first line.
-func (s *Shell) Update(_ context.Context, ref Ref, m Message) error {
+func (s *Shell) Update(_ context.Context, ref bot.Ref, m bot.Message) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	msg, ok := s.byTS[ref.TS]
@@ -83,14 +90,14 @@ func (s *Shell) Update(_ context.Context, ref Ref, m Message) error {
 }
 
 // Ephemeral prints a note meant for the current user alone.
-func (s *Shell) Ephemeral(_ context.Context, _, _ string, m Message) error {
+func (s *Shell) Ephemeral(_ context.Context, _, _ string, m bot.Message) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.note(m)
 	return nil
 }
 
-func (s *Shell) note(m Message) {
+func (s *Shell) note(m bot.Message) {
 	fmt.Fprintf(s.out, "(only you)\n%s\n", indent(s.plain(m.Text)))
 }
 
@@ -147,7 +154,7 @@ func (s *Shell) line(ctx context.Context, line string) (quit bool) {
 	rest = strings.TrimSpace(rest)
 	switch strings.ToLower(word) {
 	case "/release":
-		s.note(s.bot.HandleCommand(ctx, Invocation{User: s.userID(), Channel: s.channel, Text: rest}))
+		s.note(s.bot.HandleCommand(ctx, bot.Invocation{User: s.userID(), Channel: s.channel, Text: rest}))
 	case "/as":
 		id, ok := s.cfg.UserID(rest)
 		if !ok {
@@ -166,10 +173,10 @@ func (s *Shell) line(ctx context.Context, line string) (quit bool) {
 			fmt.Fprintf(s.out, "Usage: %s REF EMOJI, with REF a message reference such as m2.\n", word)
 			return false
 		}
-		note, err := s.bot.HandleReaction(ctx, Reaction{User: s.userID(), Channel: msg.channel, TS: msg.ts,
-			Emoji: emojiName(strings.TrimSpace(emoji)), Added: word == "/react"})
+		note, err := s.bot.HandleReaction(ctx, bot.Reaction{User: s.userID(), Channel: msg.channel, TS: msg.ts,
+			Emoji: emojiName(strings.TrimSpace(emoji)), Added: word == "/react"}, nil)
 		if err != nil {
-			note = s.bot.failure(ctx, "reaction", err)
+			note = s.bot.Failure(ctx, "reaction", err)
 		}
 		if note != nil {
 			s.note(*note)
@@ -199,13 +206,9 @@ func (s *Shell) press(ctx context.Context, rest string) {
 	}
 	button = strings.ToLower(strings.TrimSpace(button))
 	for _, bl := range msg.msg.Blocks {
-		ab, ok := bl.(*slack.ActionBlock)
-		if !ok {
-			continue
-		}
-		for _, el := range ab.Elements.ElementSet {
-			if btn, ok := el.(*slack.ButtonBlockElement); ok && btn.ActionID == button {
-				if note := s.bot.HandleAction(ctx, Action{User: s.userID(), Channel: msg.channel, ActionID: btn.ActionID, Value: btn.Value}); note != nil {
+		for _, btn := range bl.Buttons {
+			if btn.ActionID == button {
+				if note := s.bot.HandleAction(ctx, bot.Action{User: s.userID(), Channel: msg.channel, ActionID: btn.ActionID, Value: btn.Value}); note != nil {
 					s.note(*note)
 				}
 				return
@@ -247,7 +250,7 @@ func (s *Shell) thread(ctx context.Context, arg string) {
 		fmt.Fprintln(s.out, releases.ErrorMessage(err))
 		return
 	}
-	posts, err := s.bot.posts.Posts(ctx, id)
+	posts, err := s.posts.Posts(ctx, id)
 	if err != nil {
 		fmt.Fprintln(s.out, releases.ErrorMessage(err))
 		return
@@ -327,7 +330,7 @@ func (s *Shell) plain(t string) string {
 		}
 		return m
 	})
-	return unescape(strings.ReplaceAll(t, "*", "")) // what people typed, as they typed it
+	return bot.Unescape(strings.ReplaceAll(t, "*", "")) // what people typed, as they typed it
 }
 
 // summary is a message's first line, plain.
@@ -355,5 +358,5 @@ func emojiName(typed string) string {
 			return name
 		}
 	}
-	return normalizeEmoji(typed)
+	return bot.NormalizeEmoji(typed)
 }

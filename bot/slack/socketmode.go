@@ -1,15 +1,18 @@
-package bot
+package slack
 
 import (
 	"context"
 	"encoding/json"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
-	"github.com/slack-go/slack"
+	slackgo "github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
+
+	"github.com/releasebot/releasebot/bot"
 )
 
 // SocketModeOptions tune RunSocketModeWith; the zero value is what
@@ -34,10 +37,19 @@ const ackTimeout = 3 * time.Second
 
 // RunSocketMode serves Slack over Socket Mode (no public URL needed) until
 // ctx ends, reconnecting when the connection drops. api must carry the
-// app-level token (slack.OptionAppLevelToken). Requests under way when ctx
+// app-level token (slackgo.OptionAppLevelToken). Requests under way when ctx
 // ends are finished before it returns.
-func (s *Slack) RunSocketMode(ctx context.Context, api *slack.Client) {
+func (s *Slack) RunSocketMode(ctx context.Context, api *slackgo.Client) {
 	s.RunSocketModeWith(ctx, api, SocketModeOptions{})
+}
+
+// ConnectSocketMode is RunSocketMode for the app of botToken and
+// appToken (its app-level token), at Slack's Web API at apiURL.
+func (s *Slack) ConnectSocketMode(ctx context.Context, botToken, appToken, apiURL string) {
+	if !strings.HasSuffix(apiURL, "/") {
+		apiURL += "/" // slack-go joins method names onto it
+	}
+	s.RunSocketMode(ctx, slackgo.New(botToken, slackgo.OptionAPIURL(apiURL), slackgo.OptionAppLevelToken(appToken)))
 }
 
 // RunSocketModeWith is RunSocketMode with options.
@@ -48,7 +60,7 @@ func (s *Slack) RunSocketMode(ctx context.Context, api *slack.Client) {
 // invalid_auth. Then this loop pauses and starts it again, pausing longer
 // after each failure in a row; a connection that Slack greeted with hello
 // ends the row, so a failure hours later starts with the shortest pause.
-func (s *Slack) RunSocketModeWith(ctx context.Context, api *slack.Client, opts SocketModeOptions) {
+func (s *Slack) RunSocketModeWith(ctx context.Context, api *slackgo.Client, opts SocketModeOptions) {
 	after := opts.After
 	if after == nil {
 		after = time.After
@@ -112,7 +124,7 @@ func (s *Slack) socketEvents(ctx context.Context, client *socketmode.Client, gre
 			default:
 			}
 		case socketmode.EventTypeConnectionError:
-			if e, ok := evt.Data.(*slack.ConnectionErrorEvent); ok {
+			if e, ok := evt.Data.(*slackgo.ConnectionErrorEvent); ok {
 				s.log.Warn("Socket Mode: could not connect; trying again", "attempt", e.Attempt, "in", e.Backoff.String(), "err", e.ErrorObj)
 			}
 		case socketmode.EventTypeErrorBadMessage:
@@ -147,13 +159,13 @@ func (s *Slack) socketEvents(ctx context.Context, client *socketmode.Client, gre
 func (s *Slack) socketRequest(client *socketmode.Client, evt socketmode.Event) {
 	id := evt.Request.EnvelopeID
 	switch data := evt.Data.(type) {
-	case slack.SlashCommand:
+	case slackgo.SlashCommand:
 		if data.UserID == "" || data.ChannelID == "" {
 			s.ack(client, id, nil)
 			return
 		}
-		reply, inTime := withinBudget(s, s.internalError(), func(ctx context.Context) Message { return s.command(ctx, data) },
-			func(ctx context.Context, m Message) { s.respond(ctx, data.ResponseURL, m) })
+		reply, inTime := withinBudget(s, s.internalError(), func(ctx context.Context) bot.Message { return s.command(ctx, data) },
+			func(ctx context.Context, m bot.Message) { s.respond(ctx, data.ResponseURL, m) })
 		if !inTime {
 			s.ack(client, id, nil) // the answer follows via response_url
 			return
@@ -170,7 +182,7 @@ func (s *Slack) socketRequest(client *socketmode.Client, evt socketmode.Event) {
 		if s.socketEvent(data) {
 			s.ack(client, id, nil)
 		}
-	case slack.InteractionCallback:
+	case slackgo.InteractionCallback:
 		if data.User.ID != "" {
 			withinBudget(s, false, func(ctx context.Context) bool { s.interaction(ctx, data); return true }, func(context.Context, bool) {})
 		}

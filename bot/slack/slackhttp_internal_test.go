@@ -1,10 +1,9 @@
-package bot
+package slack
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -14,7 +13,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/releasebot/releasebot/bot/slacktest"
+	"github.com/releasebot/releasebot/bot"
+	"github.com/releasebot/releasebot/bot/slack/slacktest"
 	"github.com/releasebot/releasebot/config"
 	"github.com/releasebot/releasebot/releases"
 	"github.com/releasebot/releasebot/releases/gormstore"
@@ -44,7 +44,7 @@ func TestSlackSurvivesPanickingWork(t *testing.T) {
 	cfg := config.Demo()
 	// A bot without a service panics on anything that needs one; a Slack
 	// without event claims panics on every reaction.
-	b := &Bot{cfg: cfg, view: newView(cfg), log: slog.New(slog.DiscardHandler), now: time.Now}
+	b := bot.New(bot.Options{Config: cfg})
 	s := NewSlack(SlackOptions{Bot: b, Chat: NewSlackChat("xoxb-1", slacktest.New(t).URL+"/", nil), SigningSecret: testSecret})
 	r := testRouter(s)
 
@@ -85,7 +85,7 @@ func TestSlackAnswersSlowCommandsThroughResponseURL(t *testing.T) {
 		t.Fatal(err)
 	}
 	fake := slacktest.New(t)
-	b := New(Options{Service: svc, Posts: store, Config: cfg, Calendar: scheduler.NewCalendar(cfg)})
+	b := bot.New(bot.Options{Service: svc, Now: svc.Now, Posts: store, Config: cfg, Calendar: scheduler.NewCalendar(cfg)})
 	s := NewSlack(SlackOptions{Bot: b, Chat: NewSlackChat("xoxb-1", fake.URL+"/", nil), Claims: store, SigningSecret: testSecret})
 	s.budget = 20 * time.Millisecond
 	r := testRouter(s)
@@ -115,7 +115,7 @@ func TestSlackAnswersSlowCommandsThroughResponseURL(t *testing.T) {
 }
 
 func TestSlackRefusesEverythingWithoutASecret(t *testing.T) {
-	s := NewSlack(SlackOptions{Bot: &Bot{}, SigningSecret: ""})
+	s := NewSlack(SlackOptions{Bot: bot.New(bot.Options{Config: config.Demo()}), SigningSecret: ""})
 	r := testRouter(s)
 	w := httptest.NewRecorder()
 	// Signed with the empty key, as a forger would.
@@ -155,7 +155,7 @@ func TestSlackRetryProcessesAFailedReaction(t *testing.T) {
 	}
 	posts := &flakyPosts{Store: store}
 	fake := slacktest.New(t)
-	b := New(Options{Service: svc, Posts: posts, Config: cfg, Calendar: scheduler.NewCalendar(cfg)})
+	b := bot.New(bot.Options{Service: svc, Now: svc.Now, Posts: posts, Config: cfg, Calendar: scheduler.NewCalendar(cfg)})
 	s := NewSlack(SlackOptions{Bot: b, Chat: NewSlackChat("xoxb-1", fake.URL+"/", nil), Claims: store, SigningSecret: testSecret})
 	router := testRouter(s)
 
@@ -191,7 +191,7 @@ func TestSlackRetriesAReactionOnARequestBeingRecorded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := NewRelay(store, cfg, time.Now).RunOnce(ctx); err != nil {
+	if _, err := bot.NewRelay(store, cfg, time.Now).RunOnce(ctx); err != nil {
 		t.Fatal(err)
 	}
 	// A sender posts the card, then is mid-way through posting payments'
@@ -213,7 +213,7 @@ func TestSlackRetriesAReactionOnARequestBeingRecorded(t *testing.T) {
 		}
 	}
 	fake := slacktest.New(t)
-	b := New(Options{Service: svc, Posts: store, Config: cfg, Calendar: scheduler.NewCalendar(cfg)})
+	b := bot.New(bot.Options{Service: svc, Now: svc.Now, Posts: store, Config: cfg, Calendar: scheduler.NewCalendar(cfg)})
 	s := NewSlack(SlackOptions{Bot: b, Chat: NewSlackChat("xoxb-1", fake.URL+"/", nil), Claims: store, SigningSecret: testSecret})
 	router := testRouter(s)
 
@@ -255,11 +255,11 @@ func TestSenderPacesPostsPerChannel(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := NewRelay(store, cfg, now).RunOnce(ctx); err != nil {
+	if _, err := bot.NewRelay(store, cfg, now).RunOnce(ctx); err != nil {
 		t.Fatal(err)
 	}
 	fake := slacktest.New(t)
-	sender := NewSender(store, store, NewSlackChat("xoxb-1", fake.URL+"/", nil), now, nil)
+	sender := bot.NewSender(store, store, NewSlackChat("xoxb-1", fake.URL+"/", nil), now, nil)
 	sender.PostInterval = time.Second
 	cardsIn := func(channel string) int {
 		n := 0
@@ -332,8 +332,8 @@ func TestReactionOnAPostRecordedMeanwhileCounts(t *testing.T) {
 	if err := store.SavePost(ctx, releases.Post{ReleaseID: r.ID, Kind: releases.PostRequest, Team: "payments", Channel: "C0PAY", TS: "1.1", At: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	b := New(Options{Service: svc, Posts: &landingPosts{Store: store}, Config: cfg, Calendar: scheduler.NewCalendar(cfg)})
-	note, err := b.HandleReaction(ctx, Reaction{User: "U0ALICE", Channel: "C0PAY", TS: "1.1", Emoji: "white_check_mark", Added: true})
+	b := bot.New(bot.Options{Service: svc, Now: svc.Now, Posts: &landingPosts{Store: store}, Config: cfg, Calendar: scheduler.NewCalendar(cfg)})
+	note, err := b.HandleReaction(ctx, bot.Reaction{User: "U0ALICE", Channel: "C0PAY", TS: "1.1", Emoji: "white_check_mark", Added: true}, nil)
 	if err != nil || note != nil {
 		t.Fatalf("note %v, err %v", note, err)
 	}
@@ -351,7 +351,7 @@ func TestSlackServesSignedCommandsWithoutItsIdentity(t *testing.T) {
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	chat := NewSlackChat("xoxb-1", fake.URL+"/", nil)
 	chat.now = func() time.Time { return now }
-	b := &Bot{cfg: cfg, view: newView(cfg), log: slog.New(slog.DiscardHandler), now: time.Now}
+	b := bot.New(bot.Options{Config: cfg})
 	r := testRouter(NewSlack(SlackOptions{Bot: b, Chat: chat, SigningSecret: testSecret}))
 	for range 3 {
 		w := serveSigned(r, slacktest.SlashCommand{UserID: "U0DAVE", ChannelID: "C0REL", Text: "help"}.Request())

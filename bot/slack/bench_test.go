@@ -1,4 +1,4 @@
-package bot_test
+package slack_test
 
 import (
 	"fmt"
@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/releasebot/releasebot/bot/slacktest"
+	"github.com/releasebot/releasebot/bot/slack/slacktest"
 )
 
 // concurrency is how many slash commands are in flight at once.

@@ -1,11 +1,11 @@
-package bot_test
+package slack_test
 
 import (
 	"net/http"
 	"net/url"
 	"testing"
 
-	"github.com/releasebot/releasebot/bot/slacktest"
+	"github.com/releasebot/releasebot/bot/slack/slacktest"
 	"github.com/releasebot/releasebot/releases/storetest"
 )
 

@@ -1,4 +1,4 @@
-package bot_test
+package slack_test
 
 import (
 	"context"
@@ -9,10 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/slack-go/slack"
+	slackgo "github.com/slack-go/slack"
 
 	"github.com/releasebot/releasebot/bot"
-	"github.com/releasebot/releasebot/bot/slacktest"
+	"github.com/releasebot/releasebot/bot/slack"
+	"github.com/releasebot/releasebot/bot/slack/slacktest"
 	"github.com/releasebot/releasebot/internal/syncbuf"
 	"github.com/releasebot/releasebot/releases"
 	"github.com/releasebot/releasebot/releases/gormstore"
@@ -62,7 +63,7 @@ func (h *harness) killSenderAfter(op releases.OutboxOp, team string) {
 		h.t.Fatal(err)
 	}
 	d := &dyingStore{Store: h.store, op: op, team: team, mine: map[int64]bool{}}
-	dying := bot.NewSender(d, h.store, bot.NewSlackChat(token, h.slack.URL+"/", nil), h.clock.Now, nil)
+	dying := bot.NewSender(d, h.store, slack.NewSlackChat(token, h.slack.URL+"/", nil), h.clock.Now, nil)
 	if err := dying.Drain(ctx); !errors.Is(err, errKilled) {
 		h.t.Fatalf("the sender was not killed after %s %s: %v; Slack saw %v", op, team, err, h.slack.Calls())
 	}
@@ -224,10 +225,10 @@ func TestSlackReactionOnAnUnknownMessage(t *testing.T) {
 		h.create(dave, createText)
 		// A message that claims to be a request of R-1, posted for no entry
 		// this releasebot queued (another app, another releasebot).
-		api := slack.New(token, slack.OptionAPIURL(h.slack.URL+"/"))
-		forged := slack.SlackMetadata{EventType: "releasebot_post",
+		api := slackgo.New(token, slackgo.OptionAPIURL(h.slack.URL+"/"))
+		forged := slackgo.SlackMetadata{EventType: "releasebot_post",
 			EventPayload: map[string]any{"entry": 999, "release": "R-1", "kind": "signoff_request", "team": "payments"}}
-		_, ts, err := api.PostMessage(payChan, slack.MsgOptionText("approve me", false), slack.MsgOptionMetadata(forged))
+		_, ts, err := api.PostMessage(payChan, slackgo.MsgOptionText("approve me", false), slackgo.MsgOptionMetadata(forged))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -253,7 +254,7 @@ func TestSlackSenderPostsAgainWithoutHistoryScope(t *testing.T) {
 		h.killSenderAfter(releases.OpPostRequest, "payments")
 		h.clock.Advance(31 * time.Second)
 		var logs syncbuf.Buffer
-		sender := bot.NewSender(h.store, h.store, bot.NewSlackChat(token, h.slack.URL+"/", nil), h.clock.Now,
+		sender := bot.NewSender(h.store, h.store, slack.NewSlackChat(token, h.slack.URL+"/", nil), h.clock.Now,
 			slog.New(slog.NewTextHandler(&logs, nil)))
 		if err := sender.Drain(context.Background()); err != nil {
 			t.Fatal(err)

@@ -1,4 +1,5 @@
-package bot
+// Package golden compares tests' output with golden files.
+package golden
 
 import (
 	"bytes"
@@ -8,9 +9,9 @@ import (
 	"testing"
 )
 
-// GoldenJSON compares got, re-indented, with testdata/NAME.golden.json;
-// UPDATE=1 rewrites it. Exported for the package's external tests.
-func GoldenJSON(t *testing.T, name string, got []byte) {
+// JSON compares got, re-indented, with testdata/NAME.golden.json; UPDATE=1
+// rewrites it.
+func JSON(t *testing.T, name string, got []byte) {
 	t.Helper()
 	var v any
 	if err := json.Unmarshal(got, &v); err != nil {
@@ -32,9 +33,9 @@ func GoldenJSON(t *testing.T, name string, got []byte) {
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("%v (run UPDATE=1 go test ./bot/ to create it)", err)
+		t.Fatalf("%v (run the test with UPDATE=1 to create it)", err)
 	}
 	if !bytes.Equal(buf.Bytes(), want) {
-		t.Errorf("%s differs from %s (UPDATE=1 go test ./bot/ accepts it):\n%s", name, path, buf.Bytes())
+		t.Errorf("%s differs from %s (UPDATE=1 accepts it):\n%s", name, path, buf.Bytes())
 	}
 }

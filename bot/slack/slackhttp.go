@@ -1,4 +1,4 @@
-package bot
+package slack
 
 import (
 	"bytes"
@@ -16,9 +16,10 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/slack-go/slack"
+	slackgo "github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 
+	"github.com/releasebot/releasebot/bot"
 	"github.com/releasebot/releasebot/releases"
 )
 
@@ -27,8 +28,8 @@ import (
 // answered within Slack's 3 seconds; slower work finishes afterwards and
 // reports through response_url.
 type Slack struct {
-	bot    *Bot
-	chat   Chat
+	bot    *bot.Bot
+	chat   bot.Chat
 	claims releases.EventClaims
 	secret string
 	now    func() time.Time
@@ -61,8 +62,8 @@ var errNoIdentity = errors.New("no chat to ask who releasebot is in Slack")
 
 // SlackOptions configure Slack.
 type SlackOptions struct {
-	Bot           *Bot
-	Chat          Chat                 // for ephemeral notes on reactions
+	Bot           *bot.Bot
+	Chat          bot.Chat             // for ephemeral notes on reactions
 	Claims        releases.EventClaims // remembers processed event ids
 	SigningSecret string
 	Now           func() time.Time
@@ -108,7 +109,7 @@ func (s *Slack) home(ctx context.Context, what, team string) bool {
 
 // foreignNote answers a request that is not served because it came from
 // another workspace.
-var foreignNote = text("releasebot works only in the Slack workspace it is installed in, and this came from another one. Nothing was done.")
+var foreignNote = bot.Text("releasebot works only in the Slack workspace it is installed in, and this came from another one. Nothing was done.")
 
 // Bounds on what the Slack endpoints take in, before a request is known
 // to be Slack's.
@@ -194,7 +195,7 @@ func (s *Slack) verify(c *gin.Context) {
 		return
 	}
 	_ = rc.SetReadDeadline(time.Time{})
-	sv, err := slack.NewSecretsVerifier(c.Request.Header, s.secret)
+	sv, err := slackgo.NewSecretsVerifier(c.Request.Header, s.secret)
 	if err == nil {
 		_, _ = sv.Write(body)
 		err = sv.Ensure()
@@ -245,7 +246,7 @@ var errNoSecret = errors.New("no signing secret is configured")
 
 func signatureProblem(err error) string {
 	switch {
-	case errors.Is(err, slack.ErrExpiredTimestamp), errors.Is(err, errStale):
+	case errors.Is(err, slackgo.ErrExpiredTimestamp), errors.Is(err, errStale):
 		return "stale timestamp"
 	case errors.Is(err, errNoSecret):
 		return err.Error()
@@ -253,16 +254,11 @@ func signatureProblem(err error) string {
 	return "bad or missing signature"
 }
 
-// unescape undoes Slack's escaping of &, < and > in message text.
-func unescape(s string) string { return slackUnescaper.Replace(s) }
-
-var slackUnescaper = strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">")
-
 // ephemeralJSON is a reply only the invoking user sees.
-func ephemeralJSON(m Message) gin.H {
+func ephemeralJSON(m bot.Message) gin.H {
 	out := gin.H{"response_type": "ephemeral", "text": m.Text}
 	if len(m.Blocks) > 0 {
-		out["blocks"] = m.Blocks
+		out["blocks"] = blockKit(m.Blocks)
 	}
 	return out
 }
@@ -301,13 +297,13 @@ func withinBudget[T any](s *Slack, failed T, work func(ctx context.Context) T, l
 
 // commands answers a slash command.
 func (s *Slack) commands(c *gin.Context) {
-	sc, err := slack.SlashCommandParse(c.Request)
+	sc, err := slackgo.SlashCommandParse(c.Request)
 	if err != nil || sc.UserID == "" || sc.ChannelID == "" {
 		c.JSON(http.StatusBadRequest, gin.H{"error": "malformed slash command"})
 		return
 	}
-	reply, ok := withinBudget(s, s.internalError(), func(ctx context.Context) Message { return s.command(ctx, sc) },
-		func(ctx context.Context, m Message) { s.respond(ctx, sc.ResponseURL, m) })
+	reply, ok := withinBudget(s, s.internalError(), func(ctx context.Context) bot.Message { return s.command(ctx, sc) },
+		func(ctx context.Context, m bot.Message) { s.respond(ctx, sc.ResponseURL, m) })
 	if !ok {
 		c.Status(http.StatusOK) // acknowledged; the answer follows via response_url
 		return
@@ -319,30 +315,30 @@ func (s *Slack) commands(c *gin.Context) {
 var errPanic = errors.New("panic while processing")
 
 // internalError is the answer to a command whose work panicked.
-func (s *Slack) internalError() Message {
-	return text("Internal error. The operators can find it in releasebot's log.")
+func (s *Slack) internalError() bot.Message {
+	return bot.Text("Internal error. The operators can find it in releasebot's log.")
 }
 
 // command runs one slash command for its user, if it was typed in
 // releasebot's workspace.
-func (s *Slack) command(ctx context.Context, sc slack.SlashCommand) Message {
+func (s *Slack) command(ctx context.Context, sc slackgo.SlashCommand) bot.Message {
 	if !s.home(ctx, "slash command", sc.TeamID) {
 		s.log.Warn("slash command from another workspace refused", "team_id", sc.TeamID, "user", sc.UserID)
 		return foreignNote
 	}
-	return s.bot.HandleCommand(ctx, Invocation{User: sc.UserID, Channel: sc.ChannelID, Text: unescape(sc.Text)})
+	return s.bot.HandleCommand(ctx, bot.Invocation{User: sc.UserID, Channel: sc.ChannelID, Text: bot.Unescape(sc.Text)})
 }
 
 // respond posts an ephemeral message to a response_url.
-func (s *Slack) respond(ctx context.Context, url string, m Message) {
+func (s *Slack) respond(ctx context.Context, url string, m bot.Message) {
 	if url == "" {
 		return
 	}
-	msg := &slack.WebhookMessage{Text: m.Text, ResponseType: "ephemeral"}
+	msg := &slackgo.WebhookMessage{Text: m.Text, ResponseType: "ephemeral"}
 	if len(m.Blocks) > 0 {
-		msg.Blocks = &slack.Blocks{BlockSet: m.Blocks}
+		msg.Blocks = &slackgo.Blocks{BlockSet: blockKit(m.Blocks)}
 	}
-	if err := slack.PostWebhookCustomHTTPContext(ctx, url, s.hc, msg); err != nil {
+	if err := slackgo.PostWebhookCustomHTTPContext(ctx, url, s.hc, msg); err != nil {
 		s.log.Error("answer through response_url", "err", err)
 	}
 }
@@ -417,17 +413,17 @@ func (s *Slack) processEvent(id, team string, inner slackevents.EventsAPIInnerEv
 // can't say who releasebot is, or doesn't name the author, a reaction
 // counts only on a message on record.
 func (s *Slack) event(ctx context.Context, id, team string, inner slackevents.EventsAPIInnerEvent) error {
-	var re Reaction
+	var re bot.Reaction
 	var author string // of the message reacted to
 	switch e := inner.Data.(type) {
 	case *slackevents.ReactionAddedEvent:
-		re = Reaction{User: e.User, Channel: e.Item.Channel, TS: e.Item.Timestamp, Emoji: e.Reaction, Added: true}
+		re = bot.Reaction{User: e.User, Channel: e.Item.Channel, TS: e.Item.Timestamp, Emoji: e.Reaction, Added: true}
 		author = e.ItemUser
 		if e.Item.Type != "message" {
 			return nil
 		}
 	case *slackevents.ReactionRemovedEvent:
-		re = Reaction{User: e.User, Channel: e.Item.Channel, TS: e.Item.Timestamp, Emoji: e.Reaction}
+		re = bot.Reaction{User: e.User, Channel: e.Item.Channel, TS: e.Item.Timestamp, Emoji: e.Reaction}
 		author = e.ItemUser
 		if e.Item.Type != "message" {
 			return nil
@@ -457,7 +453,7 @@ func (s *Slack) event(ctx context.Context, id, team string, inner slackevents.Ev
 	if err != nil || !claimed {
 		return err // ErrBusy: answered 503, so Slack tries again later
 	}
-	note, err := s.bot.reaction(ctx, re, chat)
+	note, err := s.bot.HandleReaction(ctx, re, chat)
 	if err != nil {
 		// Nothing changed: let the claim go, so Slack's retry (we answer 503)
 		// or the same event at another replica processes it.
@@ -476,7 +472,7 @@ func (s *Slack) event(ctx context.Context, id, team string, inner slackevents.Ev
 
 // interactions handles button presses.
 func (s *Slack) interactions(c *gin.Context) {
-	ic, err := slack.InteractionCallbackParse(c.Request)
+	ic, err := slackgo.InteractionCallbackParse(c.Request)
 	if err != nil || ic.User.ID == "" {
 		c.JSON(http.StatusBadRequest, gin.H{"error": "malformed interaction"})
 		return
@@ -487,8 +483,8 @@ func (s *Slack) interactions(c *gin.Context) {
 
 // interaction runs each block action of a payload as its user, if it
 // came from releasebot's workspace.
-func (s *Slack) interaction(ctx context.Context, ic slack.InteractionCallback) {
-	if ic.Type != slack.InteractionTypeBlockActions {
+func (s *Slack) interaction(ctx context.Context, ic slackgo.InteractionCallback) {
+	if ic.Type != slackgo.InteractionTypeBlockActions {
 		return
 	}
 	if !s.home(ctx, "button press", ic.Team.ID) {
@@ -500,7 +496,7 @@ func (s *Slack) interaction(ctx context.Context, ic slack.InteractionCallback) {
 		channel = ic.Container.ChannelID
 	}
 	for _, a := range ic.ActionCallback.BlockActions {
-		if note := s.bot.HandleAction(ctx, Action{User: ic.User.ID, Channel: channel, ActionID: a.ActionID, Value: a.Value}); note != nil {
+		if note := s.bot.HandleAction(ctx, bot.Action{User: ic.User.ID, Channel: channel, ActionID: a.ActionID, Value: a.Value}); note != nil {
 			s.respond(ctx, ic.ResponseURL, *note)
 		}
 	}

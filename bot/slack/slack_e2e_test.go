@@ -1,4 +1,4 @@
-package bot_test
+package slack_test
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/releasebot/releasebot/bot/slacktest"
+	"github.com/releasebot/releasebot/bot/slack/slacktest"
 	"github.com/releasebot/releasebot/releases"
 )
 

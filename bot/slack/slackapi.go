@@ -1,4 +1,9 @@
-package bot
+// Package slack is releasebot's Slack adapter, and the only package that
+// imports slack-go: the Web API (SlackChat, which renders the core's
+// messages as Block Kit when it sends them, and knows the app's own
+// identity), the HTTP endpoints and Socket Mode (Slack), all driving the
+// chat core of package bot.
+package slack
 
 import (
 	"context"
@@ -11,14 +16,15 @@ import (
 	"sync"
 	"time"
 
-	"github.com/slack-go/slack"
+	slackgo "github.com/slack-go/slack"
 
+	"github.com/releasebot/releasebot/bot"
 	"github.com/releasebot/releasebot/releases"
 )
 
 // SlackChat is Chat over Slack's Web API.
 type SlackChat struct {
-	api *slack.Client
+	api *slackgo.Client
 	// Metrics, when set, counts calls by method and outcome.
 	Metrics SlackMetrics
 
@@ -56,7 +62,9 @@ func (c *SlackChat) Identity(ctx context.Context) (Identity, error) {
 	}
 	resp, err := c.api.AuthTestContext(ctx)
 	c.count("auth.test", err)
-	if err == nil && (resp.TeamID == "" || resp.UserID == "") {
+	if err != nil {
+		err = chatError(err)
+	} else if resp.TeamID == "" || resp.UserID == "" {
 		err = errors.New("it named no workspace or bot user")
 	}
 	if err != nil {
@@ -70,7 +78,7 @@ func (c *SlackChat) Identity(ctx context.Context) (Identity, error) {
 // wrote reports whether m is a message of id's bot: any app may put
 // releasebot's tag in its own messages' metadata, none can post with its
 // bot id or as its bot user.
-func (id Identity) wrote(m slack.Message) bool {
+func (id Identity) wrote(m slackgo.Message) bool {
 	if (m.BotID != "" && m.BotID != id.BotID) || (m.User != "" && m.User != id.UserID) {
 		return false
 	}
@@ -88,8 +96,8 @@ func (c *SlackChat) count(method string, err error) {
 		return
 	}
 	outcome := "ok"
-	var rl *slack.RateLimitedError
-	var sc slack.StatusCodeError
+	var rl *slackgo.RateLimitedError
+	var sc slackgo.StatusCodeError
 	switch {
 	case err == nil:
 	case errors.As(err, &rl), errors.As(err, &sc) && sc.Code == http.StatusTooManyRequests:
@@ -98,6 +106,38 @@ func (c *SlackChat) count(method string, err error) {
 		outcome = "error"
 	}
 	c.Metrics.SlackCall(method, outcome)
+}
+
+// chatError tells the sender what err, an answer of Slack's Web API,
+// means (see bot.ChatError): a rate limit (429 or ratelimited) pauses
+// every call, for Retry-After when Slack said; 408, 5xx and Slack's
+// internal_error, fatal_error, service_unavailable and request_timeout are
+// tried again; other answers are final. Only a 5xx, internal_error or
+// fatal_error ("it's possible some aspect of the operation succeeded")
+// leave open whether a post was made. Other errors (a timeout, a broken
+// connection) are returned as they are.
+func chatError(err error) error {
+	var rl *slackgo.RateLimitedError
+	var sc slackgo.StatusCodeError
+	var se slackgo.SlackErrorResponse
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &rl):
+		return &bot.ChatError{Err: err, RateLimited: true, Wait: max(rl.RetryAfter, time.Second), Refused: true}
+	case errors.As(err, &sc):
+		transient := sc.Code == http.StatusTooManyRequests || sc.Code == http.StatusRequestTimeout || sc.Code >= 500
+		return &bot.ChatError{Err: err, RateLimited: sc.Code == http.StatusTooManyRequests, Permanent: !transient, Refused: sc.Code < 500}
+	case errors.As(err, &se):
+		var transient bool
+		switch se.Err {
+		case "ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout":
+			transient = true
+		}
+		return &bot.ChatError{Err: err, RateLimited: se.Err == "ratelimited", Permanent: !transient,
+			Refused: se.Err != "internal_error" && se.Err != "fatal_error"}
+	}
+	return err
 }
 
 // NewSlackChat returns a client for the bot token; apiURL points it at
@@ -111,34 +151,34 @@ func NewSlackChat(token, apiURL string, hc *http.Client) *SlackChat {
 		// retried by another replica while it may still succeed.
 		hc = &http.Client{Timeout: 15 * time.Second}
 	}
-	return &SlackChat{api: slack.New(token, slack.OptionAPIURL(apiURL), slack.OptionHTTPClient(hc)), now: time.Now}
+	return &SlackChat{api: slackgo.New(token, slackgo.OptionAPIURL(apiURL), slackgo.OptionHTTPClient(hc)), now: time.Now}
 }
 
-var _ Chat = (*SlackChat)(nil)
+var _ bot.Chat = (*SlackChat)(nil)
 
-func msgOptions(m Message) []slack.MsgOption {
-	opts := []slack.MsgOption{slack.MsgOptionText(m.Text, false)}
+func msgOptions(m bot.Message) []slackgo.MsgOption {
+	opts := []slackgo.MsgOption{slackgo.MsgOptionText(m.Text, false)}
 	if len(m.Blocks) > 0 {
-		opts = append(opts, slack.MsgOptionBlocks(m.Blocks...))
+		opts = append(opts, slackgo.MsgOptionBlocks(blockKit(m.Blocks)...))
 	}
 	return opts
 }
 
 // Post calls chat.postMessage, in a thread when thread is set.
-func (c *SlackChat) Post(ctx context.Context, channel, thread string, m Message) (Ref, error) {
+func (c *SlackChat) Post(ctx context.Context, channel, thread string, m bot.Message) (bot.Ref, error) {
 	opts := msgOptions(m)
 	if thread != "" {
-		opts = append(opts, slack.MsgOptionTS(thread))
+		opts = append(opts, slackgo.MsgOptionTS(thread))
 	}
 	if m.Tag != nil {
-		opts = append(opts, slack.MsgOptionMetadata(tagMetadata(*m.Tag)))
+		opts = append(opts, slackgo.MsgOptionMetadata(tagMetadata(*m.Tag)))
 	}
 	ch, ts, err := c.api.PostMessageContext(ctx, channel, opts...)
 	c.count("chat.postMessage", err)
 	if err != nil {
-		return Ref{}, err
+		return bot.Ref{}, chatError(err)
 	}
-	return Ref{Channel: ch, TS: ts}, nil
+	return bot.Ref{Channel: ch, TS: ts}, nil
 }
 
 // metadataEventType marks the message metadata releasebot posts with.
@@ -146,7 +186,7 @@ const metadataEventType = "releasebot_post"
 
 // tagMetadata is t as Slack message metadata. chat.update keeps a
 // message's metadata when it sends none, so updates leave it alone.
-func tagMetadata(t Tag) slack.SlackMetadata {
+func tagMetadata(t bot.Tag) slackgo.SlackMetadata {
 	payload := map[string]any{"entry": t.Entry, "kind": t.Kind}
 	if t.Release != 0 {
 		payload["release"] = releases.FormatID(t.Release)
@@ -154,12 +194,12 @@ func tagMetadata(t Tag) slack.SlackMetadata {
 	if t.Team != "" {
 		payload["team"] = t.Team
 	}
-	return slack.SlackMetadata{EventType: metadataEventType, EventPayload: payload}
+	return slackgo.SlackMetadata{EventType: metadataEventType, EventPayload: payload}
 }
 
 // metadataTag reads a Tag back from message metadata; nil if it is not
 // releasebot's.
-func metadataTag(md slack.SlackMetadata) *Tag {
+func metadataTag(md slackgo.SlackMetadata) *bot.Tag {
 	if md.EventType != metadataEventType {
 		return nil
 	}
@@ -167,7 +207,7 @@ func metadataTag(md slack.SlackMetadata) *Tag {
 	if !ok || entry <= 0 {
 		return nil
 	}
-	t := &Tag{Entry: entry}
+	t := &bot.Tag{Entry: entry}
 	t.Kind, _ = md.EventPayload["kind"].(string)
 	t.Team, _ = md.EventPayload["team"].(string)
 	if r, ok := md.EventPayload["release"].(string); ok {
@@ -213,10 +253,10 @@ const (
 // are passed over, whatever their metadata says. It needs channels:history
 // (groups:history for private channels); without it Slack answers
 // missing_scope.
-func (c *SlackChat) FindTagged(ctx context.Context, channel, thread string, since time.Time, want Tag) (Ref, bool, error) {
+func (c *SlackChat) FindTagged(ctx context.Context, channel, thread string, since time.Time, want bot.Tag) (bot.Ref, bool, error) {
 	self, err := c.Identity(ctx)
 	if err != nil {
-		return Ref{}, false, err
+		return bot.Ref{}, false, err
 	}
 	var oldest string
 	if since.Unix() > 0 {
@@ -224,50 +264,50 @@ func (c *SlackChat) FindTagged(ctx context.Context, channel, thread string, sinc
 	}
 	cursor := ""
 	for range historyPages {
-		var msgs []slack.Message
+		var msgs []slackgo.Message
 		var more bool
 		var err error
 		if thread == "" {
-			var resp *slack.GetConversationHistoryResponse
-			resp, err = c.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{ChannelID: channel,
+			var resp *slackgo.GetConversationHistoryResponse
+			resp, err = c.api.GetConversationHistoryContext(ctx, &slackgo.GetConversationHistoryParameters{ChannelID: channel,
 				Cursor: cursor, Oldest: oldest, Limit: historyPage, IncludeAllMetadata: true})
 			c.count("conversations.history", err)
 			if err == nil {
 				msgs, more, cursor = resp.Messages, resp.HasMore, resp.ResponseMetaData.NextCursor
 			}
 		} else {
-			msgs, more, cursor, err = c.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{ChannelID: channel,
+			msgs, more, cursor, err = c.api.GetConversationRepliesContext(ctx, &slackgo.GetConversationRepliesParameters{ChannelID: channel,
 				Timestamp: thread, Cursor: cursor, Oldest: oldest, Limit: historyPage, IncludeAllMetadata: true})
 			c.count("conversations.replies", err)
 		}
 		if err != nil {
-			return Ref{}, false, err
+			return bot.Ref{}, false, chatError(err)
 		}
 		for _, m := range msgs {
 			if t := metadataTag(m.Metadata); t != nil && t.Entry == want.Entry && t.Release == want.Release && t.Kind == want.Kind && self.wrote(m) {
-				return Ref{Channel: channel, TS: m.Timestamp}, true, nil
+				return bot.Ref{Channel: channel, TS: m.Timestamp}, true, nil
 			}
 		}
 		if !more || cursor == "" {
 			break
 		}
 	}
-	return Ref{}, false, nil
+	return bot.Ref{}, false, nil
 }
 
 // TagOf returns the tag of the bot's top-level message at ref, or nil if
 // it has none, is not there or is another app's. Like FindTagged it needs
 // channels:history.
-func (c *SlackChat) TagOf(ctx context.Context, ref Ref) (*Tag, error) {
+func (c *SlackChat) TagOf(ctx context.Context, ref bot.Ref) (*bot.Tag, error) {
 	self, err := c.Identity(ctx)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{ChannelID: ref.Channel,
+	resp, err := c.api.GetConversationHistoryContext(ctx, &slackgo.GetConversationHistoryParameters{ChannelID: ref.Channel,
 		Latest: ref.TS, Oldest: ref.TS, Inclusive: true, Limit: 1, IncludeAllMetadata: true})
 	c.count("conversations.history", err)
 	if err != nil {
-		return nil, err
+		return nil, chatError(err)
 	}
 	for _, m := range resp.Messages {
 		if m.Timestamp == ref.TS && self.wrote(m) {
@@ -278,15 +318,15 @@ func (c *SlackChat) TagOf(ctx context.Context, ref Ref) (*Tag, error) {
 }
 
 // Update calls chat.update.
-func (c *SlackChat) Update(ctx context.Context, ref Ref, m Message) error {
+func (c *SlackChat) Update(ctx context.Context, ref bot.Ref, m bot.Message) error {
 	_, _, _, err := c.api.UpdateMessageContext(ctx, ref.Channel, ref.TS, msgOptions(m)...)
 	c.count("chat.update", err)
-	return err
+	return chatError(err)
 }
 
 // Ephemeral calls chat.postEphemeral.
-func (c *SlackChat) Ephemeral(ctx context.Context, channel, user string, m Message) error {
+func (c *SlackChat) Ephemeral(ctx context.Context, channel, user string, m bot.Message) error {
 	_, err := c.api.PostEphemeralContext(ctx, channel, user, msgOptions(m)...)
 	c.count("chat.postEphemeral", err)
-	return err
+	return chatError(err)
 }
