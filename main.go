@@ -82,7 +82,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 }
 
 // environment reads variables, treating empty ones as unset, with
-// DESIGN.md's defaults.
+// the defaults of README "Running".
 type environment func(string) string
 
 var defaults = map[string]string{

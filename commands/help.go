@@ -8,7 +8,7 @@ import (
 // commandInfo describes one subcommand for parsing and for help.
 type commandInfo struct {
 	name     string
-	usage    string // the DESIGN.md form, without "/release "
+	usage    string // the README table's form, without "/release "
 	synopsis string // short form for the overview; usage when ""
 	summary  string // one line for the overview
 	about    string // a paragraph for the command's own help

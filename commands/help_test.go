@@ -7,7 +7,7 @@ import (
 )
 
 func TestUsage(t *testing.T) {
-	// The forms of DESIGN.md's command table.
+	// The forms of README's command table ("The `/release` command").
 	cases := []struct {
 		name, command, want string
 	}{

@@ -76,7 +76,7 @@ environments:
 func TestParseDesignExample(t *testing.T) {
 	cfg, err := Parse("releasebot.yaml", readTestdata(t, "releasebot.yaml"), designEnv)
 	if err != nil {
-		t.Fatalf("the DESIGN.md example does not parse:\n%v", err)
+		t.Fatalf("the example testdata/releasebot.yaml does not parse:\n%v", err)
 	}
 	berlin, _ := time.LoadLocation("Europe/Berlin")
 	plus1 := time.FixedZone("", 3600)

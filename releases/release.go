@@ -15,7 +15,7 @@ import (
 // these readable strings.
 type Status string
 
-// Release statuses, as in DESIGN.md "Lifecycle".
+// Release statuses, as in README "The `/release` command" (Lifecycle).
 const (
 	StatusAwaitingSignoff   Status = "awaiting_signoff"
 	StatusReady             Status = "ready"

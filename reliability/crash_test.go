@@ -446,7 +446,7 @@ var _ = filepath.Join
 // dies (kill -9, OOM) before recording it. Slack's immediate retry reaches a
 // live process while the dead one's claim still holds. The retry must not
 // be answered 200 and dropped: Slack stops retrying after a 200, and the
-// sign-off is lost. (DESIGN: "a retry whose original never arrived or was
+// sign-off is lost. (The rule: "a retry whose original never arrived or was
 // never processed is processed.") Either the retry is processed, or it is
 // refused with a 5xx so that Slack retries after the claim lapsed.
 func TestRetryOfEventClaimedByDeadProcess(t *testing.T) {

@@ -14,7 +14,7 @@ import (
 	"github.com/releasebot/releasebot/releases"
 )
 
-// TestGetRelease pins the wire format of one release (DESIGN.md "Web"):
+// TestGetRelease pins the wire format of one release (README "HTTP API"):
 // every key, R- and D- ids, second-precision UTC times and the audit trail.
 // The clock carries microseconds, which the API must cut off.
 func TestGetRelease(t *testing.T) {

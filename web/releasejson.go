@@ -6,7 +6,7 @@ import (
 	"github.com/releasebot/releasebot/releases"
 )
 
-// The API's wire format, as in DESIGN.md "Web". These structs, not the
+// The API's wire format, as in README "HTTP API". These structs, not the
 // domain types, fix the JSON: renaming a domain field must not change what
 // clients see. Slices are never nil, so clients get [] rather than null.
 

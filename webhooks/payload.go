@@ -15,7 +15,7 @@ const (
 	TypeRollbackRequested   = "rollback.requested"
 )
 
-// Payload is the JSON body of a deployment webhook (DESIGN.md "Deployment
+// Payload is the JSON body of a deployment webhook (README "Deployment
 // webhooks").
 type Payload struct {
 	Type            string   `json:"type"`
