@@ -22,7 +22,7 @@ import (
 type app struct {
 	cfg     *config.Config
 	store   *gormstore.Store
-	svc     *releases.Service
+	svc     *releases.Coordinator
 	cal     *scheduler.Calendar
 	worker  *webhooks.Worker
 	targets []webhooks.Environment // the environments' deploy targets
@@ -69,7 +69,7 @@ func newApp(ctx context.Context, env environment, log *slog.Logger, migrate bool
 		}
 	}
 	cal := scheduler.NewCalendar(cfg, scheduler.WithFreezes(store))
-	svc := releases.NewService(releases.Options{Store: store, Policy: cfg.Policy(), Gate: cal, Logger: log})
+	svc := releases.NewCoordinator(releases.Options{Store: store, Policy: cfg.Policy(), Gate: cal, Logger: log})
 	m := metrics.New(metrics.Options{Source: store, Policy: svc.Policy(), DB: store.DB(),
 		Version: version, Commit: commit, Logger: log})
 	targets, err := webhooks.Builtin().Resolve(cfg.Environments, webhooks.Deps{Now: svc.Now, Logger: log})

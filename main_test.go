@@ -254,7 +254,7 @@ func TestServeWithoutSlackKeepsQueuedMessages(t *testing.T) {
 	t.Chdir(t.TempDir())
 	ctx := context.Background()
 	store := storetest.Open(t, "sqlite://queued.db", nil)
-	rel, err := releases.NewService(releases.Options{Store: store, Policy: config.Demo().Policy()}).
+	rel, err := releases.NewCoordinator(releases.Options{Store: store, Policy: config.Demo().Policy()}).
 		Create(ctx, "U0DAVE", releases.CreateInput{Service: "api", Version: "v1", Origin: "C0REL"})
 	if err != nil {
 		t.Fatal(err)

@@ -36,7 +36,7 @@ func shell(ctx context.Context, args []string, env environment, stdin io.Reader,
 		user = defaultUser(a)
 	}
 	sh := botshell.New(a.cfg, a.store, stdout, user, *channel)
-	sh.SetBot(bot.New(bot.Options{Service: a.svc, Now: a.svc.Now, Posts: a.store, Config: a.cfg, Calendar: a.cal, Logger: log}))
+	sh.SetBot(bot.New(bot.Options{Coordinator: a.svc, Now: a.svc.Now, Posts: a.store, Config: a.cfg, Calendar: a.cal, Logger: log}))
 	relay := bot.NewRelay(a.store, a.cfg, a.svc.Now)
 	sched := a.newScheduler(bot.NewAnnouncer(a.store, a.cfg, a.svc.Now))
 	sender := bot.NewSender(a.store, a.store, sh, a.svc.Now, log)

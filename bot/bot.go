@@ -29,21 +29,21 @@ type Bot struct {
 
 // Options configure a Bot; all but Logger, Metrics and Now are required.
 type Options struct {
-	Service  Releases
-	Posts    releases.PostStore
-	Config   *config.Config
-	Calendar Calendar
-	Logger   *slog.Logger
+	Coordinator Releases
+	Posts       releases.PostStore
+	Config      *config.Config
+	Calendar    Calendar
+	Logger      *slog.Logger
 	// Metrics counts commands by name and outcome; nil counts nothing.
 	Metrics CommandMetrics
-	// Now is the service's clock (default time.Now).
+	// Now is the coordinator's clock (default time.Now).
 	Now func() time.Time
 }
 
 // New returns a Bot. What releases say in chat (cards, requests, thread
 // replies) goes through the Relay and the Sender, not through the Bot.
 func New(opts Options) *Bot {
-	b := &Bot{svc: opts.Service, posts: opts.Posts, cfg: opts.Config, cal: opts.Calendar,
+	b := &Bot{svc: opts.Coordinator, posts: opts.Posts, cfg: opts.Config, cal: opts.Calendar,
 		view: newView(opts.Config), log: opts.Logger, now: opts.Now, metrics: opts.Metrics}
 	if b.now == nil {
 		b.now = time.Now
@@ -389,7 +389,7 @@ func (b *Bot) HandleAction(ctx context.Context, a Action) *Message {
 	return nil
 }
 
-// Failure turns an error into a note for the user: the service's sentence,
+// Failure turns an error into a note for the user: the coordinator's sentence,
 // or "Internal error" with a reference that the log has too.
 func (b *Bot) Failure(ctx context.Context, what string, err error) *Message {
 	if releases.ErrorCode(err) != releases.EInternal {

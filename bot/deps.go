@@ -21,7 +21,7 @@ type Decisions interface {
 }
 
 // Releases is the release service as the bot's commands use it;
-// *releases.Service is one.
+// *releases.Coordinator is one.
 type Releases interface {
 	Decisions
 	Create(ctx context.Context, actor string, in releases.CreateInput) (*releases.Release, error)
@@ -54,7 +54,7 @@ type CommandMetrics interface {
 }
 
 var (
-	_ Releases       = (*releases.Service)(nil)
+	_ Releases       = (*releases.Coordinator)(nil)
 	_ Calendar       = (*scheduler.Calendar)(nil)
 	_ CommandMetrics = (*metrics.Metrics)(nil)
 )

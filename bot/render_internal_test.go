@@ -43,9 +43,9 @@ func TestStatusTextSaysWhenTheWindowOpens(t *testing.T) {
 func TestCommandsAreCounted(t *testing.T) {
 	cfg := config.Demo()
 	store := storetest.Open(t, "sqlite://"+filepath.Join(t.TempDir(), "m.db"), nil)
-	svc := releases.NewService(releases.Options{Store: store, Policy: cfg.Policy()})
+	svc := releases.NewCoordinator(releases.Options{Store: store, Policy: cfg.Policy()})
 	m := metrics.New(metrics.Options{})
-	b := New(Options{Service: svc, Now: svc.Now, Posts: store, Config: cfg, Calendar: scheduler.NewCalendar(cfg), Metrics: m})
+	b := New(Options{Coordinator: svc, Now: svc.Now, Posts: store, Config: cfg, Calendar: scheduler.NewCalendar(cfg), Metrics: m})
 	ctx := context.Background()
 	for _, text := range []string{"help", "create api v1", "create api v1", "stauts", "status R-9"} {
 		b.HandleCommand(ctx, Invocation{User: "U0DAVE", Channel: "C0REL", Text: text})

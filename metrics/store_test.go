@@ -28,7 +28,7 @@ func TestDatabaseGaugesOnStore(t *testing.T) {
 			Environments: []releases.Environment{{Name: "staging"}, {Name: "production"}},
 		}
 		now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
-		svc := releases.NewService(releases.Options{Store: store, Policy: pol, Now: func() time.Time { return now }})
+		svc := releases.NewCoordinator(releases.Options{Store: store, Policy: pol, Now: func() time.Time { return now }})
 		create := func(version string) *releases.Release {
 			r, err := svc.Create(ctx, "U0DAVE", releases.CreateInput{Service: "api", Version: version})
 			if err != nil {

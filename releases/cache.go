@@ -16,7 +16,7 @@ type Versioned interface {
 	DataVersion() (v uint64, ok bool)
 }
 
-// readCacheSize bounds the releases a Service keeps; past it the cache
+// readCacheSize bounds the releases a Coordinator keeps; past it the cache
 // starts over. Status answers ask about a handful of active releases.
 const readCacheSize = 1024
 

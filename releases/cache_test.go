@@ -32,7 +32,7 @@ func (s *countingStore) DataVersion() (uint64, bool) { return s.version.Load(), 
 // read go to the database again.
 func TestGetKeepsReleasesUntilTheyChange(t *testing.T) {
 	db := &countingStore{Store: storetest.Open(t, "sqlite://"+t.TempDir()+"/r.db", nil)}
-	svc := releases.NewService(releases.Options{Store: db, Policy: testPolicy()})
+	svc := releases.NewCoordinator(releases.Options{Store: db, Policy: testPolicy()})
 	clock := testclock.New(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
 	releases.SetCacheClock(svc, clock.Now)
 	r, err := svc.Create(ctx, dave, releases.CreateInput{Service: "payments-api", Version: "v1"})

@@ -9,7 +9,7 @@ import (
 )
 
 // bigTeam has 50 leads, so 50 people can sign off one release at once.
-func bigTeamService(e *env, approvals int) *releases.Service {
+func bigTeamCoordinator(e *env, approvals int) *releases.Coordinator {
 	var leads []string
 	for i := range 50 {
 		leads = append(leads, fmt.Sprintf("U0LEAD%02d", i))
@@ -18,12 +18,12 @@ func bigTeamService(e *env, approvals int) *releases.Service {
 		Teams:        []releases.Team{{Name: "big", Leads: leads, Approvals: approvals}},
 		Environments: []releases.Environment{{Name: "staging"}},
 	}
-	return releases.NewService(releases.Options{Store: e.store, Policy: p, Now: e.clock.Now, Gate: e.gate})
+	return releases.NewCoordinator(releases.Options{Store: e.store, Policy: p, Now: e.clock.Now, Gate: e.gate})
 }
 
 func TestConcurrentSignOffsLoseNothing(t *testing.T) {
 	forEachStore(t, func(t *testing.T, e *env) {
-		svc := bigTeamService(e, 60) // more than there are leads: stays awaiting sign-off
+		svc := bigTeamCoordinator(e, 60) // more than there are leads: stays awaiting sign-off
 		r := e.ok(svc.Create(ctx, dave, releases.CreateInput{Service: "api", Version: "v1"}))
 		var wg sync.WaitGroup
 		errs := make(chan error, 100)
@@ -59,7 +59,7 @@ func TestConcurrentSignOffsLoseNothing(t *testing.T) {
 
 func TestConcurrentSignOffsStartOnce(t *testing.T) {
 	forEachStore(t, func(t *testing.T, e *env) {
-		svc := bigTeamService(e, 25)
+		svc := bigTeamCoordinator(e, 25)
 		r := e.ok(svc.Create(ctx, dave, releases.CreateInput{Service: "api", Version: "v1"}))
 		var wg sync.WaitGroup
 		var mu sync.Mutex

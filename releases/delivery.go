@@ -10,7 +10,7 @@ import (
 // delivery: it is written in the same transaction as the change that caused
 // it (a sign-off, a promotion, a rollback), so a delivery is never lost nor
 // sent for a change that did not commit. A worker claims it, calls the
-// deployer and records the outcome through the Service.
+// deployer and records the outcome through the Coordinator.
 
 // Delivery is one claimed attempt to deliver a pending deployment to its
 // environment's webhook.
@@ -88,7 +88,7 @@ type DeliveryStore interface {
 
 // releaseOf returns the release a deployment belongs to, for what is being
 // done to it. Errors: ENotFound.
-func (s *Service) releaseOf(ctx context.Context, deploymentID int64, what string) (int64, error) {
+func (s *Coordinator) releaseOf(ctx context.Context, deploymentID int64, what string) (int64, error) {
 	releaseID, err := s.store.DeploymentRelease(ctx, deploymentID)
 	if errors.Is(err, ErrNotFound) {
 		return 0, Errorf(ENotFound, "There is no deployment %s.", FormatDeploymentID(deploymentID))
@@ -100,7 +100,7 @@ func (s *Service) releaseOf(ctx context.Context, deploymentID int64, what string
 }
 
 // Deployment returns one deployment. Errors: ENotFound.
-func (s *Service) Deployment(ctx context.Context, id int64) (*Deployment, error) {
+func (s *Coordinator) Deployment(ctx context.Context, id int64) (*Deployment, error) {
 	releaseID, err := s.releaseOf(ctx, id, "find")
 	if err != nil {
 		return nil, err

@@ -17,7 +17,7 @@ import (
 // not next; EConflict when the release is not ready or awaiting promotion,
 // or its window or a freeze holds it. An override reason must be words
 // people can read (CleanText): EInvalid otherwise.
-func (s *Service) Deploy(ctx context.Context, actor string, id int64, env, override string) (*Release, error) {
+func (s *Coordinator) Deploy(ctx context.Context, actor string, id int64, env, override string) (*Release, error) {
 	override, err := CleanText("the --override reason", override)
 	if err != nil {
 		return nil, err
@@ -76,7 +76,7 @@ func (s *Service) Deploy(ctx context.Context, actor string, id int64, env, overr
 // allow it at this moment; the scheduler calls it when a window opens or a
 // freeze ends. It does nothing to a release that may not start yet: the
 // rule is startIfOpen's, as for StartAtOpening.
-func (s *Service) StartIfDue(ctx context.Context, id int64) (*Release, error) {
+func (s *Coordinator) StartIfDue(ctx context.Context, id int64) (*Release, error) {
 	return s.change(ctx, "start", id, SystemActor, func(ctx context.Context, m *mutation) error {
 		_, err := s.startIfOpen(ctx, m)
 		return err
@@ -87,7 +87,7 @@ func (s *Service) StartIfDue(ctx context.Context, id int64) (*Release, error) {
 // when its gate (window, start time, freezes, or an override) is open. It
 // returns the gate's answer when the release stays ready because the gate
 // is closed, and nil when it started or is not ready.
-func (s *Service) startIfOpen(ctx context.Context, m *mutation) (*Wait, error) {
+func (s *Coordinator) startIfOpen(ctx context.Context, m *mutation) (*Wait, error) {
 	r := m.r
 	if r.Status != StatusReady {
 		return nil, nil
@@ -105,7 +105,7 @@ func (s *Service) startIfOpen(ctx context.Context, m *mutation) (*Wait, error) {
 
 // startOrExplain starts a ready release whose gate is open. When it is
 // closed, the audit trail (and so the thread) says why it waits.
-func (s *Service) startOrExplain(ctx context.Context, m *mutation) error {
+func (s *Coordinator) startOrExplain(ctx context.Context, m *mutation) error {
 	wait, err := s.startIfOpen(ctx, m)
 	if err != nil || wait == nil {
 		return err
@@ -116,7 +116,7 @@ func (s *Service) startOrExplain(ctx context.Context, m *mutation) error {
 // check asks the gate about the mutation's release, unless a release
 // manager overrode it. The gate reads ad-hoc freezes in the mutation's
 // transaction.
-func (s *Service) check(ctx context.Context, m *mutation) (Wait, error) {
+func (s *Coordinator) check(ctx context.Context, m *mutation) (Wait, error) {
 	if m.r.OverrideBy != "" || s.gate == nil {
 		return Wait{Open: true}, nil
 	}
@@ -132,7 +132,7 @@ func (s *Service) check(ctx context.Context, m *mutation) (Wait, error) {
 // releases. requestedBy is who the deployer is told asked for it (the
 // release's creator when it starts by itself); actor is who the audit
 // trail names.
-func (s *Service) startDeployment(ctx context.Context, m *mutation, env, requestedBy, actor string) error {
+func (s *Coordinator) startDeployment(ctx context.Context, m *mutation, env, requestedBy, actor string) error {
 	r := m.r
 	prev, err := m.tx.LastSucceeded(ctx, r.Service, env, r.ID, 0)
 	if err != nil {
@@ -164,7 +164,7 @@ func (s *Service) startDeployment(ctx context.Context, m *mutation, env, request
 // its service to its environment, which one it waits for. It asks after d
 // was created: the store orders deployments of one service and environment
 // by creation, so whatever is older is ahead of d.
-func (s *Service) noteQueue(ctx context.Context, m *mutation, d Deployment) error {
+func (s *Coordinator) noteQueue(ctx context.Context, m *mutation, d Deployment) error {
 	inflight, err := m.tx.InFlight(ctx, d.Service, d.Environment)
 	if err != nil {
 		return err

@@ -71,7 +71,7 @@ type FiringStore interface {
 // thread reply) saying that it skips opening and when it will go instead.
 // opening names the opening for people ("the weekly-train opening of Tue
 // 22 Dec 2026 14:00 CET"). A release that is not ready is left alone.
-func (s *Service) StartAtOpening(ctx context.Context, id int64, opening string) (*Release, error) {
+func (s *Coordinator) StartAtOpening(ctx context.Context, id int64, opening string) (*Release, error) {
 	return s.change(ctx, "start", id, SystemActor, func(ctx context.Context, m *mutation) error {
 		wait, err := s.startIfOpen(ctx, m)
 		if err != nil || wait == nil || !wait.Frozen {

@@ -81,7 +81,7 @@ func (r *recorder) actions() []string {
 
 type env struct {
 	t     *testing.T
-	svc   *releases.Service
+	svc   *releases.Coordinator
 	store releases.Store
 	clock *clock
 	gate  *gate
@@ -93,7 +93,7 @@ type env struct {
 func forEachStore(t *testing.T, fn func(t *testing.T, e *env)) {
 	storetest.ForEach(t, func(t *testing.T, s *gormstore.Store) {
 		c, g, rec := newClock(), &gate{wait: releases.Wait{Open: true}}, &recorder{}
-		svc := releases.NewService(releases.Options{Store: s, Policy: testPolicy(), Now: c.Now, Gate: g,
+		svc := releases.NewCoordinator(releases.Options{Store: s, Policy: testPolicy(), Now: c.Now, Gate: g,
 			Notifiers: []releases.Notifier{rec}})
 		fn(t, &env{t: t, svc: svc, store: s, clock: c, gate: g, rec: rec})
 	})

@@ -60,7 +60,7 @@ const MaxFreeze = 366 * 24 * time.Hour
 // Errors: EForbidden for anyone but release managers; EInvalid for a time
 // that is not in the future or more than a year ahead, or an empty,
 // overlong or unreadable reason (CleanText).
-func (s *Service) Freeze(ctx context.Context, actor string, until time.Time, reason string) (*Freeze, []Freeze, error) {
+func (s *Coordinator) Freeze(ctx context.Context, actor string, until time.Time, reason string) (*Freeze, []Freeze, error) {
 	if !s.policy.IsReleaseManager(actor) {
 		return nil, nil, s.onlyReleaseManagers("freeze deployments")
 	}
@@ -107,7 +107,7 @@ func (s *Service) Freeze(ctx context.Context, actor string, until time.Time, rea
 //
 // Errors: EForbidden for anyone but release managers; EConflict when no
 // ad-hoc freeze is in force.
-func (s *Service) Unfreeze(ctx context.Context, actor string) ([]Freeze, error) {
+func (s *Coordinator) Unfreeze(ctx context.Context, actor string) ([]Freeze, error) {
 	if !s.policy.IsReleaseManager(actor) {
 		return nil, s.onlyReleaseManagers("end a freeze")
 	}
@@ -134,7 +134,7 @@ func (s *Service) Unfreeze(ctx context.Context, actor string) ([]Freeze, error) 
 }
 
 // Freezes returns the ad-hoc freezes in force now or ahead, by start.
-func (s *Service) Freezes(ctx context.Context) ([]Freeze, error) {
+func (s *Coordinator) Freezes(ctx context.Context) ([]Freeze, error) {
 	fs, err := s.store.Freezes(ctx, s.Now())
 	if err != nil {
 		return nil, s.fail("freezes", err)
@@ -142,7 +142,7 @@ func (s *Service) Freezes(ctx context.Context) ([]Freeze, error) {
 	return fs, nil
 }
 
-func (s *Service) onlyReleaseManagers(verb string) error {
+func (s *Coordinator) onlyReleaseManagers(verb string) error {
 	if len(s.policy.ReleaseManagers) == 0 {
 		return Errorf(EForbidden, "Only release managers can %s, and none are configured.", verb)
 	}

@@ -29,7 +29,7 @@ const quotaWindow = time.Hour
 // transaction and counts stored releases, so the limit holds across
 // replicas; the store holds actor's creates against concurrent ones until
 // the transaction ends.
-func (s *Service) checkQuota(ctx context.Context, tx Tx, actor string, now time.Time) error {
+func (s *Coordinator) checkQuota(ctx context.Context, tx Tx, actor string, now time.Time) error {
 	limit := s.policy.Limits.CreatesPerHour
 	if limit <= 0 || s.policy.IsReleaseManager(actor) {
 		return nil
@@ -58,7 +58,7 @@ func (s *Service) checkQuota(ctx context.Context, tx Tx, actor string, now time.
 // ExpireDue cancels every release that has awaited sign-off for
 // Limits.SignoffExpiry or longer (see ExpireIfDue) and returns their ids.
 // It reads a page of them at a time, oldest pages last.
-func (s *Service) ExpireDue(ctx context.Context) ([]int64, error) {
+func (s *Coordinator) ExpireDue(ctx context.Context) ([]int64, error) {
 	expiry := s.policy.Limits.SignoffExpiry
 	if expiry <= 0 {
 		return nil, nil
@@ -93,7 +93,7 @@ func (s *Service) ExpireDue(ctx context.Context) ([]int64, error) {
 // sign-off for Limits.SignoffExpiry or longer; anything else is left
 // alone. It decides under the release's lock, so replicas that try the
 // same release together cancel it once. It reports whether it cancelled.
-func (s *Service) ExpireIfDue(ctx context.Context, id int64) (bool, error) {
+func (s *Coordinator) ExpireIfDue(ctx context.Context, id int64) (bool, error) {
 	expiry := s.policy.Limits.SignoffExpiry
 	if expiry <= 0 {
 		return false, nil

@@ -19,7 +19,7 @@ func TestCreateQuotaHoldsUnderConcurrentCreates(t *testing.T) {
 			Environments: []releases.Environment{{Name: "staging"}},
 			Limits:       releases.Limits{CreatesPerHour: 20, Location: time.UTC},
 		}
-		svc := releases.NewService(releases.Options{Store: e.store, Policy: p, Now: e.clock.Now, Gate: e.gate})
+		svc := releases.NewCoordinator(releases.Options{Store: e.store, Policy: p, Now: e.clock.Now, Gate: e.gate})
 		for i := range 18 {
 			e.ok(svc.Create(ctx, dave, releases.CreateInput{Service: fmt.Sprintf("api%02d", i), Version: "v1"}))
 		}

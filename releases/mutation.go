@@ -9,7 +9,7 @@ import (
 // mutation is one locked release inside one transaction, collecting the
 // audit events of what is done to it.
 type mutation struct {
-	s      *Service
+	s      *Coordinator
 	tx     Tx
 	r      *Release
 	actor  string
@@ -20,7 +20,7 @@ type mutation struct {
 // change locks release id, runs fn on it and, when fn succeeds, saves the
 // release and notifies after the commit. fn returning an error changes
 // nothing at all.
-func (s *Service) change(ctx context.Context, what string, id int64, actor string, fn func(ctx context.Context, m *mutation) error) (*Release, error) {
+func (s *Coordinator) change(ctx context.Context, what string, id int64, actor string, fn func(ctx context.Context, m *mutation) error) (*Release, error) {
 	var m *mutation
 	err := s.store.Tx(ctx, func(tx Tx) error {
 		r, err := tx.LockRelease(ctx, id)

@@ -40,7 +40,7 @@ const WebhookIDMemory = 15 * time.Minute
 // was never sent to its deployer (it is pending: queued behind another
 // deployment or held by a freeze), or when rep.WebhookID was already
 // accepted for another deployment. A refused report changes nothing.
-func (s *Service) ReportDeployment(ctx context.Context, actor string, deploymentID int64, rep StatusReport) (*Release, error) {
+func (s *Coordinator) ReportDeployment(ctx context.Context, actor string, deploymentID int64, rep StatusReport) (*Release, error) {
 	switch rep.Status {
 	case DeploymentInProgress, DeploymentSucceeded, DeploymentFailed:
 	default:
@@ -55,7 +55,7 @@ func (s *Service) ReportDeployment(ctx context.Context, actor string, deployment
 // TimeOut marks a deployment that got no final status within its
 // environment's finish_within as timed_out, failing its release. A
 // deployment that has finished meanwhile is left alone.
-func (s *Service) TimeOut(ctx context.Context, deploymentID int64) (*Release, error) {
+func (s *Coordinator) TimeOut(ctx context.Context, deploymentID int64) (*Release, error) {
 	r, err := s.finish(ctx, SystemActor, deploymentID, StatusReport{Status: DeploymentTimedOut, Message: "no final status in time"}, false)
 	if ErrorCode(err) == EConflict {
 		return r, nil
@@ -65,7 +65,7 @@ func (s *Service) TimeOut(ctx context.Context, deploymentID int64) (*Release, er
 
 // finish records rep for a deployment. sent: only a deployment that was
 // sent to its deployer may take it.
-func (s *Service) finish(ctx context.Context, actor string, deploymentID int64, rep StatusReport, sent bool) (*Release, error) {
+func (s *Coordinator) finish(ctx context.Context, actor string, deploymentID int64, rep StatusReport, sent bool) (*Release, error) {
 	releaseID, err := s.releaseOf(ctx, deploymentID, "report")
 	if err != nil {
 		return nil, err
@@ -120,7 +120,7 @@ func (s *Service) finish(ctx context.Context, actor string, deploymentID int64, 
 }
 
 // afterDeployment moves a release on once one of its deployments finished.
-func (s *Service) afterDeployment(ctx context.Context, m *mutation, d Deployment) error {
+func (s *Coordinator) afterDeployment(ctx context.Context, m *mutation, d Deployment) error {
 	r := m.r
 	rid := FormatID(r.ID)
 	ok := d.Status == DeploymentSucceeded
@@ -184,7 +184,7 @@ func (s *Service) afterDeployment(ctx context.Context, m *mutation, d Deployment
 // the release doesn't have; EConflict when nothing was deployed there, a
 // deployment or rollback is in flight, or there is no earlier version;
 // EInvalid also for a reason that is not words people can read (CleanText).
-func (s *Service) Rollback(ctx context.Context, actor string, id int64, env, reason string) (*Release, error) {
+func (s *Coordinator) Rollback(ctx context.Context, actor string, id int64, env, reason string) (*Release, error) {
 	reason, err := CleanText("the reason", reason)
 	if err != nil {
 		return nil, err
@@ -261,7 +261,7 @@ func (s *Service) Rollback(ctx context.Context, actor string, id int64, env, rea
 
 // rememberWebhookID records that callback message id was accepted for
 // deployment deploymentID, unless it was for another one.
-func (s *Service) rememberWebhookID(ctx context.Context, m *mutation, id string, deploymentID int64) error {
+func (s *Coordinator) rememberWebhookID(ctx context.Context, m *mutation, id string, deploymentID int64) error {
 	if id == "" {
 		return nil
 	}
@@ -275,7 +275,7 @@ func (s *Service) rememberWebhookID(ctx context.Context, m *mutation, id string,
 // NoteHeld tells a release's thread that a freeze holds its deployment,
 // which was waiting to be sent when the freeze began (see
 // DeliveryClaim.Freeze). A deployment that has moved on is left alone.
-func (s *Service) NoteHeld(ctx context.Context, deploymentID int64, h Hold) (*Release, error) {
+func (s *Coordinator) NoteHeld(ctx context.Context, deploymentID int64, h Hold) (*Release, error) {
 	releaseID, err := s.releaseOf(ctx, deploymentID, "hold")
 	if err != nil {
 		return nil, err

@@ -17,7 +17,7 @@ func (p Page) More() int { return max(p.Total-len(p.Releases), 0) }
 // the page and, when the page is full, one COUNT.
 //
 // Errors: as List.
-func (s *Service) ListPage(ctx context.Context, f Filter) (Page, error) {
+func (s *Coordinator) ListPage(ctx context.Context, f Filter) (Page, error) {
 	rs, err := s.List(ctx, f)
 	if err != nil {
 		return Page{}, err

@@ -1,5 +1,5 @@
 // Package releases is releasebot's domain: releases, sign-offs, deployments
-// and their audit trail, the lifecycle that connects them, and the Service
+// and their audit trail, the lifecycle that connects them, and the Coordinator
 // every adapter (Slack, the terminal shell, the HTTP API, the scheduler and
 // the webhook worker) calls. It imports only the standard library.
 package releases

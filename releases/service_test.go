@@ -174,7 +174,7 @@ func TestSignOffRules(t *testing.T) {
 		// Without the four-eyes rule the creator may sign off.
 		p := testPolicy()
 		p.RequireDistinctApprover = false
-		lax := releases.NewService(releases.Options{Store: e.store, Policy: p, Now: e.clock.Now})
+		lax := releases.NewCoordinator(releases.Options{Store: e.store, Policy: p, Now: e.clock.Now})
 		e.ok(lax.SignOff(ctx, alice, own.ID, "payments"))
 	})
 }
@@ -358,7 +358,7 @@ func TestGateAndStartIfDue(t *testing.T) {
 		e.gate.set(releases.Wait{Frozen: true, Reason: "is frozen (year-end)"})
 		p := testPolicy()
 		p.Environments[1].Manual = false
-		auto := releases.NewService(releases.Options{Store: e.store, Policy: p, Now: e.clock.Now, Gate: e.gate})
+		auto := releases.NewCoordinator(releases.Options{Store: e.store, Policy: p, Now: e.clock.Now, Gate: e.gate})
 		e.markSent(t, r.Deployments[0].ID)
 		r = e.ok(auto.ReportDeployment(ctx, "deployer", r.Deployments[0].ID, releases.StatusReport{Status: releases.DeploymentSucceeded}))
 		if r.Status != releases.StatusAwaitingPromotion || len(r.Deployments) != 1 {
@@ -473,7 +473,7 @@ func (failingTx) AddAudit(context.Context, *releases.AuditEvent) error {
 func TestChangeAndAuditCommitTogether(t *testing.T) {
 	forEachStore(t, func(t *testing.T, e *env) {
 		r := e.create(t, "v1")
-		broken := releases.NewService(releases.Options{Store: failingStore{e.store}, Policy: testPolicy(), Now: e.clock.Now})
+		broken := releases.NewCoordinator(releases.Options{Store: failingStore{e.store}, Policy: testPolicy(), Now: e.clock.Now})
 		_, err := broken.SignOff(ctx, alice, r.ID, "payments")
 		if err == nil || releases.ErrorCode(err) != releases.EInternal || releases.ErrorMessage(err) != "Internal error." {
 			t.Fatalf("err %v; want an internal error shown as such", err)

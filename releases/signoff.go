@@ -14,7 +14,7 @@ import (
 // created the release and the four-eyes rule is on; EInvalid for a team the
 // release does not need; EConflict when sign-offs are closed or actor has
 // already signed off for that team.
-func (s *Service) SignOff(ctx context.Context, actor string, id int64, team string) (*Release, error) {
+func (s *Coordinator) SignOff(ctx context.Context, actor string, id int64, team string) (*Release, error) {
 	return s.change(ctx, "sign off", id, actor, func(ctx context.Context, m *mutation) error {
 		r := m.r
 		if err := signoffsOpen(r); err != nil {
@@ -51,7 +51,7 @@ func (s *Service) SignOff(ctx context.Context, actor string, id int64, team stri
 //
 // Errors: ENotFound; EConflict when deployment has started (of Kind
 // ErrStarted: the sign-off stands) or there is no such sign-off.
-func (s *Service) Withdraw(ctx context.Context, actor string, id int64, team string) (*Release, error) {
+func (s *Coordinator) Withdraw(ctx context.Context, actor string, id int64, team string) (*Release, error) {
 	return s.change(ctx, "withdraw sign-off", id, actor, func(ctx context.Context, m *mutation) error {
 		r := m.r
 		if r.Status.Started() {
@@ -96,7 +96,7 @@ func (s *Service) Withdraw(ctx context.Context, actor string, id int64, team str
 // Errors: ENotFound; EForbidden for anyone but the release's teams' leads;
 // EConflict once deployment has started; EInvalid for a reason that is not
 // words people can read (CleanText).
-func (s *Service) Reject(ctx context.Context, actor string, id int64, team, reason string) (*Release, error) {
+func (s *Coordinator) Reject(ctx context.Context, actor string, id int64, team, reason string) (*Release, error) {
 	reason, err := CleanText("the reason", reason)
 	if err != nil {
 		return nil, err
@@ -145,7 +145,7 @@ func (s *Service) Reject(ctx context.Context, actor string, id int64, team, reas
 // Errors: ENotFound; EForbidden for anyone but its creator, its teams'
 // leads and release managers; EConflict once deployment has started;
 // EInvalid for a reason that is not words people can read (CleanText).
-func (s *Service) Cancel(ctx context.Context, actor string, id int64, reason string) (*Release, error) {
+func (s *Coordinator) Cancel(ctx context.Context, actor string, id int64, reason string) (*Release, error) {
 	reason, err := CleanText("the reason", reason)
 	if err != nil {
 		return nil, err
@@ -174,7 +174,7 @@ func (s *Service) Cancel(ctx context.Context, actor string, id int64, reason str
 //
 // Errors: ENotFound; EForbidden as for Cancel; EInvalid for an unknown
 // window or a time in the past; EConflict once deployment has started.
-func (s *Service) Schedule(ctx context.Context, actor string, id int64, window string, at time.Time) (*Release, error) {
+func (s *Coordinator) Schedule(ctx context.Context, actor string, id int64, window string, at time.Time) (*Release, error) {
 	return s.change(ctx, "schedule", id, actor, func(ctx context.Context, m *mutation) error {
 		r := m.r
 		if err := s.mayOperate(r, actor, "reschedule"); err != nil {
@@ -204,7 +204,7 @@ func (s *Service) Schedule(ctx context.Context, actor string, id int64, window s
 
 // settle makes a release's status agree with its sign-offs after one
 // changed, and starts it when it became ready and may go.
-func (s *Service) settle(ctx context.Context, m *mutation) error {
+func (s *Coordinator) settle(ctx context.Context, m *mutation) error {
 	r := m.r
 	missing := s.policy.Missing(r)
 	switch {
@@ -246,7 +246,7 @@ func signoffsOpen(r *Release) error {
 
 // leadTeam resolves which of r's teams actor acts for, and checks actor
 // leads it.
-func (s *Service) leadTeam(r *Release, actor, team, verb string) (string, error) {
+func (s *Coordinator) leadTeam(r *Release, actor, team, verb string) (string, error) {
 	id := FormatID(r.ID)
 	if team != "" {
 		if !r.HasTeam(team) {
@@ -270,7 +270,7 @@ func (s *Service) leadTeam(r *Release, actor, team, verb string) (string, error)
 
 // mayOperate allows deploy, rollback, cancel and schedule to the release's
 // creator, its teams' leads and release managers.
-func (s *Service) mayOperate(r *Release, actor, verb string) error {
+func (s *Coordinator) mayOperate(r *Release, actor, verb string) error {
 	if actor == r.CreatedBy || s.policy.IsReleaseManager(actor) || len(s.policy.LedTeams(r.Teams, actor)) > 0 {
 		return nil
 	}

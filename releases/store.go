@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// Store errors. Stores return (or wrap) these; the Service turns them into
+// Store errors. Stores return (or wrap) these; the Coordinator turns them into
 // sentences for people.
 var (
 	ErrNotFound  = errors.New("not found")
@@ -129,7 +129,7 @@ type Tx interface {
 // start times and freezes. The scheduler implements it.
 type Gate interface {
 	// Check tells whether r may start a deployment at now. It reads ad-hoc
-	// freezes through fr: the service passes the transaction it runs in.
+	// freezes through fr: the coordinator passes the transaction it runs in.
 	Check(ctx context.Context, fr FreezeReader, r *Release, now time.Time) (Wait, error)
 }
 
@@ -141,7 +141,7 @@ type Wait struct {
 	Until  time.Time // when it may open, if known
 }
 
-// Change is what one Service call did to one release, told to notifiers
+// Change is what one Coordinator call did to one release, told to notifiers
 // once it has committed.
 type Change struct {
 	Release Release

@@ -161,7 +161,7 @@ const ActionEnvOverride = "env_override"
 // allows it; the returned detail, for the audit trail, names what was
 // skipped and why. An override with nothing to skip is refused, so the
 // audit trail never records one that did nothing.
-func (s *Service) checkEnvironments(actor string, envs []string, override string) (string, error) {
+func (s *Coordinator) checkEnvironments(actor string, envs []string, override string) (string, error) {
 	if strings.TrimSpace(override) != "" && !s.policy.IsReleaseManager(actor) {
 		return "", s.onlyReleaseManagers("use --override on create")
 	}

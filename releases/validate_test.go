@@ -17,7 +17,7 @@ func forEachStoreWith(t *testing.T, shape func(*releases.Policy), fn func(t *tes
 		c, g, rec := newClock(), &gate{wait: releases.Wait{Open: true}}, &recorder{}
 		p := testPolicy()
 		shape(&p)
-		svc := releases.NewService(releases.Options{Store: s, Policy: p, Now: c.Now, Gate: g,
+		svc := releases.NewCoordinator(releases.Options{Store: s, Policy: p, Now: c.Now, Gate: g,
 			Notifiers: []releases.Notifier{rec}})
 		fn(t, &env{t: t, svc: svc, store: s, clock: c, gate: g, rec: rec})
 	})

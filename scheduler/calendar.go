@@ -12,7 +12,7 @@ import (
 
 // Calendar answers whether a release may start at a given time, from the
 // configured windows and freezes and the ad-hoc freezes in the store. It
-// is the service's releases.Gate.
+// is the coordinator's releases.Gate.
 type Calendar struct {
 	windows map[string]config.Window
 	names   []string // configured order

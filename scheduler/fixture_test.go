@@ -122,7 +122,7 @@ type env struct {
 	cfg   *config.Config
 	store *gormstore.Store
 	cal   *scheduler.Calendar
-	svc   *releases.Service
+	svc   *releases.Coordinator
 	ann   *announcer
 	sched *scheduler.Scheduler
 	logs  *syncBuffer
@@ -132,7 +132,7 @@ type env struct {
 func newEnv(t *testing.T, store *gormstore.Store, cfg *config.Config, c *clock, owner string) *env {
 	e := &env{t: t, clock: c, cfg: cfg, store: store, ann: &announcer{}, logs: &syncBuffer{}}
 	e.cal = scheduler.NewCalendar(cfg, scheduler.WithFreezes(store))
-	e.svc = releases.NewService(releases.Options{Store: store, Policy: cfg.Policy(), Now: c.Now, Gate: e.cal})
+	e.svc = releases.NewCoordinator(releases.Options{Store: store, Policy: cfg.Policy(), Now: c.Now, Gate: e.cal})
 	e.sched = e.newScheduler(owner)
 	return e
 }

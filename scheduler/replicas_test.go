@@ -46,7 +46,7 @@ func TestThreeReplicasActOncePerFiring(t *testing.T) {
 			url := db.URL(t)
 			type replica struct {
 				store *gormstore.Store
-				svc   *releases.Service
+				svc   *releases.Coordinator
 				sched *scheduler.Scheduler
 				fired map[string]int
 			}
@@ -55,7 +55,7 @@ func TestThreeReplicasActOncePerFiring(t *testing.T) {
 			for i := range 3 {
 				store := storetest.Open(t, url, c.Now)
 				cal := scheduler.NewCalendar(cfg, scheduler.WithFreezes(store))
-				svc := releases.NewService(releases.Options{Store: store, Policy: cfg.Policy(), Now: c.Now, Gate: cal})
+				svc := releases.NewCoordinator(releases.Options{Store: store, Policy: cfg.Policy(), Now: c.Now, Gate: cal})
 				sched := scheduler.New(scheduler.Options{Config: cfg, Calendar: cal, Releases: svc, Firings: store, History: store,
 					Announcer: bot.NewAnnouncer(store, cfg, c.Now), Now: c.Now, Owner: fmt.Sprintf("replica-%d", i),
 					Logger: slog.New(slog.NewTextHandler(logs, nil))})

@@ -26,7 +26,7 @@ type Releases interface {
 type Options struct {
 	Config   *config.Config
 	Calendar *Calendar
-	Releases Releases               // *releases.Service
+	Releases Releases               // *releases.Coordinator
 	Firings  releases.FiringStore   // the store
 	History  releases.HistoryReader // the store
 	// Announcer says reminders and summaries in chat; nil logs them.

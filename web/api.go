@@ -64,7 +64,7 @@ const (
 // list: status (repeated or comma-separated), service, limit and cursor.
 // Statuses must be known ones and are deduplicated, in the order given;
 // service, limit and cursor may be given once. Limit and cursor are
-// checked here, as the service reads a zero limit as "the default" and has
+// checked here, as the coordinator reads a zero limit as "the default" and has
 // no cursors.
 func listFilter(c *gin.Context) (releases.Filter, error) {
 	f := releases.Filter{Limit: releases.DefaultLimit}

@@ -65,7 +65,7 @@ func newDashboardAt(t testing.TB, databaseURL string, mutate func(*web.Options))
 	clk := newClock()
 	store := storetest.Open(t, databaseURL, clk.Now)
 	cal := scheduler.NewCalendar(cfg, scheduler.WithFreezes(store))
-	svc := releases.NewService(releases.Options{Store: store, Policy: cfg.Policy(), Gate: cal, Now: clk.Now})
+	svc := releases.NewCoordinator(releases.Options{Store: store, Policy: cfg.Policy(), Gate: cal, Now: clk.Now})
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	policy := svc.Policy()

@@ -48,7 +48,7 @@ func newClock() *clock {
 // fixture is a real SQLite store and service behind the web routes.
 type fixture struct {
 	store   *gormstore.Store
-	svc     *releases.Service
+	svc     *releases.Coordinator
 	clock   *clock
 	handler http.Handler
 	logs    *syncBuffer
@@ -59,7 +59,7 @@ func newFixture(t *testing.T) *fixture {
 	gin.SetMode(gin.TestMode)
 	clk := newClock()
 	store := storetest.Open(t, "sqlite://"+filepath.Join(t.TempDir(), "t.db"), clk.Now)
-	svc := releases.NewService(releases.Options{Store: store, Policy: testPolicy(), Now: clk.Now})
+	svc := releases.NewCoordinator(releases.Options{Store: store, Policy: testPolicy(), Now: clk.Now})
 	logs := &syncBuffer{}
 	r := gin.New()
 	web.Register(r, web.Options{Releases: svc, Logger: slog.New(slog.NewTextHandler(logs, nil))})
@@ -90,7 +90,7 @@ func (f *fixture) signOffAll(t *testing.T, id int64) *releases.Release {
 	return must(f.svc.SignOff(context.Background(), carol, id, "risk"))
 }
 
-// mustRelease returns a function that fails t on a Service call's error
+// mustRelease returns a function that fails t on a Coordinator call's error
 // and otherwise passes its release on.
 func mustRelease(t testing.TB) func(*releases.Release, error) *releases.Release {
 	return func(r *releases.Release, err error) *releases.Release {

@@ -17,7 +17,7 @@ import (
 	"github.com/releasebot/releasebot/scheduler"
 )
 
-// Releases is what the web routes need of the domain; *releases.Service
+// Releases is what the web routes need of the domain; *releases.Coordinator
 // satisfies it.
 type Releases interface {
 	// Get returns one release with its sign-offs and deployments.
@@ -32,7 +32,7 @@ type Releases interface {
 	Ping(ctx context.Context) error
 }
 
-var _ Releases = (*releases.Service)(nil)
+var _ Releases = (*releases.Coordinator)(nil)
 
 // Calendar is what the windows page, the calendar feed and the "next
 // step" of a ready release need of the schedule; *scheduler.Calendar

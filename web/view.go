@@ -77,7 +77,7 @@ func (s *Server) releaseView(ctx context.Context, r *releases.Release) releaseVi
 
 // teamViews tells, for each of r's teams, whether it approved, rejected or
 // still owes sign-offs. With a policy, only sign-offs that count (by leads,
-// four-eyes) are counted, as the service counts them.
+// four-eyes) are counted, as the coordinator counts them.
 func (s *Server) teamViews(r *releases.Release) []teamView {
 	short := map[string]releases.Shortfall{}
 	if s.policy != nil {

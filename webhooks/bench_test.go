@@ -36,7 +36,7 @@ func BenchmarkSignOffToFirstWebhook(b *testing.B) {
 				Environments: []config.Environment{{Name: "staging", Promote: config.PromoteAuto, Deploy: config.Deploy{
 					URL: srv.URL, Secret: stagingSecret, Timeout: 10 * time.Second, Retries: 8, Backoff: 2 * time.Second, FinishWithin: 30 * time.Minute}}},
 			}
-			svc := releases.NewService(releases.Options{Store: s, Policy: cfg.Policy()})
+			svc := releases.NewCoordinator(releases.Options{Store: s, Policy: cfg.Policy()})
 			w := webhooks.NewWorker(webhooks.Options{Store: s, Reporter: svc, Environments: resolve(b, cfg.Environments, webhooks.Deps{}), PublicURL: publicURL})
 			svc.AddNotifier(w)
 			deployed := make(chan struct{}, 1)

@@ -15,7 +15,7 @@ import (
 )
 
 // Deployments is what the status callback needs of the domain;
-// *releases.Service is one.
+// *releases.Coordinator is one.
 type Deployments interface {
 	// Deployment returns one deployment. Errors: ENotFound.
 	Deployment(ctx context.Context, id int64) (*releases.Deployment, error)
@@ -25,7 +25,7 @@ type Deployments interface {
 	ReportDeployment(ctx context.Context, actor string, deploymentID int64, rep releases.StatusReport) (*releases.Release, error)
 }
 
-var _ Deployments = (*releases.Service)(nil)
+var _ Deployments = (*releases.Coordinator)(nil)
 
 // CallbackOptions configure the status callback endpoint. Deployments and
 // Environments are required.

@@ -151,7 +151,7 @@ type env struct {
 type harness struct {
 	t         *testing.T
 	store     *gormstore.Store
-	svc       *releases.Service
+	svc       *releases.Coordinator
 	worker    *webhooks.Worker
 	clock     *clock
 	router    *gin.Engine
@@ -230,7 +230,7 @@ func newHarness(t *testing.T, s *gormstore.Store, envs []env) *harness {
 func (h *harness) wire(s *gormstore.Store) {
 	h.store = s
 	log := slog.New(slog.NewJSONHandler(h.logs, nil))
-	h.svc = releases.NewService(releases.Options{Store: s, Policy: h.cfg.Policy(), Now: h.clock.Now, Logger: log})
+	h.svc = releases.NewCoordinator(releases.Options{Store: s, Policy: h.cfg.Policy(), Now: h.clock.Now, Logger: log})
 	reg := h.registry
 	if reg == nil {
 		reg = webhooks.Builtin()

@@ -148,7 +148,7 @@ func TestWorkerChildProcess(t *testing.T) {
 	cfg, _ := newConfig(t, c, []env{{name: "staging", log: true, deploy: childDeploy}})
 	cfg.Environments[0].Deploy.URL = os.Getenv("RELEASEBOT_CHILD_DEPLOY_URL")
 	cfg.Environments[0].Deploy.Secret = stagingSecret
-	svc := releases.NewService(releases.Options{Store: s, Policy: cfg.Policy(), Now: c.Now})
+	svc := releases.NewCoordinator(releases.Options{Store: s, Policy: cfg.Policy(), Now: c.Now})
 	w := webhooks.NewWorker(webhooks.Options{Store: s, Reporter: svc, Environments: resolve(t, cfg.Environments, webhooks.Deps{Now: c.Now}), PublicURL: publicURL, Now: c.Now})
 	n, err := w.RunOnce(context.Background())
 	t.Fatalf("the worker returned (%d, %v); it should have been killed mid-attempt", n, err)

@@ -23,7 +23,7 @@ type Store interface {
 	Release(ctx context.Context, id int64) (*releases.Release, error)
 }
 
-// Reporter records deployment outcomes; *releases.Service is one.
+// Reporter records deployment outcomes; *releases.Coordinator is one.
 type Reporter interface {
 	ReportDeployment(ctx context.Context, actor string, deploymentID int64, rep releases.StatusReport) (*releases.Release, error)
 	TimeOut(ctx context.Context, deploymentID int64) (*releases.Release, error)

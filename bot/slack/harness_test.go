@@ -56,7 +56,7 @@ type harness struct {
 	signer slacktest.Signer
 
 	store  *gormstore.Store
-	svc    *releases.Service
+	svc    *releases.Coordinator
 	router *gin.Engine
 	relay  *bot.Relay
 	sender *bot.Sender
@@ -90,8 +90,8 @@ func newHarness(t testing.TB, dbURL string) *harness {
 func (h *harness) start() {
 	h.store = storetest.Open(h.t, h.url, h.clock.Now)
 	cal := scheduler.NewCalendar(h.cfg)
-	h.svc = releases.NewService(releases.Options{Store: h.store, Policy: h.cfg.Policy(), Now: h.clock.Now, Gate: cal})
-	b := bot.New(bot.Options{Service: h.svc, Now: h.svc.Now, Posts: h.store, Config: h.cfg, Calendar: cal})
+	h.svc = releases.NewCoordinator(releases.Options{Store: h.store, Policy: h.cfg.Policy(), Now: h.clock.Now, Gate: cal})
+	b := bot.New(bot.Options{Coordinator: h.svc, Now: h.svc.Now, Posts: h.store, Config: h.cfg, Calendar: cal})
 	chat := slack.NewSlackChat(token, h.slack.URL+"/", nil)
 	s := slack.NewSlack(slack.SlackOptions{Bot: b, Chat: chat, Claims: h.store, SigningSecret: secret, Now: h.clock.Now})
 	gin.SetMode(gin.TestMode)
@@ -107,8 +107,8 @@ func (h *harness) start() {
 func (h *harness) replica() http.Handler {
 	store := storetest.Open(h.t, h.url, h.clock.Now)
 	cal := scheduler.NewCalendar(h.cfg)
-	svc := releases.NewService(releases.Options{Store: store, Policy: h.cfg.Policy(), Now: h.clock.Now, Gate: cal})
-	b := bot.New(bot.Options{Service: svc, Now: svc.Now, Posts: store, Config: h.cfg, Calendar: cal})
+	svc := releases.NewCoordinator(releases.Options{Store: store, Policy: h.cfg.Policy(), Now: h.clock.Now, Gate: cal})
+	b := bot.New(bot.Options{Coordinator: svc, Now: svc.Now, Posts: store, Config: h.cfg, Calendar: cal})
 	s := slack.NewSlack(slack.SlackOptions{Bot: b, Chat: slack.NewSlackChat(token, h.slack.URL+"/", nil), Claims: store,
 		SigningSecret: secret, Now: h.clock.Now})
 	r := gin.New()

@@ -43,7 +43,7 @@ type Slack struct {
 	// readTimeout bounds reading a body (slackReadTimeout).
 	readTimeout time.Duration
 	// wall is the clock a request's timestamp is checked against: Slack's
-	// time, not the service's (slack-go checks against time.Now too).
+	// time, not the coordinator's (slack-go checks against time.Now too).
 	wall func() time.Time
 	// self tells who releasebot is in Slack: the workspace whose requests
 	// it serves, the bot user whose messages it acts on.

@@ -80,12 +80,12 @@ func TestSlackAnswersSlowCommandsThroughResponseURL(t *testing.T) {
 	cfg := config.Demo()
 	store := storetest.Open(t, "sqlite://"+filepath.Join(t.TempDir(), "slow.db"), nil)
 	slow := slowStore{Store: store, gate: make(chan struct{})}
-	svc := releases.NewService(releases.Options{Store: slow, Policy: cfg.Policy()})
+	svc := releases.NewCoordinator(releases.Options{Store: slow, Policy: cfg.Policy()})
 	if _, err := svc.Create(context.Background(), "U0DAVE", releases.CreateInput{Service: "payments-api", Version: "v1"}); err != nil {
 		t.Fatal(err)
 	}
 	fake := slacktest.New(t)
-	b := bot.New(bot.Options{Service: svc, Now: svc.Now, Posts: store, Config: cfg, Calendar: scheduler.NewCalendar(cfg)})
+	b := bot.New(bot.Options{Coordinator: svc, Now: svc.Now, Posts: store, Config: cfg, Calendar: scheduler.NewCalendar(cfg)})
 	s := NewSlack(SlackOptions{Bot: b, Chat: NewSlackChat("xoxb-1", fake.URL+"/", nil), Claims: store, SigningSecret: testSecret})
 	s.budget = 20 * time.Millisecond
 	r := testRouter(s)
@@ -144,7 +144,7 @@ func (p *flakyPosts) FindPost(ctx context.Context, channel, ts string) (*release
 func TestSlackRetryProcessesAFailedReaction(t *testing.T) {
 	cfg := config.Demo()
 	store := storetest.Open(t, "sqlite://"+filepath.Join(t.TempDir(), "flaky.db"), nil)
-	svc := releases.NewService(releases.Options{Store: store, Policy: cfg.Policy()})
+	svc := releases.NewCoordinator(releases.Options{Store: store, Policy: cfg.Policy()})
 	ctx := context.Background()
 	r, err := svc.Create(ctx, "U0DAVE", releases.CreateInput{Service: "payments-api", Version: "v1"})
 	if err != nil {
@@ -155,7 +155,7 @@ func TestSlackRetryProcessesAFailedReaction(t *testing.T) {
 	}
 	posts := &flakyPosts{Store: store}
 	fake := slacktest.New(t)
-	b := bot.New(bot.Options{Service: svc, Now: svc.Now, Posts: posts, Config: cfg, Calendar: scheduler.NewCalendar(cfg)})
+	b := bot.New(bot.Options{Coordinator: svc, Now: svc.Now, Posts: posts, Config: cfg, Calendar: scheduler.NewCalendar(cfg)})
 	s := NewSlack(SlackOptions{Bot: b, Chat: NewSlackChat("xoxb-1", fake.URL+"/", nil), Claims: store, SigningSecret: testSecret})
 	router := testRouter(s)
 
@@ -185,7 +185,7 @@ func TestSlackRetryProcessesAFailedReaction(t *testing.T) {
 func TestSlackRetriesAReactionOnARequestBeingRecorded(t *testing.T) {
 	cfg := config.Demo()
 	store := storetest.Open(t, "sqlite://"+filepath.Join(t.TempDir(), "race.db"), nil)
-	svc := releases.NewService(releases.Options{Store: store, Policy: cfg.Policy()})
+	svc := releases.NewCoordinator(releases.Options{Store: store, Policy: cfg.Policy()})
 	ctx := context.Background()
 	r, err := svc.Create(ctx, "U0DAVE", releases.CreateInput{Service: "payments-api", Version: "v1", Origin: "C0REL"})
 	if err != nil {
@@ -213,7 +213,7 @@ func TestSlackRetriesAReactionOnARequestBeingRecorded(t *testing.T) {
 		}
 	}
 	fake := slacktest.New(t)
-	b := bot.New(bot.Options{Service: svc, Now: svc.Now, Posts: store, Config: cfg, Calendar: scheduler.NewCalendar(cfg)})
+	b := bot.New(bot.Options{Coordinator: svc, Now: svc.Now, Posts: store, Config: cfg, Calendar: scheduler.NewCalendar(cfg)})
 	s := NewSlack(SlackOptions{Bot: b, Chat: NewSlackChat("xoxb-1", fake.URL+"/", nil), Claims: store, SigningSecret: testSecret})
 	router := testRouter(s)
 
@@ -248,7 +248,7 @@ func TestSenderPacesPostsPerChannel(t *testing.T) {
 	store := storetest.Open(t, "sqlite://"+filepath.Join(t.TempDir(), "pace.db"), nil)
 	clock := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	now := func() time.Time { return clock }
-	svc := releases.NewService(releases.Options{Store: store, Policy: cfg.Policy(), Now: now})
+	svc := releases.NewCoordinator(releases.Options{Store: store, Policy: cfg.Policy(), Now: now})
 	ctx := context.Background()
 	for _, v := range []string{"v1", "v2"} {
 		if _, err := svc.Create(ctx, "U0DAVE", releases.CreateInput{Service: "payments-api-" + v, Version: v, Origin: "C0REL"}); err != nil {
@@ -323,7 +323,7 @@ func (p *landingPosts) PostInFlight(context.Context, string, time.Time) (bool, e
 func TestReactionOnAPostRecordedMeanwhileCounts(t *testing.T) {
 	cfg := config.Demo()
 	store := storetest.Open(t, "sqlite://"+filepath.Join(t.TempDir(), "landing.db"), nil)
-	svc := releases.NewService(releases.Options{Store: store, Policy: cfg.Policy()})
+	svc := releases.NewCoordinator(releases.Options{Store: store, Policy: cfg.Policy()})
 	ctx := context.Background()
 	r, err := svc.Create(ctx, "U0DAVE", releases.CreateInput{Service: "payments-api", Version: "v1"})
 	if err != nil {
@@ -332,7 +332,7 @@ func TestReactionOnAPostRecordedMeanwhileCounts(t *testing.T) {
 	if err := store.SavePost(ctx, releases.Post{ReleaseID: r.ID, Kind: releases.PostRequest, Team: "payments", Channel: "C0PAY", TS: "1.1", At: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	b := bot.New(bot.Options{Service: svc, Now: svc.Now, Posts: &landingPosts{Store: store}, Config: cfg, Calendar: scheduler.NewCalendar(cfg)})
+	b := bot.New(bot.Options{Coordinator: svc, Now: svc.Now, Posts: &landingPosts{Store: store}, Config: cfg, Calendar: scheduler.NewCalendar(cfg)})
 	note, err := b.HandleReaction(ctx, bot.Reaction{User: "U0ALICE", Channel: "C0PAY", TS: "1.1", Emoji: "white_check_mark", Added: true}, nil)
 	if err != nil || note != nil {
 		t.Fatalf("note %v, err %v", note, err)

@@ -51,9 +51,9 @@ func startSocketMode(t *testing.T, h *harness, setup socketSetup) *socketBot {
 		claims = setup.claims(claims)
 	}
 	cal := scheduler.NewCalendar(h.cfg)
-	svc := releases.NewService(releases.Options{Store: store, Policy: h.cfg.Policy(), Now: h.clock.Now, Gate: cal})
+	svc := releases.NewCoordinator(releases.Options{Store: store, Policy: h.cfg.Policy(), Now: h.clock.Now, Gate: cal})
 	logs := newLogWatch()
-	s := slack.NewSlack(slack.SlackOptions{Bot: bot.New(bot.Options{Service: svc, Now: svc.Now, Posts: h.store, Config: h.cfg, Calendar: cal}),
+	s := slack.NewSlack(slack.SlackOptions{Bot: bot.New(bot.Options{Coordinator: svc, Now: svc.Now, Posts: h.store, Config: h.cfg, Calendar: cal}),
 		Chat: slack.NewSlackChat(token, h.slack.URL+"/", nil), Claims: claims, Now: h.clock.Now, Logger: slog.New(logs)})
 	api := slackgo.New(token, slackgo.OptionAPIURL(h.slack.URL+"/"), slackgo.OptionAppLevelToken(appToken))
 	ctx, cancel := context.WithCancel(context.Background())

@@ -34,7 +34,7 @@ func TestDataVersionMovesOnCommit(t *testing.T) {
 		ctx := t.Context()
 		eventually(t, "the store to hear of changes", func() bool { _, ok := s.DataVersion(); return ok })
 		v0, _ := s.DataVersion()
-		svc := releases.NewService(releases.Options{Store: s, Policy: changePolicy})
+		svc := releases.NewCoordinator(releases.Options{Store: s, Policy: changePolicy})
 		r, err := svc.Create(ctx, "U0DAVE", releases.CreateInput{Service: "api", Version: "v1"})
 		if err != nil {
 			t.Fatal(err)
@@ -73,8 +73,8 @@ func TestReplicasHearEachOthersChanges(t *testing.T) {
 		ctx := t.Context()
 		url := db.URL(t)
 		a, b := storetest.Open(t, url, nil), storetest.Open(t, url, nil)
-		svcA := releases.NewService(releases.Options{Store: a, Policy: changePolicy})
-		svcB := releases.NewService(releases.Options{Store: b, Policy: changePolicy})
+		svcA := releases.NewCoordinator(releases.Options{Store: a, Policy: changePolicy})
+		svcB := releases.NewCoordinator(releases.Options{Store: b, Policy: changePolicy})
 		eventually(t, "replica b to listen", func() bool { _, ok := b.DataVersion(); return ok })
 
 		r, err := svcA.Create(ctx, "U0DAVE", releases.CreateInput{Service: "api", Version: "v1"})

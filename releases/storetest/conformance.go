@@ -12,7 +12,7 @@ import (
 
 // RunConformance holds a releases.Store to the contract documented on
 // releases.Store and releases.Tx, calling its methods directly (not through
-// the Service), and releases.PostStore, releases.DeliveryStore,
+// the Coordinator), and releases.PostStore, releases.DeliveryStore,
 // releases.OutboxStore and releases.PostAdopter too when the store
 // implements them.
 // open must return a new, empty, migrated store each time: it is called

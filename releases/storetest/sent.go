@@ -9,7 +9,7 @@ import (
 
 // MarkSent counts an attempt for deployment id if it has none, as if the
 // webhook worker had sent it to its deployer — whether or not it is next
-// in its queue. Tests that report a deployer's status through the service,
+// in its queue. Tests that report a deployer's status through the coordinator,
 // without a worker, call it first: a deployment never sent takes no
 // status.
 func MarkSent(ctx context.Context, s releases.Store, id int64) error {

@@ -9,11 +9,11 @@ import (
 	"time"
 )
 
-// Service carries out everything people and timers do to releases. Every
+// Coordinator carries out everything people and timers do to releases. Every
 // rule of the lifecycle lives here, so every adapter gets the same answers.
 // Each call runs in one store transaction with its audit events; notifiers
 // hear of the change after it committed.
-type Service struct {
+type Coordinator struct {
 	store     Store
 	policy    Policy
 	now       func() time.Time
@@ -23,7 +23,7 @@ type Service struct {
 	cache     *readCache // nil: the store can't tell when a release changed
 }
 
-// Options configure a Service. Store and Policy are required.
+// Options configure a Coordinator. Store and Policy are required.
 type Options struct {
 	Store     Store
 	Policy    Policy
@@ -33,9 +33,9 @@ type Options struct {
 	Logger    *slog.Logger
 }
 
-// NewService returns a Service over opts.Store.
-func NewService(opts Options) *Service {
-	s := &Service{store: opts.Store, policy: opts.Policy, now: opts.Now, gate: opts.Gate,
+// NewCoordinator returns a Coordinator over opts.Store.
+func NewCoordinator(opts Options) *Coordinator {
+	s := &Coordinator{store: opts.Store, policy: opts.Policy, now: opts.Now, gate: opts.Gate,
 		notifiers: opts.Notifiers, log: opts.Logger}
 	if s.now == nil {
 		s.now = time.Now
@@ -50,14 +50,14 @@ func NewService(opts Options) *Service {
 }
 
 // AddNotifier adds n to the notifiers told of every committed change.
-// Call it before the service is used.
-func (s *Service) AddNotifier(n Notifier) { s.notifiers = append(s.notifiers, n) }
+// Call it before the coordinator is used.
+func (s *Coordinator) AddNotifier(n Notifier) { s.notifiers = append(s.notifiers, n) }
 
-// Policy returns the rules the service enforces.
-func (s *Service) Policy() *Policy { return &s.policy }
+// Policy returns the rules the coordinator enforces.
+func (s *Coordinator) Policy() *Policy { return &s.policy }
 
-// Now returns the service's current time, in UTC.
-func (s *Service) Now() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+// Now returns the coordinator's current time, in UTC.
+func (s *Coordinator) Now() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
 
 // CreateInput describes a new release.
 type CreateInput struct {
@@ -82,7 +82,7 @@ type CreateInput struct {
 // override; EForbidden for an override by anyone but a release manager;
 // EConflict when the service already has an open release of that version;
 // ETooMany when actor reached the create quota (Limits).
-func (s *Service) Create(ctx context.Context, actor string, in CreateInput) (*Release, error) {
+func (s *Coordinator) Create(ctx context.Context, actor string, in CreateInput) (*Release, error) {
 	r, err := s.validateCreate(in)
 	if err != nil {
 		return nil, err
@@ -132,7 +132,7 @@ func (s *Service) Create(ctx context.Context, actor string, in CreateInput) (*Re
 	return out, nil
 }
 
-func (s *Service) validateCreate(in CreateInput) (*Release, error) {
+func (s *Coordinator) validateCreate(in CreateInput) (*Release, error) {
 	service, err := NormalizeService(in.Service)
 	if err != nil {
 		return nil, err
@@ -170,7 +170,7 @@ func (s *Service) validateCreate(in CreateInput) (*Release, error) {
 
 // pick checks chosen against all and returns it in all's order; an empty
 // choice means all.
-func (s *Service) pick(kind string, chosen, all []string) ([]string, error) {
+func (s *Coordinator) pick(kind string, chosen, all []string) ([]string, error) {
 	if len(chosen) == 0 {
 		return append([]string(nil), all...), nil
 	}
@@ -188,7 +188,7 @@ func (s *Service) pick(kind string, chosen, all []string) ([]string, error) {
 	return out, nil
 }
 
-func (s *Service) teamNames() []string {
+func (s *Coordinator) teamNames() []string {
 	names := make([]string, len(s.policy.Teams))
 	for i, t := range s.policy.Teams {
 		names[i] = t.Name
@@ -196,7 +196,7 @@ func (s *Service) teamNames() []string {
 	return names
 }
 
-func (s *Service) environmentNames() []string {
+func (s *Coordinator) environmentNames() []string {
 	names := make([]string, len(s.policy.Environments))
 	for i, e := range s.policy.Environments {
 		names[i] = e.Name
@@ -204,7 +204,7 @@ func (s *Service) environmentNames() []string {
 	return names
 }
 
-func (s *Service) unknownWindow(name string) error {
+func (s *Coordinator) unknownWindow(name string) error {
 	if len(s.policy.Windows) == 0 {
 		return Errorf(EInvalid, "There is no window %q; none are configured.", name)
 	}
@@ -215,7 +215,7 @@ func (s *Service) unknownWindow(name string) error {
 //
 // A release read recently is answered from memory while the store says
 // nothing changed since (see Versioned); the answer is a copy either way.
-func (s *Service) Get(ctx context.Context, id int64) (*Release, error) {
+func (s *Coordinator) Get(ctx context.Context, id int64) (*Release, error) {
 	if s.cache == nil {
 		return s.load(ctx, id)
 	}
@@ -230,7 +230,7 @@ func (s *Service) Get(ctx context.Context, id int64) (*Release, error) {
 	return r, err
 }
 
-func (s *Service) load(ctx context.Context, id int64) (*Release, error) {
+func (s *Coordinator) load(ctx context.Context, id int64) (*Release, error) {
 	r, err := s.store.Release(ctx, id)
 	if errors.Is(err, ErrNotFound) {
 		return nil, notFound(id)
@@ -243,7 +243,7 @@ func (s *Service) load(ctx context.Context, id int64) (*Release, error) {
 
 // Active returns the releases that have not run their course, newest
 // first: at most MaxLimit of them (ListPage tells how many more).
-func (s *Service) Active(ctx context.Context) ([]Release, error) {
+func (s *Coordinator) Active(ctx context.Context) ([]Release, error) {
 	rs, err := s.store.Releases(ctx, Filter{Statuses: ActiveStatuses, Limit: MaxLimit})
 	if err != nil {
 		return nil, s.fail("active releases", err)
@@ -259,7 +259,7 @@ const DefaultLimit = 50
 
 // List returns releases newest first. A zero limit means DefaultLimit.
 // Errors: EInvalid for an unknown status or a limit outside 1–200.
-func (s *Service) List(ctx context.Context, f Filter) ([]Release, error) {
+func (s *Coordinator) List(ctx context.Context, f Filter) ([]Release, error) {
 	for _, st := range f.Statuses {
 		if !st.Valid() {
 			return nil, Errorf(EInvalid, "%q is not a status; statuses are %s.", st, joinStatuses(Statuses))
@@ -280,7 +280,7 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Release, error) {
 
 // History returns what shipped, or tried to: releases of service (all when
 // empty) whose deployment started, newest first.
-func (s *Service) History(ctx context.Context, service string, limit int) ([]Release, error) {
+func (s *Coordinator) History(ctx context.Context, service string, limit int) ([]Release, error) {
 	return s.List(ctx, HistoryFilter(service, limit))
 }
 
@@ -297,7 +297,7 @@ func HistoryFilter(service string, limit int) Filter {
 }
 
 // Audit returns a release's audit trail, oldest first. Errors: ENotFound.
-func (s *Service) Audit(ctx context.Context, id int64) ([]AuditEvent, error) {
+func (s *Coordinator) Audit(ctx context.Context, id int64) ([]AuditEvent, error) {
 	if _, err := s.Get(ctx, id); err != nil {
 		return nil, err
 	}
@@ -309,7 +309,7 @@ func (s *Service) Audit(ctx context.Context, id int64) ([]AuditEvent, error) {
 }
 
 // Ping reports whether the store answers.
-func (s *Service) Ping(ctx context.Context) error { return s.store.Ping(ctx) }
+func (s *Coordinator) Ping(ctx context.Context) error { return s.store.Ping(ctx) }
 
 func notFound(id int64) error {
 	return Errorf(ENotFound, "There is no release %s.", FormatID(id))
@@ -317,7 +317,7 @@ func notFound(id int64) error {
 
 // fail passes errors for people through and wraps the rest with what was
 // being done, for the log.
-func (s *Service) fail(what string, err error) error {
+func (s *Coordinator) fail(what string, err error) error {
 	var e *Error
 	if errors.As(err, &e) {
 		return e
@@ -325,7 +325,7 @@ func (s *Service) fail(what string, err error) error {
 	return fmt.Errorf("%s: %w", what, err)
 }
 
-func (s *Service) notify(ctx context.Context, r *Release, events []AuditEvent) {
+func (s *Coordinator) notify(ctx context.Context, r *Release, events []AuditEvent) {
 	if len(events) == 0 {
 		return
 	}
