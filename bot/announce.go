@@ -180,7 +180,7 @@ func (v view) waitingList(ws []scheduler.Waiting) string {
 }
 
 // upcoming lists the next openings and the freezes.
-func (v view) upcoming(openings []scheduler.Opening, freezes []scheduler.Freeze, now time.Time) string {
+func (v view) upcoming(openings []releases.Opening, freezes []releases.Freeze, now time.Time) string {
 	lines := []string{":calendar: *Next windows*"}
 	if len(openings) == 0 {
 		lines = append(lines, "None in the next two weeks.")
@@ -194,9 +194,9 @@ func (v view) upcoming(openings []scheduler.Opening, freezes []scheduler.Freeze,
 	}
 	lines = append(lines, ":snowflake: *Freezes*")
 	for _, f := range freezes {
-		name := escape(f.Name)
-		if f.AdHoc {
-			name = fmt.Sprintf("%q (ad hoc, by %s)", escape(f.Name), mention(f.By))
+		name := escape(f.Title())
+		if f.AdHoc() {
+			name = fmt.Sprintf("%q (ad hoc, by %s)", escape(f.Reason), mention(f.CreatedBy))
 		}
 		line := fmt.Sprintf("• %s: %s – %s", name, v.when(f.Start), v.when(f.End))
 		if f.Active(now) {

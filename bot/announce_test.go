@@ -83,13 +83,13 @@ func sampleSummary() scheduler.Summary {
 				Reason: "waits for sign-off from risk (0 of 1)"},
 			{Release: announceRelease(8, "batch", "v1<script>", announceMonday), Reason: "waits for the window weekly-train, which opens Tue 8 Dec 2026 14:00 CET"},
 		},
-		Openings: []scheduler.Opening{
+		Openings: []releases.Opening{
 			{Window: "weekly-train", Start: time.Date(2026, 12, 8, 13, 0, 0, 0, time.UTC), End: time.Date(2026, 12, 8, 15, 0, 0, 0, time.UTC)},
 			{Window: "weekly-train", Start: time.Date(2026, 12, 22, 13, 0, 0, 0, time.UTC), End: time.Date(2026, 12, 22, 15, 0, 0, 0, time.UTC)},
 		},
-		Freezes: []scheduler.Freeze{
+		Freezes: []releases.Freeze{
 			{Name: "year-end", Start: time.Date(2026, 12, 19, 23, 0, 0, 0, time.UTC), End: time.Date(2027, 1, 3, 23, 0, 0, 0, time.UTC)},
-			{Name: "incident <42>", AdHoc: true, By: "U0RM1", Start: announceMonday.Add(-time.Hour), End: announceMonday.Add(24 * time.Hour)},
+			{Reason: "incident <42>", CreatedBy: "U0RM1", Start: announceMonday.Add(-time.Hour), End: announceMonday.Add(24 * time.Hour)},
 		},
 		Production: "production",
 		DORA: releases.DORA{From: announceMonday.Add(-scheduler.DORAPeriod), To: announceMonday, Deployments: 3, PerDay: 0.1, PerWeek: 0.7,

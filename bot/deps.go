@@ -39,10 +39,10 @@ type Releases interface {
 // and freezes; *scheduler.Calendar is one.
 type Calendar interface {
 	Windows() []config.Window
-	OpenAt(window string, t time.Time) (scheduler.Opening, bool)
-	Upcoming(from, to time.Time, max int) []scheduler.Opening
-	FreezeAt(ctx context.Context, t time.Time) (scheduler.Freeze, bool, error)
-	Freezes(ctx context.Context, t time.Time) ([]scheduler.Freeze, error)
+	OpenAt(window string, t time.Time) (releases.Opening, bool)
+	Upcoming(from, to time.Time, max int) []releases.Opening
+	FreezeAt(ctx context.Context, t time.Time) (releases.Freeze, bool, error)
+	Freezes(ctx context.Context, t time.Time) ([]releases.Freeze, error)
 	DSTNotes(from, to time.Time) []string
 	Location() *time.Location
 }

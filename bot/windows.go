@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/releasebot/releasebot/scheduler"
+	"github.com/releasebot/releasebot/releases"
 )
 
 // How far ahead `/release windows` looks.
@@ -63,7 +63,7 @@ func (b *Bot) windowsReply(ctx context.Context) (Message, error) {
 }
 
 // frozenNote marks an opening that a freeze holds.
-func frozenNote(freezes []scheduler.Freeze, t time.Time) string {
+func frozenNote(freezes []releases.Freeze, t time.Time) string {
 	for _, f := range freezes {
 		if f.Active(t) {
 			return " — :snowflake: held by " + escape(f.Label())
@@ -73,10 +73,10 @@ func frozenNote(freezes []scheduler.Freeze, t time.Time) string {
 }
 
 // freezeLine is one freeze in a list.
-func (b *Bot) freezeLine(f scheduler.Freeze, now time.Time) string {
+func (b *Bot) freezeLine(f releases.Freeze, now time.Time) string {
 	var line string
-	if f.AdHoc {
-		line = fmt.Sprintf("• :snowflake: %q, declared by %s: %s – %s", escape(f.Name), mention(f.By), b.view.when(f.Start), b.view.when(f.End))
+	if f.AdHoc() {
+		line = fmt.Sprintf("• :snowflake: %q, declared by %s: %s – %s", escape(f.Reason), mention(f.CreatedBy), b.view.when(f.Start), b.view.when(f.End))
 	} else {
 		line = fmt.Sprintf("• :snowflake: %s: %s – %s", escape(f.Name), b.view.when(f.Start), b.view.when(f.End))
 	}

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+
+	"github.com/releasebot/releasebot/releases"
 )
 
 // Defaults applied when a key is absent.
@@ -51,7 +53,7 @@ type Config struct {
 	// Windows are the release trains.
 	Windows []Window
 	// Freezes are fixed periods in which nothing deploys.
-	Freezes []Freeze
+	Freezes []releases.Freeze
 	// Reminders configures nudges for missing sign-offs.
 	Reminders Reminders
 	// Summaries are scheduled release reports.
@@ -142,15 +144,6 @@ type Window struct {
 
 	line int // of the schedule, for Warnings
 }
-
-// Freeze is a period during which no release deploys (without override).
-type Freeze struct {
-	Name       string
-	Start, End time.Time
-}
-
-// Active reports whether t falls within the freeze: Start <= t < End.
-func (f Freeze) Active(t time.Time) bool { return !t.Before(f.Start) && t.Before(f.End) }
 
 // Reminders configures sign-off reminders.
 type Reminders struct {

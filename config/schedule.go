@@ -6,6 +6,8 @@ import (
 
 	"github.com/robfig/cron/v3"
 	"gopkg.in/yaml.v3"
+
+	"github.com/releasebot/releasebot/releases"
 )
 
 // This file reads the time-based sections: windows, freezes, summaries.
@@ -75,7 +77,7 @@ func (p *parser) freezes(n *yaml.Node, cfg *Config) {
 		if !ok {
 			continue
 		}
-		var fr Freeze
+		var fr releases.Freeze
 		var valid bool
 		fr.Name, valid = p.name(f, n, path, seen, i)
 		var okStart, okEnd bool

@@ -7,13 +7,16 @@ import (
 	"time"
 )
 
-// Freeze is an ad-hoc freeze a release manager declared from chat: no
-// release starts deploying from Start until End, unless a release manager
-// overrides it. Freezes from the configuration file are the scheduler's;
-// these are the ones kept in the store.
+// Freeze is a period in which no release starts deploying from Start until
+// End, unless a release manager overrides it. A configured freeze (from the
+// configuration file) has a Name and nothing else but its times; an ad-hoc
+// freeze, which a release manager declared from chat and the store keeps,
+// has no Name but an ID, a Reason and who declared it. The calendar answers
+// with both kinds in this one type.
 type Freeze struct {
-	ID        int64
-	Reason    string
+	ID        int64     // of an ad-hoc freeze
+	Name      string    // of a configured freeze; "" for an ad-hoc one
+	Reason    string    // why an ad-hoc freeze was declared; never empty
 	Start     time.Time // when it was declared
 	End       time.Time // when it ends: Until, or when it was lifted
 	Until     time.Time // the end as declared
@@ -24,6 +27,28 @@ type Freeze struct {
 
 // Active reports whether the freeze holds at t: Start <= t < End.
 func (f Freeze) Active(t time.Time) bool { return !t.Before(f.Start) && t.Before(f.End) }
+
+// AdHoc reports whether the freeze was declared from chat rather than
+// configured.
+func (f Freeze) AdHoc() bool { return f.Name == "" }
+
+// Title is what the freeze is called: a configured freeze's name, an
+// ad-hoc one's reason.
+func (f Freeze) Title() string {
+	if f.AdHoc() {
+		return f.Reason
+	}
+	return f.Name
+}
+
+// Label names the freeze in a sentence: `the freeze year-end`, `the
+// ad-hoc freeze "incident 42"`.
+func (f Freeze) Label() string {
+	if f.AdHoc() {
+		return fmt.Sprintf("the ad-hoc freeze %q", f.Reason)
+	}
+	return "the freeze " + f.Name
+}
 
 // FreezeReader reads ad-hoc freezes.
 type FreezeReader interface {

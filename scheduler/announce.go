@@ -48,8 +48,8 @@ type Summary struct {
 	Failed     []releases.Outcome
 	RolledBack []releases.Outcome
 	Waiting    []Waiting
-	Openings   []Opening // the next window openings
-	Freezes    []Freeze  // in force or ahead
+	Openings   []releases.Opening // the next window openings
+	Freezes    []releases.Freeze  // in force or ahead
 	// Production is the environment the DORA figures are about: the last
 	// configured one.
 	Production string

@@ -15,8 +15,8 @@ import (
 // is the coordinator's releases.Gate.
 type Calendar struct {
 	windows map[string]config.Window
-	names   []string // configured order
-	freezes []Freeze // configured
+	names   []string          // configured order
+	freezes []releases.Freeze // configured
 	loc     *time.Location
 	adhoc   releases.FreezeReader // nil: configured freezes only
 }
@@ -42,7 +42,7 @@ func NewCalendar(cfg *config.Config, opts ...CalendarOption) *Calendar {
 		c.names = append(c.names, w.Name)
 	}
 	for _, f := range cfg.Freezes {
-		c.freezes = append(c.freezes, Freeze{Name: f.Name, Start: f.Start.UTC(), End: f.End.UTC()})
+		c.freezes = append(c.freezes, releases.Freeze{Name: f.Name, Start: f.Start.UTC(), End: f.End.UTC()})
 	}
 	for _, o := range opts {
 		o(c)
@@ -51,36 +51,6 @@ func NewCalendar(cfg *config.Config, opts ...CalendarOption) *Calendar {
 }
 
 var _ releases.Gate = (*Calendar)(nil)
-
-// Freeze is a period in which no release starts deploying (without a
-// release manager's override): from the configuration, or ad hoc.
-type Freeze struct {
-	Name       string // the configured name, or an ad-hoc freeze's reason
-	Start, End time.Time
-	AdHoc      bool
-	ID         int64  // of an ad-hoc freeze
-	By         string // who declared an ad-hoc freeze
-}
-
-// Active reports whether the freeze holds at t: Start <= t < End.
-func (f Freeze) Active(t time.Time) bool { return !t.Before(f.Start) && t.Before(f.End) }
-
-// Label names the freeze in a sentence: `the freeze year-end`, `the
-// ad-hoc freeze "incident 42"`.
-func (f Freeze) Label() string {
-	if f.AdHoc {
-		return fmt.Sprintf("the ad-hoc freeze %q", f.Name)
-	}
-	return "the freeze " + f.Name
-}
-
-func adHoc(fs []releases.Freeze) []Freeze {
-	out := make([]Freeze, len(fs))
-	for i, f := range fs {
-		out[i] = Freeze{Name: f.Reason, Start: f.Start, End: f.End, AdHoc: true, ID: f.ID, By: f.CreatedBy}
-	}
-	return out
-}
 
 // horizon bounds how far ahead the calendar looks for the next moment a
 // release may start.
@@ -98,8 +68,8 @@ func (c *Calendar) Check(ctx context.Context, fr releases.FreezeReader, r *relea
 
 // load returns the configured freezes and those of fr (nil: none) that have
 // not ended by t.
-func (c *Calendar) load(ctx context.Context, fr releases.FreezeReader, t time.Time) ([]Freeze, error) {
-	var fs []Freeze
+func (c *Calendar) load(ctx context.Context, fr releases.FreezeReader, t time.Time) ([]releases.Freeze, error) {
+	var fs []releases.Freeze
 	for _, f := range c.freezes {
 		if f.End.After(t) {
 			fs = append(fs, f)
@@ -110,14 +80,14 @@ func (c *Calendar) load(ctx context.Context, fr releases.FreezeReader, t time.Ti
 		if err != nil {
 			return nil, fmt.Errorf("ad-hoc freezes: %w", err)
 		}
-		fs = append(fs, adHoc(more)...)
+		fs = append(fs, more...)
 	}
 	sort.SliceStable(fs, func(i, j int) bool { return fs[i].Start.Before(fs[j].Start) })
 	return fs, nil
 }
 
 // check is Check over the freezes fs.
-func (c *Calendar) check(fs []Freeze, r *releases.Release, now time.Time) releases.Wait {
+func (c *Calendar) check(fs []releases.Freeze, r *releases.Release, now time.Time) releases.Wait {
 	if c.allowed(fs, r, now) {
 		return releases.Wait{Open: true}
 	}
@@ -160,7 +130,7 @@ func (c *Calendar) check(fs []Freeze, r *releases.Release, now time.Time) releas
 }
 
 // allowed reports whether r may start at t, given the freezes fs.
-func (c *Calendar) allowed(fs []Freeze, r *releases.Release, t time.Time) bool {
+func (c *Calendar) allowed(fs []releases.Freeze, r *releases.Release, t time.Time) bool {
 	if _, frozen := freezeAt(fs, t); frozen {
 		return false
 	}
@@ -178,7 +148,7 @@ func (c *Calendar) allowed(fs []Freeze, r *releases.Release, t time.Time) bool {
 // when there is none within the horizon. Only a window opening, the start
 // time or a freeze's end can turn "not allowed" into "allowed", so those are
 // the moments to try.
-func (c *Calendar) nextAllowed(fs []Freeze, r *releases.Release, now time.Time) time.Time {
+func (c *Calendar) nextAllowed(fs []releases.Freeze, r *releases.Release, now time.Time) time.Time {
 	limit := now.Add(horizon)
 	candidates := []time.Time{}
 	if r.StartAt.After(now) {
@@ -203,19 +173,13 @@ func (c *Calendar) nextAllowed(fs []Freeze, r *releases.Release, now time.Time) 
 	return time.Time{}
 }
 
-func freezeAt(fs []Freeze, t time.Time) (Freeze, bool) {
+func freezeAt(fs []releases.Freeze, t time.Time) (releases.Freeze, bool) {
 	for _, f := range fs {
 		if f.Active(t) {
 			return f, true
 		}
 	}
-	return Freeze{}, false
-}
-
-// Opening is one opening of a release window.
-type Opening struct {
-	Window     string
-	Start, End time.Time
+	return releases.Freeze{}, false
 }
 
 // next returns the first opening of w after t.
@@ -223,44 +187,44 @@ func (c *Calendar) next(w config.Window, t time.Time) time.Time { return Next(w.
 
 // NextOpening returns the first opening of window after t; false for an
 // unknown window or one that never opens again.
-func (c *Calendar) NextOpening(window string, t time.Time) (Opening, bool) {
+func (c *Calendar) NextOpening(window string, t time.Time) (releases.Opening, bool) {
 	w, ok := c.windows[window]
 	if !ok || w.Cron == nil {
-		return Opening{}, false
+		return releases.Opening{}, false
 	}
 	start := c.next(w, t)
 	if start.IsZero() {
-		return Opening{}, false
+		return releases.Opening{}, false
 	}
-	return Opening{Window: w.Name, Start: start, End: start.Add(w.Duration)}, true
+	return releases.Opening{Window: w.Name, Start: start, End: start.Add(w.Duration)}, true
 }
 
 // OpenAt returns the opening of window that is open at t, if any.
-func (c *Calendar) OpenAt(window string, t time.Time) (Opening, bool) {
+func (c *Calendar) OpenAt(window string, t time.Time) (releases.Opening, bool) {
 	// The only opening that can still be open at t is the first one after
 	// t - duration.
 	w, ok := c.windows[window]
 	if !ok {
-		return Opening{}, false
+		return releases.Opening{}, false
 	}
 	o, ok := c.NextOpening(window, t.Add(-w.Duration))
 	if !ok || o.Start.After(t) {
-		return Opening{}, false
+		return releases.Opening{}, false
 	}
 	return o, true
 }
 
 // Upcoming returns the openings of every window that start after from and
 // before to, in time order, at most max of them.
-func (c *Calendar) Upcoming(from, to time.Time, max int) []Opening {
-	var out []Opening
+func (c *Calendar) Upcoming(from, to time.Time, max int) []releases.Opening {
+	var out []releases.Opening
 	for _, name := range c.names {
 		w := c.windows[name]
 		if w.Cron == nil {
 			continue
 		}
 		for t, i := c.next(w, from), 0; !t.IsZero() && t.Before(to) && i < max; t, i = c.next(w, t), i+1 {
-			out = append(out, Opening{Window: w.Name, Start: t, End: t.Add(w.Duration)})
+			out = append(out, releases.Opening{Window: w.Name, Start: t, End: t.Add(w.Duration)})
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
@@ -285,10 +249,10 @@ func (c *Calendar) Windows() []config.Window {
 }
 
 // FreezeAt returns the freeze in force at t, if any: configured or ad hoc.
-func (c *Calendar) FreezeAt(ctx context.Context, t time.Time) (Freeze, bool, error) {
+func (c *Calendar) FreezeAt(ctx context.Context, t time.Time) (releases.Freeze, bool, error) {
 	fs, err := c.load(ctx, c.adhoc, t)
 	if err != nil {
-		return Freeze{}, false, err
+		return releases.Freeze{}, false, err
 	}
 	f, ok := freezeAt(fs, t)
 	return f, ok, nil
@@ -306,7 +270,7 @@ func (c *Calendar) Hold(ctx context.Context, t time.Time) (*releases.Hold, error
 
 // Freezes returns the freezes, configured and ad hoc, that have not ended
 // by t, soonest first.
-func (c *Calendar) Freezes(ctx context.Context, t time.Time) ([]Freeze, error) {
+func (c *Calendar) Freezes(ctx context.Context, t time.Time) ([]releases.Freeze, error) {
 	return c.load(ctx, c.adhoc, t)
 }
 

@@ -19,6 +19,9 @@ import (
 	"github.com/releasebot/releasebot/web"
 )
 
+// The scheduler's calendar is what serve hands the web routes.
+var _ web.Calendar = (*scheduler.Calendar)(nil)
+
 // dashboardYAML is the configuration of the dashboard tests: the people
 // and teams of testPolicy, in Europe/Berlin, with a release train on
 // Tuesdays and Thursdays at 14:00 and the year-end freeze.

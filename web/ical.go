@@ -78,12 +78,12 @@ func (s *Server) calendarFeed(c *gin.Context) {
 			})
 		}
 		for _, f := range freezes {
-			uid, summary := icalUID("freeze", f.Name, f.Start), "Release freeze: "+f.Name
-			desc := "Release freeze " + f.Name + ": nothing deploys without a release manager's override; rollbacks still go."
-			if f.AdHoc {
+			uid, summary := icalUID("freeze", f.Title(), f.Start), "Release freeze: "+f.Title()
+			desc := "Release freeze " + f.Title() + ": nothing deploys without a release manager's override; rollbacks still go."
+			if f.AdHoc() {
 				// Its reason may be edited and its end moved by an unfreeze; its id stays.
-				uid, summary = fmt.Sprintf("freeze-adhoc-%d@%s", f.ID, feedDomain), "Release freeze (ad hoc): "+f.Name
-				desc = fmt.Sprintf("Ad-hoc release freeze declared by %s: %s. Nothing deploys without a release manager's override; rollbacks still go.", s.userName(f.By), f.Name)
+				uid, summary = fmt.Sprintf("freeze-adhoc-%d@%s", f.ID, feedDomain), "Release freeze (ad hoc): "+f.Reason
+				desc = fmt.Sprintf("Ad-hoc release freeze declared by %s: %s. Nothing deploys without a release manager's override; rollbacks still go.", s.userName(f.CreatedBy), f.Reason)
 			}
 			w.event(vevent{uid: uid, stamp: now, start: f.Start, end: f.End, summary: summary, description: desc,
 				category: "release freeze", url: base + "/windows"})

@@ -14,7 +14,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/releasebot/releasebot/releases"
-	"github.com/releasebot/releasebot/scheduler"
 )
 
 // Releases is what the web routes need of the domain; *releases.Coordinator
@@ -36,21 +35,20 @@ var _ Releases = (*releases.Coordinator)(nil)
 
 // Calendar is what the windows page, the calendar feed and the "next
 // step" of a ready release need of the schedule; *scheduler.Calendar
-// satisfies it. It is asked on every request, so ad-hoc freezes declared
-// while the bot runs show up at once.
+// satisfies it (the tests check; web does not import scheduler). It is
+// asked on every request, so ad-hoc freezes declared while the bot runs
+// show up at once.
 type Calendar interface {
 	// Check tells whether a ready release may start now and, if not, why;
 	// it reads ad-hoc freezes through fr.
 	releases.Gate
 	// Upcoming returns the openings of every window that start after from
 	// and before to, in time order, at most max of them.
-	Upcoming(from, to time.Time, max int) []scheduler.Opening
+	Upcoming(from, to time.Time, max int) []releases.Opening
 	// Freezes returns the freezes, configured and ad hoc, that have not
 	// ended by t, soonest first.
-	Freezes(ctx context.Context, t time.Time) ([]scheduler.Freeze, error)
+	Freezes(ctx context.Context, t time.Time) ([]releases.Freeze, error)
 }
-
-var _ Calendar = (*scheduler.Calendar)(nil)
 
 // Options configure the web routes. Releases is required; without the
 // others the dashboard still works, with less to say.

@@ -10,7 +10,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/releasebot/releasebot/releases"
-	"github.com/releasebot/releasebot/scheduler"
 )
 
 // GET /windows: the release windows' upcoming openings and the freezes,
@@ -103,8 +102,8 @@ func (s *Server) windowsPage(c *gin.Context) {
 	start := today.AddDate(0, 0, -((int(today.Weekday()) + 6) % 7))
 	end := start.AddDate(0, 0, 7*weeks)
 
-	var openings []scheduler.Opening
-	var freezes []scheduler.Freeze
+	var openings []releases.Opening
+	var freezes []releases.Freeze
 	if s.cal != nil {
 		// Openings that started up to a week ago may still be open.
 		openings = s.cal.Upcoming(minTime(start, now.Add(-7*24*time.Hour)).Add(-time.Nanosecond), end, maxOpenings)
@@ -128,9 +127,9 @@ func (s *Server) windowsPage(c *gin.Context) {
 		}
 	}
 	for _, f := range freezes {
-		fv := freezeView{Name: f.Name, Start: s.timeView(f.Start), End: s.timeView(f.End), Active: f.Active(now), AdHoc: f.AdHoc}
-		if f.By != "" {
-			fv.By = s.userName(f.By)
+		fv := freezeView{Name: f.Title(), Start: s.timeView(f.Start), End: s.timeView(f.End), Active: f.Active(now), AdHoc: f.AdHoc()}
+		if f.CreatedBy != "" {
+			fv.By = s.userName(f.CreatedBy)
 		}
 		switch {
 		case fv.Active:
@@ -164,7 +163,7 @@ func (s *Server) windowsPage(c *gin.Context) {
 			}
 			for _, f := range freezes {
 				if f.Start.Before(next) && f.End.After(day) {
-					dv.Freezes = append(dv.Freezes, f.Name)
+					dv.Freezes = append(dv.Freezes, f.Title())
 				}
 			}
 			for i, o := range openings {
@@ -198,7 +197,7 @@ func (s *Server) waitingReleases(ctx context.Context) ([]releases.Release, error
 // ridingReleases puts each release that waits for a window on the first
 // opening of that window after now that no freeze holds: the train it
 // will take once signed off.
-func (s *Server) ridingReleases(active []releases.Release, openings []scheduler.Opening, freezes []scheduler.Freeze, now time.Time) map[int][]releaseLink {
+func (s *Server) ridingReleases(active []releases.Release, openings []releases.Opening, freezes []releases.Freeze, now time.Time) map[int][]releaseLink {
 	out := map[int][]releaseLink{}
 	first := map[string]int{}
 	for i, o := range openings {
@@ -216,7 +215,7 @@ func (s *Server) ridingReleases(active []releases.Release, openings []scheduler.
 	return out
 }
 
-func (s *Server) openingView(o scheduler.Opening, freezes []scheduler.Freeze, now time.Time) openingView {
+func (s *Server) openingView(o releases.Opening, freezes []releases.Freeze, now time.Time) openingView {
 	start, end := o.Start.In(s.loc), o.End.In(s.loc)
 	rng := start.Format("15:04") + "–" + end.Format("15:04")
 	if midnight(start) != midnight(end) {
@@ -230,11 +229,11 @@ func (s *Server) openingView(o scheduler.Opening, freezes []scheduler.Freeze, no
 	return v
 }
 
-func frozenAt(freezes []scheduler.Freeze, t time.Time) string {
+func frozenAt(freezes []releases.Freeze, t time.Time) string {
 	var names []string
 	for _, f := range freezes {
 		if f.Active(t) {
-			names = append(names, f.Name)
+			names = append(names, f.Title())
 		}
 	}
 	return strings.Join(names, ", ")
