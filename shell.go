@@ -9,7 +9,11 @@ import (
 
 	"github.com/releasebot/releasebot/bot"
 	botshell "github.com/releasebot/releasebot/bot/shell"
+	"github.com/releasebot/releasebot/config"
 )
+
+// The shell reads the configured users through the configuration.
+var _ botshell.Directory = (*config.Config)(nil)
 
 // shell runs the bot in a terminal on the configured database.
 func shell(ctx context.Context, args []string, env environment, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -35,7 +39,7 @@ func shell(ctx context.Context, args []string, env environment, stdin io.Reader,
 	if user == "" {
 		user = defaultUser(a)
 	}
-	sh := botshell.New(a.cfg, a.store, stdout, user, *channel)
+	sh := botshell.New(botshell.Options{Users: a.cfg, Source: a.cfg.Source, Posts: a.store, Out: stdout, User: user, Channel: *channel})
 	sh.SetBot(bot.New(bot.Options{Coordinator: a.svc, Now: a.svc.Now, Posts: a.store, Config: a.cfg, Calendar: a.cal, Logger: log}))
 	relay := bot.NewRelay(a.store, a.cfg, a.svc.Now)
 	sched := a.newScheduler(bot.NewAnnouncer(a.store, a.cfg, a.svc.Now))

@@ -205,6 +205,16 @@ func (c *Config) UserID(nameOrID string) (string, bool) {
 	return "", false
 }
 
+// UserNames returns the names of `users:`, sorted.
+func (c *Config) UserNames() []string {
+	names := make([]string, 0, len(c.Users))
+	for n := range c.Users {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
 // UserName returns the display name `users:` gives a Slack user id, or
 // the id itself when it has none.
 func (c *Config) UserName(id string) string {

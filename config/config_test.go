@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -382,6 +383,7 @@ func TestLookups(t *testing.T) {
 		{name: "unknown user", got: second(cfg.UserID("zed")), want: false},
 		{name: "user name", got: cfg.UserName("U0RM1") == "rita", want: true},
 		{name: "user name falls back to id", got: cfg.UserName("U0XYZ") == "U0XYZ", want: true},
+		{name: "user names sorted", got: sort.StringsAreSorted(cfg.UserNames()) && len(cfg.UserNames()) == len(cfg.Users), want: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -13,7 +13,6 @@ import (
 	"sync"
 
 	"github.com/releasebot/releasebot/bot"
-	"github.com/releasebot/releasebot/config"
 	"github.com/releasebot/releasebot/releases"
 )
 
@@ -24,7 +23,8 @@ import (
 type Shell struct {
 	bot     *bot.Bot
 	posts   Posts
-	cfg     *config.Config
+	users   Directory
+	source  string
 	out     io.Writer
 	user    string
 	channel string
@@ -47,10 +47,34 @@ type Posts interface {
 	Posts(ctx context.Context, release int64) ([]releases.Post, error)
 }
 
-// New returns a shell writing to out, acting as user (a name or id from
-// the configuration) in channel; posts tell where a release's card is.
-func New(cfg *config.Config, posts Posts, out io.Writer, user, channel string) *Shell {
-	return &Shell{cfg: cfg, posts: posts, out: out, user: user, channel: channel, byTS: map[string]*shellMsg{}}
+// Directory is what the shell reads of the configured users: names for
+// /as and for display. *config.Config is one.
+type Directory interface {
+	// UserID resolves a configured name to its user id; an id is returned
+	// as is.
+	UserID(nameOrID string) (string, bool)
+	// UserName returns a user id's configured name, or the id itself.
+	UserName(id string) string
+	// UserNames returns the configured names, sorted.
+	UserNames() []string
+}
+
+// Options configure a Shell; main projects them from the configuration.
+type Options struct {
+	Users  Directory
+	Source string // where the configuration came from, for the greeting
+	// Posts tell where a release's card is.
+	Posts Posts
+	Out   io.Writer
+	// User is who the shell acts as (a configured name or an id), in
+	// Channel.
+	User, Channel string
+}
+
+// New returns a shell writing to opts.Out.
+func New(opts Options) *Shell {
+	return &Shell{users: opts.Users, source: opts.Source, posts: opts.Posts, out: opts.Out, user: opts.User,
+		channel: opts.Channel, byTS: map[string]*shellMsg{}}
 }
 
 // SetBot connects the shell to the bot it drives.
@@ -116,7 +140,7 @@ const shellHelp = `Shell commands:
 // line is printed after a prompt, so a piped script reads as a transcript.
 func (s *Shell) Run(ctx context.Context, in io.Reader, echo bool) error {
 	fmt.Fprintf(s.out, "releasebot shell (%s). You are %s in #%s. Type /help for the shell's commands, /release help for releasebot's.\n",
-		s.cfg.Source, s.who(), s.channel)
+		s.source, s.who(), s.channel)
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
 	for {
@@ -156,7 +180,7 @@ func (s *Shell) line(ctx context.Context, line string) (quit bool) {
 	case "/release":
 		s.note(s.bot.HandleCommand(ctx, bot.Invocation{User: s.userID(), Channel: s.channel, Text: rest}))
 	case "/as":
-		id, ok := s.cfg.UserID(rest)
+		id, ok := s.users.UserID(rest)
 		if !ok {
 			fmt.Fprintf(s.out, "Unknown user %q; the configured users are %s.\n", rest, s.userList())
 			return false
@@ -284,13 +308,13 @@ func (s *Shell) find(ref string) (*shellMsg, bool) {
 }
 
 func (s *Shell) userID() string {
-	if id, ok := s.cfg.UserID(s.user); ok {
+	if id, ok := s.users.UserID(s.user); ok {
 		return id
 	}
 	return s.user
 }
 
-func (s *Shell) name() string { return s.cfg.UserName(s.userID()) }
+func (s *Shell) name() string { return s.users.UserName(s.userID()) }
 
 func (s *Shell) who() string {
 	if n := s.name(); n != s.userID() {
@@ -300,11 +324,7 @@ func (s *Shell) who() string {
 }
 
 func (s *Shell) userList() string {
-	names := make([]string, 0, len(s.cfg.Users))
-	for n := range s.cfg.Users {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := s.users.UserNames()
 	if len(names) == 0 {
 		return "none by name (use Slack ids such as U0ALICE)"
 	}
@@ -321,7 +341,7 @@ var (
 // plain renders mrkdwn for a terminal: names for user ids, characters for
 // emoji codes, no bold markers.
 func (s *Shell) plain(t string) string {
-	t = userRef.ReplaceAllStringFunc(t, func(m string) string { return "@" + s.cfg.UserName(userRef.FindStringSubmatch(m)[1]) })
+	t = userRef.ReplaceAllStringFunc(t, func(m string) string { return "@" + s.users.UserName(userRef.FindStringSubmatch(m)[1]) })
 	t = channelRef.ReplaceAllString(t, "#$1")
 	t = linkRef.ReplaceAllString(t, "$1")
 	t = emojiCode.ReplaceAllStringFunc(t, func(m string) string {
