@@ -41,6 +41,10 @@ func TestImportGraph(t *testing.T) {
 			if dir != "." && !(test && dir == "bot/slack") {
 				t.Errorf("%s imports %s: only main may", path, imp)
 			}
+		case imp == module+"scheduler" && dir == "web" && !test:
+			t.Errorf("%s imports %s: web takes the calendar's freezes and openings from releases", path, imp)
+		case imp == module+"config" && dir == "bot/shell" && !test:
+			t.Errorf("%s imports %s: the shell's options are projected in main", path, imp)
 		}
 	})
 }
