@@ -246,7 +246,8 @@ func (s *Sender) post(ctx context.Context, e releases.OutboxEntry, channel, thre
 	}
 	ref, err := s.chat.Post(ctx, channel, thread, m)
 	ended := s.now()
-	if eerr := s.store.EndTurn(context.WithoutCancel(ctx), channel, ended.Add(s.PostInterval)); eerr != nil {
+	turn := releases.Turn{Channel: e.Channel, Creator: e.Creator, At: ended}
+	if eerr := s.store.EndTurn(context.WithoutCancel(ctx), channel, ended.Add(s.PostInterval), turn); eerr != nil {
 		s.log.Error("end a turn in a paced channel; it stays held until its hold ends", "channel", channel, "err", eerr)
 	}
 	s.mu.Lock()

@@ -80,7 +80,7 @@ type OutboxStore interface {
 	// that make a new message (NewMessage) at most one per Channel is
 	// handed out, and none for a channel whose next turn (TakeTurn) has not
 	// come; creators take turns in a channel: of its due entries, the
-	// oldest of the creator whose turn there (TakeTurn) is longest ago
+	// oldest of the creator whose turn there (EndTurn) is longest ago
 	// goes first, so that one person's backlog doesn't hold up another's
 	// sign-off request. An entry whose previous claim lapsed unfinished comes back with
 	// MaybeSent set, and keeps it.
@@ -92,12 +92,12 @@ type OutboxStore interface {
 	TakeTurn(ctx context.Context, channel string, now time.Time, hold time.Duration) (ok bool, next time.Time, err error)
 	// EndTurn sets when channel's next turn comes, once the post that took
 	// its turn has ended: pacing counts from when chat took a message, not
-	// from when a sender meant to send it.
-	EndTurn(ctx context.Context, channel string, next time.Time) error
+	// from when a sender meant to send it. The post was turn's message
+	// (its entry's Channel and Creator), ended at ended: that creator was
+	// served there last, which ClaimOutbox weighs.
+	EndTurn(ctx context.Context, channel string, next time.Time, turn Turn) error
 	// FinishOutbox records that an entry was sent (or superseded, or failed
-	// for good) and, for a post, where it went. A sent new message
-	// (NewMessageOps) is also its creator's latest turn in its channel,
-	// which ClaimOutbox weighs.
+	// for good) and, for a post, where it went.
 	FinishOutbox(ctx context.Context, id int64, status string, at time.Time, post *Post) error
 	// RetryOutbox releases an entry to be tried again at next. maybeSent
 	// records that the failed attempt may have reached chat all the same
@@ -156,4 +156,12 @@ type EventClaims interface {
 	// ReleaseEvent gives up a claim without processing, so the next
 	// delivery of event id is processed.
 	ReleaseEvent(ctx context.Context, id string) error
+}
+
+// Turn is whose new message took a paced channel's turn, and when it was
+// posted: creators take turns in a busy channel (ClaimOutbox).
+type Turn struct {
+	Channel string // the entry's channel
+	Creator string // the creator of the entry's release
+	At      time.Time
 }

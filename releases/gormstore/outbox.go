@@ -309,11 +309,20 @@ func (s *Store) TakeTurn(ctx context.Context, channel string, now time.Time, hol
 	return false, next, nil
 }
 
-// EndTurn sets when channel's next turn comes.
-func (s *Store) EndTurn(ctx context.Context, channel string, next time.Time) error {
-	err := s.db.WithContext(ctx).Exec("UPDATE chat_pacing SET next_at = ? WHERE channel = ?", next.UTC(), channel).Error
-	if err != nil {
+// EndTurn sets when channel's next turn comes, and records whose turn it
+// was. It is written after the post, outside the window between a turn
+// and its post, and only when channels are paced.
+func (s *Store) EndTurn(ctx context.Context, channel string, next time.Time, turn releases.Turn) error {
+	db := s.db.WithContext(ctx)
+	if err := db.Exec("UPDATE chat_pacing SET next_at = ? WHERE channel = ?", next.UTC(), channel).Error; err != nil {
 		return fmt.Errorf("end the turn in %s: %w", channel, err)
+	}
+	err := db.Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "channel"}, {Name: "creator"}},
+		DoUpdates: clause.AssignmentColumns([]string{"served_at"}),
+	}).Create(&turnRow{Channel: turn.Channel, Creator: turn.Creator, ServedAt: turn.At.UTC()}).Error
+	if err != nil {
+		return fmt.Errorf("record the turn of %s in %s: %w", turn.Creator, turn.Channel, err)
 	}
 	return nil
 }
@@ -332,17 +341,6 @@ func (s *Store) FinishOutbox(ctx context.Context, id int64, status string, at ti
 			"status": status, "sent_at": at.UTC(), "claimed_until": nil}).Error
 		if err != nil {
 			return fmt.Errorf("finish chat message %d: %w", id, err)
-		}
-		if status != releases.OutboxSent {
-			return nil
-		}
-		// A new message sent is its creator's turn in that channel.
-		err = db.Exec(`INSERT INTO chat_turns (channel, creator, served_at)
-			SELECT channel, creator, ? FROM chat_outbox WHERE id = ? AND op IN ? AND channel <> ''
-			ON CONFLICT (channel, creator) DO UPDATE SET served_at = excluded.served_at`,
-			at.UTC(), id, releases.NewMessageOps).Error
-		if err != nil {
-			return fmt.Errorf("record the turn of chat message %d: %w", id, err)
 		}
 		return nil
 	})

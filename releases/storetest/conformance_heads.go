@@ -95,7 +95,7 @@ func testOutboxHeads(t *testing.T, s releases.Store) {
 		t.Fatalf("TakeTurn while another sender posts = %v, next %v, %v; want no turn before the hold ends", ok, next, err)
 	}
 	ended := now.Add(3 * pace) // a slow post
-	if err := o.EndTurn(ctx, "C0NEW", ended.Add(pace)); err != nil {
+	if err := o.EndTurn(ctx, "C0NEW", ended.Add(pace), releases.Turn{Channel: "C0NEW", Creator: "U0DAVE", At: ended}); err != nil {
 		t.Fatalf("EndTurn: %v", err)
 	}
 	if ok, next, err := o.TakeTurn(ctx, "C0NEW", ended, pace); err != nil || ok || !next.Equal(ended.Add(pace)) {

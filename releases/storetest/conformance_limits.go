@@ -9,7 +9,7 @@ import (
 
 // testPacedCreatorsTakeTurns: in a paced channel, creators take turns —
 // of the due new messages there, the claim hands out the oldest of the
-// creator whose turn (TakeTurn) is longest ago, so one creator's backlog
+// creator whose turn (EndTurn) is longest ago, so one creator's backlog
 // doesn't hold up another's message.
 func testPacedCreatorsTakeTurns(t *testing.T, s releases.Store) {
 	o, _ := outboxOf(t, s)
@@ -43,6 +43,9 @@ func testPacedCreatorsTakeTurns(t *testing.T, s releases.Store) {
 		for _, e := range got {
 			if ok, _, err := o.TakeTurn(ctx, e.Channel, now, pace); err != nil || !ok {
 				t.Fatalf("TakeTurn: %v, %v", ok, err)
+			}
+			if err := o.EndTurn(ctx, e.Channel, now.Add(pace), releases.Turn{Channel: e.Channel, Creator: e.Creator, At: now}); err != nil {
+				t.Fatalf("EndTurn: %v", err)
 			}
 			if err := o.FinishOutbox(ctx, e.ID, releases.OutboxSent, now, nil); err != nil {
 				t.Fatalf("FinishOutbox: %v", err)
