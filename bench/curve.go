@@ -46,7 +46,7 @@ func curveProbes(size int) []probe {
 		{"`GET /api/releases?service=svc-07`", "/api/releases?service=svc-07"},
 		{"`GET /api/releases?status=deployed&service=svc-07` page 100", "/api/releases?status=deployed&service=svc-07&cursor=" + cursor(int64(size)/2)},
 		{"`GET /`", "/"},
-		{"`GET /releases/R-" + mid + "`", "/releases/R-" + mid},
+		{"`GET /releases/R-N` (mid-history)", "/releases/R-" + mid},
 		{"`GET /windows`", "/windows"},
 		{"`GET /calendar.ics`", "/calendar.ics"},
 		{"`GET /metrics` (scrape)", "/metrics"},
