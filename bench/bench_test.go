@@ -75,3 +75,28 @@ func TestQuick(t *testing.T) {
 		t.Logf("table:\n%s\nstderr:\n%s", table, stderr.String())
 	}
 }
+
+// TestSeedCurve runs -seed on SQLite with the smallest history and checks
+// that every probe has its row and none failed.
+func TestSeedCurve(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds releasebot and starts processes; skipped with -short")
+	}
+	srctrack.Open(t, "..")
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"-quick", "-db", "sqlite", "-seed", "1000"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d\nstderr:\n%s", code, stderr.String())
+	}
+	table := stdout.String()
+	for _, p := range append(curveProbes(1000), probe{what: doraProbe}, probe{what: shellProbe}) {
+		if !strings.Contains(table, "| "+p.what+" | ") {
+			t.Errorf("table lacks %q", p.what)
+		}
+	}
+	if strings.Contains(table, "errors)") {
+		t.Errorf("table shows a failure:\n%s", table)
+	}
+	if t.Failed() {
+		t.Logf("table:\n%s\nstderr:\n%s", table, stderr.String())
+	}
+}

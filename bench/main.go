@@ -9,6 +9,7 @@
 //	go run ./bench                         # SQLite, full counts (a few minutes)
 //	go run ./bench -db postgres            # TEST_DATABASE_URL or postgres://postgres@127.0.0.1:5432/test
 //	go run ./bench -quick -out bench.md    # small counts, a smoke test
+//	go run ./bench -seed 300000            # cost as history grows: 1k, 10k, 100k, 300k
 package main
 
 import (
@@ -73,6 +74,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.dburl, "dburl", "", "PostgreSQL URL; a schema is created in it for the run and dropped after (default $TEST_DATABASE_URL or postgres://postgres@127.0.0.1:5432/test?sslmode=disable)")
 	fs.BoolVar(&o.quick, "quick", false, "small counts: a smoke test, not a measurement")
 	fs.StringVar(&o.out, "out", "", "also write the markdown table to this file")
+	seedN := fs.Int("seed", 0, "instead: seed fresh databases with 1k, 10k, 100k, 300k releases (up to this many) of two years' history and print the cost curve of pages, API, scrape, DORA and shell start-up")
 	floor := fs.Bool("floor", false, "run only the floor server (signing secret from $SLACK_SIGNING_SECRET) and print its address")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -89,6 +91,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if o.dburl == "" {
 		o.dburl = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	}
+	if *seedN > 0 {
+		if err := curve(ctx, o, *seedN, stdout, stderr); err != nil {
+			fmt.Fprintln(stderr, "bench:", err)
+			return 1
+		}
+		return 0
 	}
 	rep, err := measure(ctx, o, stderr)
 	if err != nil {

@@ -203,8 +203,11 @@ func TestServiceNamesFoldToLowerCase(t *testing.T) {
 			if _, err := m.Up(ctx); err != nil {
 				t.Fatal(err)
 			}
-			if v, err := m.Down(ctx); err != nil || v != 10 {
-				t.Fatalf("Down = %d, %v; want 10 (this test expects 00010 to be the newest migration that changes data: move it to the next if needed)", v, err)
+			// Back to before 00010 (00011 keeps counts: it goes first).
+			for _, want := range []int64{11, 10} {
+				if v, err := m.Down(ctx); err != nil || v != want {
+					t.Fatalf("Down = %d, %v; want %d", v, err, want)
+				}
 			}
 			rows := []struct {
 				service, version string
@@ -251,6 +254,52 @@ func TestServiceNamesFoldToLowerCase(t *testing.T) {
 			}
 			if dep != "payments-api" {
 				t.Errorf("the deployment's service is %q after the migration, want payments-api", dep)
+			}
+		})
+	}
+}
+
+// TestReleaseStatusCountsBackfill: migration 00011 counts the releases
+// already in each final status, and its triggers keep the counts from
+// then on.
+func TestReleaseStatusCountsBackfill(t *testing.T) {
+	for _, db := range storetest.Databases(t) {
+		t.Run(db.Name, func(t *testing.T) {
+			ctx := t.Context()
+			s, m := openUnmigrated(t, db)
+			if _, err := m.Up(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if v, err := m.Down(ctx); err != nil || v != 11 {
+				t.Fatalf("Down = %d, %v; want 11", v, err)
+			}
+			create := func(i int, st releases.Status) *releases.Release {
+				r := &releases.Release{Service: "api", Version: "v" + strconv.Itoa(i), Status: st, Environments: []string{"staging"}}
+				if err := s.Tx(ctx, func(tx releases.Tx) error { return tx.CreateRelease(ctx, r) }); err != nil {
+					t.Fatal(err)
+				}
+				return r
+			}
+			for i, st := range []releases.Status{releases.StatusDeployed, releases.StatusDeployed, releases.StatusFailed,
+				releases.StatusCancelled, releases.StatusAwaitingSignoff, releases.StatusDeploying} {
+				create(i, st)
+			}
+			if _, err := m.Up(ctx); err != nil {
+				t.Fatalf("Up over existing releases: %v", err)
+			}
+			r := create(10, releases.StatusDeploying)
+			r.Status = releases.StatusDeployed
+			if err := s.Tx(ctx, func(tx releases.Tx) error { return tx.UpdateRelease(ctx, r) }); err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.CountReleases(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[releases.Status]int{releases.StatusDeployed: 3, releases.StatusFailed: 1, releases.StatusCancelled: 1,
+				releases.StatusAwaitingSignoff: 1, releases.StatusDeploying: 1}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("CountReleases after the migration = %v, want %v", got, want)
 			}
 		})
 	}

@@ -38,6 +38,7 @@ func RunConformance(t *testing.T, open func(t *testing.T) releases.Store) {
 		{name: "Ping", run: testPing},
 		{name: "Posts", run: testPosts},
 		{name: "Counts", run: testCounts},
+		{name: "CountsFollowStatusChanges", run: testCountsFollowStatusChanges},
 		{name: "ClaimDeliveries", run: testClaimDeliveries},
 		{name: "ClaimOrder", run: testClaimOrder},
 		{name: "OverdueDeployments", run: testOverdueDeployments},
