@@ -72,7 +72,7 @@ func newApp(ctx context.Context, env environment, log *slog.Logger, migrate bool
 	svc := releases.NewCoordinator(releases.Options{Store: store, Policy: cfg.Policy(), Gate: cal, Logger: log})
 	m := metrics.New(metrics.Options{Source: store, Policy: svc.Policy(), DB: store.DB(),
 		Version: version, Commit: commit, Logger: log})
-	targets, err := webhooks.Builtin().Resolve(cfg.Environments, webhooks.Deps{Now: svc.Now, Logger: log})
+	targets, err := webhooks.Builtin().Resolve(cfg.Environments, cfg.Services, webhooks.Deps{Now: svc.Now, Logger: log})
 	if err != nil {
 		_ = store.Close()
 		return nil, fmt.Errorf("deploy targets: %w", err)

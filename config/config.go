@@ -60,6 +60,11 @@ type Config struct {
 	Summaries []Summary
 	// Limits are the create quota and the sign-off expiry (`limits:`).
 	Limits Limits
+	// Services is the optional service catalog (`services:`): each
+	// service's owning teams, repository, dependencies and per-environment
+	// deploy targets. Empty: any service name may be released, and every
+	// environment deploys through its own deploy.
+	Services []Service
 	// Users maps a display name to a Slack user id (optional `users:` key),
 	// for the terminal shell's `/as NAME` and for display. Never nil.
 	Users map[string]string
@@ -95,12 +100,20 @@ type Environment struct {
 // Deploy describes how an environment's deployments are requested.
 type Deploy struct {
 	// Kind names the kind of deploy target; empty: TargetKind reads it
-	// from URL. The file sets no kind of its own yet.
+	// from URL (webhook or log). The file sets it by the key it holds
+	// (github_actions:, gitlab:, argocd:).
 	Kind string
 	// URL is http://…, https://… or log:… (log only, always succeeds).
 	URL string
 	// Secret signs requests (Standard Webhooks); empty for log: URLs.
 	Secret Secret
+	// GitHubActions, GitLab and ArgoCD hold the target of the kind Kind
+	// names (KindGitHubActions, KindGitLab, KindArgoCD); URL and Secret are
+	// then empty. (Values, not pointers: a Deploy copies whole, and prints
+	// its secrets redacted at any depth.)
+	GitHubActions GitHubActions
+	GitLab        GitLab
+	ArgoCD        ArgoCD
 	// Timeout bounds one HTTP attempt (default 10s).
 	Timeout time.Duration
 	// Retries is the number of further attempts after the first (default 8).
@@ -118,6 +131,12 @@ const (
 	KindWebhook = "webhook"
 	// KindLog, for log: URLs, only logs what it would send and succeeds.
 	KindLog = "log"
+	// KindGitHubActions dispatches a GitHub Actions workflow.
+	KindGitHubActions = "github_actions"
+	// KindGitLab triggers a GitLab pipeline.
+	KindGitLab = "gitlab"
+	// KindArgoCD syncs an Argo CD application.
+	KindArgoCD = "argocd"
 )
 
 // TargetKind returns the kind of deploy target: Kind if set, else KindLog
@@ -130,6 +149,99 @@ func (d Deploy) TargetKind() string {
 		return KindLog
 	}
 	return KindWebhook
+}
+
+// GitHubActions is a deploy target that dispatches a workflow
+// (`github_actions:`). Names may hold {service}, {environment} and
+// {version}, filled in for each deployment.
+type GitHubActions struct {
+	// Repo is OWNER/NAME of the repository that holds the workflow.
+	Repo string
+	// Workflow is the workflow's file name (deploy.yml) or id.
+	Workflow string
+	// Ref is the branch or tag the workflow runs on.
+	Ref string
+	// Token authenticates the dispatch and the polls (actions: write).
+	Token Secret
+	// WebhookSecret verifies workflow_run webhooks on POST
+	// /webhooks/github; empty: polling alone finishes deployments.
+	WebhookSecret Secret
+	// APIURL is the REST API's base (GitHub Enterprise, tests); default
+	// https://api.github.com.
+	APIURL string
+}
+
+// GitLab is a deploy target that triggers a pipeline (`gitlab:`).
+type GitLab struct {
+	// URL is the GitLab instance's base, e.g. https://gitlab.com.
+	URL string
+	// Project is a numeric id or a path (group/project), URL-encoded
+	// when sent.
+	Project string
+	// Ref is the branch or tag the pipeline runs on.
+	Ref string
+	// TriggerToken triggers the pipeline.
+	TriggerToken Secret
+	// Token (read_api) reads the pipeline when polling; empty: no
+	// polling.
+	Token Secret
+	// WebhookToken is the secret token of pipeline webhooks on POST
+	// /webhooks/gitlab; empty: polling alone finishes deployments.
+	WebhookToken Secret
+}
+
+// ArgoCD is a deploy target that syncs an Argo CD application (`argocd:`).
+type ArgoCD struct {
+	// Server is the Argo CD API server's base URL.
+	Server string
+	// App is the application's name.
+	App string
+	// Revision is what the sync targets; default "{version}".
+	Revision string
+	// Token is a bearer token allowed to sync and read the application.
+	Token Secret
+}
+
+// Service is one entry of the service catalog.
+type Service struct {
+	// Name is the service's name, lower-case, as releases name it.
+	Name string
+	// Teams own the service: each always signs its releases off.
+	Teams []string
+	// Repo is OWNER/NAME of the service's repository (CI identity, commit
+	// links); optional.
+	Repo string
+	// DependsOn names catalog services deployed before this one inside a
+	// release train, per environment.
+	DependsOn []string
+	// Deploy is the service's own deploy target per environment, with any
+	// timing key it does not set taken from the environment's deploy. An
+	// environment not listed uses the environment's deploy.
+	Deploy map[string]Deploy
+	// Vars are values handed to the target, per environment.
+	Vars map[string]map[string]string
+}
+
+// Service returns the catalog entry of the named service.
+func (c *Config) Service(name string) (Service, bool) {
+	for _, s := range c.Services {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Service{}, false
+}
+
+// DeployOf returns the deploy target of service in env: the service's
+// own, or else the environment's.
+func (c *Config) DeployOf(service, env string) (Deploy, bool) {
+	if s, ok := c.Service(service); ok {
+		if d, ok := s.Deploy[env]; ok {
+			return d, true
+		}
+	}
+	e, ok := c.Environment(env)
+	return e.Deploy, ok
 }
 
 // Window is a recurring release window (a release train).

@@ -33,10 +33,10 @@ type DeliveryClaim struct {
 	Now   time.Time
 	Lease time.Duration // how long the claimer may take before others may try
 	Limit int           // at most this many; at least 1
-	// FinishWithin gives an environment's finish_within; the first attempt
-	// of a deployment fixes its FinishBy to Now plus that. Nil or 0: no
-	// deadline.
-	FinishWithin func(env string) time.Duration
+	// FinishWithin gives the finish_within of a service's deployments to
+	// an environment; the first attempt of a deployment fixes its FinishBy
+	// to Now plus that. Nil or 0: no deadline.
+	FinishWithin func(service, env string) time.Duration
 	// Freeze, when set, is a freeze in force: the first attempt of a
 	// forward deployment whose release has no override is not claimed but
 	// held, due again at the earlier of Freeze.Until and Now+HoldRecheck
@@ -81,9 +81,19 @@ type DeliveryStore interface {
 	// deployments whose FinishBy is at or before now, oldest first.
 	OverdueDeployments(ctx context.Context, now time.Time, limit int) ([]Deployment, error)
 	// NextDeliveryWake returns the earliest moment after now at which a
-	// retry falls due, a claim on a pending deployment lapses, or an
-	// unfinished deployment times out; zero when there is none.
+	// retry falls due, a claim on a pending deployment lapses, a run is to
+	// be polled, or an unfinished deployment times out; zero when there is
+	// none.
 	NextDeliveryWake(ctx context.Context, now time.Time) (time.Time, error)
+	// ClaimRuns hands out up to limit in-progress deployments that follow
+	// a run (RunID set) whose PollAt is at or before now, earliest first,
+	// and moves each one's PollAt to next(d): a claim, so replicas polling
+	// together ask about each run once per round. The returned deployments
+	// carry the new PollAt.
+	ClaimRuns(ctx context.Context, now time.Time, limit int, next func(Deployment) time.Time) ([]Deployment, error)
+	// DeploymentByRun returns the deployment that follows the run a
+	// target of kind started with the id runID. Errors: ErrNotFound.
+	DeploymentByRun(ctx context.Context, kind, runID string) (*Deployment, error)
 }
 
 // releaseOf returns the release a deployment belongs to, for what is being

@@ -17,7 +17,17 @@ type StatusReport struct {
 	// the report came as one: an id accepted for one deployment is refused
 	// for any other, so a captured callback can't be replayed elsewhere.
 	WebhookID string
+	// RunKind and RunID name the run the target started, when it reports
+	// one (Deployment.RunKind); kept once set, and a report naming another
+	// run is refused.
+	RunKind, RunID string
+	// PollAt is when the worker should next ask the target about the run
+	// of an in_progress report; zero for none. A final status stops polls.
+	PollAt time.Time
 }
+
+// MaxRunID is the longest run id kept.
+const MaxRunID = 200
 
 // MaxWebhookID is the longest callback message id taken.
 const MaxWebhookID = 255
@@ -45,6 +55,9 @@ func (s *Coordinator) ReportDeployment(ctx context.Context, actor string, deploy
 	case DeploymentInProgress, DeploymentSucceeded, DeploymentFailed:
 	default:
 		return nil, Errorf(EInvalid, "%q is not a deployment status; use in_progress, succeeded or failed.", ScrubText(string(rep.Status), 50, false))
+	}
+	if len(rep.RunID) > MaxRunID || len(rep.RunKind) > 40 || ScrubText(rep.RunID, MaxRunID, false) != rep.RunID {
+		return nil, Errorf(EInvalid, "A run id must be at most %d printable characters.", MaxRunID)
 	}
 	if len(rep.WebhookID) > MaxWebhookID || ScrubText(rep.WebhookID, MaxWebhookID, false) != rep.WebhookID {
 		return nil, Errorf(EInvalid, "The webhook-id must be at most %d printable characters.", MaxWebhookID)
@@ -83,11 +96,27 @@ func (s *Coordinator) finish(ctx context.Context, actor string, deploymentID int
 			return err
 		}
 		msg, link := ScrubText(rep.Message, MaxMessage, true), CleanURL(rep.URL)
+		if rep.RunID != "" && d.RunID != "" && (rep.RunID != d.RunID || rep.RunKind != d.RunKind) {
+			return Errorf(EConflict, "%s follows %s run %s, not %s.", did, d.RunKind, d.RunID, rep.RunID)
+		}
+		newRun := rep.RunID != "" && d.RunID == ""
+		pollAt := rep.PollAt.UTC().Truncate(time.Microsecond)
+		if rep.Status.Final() {
+			pollAt = time.Time{}
+		}
 		switch {
-		case d.Status == rep.Status && (rep.Status != DeploymentInProgress || msg == "" || msg == d.Message):
-			return nil // a repeat
+		case d.Status == rep.Status && !newRun && (rep.Status != DeploymentInProgress || msg == "" || msg == d.Message):
+			// A repeat. (The next poll of a run is set by ClaimRuns, not
+			// here: no news for the thread.)
+			return nil
 		case d.Status.Final():
 			return Errorf(EConflict, "%s has already finished: %s.", did, d.Status)
+		}
+		if newRun {
+			d.RunKind, d.RunID = rep.RunKind, rep.RunID
+		}
+		if newRun || rep.Status.Final() {
+			d.PollAt = pollAt
 		}
 		d.Status, d.UpdatedAt = rep.Status, m.now
 		if msg != "" {

@@ -200,6 +200,15 @@ type Deployment struct {
 	Attempts        int
 	Message         string // the deployer's last message
 	URL             string // the deployer's link (a CI run)
+	// RunKind and RunID name the run a deploy target started for this
+	// deployment (a GitHub Actions run, a GitLab pipeline, an Argo CD
+	// sync): completion webhooks find the deployment by them, and polling
+	// follows the run. Empty for targets that report through callbacks.
+	RunKind string
+	RunID   string
+	// PollAt is when the worker next asks the target how the run is
+	// going; zero when nobody polls it.
+	PollAt time.Time
 	CreatedAt       time.Time
 	UpdatedAt       time.Time
 	FinishedAt      time.Time // zero until final

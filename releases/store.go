@@ -100,7 +100,8 @@ type Tx interface {
 	DeleteSignOff(ctx context.Context, releaseID int64, team, user string) error
 	// CreateDeployment inserts d and sets d.ID.
 	CreateDeployment(ctx context.Context, d *Deployment) error
-	// UpdateDeployment saves d's status, attempts, message, url and times.
+	// UpdateDeployment saves d's status, attempts, message, url, run and
+	// times.
 	UpdateDeployment(ctx context.Context, d *Deployment) error
 	// RecentCreates returns when user's releases created after since were
 	// created, newest first, at most limit of them: what the create

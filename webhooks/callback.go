@@ -57,7 +57,7 @@ func RegisterCallbacks(r gin.IRouter, opts CallbackOptions) {
 	if opts.Deployments == nil {
 		panic("webhooks: CallbackOptions.Deployments is required")
 	}
-	h := &callbacks{deployments: opts.Deployments, targets: map[string]Target{}, now: opts.Now, log: opts.Logger}
+	h := &callbacks{deployments: opts.Deployments, targets: map[targetKey]Target{}, now: opts.Now, log: opts.Logger}
 	if h.now == nil {
 		h.now = time.Now
 	}
@@ -65,14 +65,14 @@ func RegisterCallbacks(r gin.IRouter, opts CallbackOptions) {
 		h.log = slog.New(slog.DiscardHandler)
 	}
 	for _, e := range opts.Environments {
-		h.targets[e.Name] = e.Target
+		h.targets[targetKey{e.Service, e.Name}] = e.Target
 	}
 	r.POST("/webhooks/deployments/:id/status", h.status)
 }
 
 type callbacks struct {
 	deployments Deployments
-	targets     map[string]Target
+	targets     map[targetKey]Target // as Worker.target looks them up
 	now         func() time.Time
 	log         *slog.Logger
 }
@@ -120,7 +120,11 @@ func (h *callbacks) status(c *gin.Context) {
 		h.domainError(c, did, err)
 		return
 	}
-	key, err := callbackKey(h.targets[d.Environment])
+	t, ok := h.targets[targetKey{d.Service, d.Environment}]
+	if !ok {
+		t = h.targets[targetKey{"", d.Environment}]
+	}
+	key, err := callbackKey(t)
 	if errors.Is(err, ErrNoCallbackKey) {
 		h.refuse(c, http.StatusUnauthorized, "Environment "+d.Environment+" has no deploy secret, so its callbacks can't be verified.")
 		return

@@ -210,7 +210,7 @@ func newConfig(t *testing.T, c *clock, envs []env) (*config.Config, map[string]*
 // resolve builds the built-in targets of envs, failing t if it can't.
 func resolve(t testing.TB, envs []config.Environment, deps webhooks.Deps) []webhooks.Environment {
 	t.Helper()
-	out, err := webhooks.Builtin().Resolve(envs, deps)
+	out, err := webhooks.Builtin().Resolve(envs, nil, deps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +235,7 @@ func (h *harness) wire(s *gormstore.Store) {
 	if reg == nil {
 		reg = webhooks.Builtin()
 	}
-	envs, err := reg.Resolve(h.cfg.Environments, webhooks.Deps{Now: h.clock.Now, Logger: log})
+	envs, err := reg.Resolve(h.cfg.Environments, h.cfg.Services, webhooks.Deps{Now: h.clock.Now, Logger: log})
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -28,6 +28,9 @@ type Payload struct {
 	RequestedBy     string   `json:"requested_by"`
 	ApprovedBy      []string `json:"approved_by"`
 	CallbackURL     string   `json:"callback_url"`
+	// Vars are the catalog's values for the service in the environment
+	// (services[].vars), absent when there are none.
+	Vars map[string]string `json:"vars,omitempty"`
 }
 
 // NewPayload describes deployment d of release r; publicURL is the base of

@@ -15,9 +15,10 @@ const (
 	defaultBackoff = config.DefaultBackoff
 )
 
-// Factory builds the target of one configured environment, and the timing
-// the worker applies to it.
-type Factory func(env config.Environment, deps Deps) (Target, Timing, error)
+// Factory builds the target a deploy block configures, and the timing the
+// worker applies to it. Names in d may hold {service}, {environment} and
+// {version}: the target fills them in from each request's payload.
+type Factory func(d config.Deploy, deps Deps) (Target, Timing, error)
 
 // Deps are what targets are built with.
 type Deps struct {
@@ -47,9 +48,11 @@ func Builtin() Registry {
 }
 
 // Resolve builds the targets of the configured environments, in their
-// order. Errors: an environment's kind is not in the registry, or its
-// factory refused its configuration.
-func (r Registry) Resolve(envs []config.Environment, deps Deps) ([]Environment, error) {
+// order, then those of catalog services that have a deploy of their own in
+// an environment, or vars for it (which then go to the environment's
+// target). Errors: a kind is not in the registry, or its factory refused
+// its configuration.
+func (r Registry) Resolve(envs []config.Environment, services []config.Service, deps Deps) ([]Environment, error) {
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
@@ -62,19 +65,51 @@ func (r Registry) Resolve(envs []config.Environment, deps Deps) ([]Environment, 
 		deps.Client = &http.Client{Transport: t}
 	}
 	out := make([]Environment, 0, len(envs))
+	byName := make(map[string]Environment, len(envs))
 	for _, e := range envs {
-		kind := e.Deploy.TargetKind()
-		f, ok := r[kind]
-		if !ok {
-			return nil, fmt.Errorf("environment %s: deploy target kind %q is not known", e.Name, kind)
-		}
-		t, timing, err := f(e, deps)
+		env, err := r.build(e.Deploy, deps, "environment "+e.Name)
 		if err != nil {
-			return nil, fmt.Errorf("environment %s: %s target: %w", e.Name, kind, err)
+			return nil, err
 		}
-		out = append(out, Environment{Name: e.Name, Target: t, Timing: timing})
+		env.Name = e.Name
+		out = append(out, env)
+		byName[e.Name] = env
+	}
+	for _, s := range services {
+		for _, e := range envs {
+			d, own := s.Deploy[e.Name]
+			vars := s.Vars[e.Name]
+			var env Environment
+			switch {
+			case own:
+				var err error
+				if env, err = r.build(d, deps, fmt.Sprintf("service %s in %s", s.Name, e.Name)); err != nil {
+					return nil, err
+				}
+			case len(vars) > 0:
+				env = byName[e.Name]
+			default:
+				continue
+			}
+			env.Name, env.Service, env.Vars = e.Name, s.Name, vars
+			out = append(out, env)
+		}
 	}
 	return out, nil
+}
+
+// build resolves one deploy block; where names it for errors.
+func (r Registry) build(d config.Deploy, deps Deps, where string) (Environment, error) {
+	kind := d.TargetKind()
+	f, ok := r[kind]
+	if !ok {
+		return Environment{}, fmt.Errorf("%s: deploy target kind %q is not known", where, kind)
+	}
+	t, timing, err := f(d, deps)
+	if err != nil {
+		return Environment{}, fmt.Errorf("%s: %s target: %w", where, kind, err)
+	}
+	return Environment{Kind: kind, Target: t, Timing: timing}, nil
 }
 
 // DeployTiming is the timing a deploy block configures: timeout, retries

@@ -105,6 +105,23 @@ type CallbackVerifier interface {
 	CallbackKey() ([]byte, error)
 }
 
+// Poller is a Target whose requests start a run that must be asked about
+// until it finishes (a CI run, an Argo CD sync). Its Send answers an
+// Accepted in_progress report that names the run (Report.RunKind and
+// RunID); the worker records the run and then calls Poll about it every
+// Timing.PollEvery, in whichever replica claims the poll, across restarts,
+// until a final status is recorded (by a poll, a completion webhook, or the
+// finish_within deadline).
+type Poller interface {
+	// Poll asks once how the run d follows (d.RunKind, d.RunID) is going;
+	// req is what its Send was asked, with the current attempt. Accepted
+	// with a final Report finishes the deployment; Accepted in_progress
+	// records any news and asks again later; Retry (no answer) asks again
+	// at the next round, without using up attempts; Failed fails the
+	// deployment with Reason. An error is releasebot's own and is logged.
+	Poll(ctx context.Context, req Request, d releases.Deployment) (Outcome, error)
+}
+
 // ErrNoCallbackKey is CallbackKey's error when the environment has no key
 // to verify callbacks with.
 var ErrNoCallbackKey = errors.New("no callback key")
@@ -137,6 +154,19 @@ type Timing struct {
 	// FinishWithin is how long after it was sent a deployment has to
 	// reach a final status before it is timed out; 0: no deadline.
 	FinishWithin time.Duration
+	// PollEvery is how often a Poller's runs are asked about; 0: 30s.
+	// Kinds with a completion webhook poll slower, as a fallback.
+	PollEvery time.Duration
+}
+
+// DefaultPollEvery is the pace of polls when a target sets none.
+const DefaultPollEvery = 30 * time.Second
+
+func (t Timing) pollEvery() time.Duration {
+	if t.PollEvery <= 0 {
+		return DefaultPollEvery
+	}
+	return t.PollEvery
 }
 
 func (t Timing) timeout() time.Duration {
@@ -151,9 +181,18 @@ func (t Timing) timeout() time.Duration {
 func (t Timing) retriesLeft(n int) bool { return t.MaxAttempts == 0 || n < t.MaxAttempts }
 
 // Environment is a resolved deploy target: where an environment's
-// deployments go, and how the worker paces them.
+// deployments go (of one catalog service, or of every service without a
+// target of its own), and how the worker paces them.
 type Environment struct {
-	Name   string
+	Name string
+	// Service is the catalog service whose deployments to Name this
+	// target takes; "" for the environment's own deploy, which takes the
+	// rest.
+	Service string
+	// Kind is the target's kind (config.Deploy.TargetKind).
+	Kind   string
 	Target Target
 	Timing Timing
+	// Vars are handed to the target with every request (Payload.Vars).
+	Vars map[string]string
 }

@@ -63,9 +63,9 @@ func newFakeHarness(t *testing.T, s *gormstore.Store, script ...webhooks.Outcome
 	h := newHarness(t, s, defaultEnvs())
 	fake := &fakeTarget{script: script}
 	h.registry = webhooks.Builtin()
-	h.registry[fakeKind] = func(env config.Environment, _ webhooks.Deps) (webhooks.Target, webhooks.Timing, error) {
-		if env.Name != "staging" {
-			t.Errorf("the fake factory built environment %s", env.Name)
+	h.registry[fakeKind] = func(d config.Deploy, _ webhooks.Deps) (webhooks.Target, webhooks.Timing, error) {
+		if d.URL != h.cfg.Environments[0].Deploy.URL {
+			t.Errorf("the fake factory built the deploy of %s, not staging's", d.URL)
 		}
 		return fake, fakeTiming, nil
 	}
@@ -176,7 +176,7 @@ func TestFakeTargetKind(t *testing.T) {
 // lacks stops the wiring with an error that names it.
 func TestResolveRefusesUnknownKinds(t *testing.T) {
 	envs := []config.Environment{{Name: "staging", Deploy: config.Deploy{Kind: fakeKind}}}
-	_, err := webhooks.Builtin().Resolve(envs, webhooks.Deps{})
+	_, err := webhooks.Builtin().Resolve(envs, nil, webhooks.Deps{})
 	if err == nil || !strings.Contains(err.Error(), `environment staging: deploy target kind "fake" is not known`) {
 		t.Fatalf("err = %v", err)
 	}

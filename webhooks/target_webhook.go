@@ -35,9 +35,9 @@ type webhookTarget struct {
 
 var _ CallbackVerifier = (*webhookTarget)(nil)
 
-func newWebhookTarget(env config.Environment, deps Deps) (Target, Timing, error) {
-	return &webhookTarget{url: env.Deploy.URL, secret: env.Deploy.Secret, client: newClient(deps.Client), now: deps.Now},
-		DeployTiming(env.Deploy), nil
+func newWebhookTarget(d config.Deploy, deps Deps) (Target, Timing, error) {
+	return &webhookTarget{url: d.URL, secret: d.Secret, client: newClient(deps.Client), now: deps.Now},
+		DeployTiming(d), nil
 }
 
 // CallbackKey returns the key of the environment's deploy secret.

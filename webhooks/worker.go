@@ -42,7 +42,7 @@ type Reporter interface {
 type Worker struct {
 	store       Store
 	reporter    Reporter
-	envs        map[string]Environment
+	envs        map[targetKey]Environment
 	publicURL   string
 	log         *slog.Logger
 	now         func() time.Time
@@ -97,9 +97,10 @@ const (
 
 // NewWorker returns a worker for the resolved environments.
 func NewWorker(opts Options) *Worker {
-	w := &Worker{store: opts.Store, reporter: opts.Reporter, envs: map[string]Environment{},
+	w := &Worker{store: opts.Store, reporter: opts.Reporter,
 		publicURL: opts.PublicURL, log: opts.Logger, now: opts.Now, jitter: opts.Jitter, after: opts.After,
 		concurrency: opts.Concurrency, kick: make(chan struct{}, 1), metrics: opts.Metrics, freeze: opts.Freeze}
+	w.envs = map[targetKey]Environment{}
 	if w.publicURL == "" {
 		w.publicURL = "http://localhost:8080"
 	}
@@ -120,7 +121,7 @@ func NewWorker(opts Options) *Worker {
 	}
 	slowest := defaultTimeout
 	for _, e := range opts.Environments {
-		w.envs[e.Name] = e
+		w.envs[targetKey{e.Service, e.Name}] = e
 		slowest = max(slowest, e.Timing.Timeout)
 	}
 	w.lease = slowest + leaseMargin
@@ -192,6 +193,9 @@ func (w *Worker) Run(ctx context.Context, poll time.Duration) {
 		if _, err := w.Sweep(ctx); err != nil && ctx.Err() == nil {
 			w.log.Error("deployment timeouts", "err", err)
 		}
+		if _, err := w.PollRuns(ctx); err != nil && ctx.Err() == nil {
+			w.log.Error("poll runs", "err", err)
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -249,7 +253,67 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 		wg.Go(func() { errs[i] = w.deliver(ctx, d) })
 	}
 	wg.Wait()
-	return swept + len(ds), errors.Join(errs...)
+	polled, err := w.PollRuns(ctx)
+	return swept + len(ds) + polled, errors.Join(append(errs, err)...)
+}
+
+// PollRuns asks the targets about the runs that are due a poll (up to the
+// worker's concurrency), records what they say, and returns how many it
+// asked about. Each run's next poll is set as it is claimed, so a run whose
+// poll is lost (a crash, no answer) is asked about again a round later.
+func (w *Worker) PollRuns(ctx context.Context) (int, error) {
+	now := w.now()
+	ds, err := w.store.ClaimRuns(ctx, now, w.concurrency, func(d releases.Deployment) time.Time {
+		e, _ := w.target(d.Service, d.Environment)
+		return now.Add(e.Timing.pollEvery())
+	})
+	if err != nil {
+		return 0, fmt.Errorf("claim runs: %w", err)
+	}
+	errs := make([]error, len(ds))
+	var wg sync.WaitGroup
+	for i, d := range ds {
+		wg.Go(func() { errs[i] = w.poll(ctx, d) })
+	}
+	wg.Wait()
+	return len(ds), errors.Join(errs...)
+}
+
+// poll asks d's target once about d's run and records the answer.
+func (w *Worker) poll(ctx context.Context, d releases.Deployment) error {
+	env, ok := w.target(d.Service, d.Environment)
+	if !ok {
+		return w.report(ctx, d.ID, releases.StatusReport{Status: releases.DeploymentFailed,
+			Message: fmt.Sprintf("environment %s is not configured any more", d.Environment)})
+	}
+	p, ok := env.Target.(Poller)
+	if !ok {
+		// The target changed kind since the run started: its webhook or
+		// the deadline finishes the deployment.
+		return nil
+	}
+	r, err := w.store.Release(ctx, d.ReleaseID)
+	if err != nil {
+		return fmt.Errorf("load %s: %w", releases.FormatID(d.ReleaseID), err)
+	}
+	req := w.request(r, &d, env, "")
+	pctx, cancel := context.WithTimeout(ctx, req.Timeout)
+	out, err := p.Poll(pctx, req, d)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("poll %s run %s of %s: %w", d.RunKind, d.RunID, releases.FormatDeploymentID(d.ID), err)
+	}
+	w.log.Info("deployment run polled", "deployment", releases.FormatDeploymentID(d.ID), "environment", d.Environment,
+		"run_kind", d.RunKind, "run_id", d.RunID, "status", out.Code, "outcome", out.summary())
+	switch out.Verdict {
+	case Accepted:
+		rep := out.Report
+		rep.RunKind, rep.RunID, rep.PollAt = d.RunKind, d.RunID, time.Time{}
+		return w.recordAnswer(ctx, d.ID, rep)
+	case Failed:
+		return w.report(ctx, d.ID, releases.StatusReport{Status: releases.DeploymentFailed, Message: out.Reason})
+	}
+	return nil // Retry: the next round asks again
 }
 
 // Sweep times out every deployment whose finish_within has passed without
@@ -276,7 +340,10 @@ func (w *Worker) Sweep(ctx context.Context) (int, error) {
 func (w *Worker) claim(ctx context.Context, limit int) ([]releases.Delivery, error) {
 	now := w.now()
 	c := releases.DeliveryClaim{Now: now, Lease: w.lease, Limit: limit,
-		FinishWithin: func(env string) time.Duration { return w.envs[env].Timing.FinishWithin }}
+		FinishWithin: func(service, env string) time.Duration {
+			e, _ := w.target(service, env)
+			return e.Timing.FinishWithin
+		}}
 	if w.freeze != nil {
 		hold, err := w.freeze(ctx, now)
 		if err != nil {
@@ -302,7 +369,7 @@ func (w *Worker) claim(ctx context.Context, limit int) ([]releases.Delivery, err
 // the delivery is taken up again, within its retry budget.
 func (w *Worker) deliver(ctx context.Context, dl releases.Delivery) error {
 	d := dl.Deployment
-	env, ok := w.envs[d.Environment]
+	env, ok := w.target(d.Service, d.Environment)
 	if !ok {
 		return w.report(ctx, d.ID, releases.StatusReport{Status: releases.DeploymentFailed,
 			Message: fmt.Sprintf("environment %s is not configured any more", d.Environment)})
@@ -320,7 +387,7 @@ func (w *Worker) deliver(ctx context.Context, dl releases.Delivery) error {
 	if err != nil {
 		return fmt.Errorf("load %s: %w", releases.FormatID(d.ReleaseID), err)
 	}
-	req := Request{Payload: NewPayload(r, &d, w.publicURL), WebhookID: dl.WebhookID, Attempt: d.Attempts, Timeout: timing.timeout()}
+	req := w.request(r, &d, env, dl.WebhookID)
 	start := time.Now()
 	out, err := w.send(ctx, env.Target, req)
 	took := time.Since(start)
@@ -335,6 +402,10 @@ func (w *Worker) deliver(ctx context.Context, dl releases.Delivery) error {
 	case out.Verdict == Accepted && out.Local:
 		return w.report(ctx, d.ID, out.Report)
 	case out.Verdict == Accepted:
+		if _, polls := env.Target.(Poller); polls && out.Report.RunID != "" && out.Report.Status == releases.DeploymentInProgress {
+			out.Report.RunKind = env.Kind
+			out.Report.PollAt = w.now().Add(timing.pollEvery())
+		}
 		return w.recordAnswer(ctx, d.ID, out.Report)
 	case again:
 		next := w.now().Add(w.retryDelay(timing, d.Attempts, out.RetryAfter))
@@ -344,6 +415,29 @@ func (w *Worker) deliver(ctx context.Context, dl releases.Delivery) error {
 			Message: fmt.Sprintf("gave up after %d attempts: %s", d.Attempts, out.Reason)})
 	}
 	return w.report(ctx, d.ID, releases.StatusReport{Status: releases.DeploymentFailed, Message: out.Reason})
+}
+
+// targetKey names a resolved target: a catalog service's own in an
+// environment, or (service "") the environment's.
+type targetKey struct{ service, env string }
+
+// target returns where a service's deployments to env go: the service's
+// own target there, else the environment's.
+func (w *Worker) target(service, env string) (Environment, bool) {
+	if e, ok := w.envs[targetKey{service, env}]; ok {
+		return e, true
+	}
+	e, ok := w.envs[targetKey{"", env}]
+	return e, ok
+}
+
+// request is the request of an attempt at deployment d of release r.
+func (w *Worker) request(r *releases.Release, d *releases.Deployment, env Environment, webhookID string) Request {
+	p := NewPayload(r, d, w.publicURL)
+	if len(env.Vars) > 0 {
+		p.Vars = env.Vars
+	}
+	return Request{Payload: p, WebhookID: webhookID, Attempt: d.Attempts, Timeout: env.Timing.timeout()}
 }
 
 // noteAttempt logs and counts an attempt that reached out; again says it

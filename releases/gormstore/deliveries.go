@@ -70,7 +70,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, c releases.DeliveryClaim) (
 				row.WebhookID = newWebhookID()
 			}
 			if row.FinishBy == nil && c.FinishWithin != nil {
-				if w := c.FinishWithin(d.Environment); w > 0 {
+				if w := c.FinishWithin(d.Service, d.Environment); w > 0 {
 					row.FinishBy = timePtr(now.Add(w))
 				}
 			}
@@ -262,6 +262,7 @@ func (s *Store) NextDeliveryWake(ctx context.Context, now time.Time) (time.Time,
 		{"next_attempt_at", "status = ? AND next_attempt_at > ?", []any{pending, now}},
 		{"claimed_until", "status = ? AND claimed_until > ?", []any{pending, now}},
 		{"finish_by", "status IN ? AND finish_by > ?", []any{inFlight, now}},
+		{"poll_at", "status = ? AND poll_at > ?", []any{string(releases.DeploymentInProgress), now}},
 	}
 	var next time.Time
 	for _, c := range candidates {
@@ -279,6 +280,8 @@ func (s *Store) NextDeliveryWake(ctx context.Context, now time.Time) (time.Time,
 			t = rows[0].NextAttemptAt
 		case "claimed_until":
 			t = rows[0].ClaimedUntil
+		case "poll_at":
+			t = rows[0].PollAt
 		default:
 			t = rows[0].FinishBy
 		}

@@ -60,6 +60,10 @@ type deploymentRow struct {
 	ClaimedUntil  *time.Time
 	FinishBy      *time.Time
 	LastError     string
+	// The run a target started (migration 00012).
+	RunKind string
+	RunID   string
+	PollAt  *time.Time
 }
 
 func (deploymentRow) TableName() string { return "deployments" }
@@ -118,7 +122,7 @@ func toDeploymentRow(d *releases.Deployment) deploymentRow {
 		ID: d.ID, ReleaseID: d.ReleaseID, Environment: d.Environment, Type: string(d.Type), Status: string(d.Status),
 		Service: d.Service, Version: d.Version, PreviousVersion: d.PreviousVersion, RequestedBy: d.RequestedBy,
 		Attempts: d.Attempts, Message: d.Message, URL: d.URL, CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC(),
-		FinishedAt: timePtr(d.FinishedAt),
+		FinishedAt: timePtr(d.FinishedAt), RunKind: d.RunKind, RunID: d.RunID, PollAt: timePtr(d.PollAt),
 	}
 }
 
@@ -128,7 +132,7 @@ func (row deploymentRow) deployment() releases.Deployment {
 		Status: releases.DeploymentStatus(row.Status), Service: row.Service, Version: row.Version,
 		PreviousVersion: row.PreviousVersion, RequestedBy: row.RequestedBy, Attempts: row.Attempts,
 		Message: row.Message, URL: row.URL, CreatedAt: row.CreatedAt.UTC(), UpdatedAt: row.UpdatedAt.UTC(),
-		FinishedAt: timeVal(row.FinishedAt),
+		FinishedAt: timeVal(row.FinishedAt), RunKind: row.RunKind, RunID: row.RunID, PollAt: timeVal(row.PollAt),
 	}
 }
 

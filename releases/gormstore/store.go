@@ -283,6 +283,7 @@ func (t *tx) UpdateDeployment(ctx context.Context, d *releases.Deployment) error
 	res := t.db.WithContext(ctx).Model(&deploymentRow{}).Where("id = ?", d.ID).Updates(map[string]any{
 		"status": row.Status, "attempts": row.Attempts, "message": row.Message, "url": row.URL,
 		"updated_at": row.UpdatedAt, "finished_at": row.FinishedAt,
+		"run_kind": row.RunKind, "run_id": row.RunID, "poll_at": row.PollAt,
 	})
 	if res.Error != nil {
 		return fmt.Errorf("update deployment %d: %w", d.ID, res.Error)

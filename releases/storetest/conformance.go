@@ -51,6 +51,7 @@ func RunConformance(t *testing.T, open func(t *testing.T) releases.Store) {
 		{name: "PacedCreatorsTakeTurns", run: testPacedCreatorsTakeTurns},
 		{name: "CountAndRecentCreates", run: testCountAndRecentCreates},
 		{name: "RememberWebhookID", run: testRememberWebhookID},
+		{name: "Runs", run: testRuns},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, open(t)) })

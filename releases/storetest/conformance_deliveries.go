@@ -21,7 +21,7 @@ func deliveryStore(t *testing.T, s releases.Store) releases.DeliveryStore {
 }
 
 // finishWithin gives staging 30 minutes and production no deadline.
-func finishWithin(env string) time.Duration {
+func finishWithin(_, env string) time.Duration {
 	if env == "staging" {
 		return 30 * time.Minute
 	}
