@@ -208,10 +208,10 @@ type Deployment struct {
 	RunID   string
 	// PollAt is when the worker next asks the target how the run is
 	// going; zero when nobody polls it.
-	PollAt time.Time
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
-	FinishedAt      time.Time // zero until final
+	PollAt     time.Time
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	FinishedAt time.Time // zero until final
 }
 
 // AuditEvent records who did what to a release, and when. ReleaseID is 0
