@@ -15,6 +15,7 @@ import (
 	"github.com/releasebot/releasebot/releases"
 	"github.com/releasebot/releasebot/releases/gormstore"
 	"github.com/releasebot/releasebot/releases/storetest"
+	"github.com/releasebot/releasebot/webhooks"
 )
 
 const argoToken = "argocd-token-0123456789"
@@ -486,4 +487,32 @@ func TestArgoCDRollbackSyncsThePreviousVersion(t *testing.T) {
 			t.Fatalf("after the rollback: %s, want rolled_back", got)
 		}
 	})
+}
+
+// TestArgoCDConfigurationRefused: an argocd target without its server,
+// application or token is refused when the targets are resolved, naming
+// what is missing.
+func TestArgoCDConfigurationRefused(t *testing.T) {
+	full := config.ArgoCD{Server: "https://argocd.example.com", App: "{service}-{environment}", Token: argoToken}
+	for name, c := range map[string]struct {
+		edit func(*config.ArgoCD)
+		want string
+	}{
+		"no server": {func(a *config.ArgoCD) { a.Server = "" }, "server is required"},
+		"no app":    {func(a *config.ArgoCD) { a.App = " " }, "app is required"},
+		"no token":  {func(a *config.ArgoCD) { a.Token = "" }, "token is required"},
+	} {
+		a := full
+		c.edit(&a)
+		envs := []config.Environment{{Name: "production", Deploy: config.Deploy{Kind: config.KindArgoCD, ArgoCD: a}}}
+		_, err := webhooks.Builtin().Resolve(envs, nil, webhooks.Deps{})
+		if err == nil || err.Error() != "environment production: argocd target: "+c.want {
+			t.Errorf("%s: %v, want %q", name, err, c.want)
+		}
+	}
+	envs := []config.Environment{{Name: "production", Deploy: config.Deploy{Kind: config.KindArgoCD, ArgoCD: full}}}
+	got, err := webhooks.Builtin().Resolve(envs, nil, webhooks.Deps{})
+	if err != nil || got[0].Timing.PollEvery != 15*time.Second {
+		t.Fatalf("a full argocd target: %v, %+v; want polls every 15s", err, got)
+	}
 }
