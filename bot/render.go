@@ -183,7 +183,11 @@ func (v view) environmentLine(r *releases.Release) string {
 			parts[i] += " (rollback to " + escape(d.Version) + ")"
 		}
 		if d.URL != "" {
-			parts[i] += " <" + linkURL(d.URL) + "|log>"
+			label := "log"
+			if p := d.Pipeline(); p != "" {
+				label = escape(p)
+			}
+			parts[i] += " <" + linkURL(d.URL) + "|" + label + ">"
 		}
 	}
 	return strings.Join(parts, " · ")

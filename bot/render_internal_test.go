@@ -128,3 +128,20 @@ func TestLongAnswersFitSlacksBlocks(t *testing.T) {
 		t.Fatalf("80 lines of 2,000: %d sections, last %.60q", len(got), got[len(got)-1])
 	}
 }
+
+// The card names the pipeline that ran each environment, linked.
+func TestEnvironmentLineNamesThePipeline(t *testing.T) {
+	v := newView(config.Demo())
+	r := &releases.Release{ID: 4, Environments: []string{"staging", "production"}, Deployments: []releases.Deployment{
+		{ID: 1, Environment: "staging", Type: releases.TypeDeployment, Status: releases.DeploymentSucceeded,
+			URL: "https://github.com/acme/api/actions/runs/30433642", RunKind: "github_actions", RunID: "30433642"},
+		{ID: 2, Environment: "production", Type: releases.TypeDeployment, Status: releases.DeploymentInProgress,
+			URL: "https://ci.example.com/7"},
+	}}
+	got := v.environmentLine(r)
+	for _, want := range []string{"<https://github.com/acme/api/actions/runs/30433642|GitHub Actions run 30433642>", "<https://ci.example.com/7|log>"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("environment line %q lacks %q", got, want)
+		}
+	}
+}

@@ -214,6 +214,28 @@ type Deployment struct {
 	FinishedAt time.Time // zero until final
 }
 
+// runNames name the kinds of run deploy targets start, for people.
+var runNames = map[string]string{
+	"github_actions": "GitHub Actions run",
+	"gitlab":         "GitLab pipeline",
+	"argocd":         "Argo CD sync",
+}
+
+// Pipeline says which pipeline ran d, for a link's text: "GitHub Actions
+// run 30433642", "Argo CD sync"; "" when its target started no run of a
+// known kind.
+func (d Deployment) Pipeline() string {
+	name, ok := runNames[d.RunKind]
+	switch {
+	case !ok:
+		return ""
+	case d.RunKind == "argocd" || len(d.RunID) > 24 || strings.HasPrefix(d.RunID, "pending:"):
+		// Argo CD's run ids are releasebot's own; long ids say nothing.
+		return name
+	}
+	return name + " " + d.RunID
+}
+
 // AuditEvent records who did what to a release, and when. ReleaseID is 0
 // for events that concern no single release (a freeze).
 type AuditEvent struct {

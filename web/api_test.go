@@ -60,11 +60,11 @@ func TestGetRelease(t *testing.T) {
 	    {"team": "risk", "user": "U0CAROL", "decision": "approved", "at": "2026-12-01T11:04:03Z"}
 	  ],
 	  "deployments": [
-	    {"id": "D-3", "environment": "staging", "type": "deployment", "status": "succeeded",
+	    {"id": "D-3", "environment": "staging", "service": "payments-api", "type": "deployment", "status": "succeeded",
 	     "version": "v2.4.0", "previous_version": "v2.3.0", "attempts": 1,
 	     "message": "rolled out 3/3 pods", "url": "https://ci.example.com/runs/7",
 	     "updated_at": "2026-12-01T11:06:03Z", "finished_at": "2026-12-01T11:06:03Z"},
-	    {"id": "D-4", "environment": "production", "type": "deployment", "status": "pending",
+	    {"id": "D-4", "environment": "production", "service": "payments-api", "type": "deployment", "status": "pending",
 	     "version": "v2.4.0", "previous_version": "v2.3.0", "attempts": 0,
 	     "updated_at": "2026-12-01T11:07:03Z"}
 	  ]

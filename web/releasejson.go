@@ -54,6 +54,7 @@ type signOffJSON struct {
 type deploymentJSON struct {
 	ID              string `json:"id"`
 	Environment     string `json:"environment"`
+	Service         string `json:"service"`
 	Type            string `json:"type"`
 	Status          string `json:"status"`
 	Version         string `json:"version"`
@@ -61,8 +62,12 @@ type deploymentJSON struct {
 	Attempts        int    `json:"attempts"`
 	Message         string `json:"message,omitempty"`
 	URL             string `json:"url,omitempty"`
-	UpdatedAt       string `json:"updated_at"`
-	FinishedAt      string `json:"finished_at,omitempty"`
+	// RunKind and RunID name the run the target started (a GitHub
+	// Actions run, a GitLab pipeline, an Argo CD sync).
+	RunKind    string `json:"run_kind,omitempty"`
+	RunID      string `json:"run_id,omitempty"`
+	UpdatedAt  string `json:"updated_at"`
+	FinishedAt string `json:"finished_at,omitempty"`
 }
 
 type auditJSON struct {
@@ -109,6 +114,7 @@ func newReleaseJSON(r *releases.Release) releaseJSON {
 		out.Deployments[i] = deploymentJSON{
 			ID:              releases.FormatDeploymentID(d.ID),
 			Environment:     d.Environment,
+			Service:         d.Service,
 			Type:            string(d.Type),
 			Status:          string(d.Status),
 			Version:         d.Version,
@@ -116,6 +122,8 @@ func newReleaseJSON(r *releases.Release) releaseJSON {
 			Attempts:        d.Attempts,
 			Message:         d.Message,
 			URL:             d.URL,
+			RunKind:         d.RunKind,
+			RunID:           d.RunID,
 			UpdatedAt:       apiTime(d.UpdatedAt),
 			FinishedAt:      apiTime(d.FinishedAt),
 		}

@@ -240,6 +240,7 @@ type deploymentView struct {
 	Attempts int
 	Message  string
 	URL      string
+	Pipeline string // which pipeline ran it, for the link: "GitHub Actions run 30433642"
 	Started  timeView
 	Finished timeView
 	Took     string
@@ -249,7 +250,7 @@ func (s *Server) deploymentView(d releases.Deployment) *deploymentView {
 	v := &deploymentView{
 		ID: releases.FormatDeploymentID(d.ID), Type: string(d.Type), Env: d.Environment, Status: string(d.Status),
 		Version: d.Version, Previous: d.PreviousVersion, Attempts: d.Attempts, Message: d.Message, URL: d.URL,
-		Started: s.timeView(d.CreatedAt), Finished: s.timeView(d.FinishedAt),
+		Pipeline: d.Pipeline(), Started: s.timeView(d.CreatedAt), Finished: s.timeView(d.FinishedAt),
 	}
 	if !d.FinishedAt.IsZero() {
 		v.Took = humanDuration(d.FinishedAt.Sub(d.CreatedAt))
