@@ -227,8 +227,8 @@ func (t *gitlabTarget) refusal(resp *http.Response, answer []byte, what string) 
 		return Outcome{Code: code, Verdict: Retry, RetryAfter: retryAfter(resp.Header.Get("Retry-After"), t.now()), Reason: head}
 	case code >= 300 && code <= 399:
 		head += " (redirects are not followed: configure the GitLab url it redirects to)"
-	case code == http.StatusNotFound:
-		// GitLab's documented causes of a 404 here.
+	case code == http.StatusNotFound && strings.HasPrefix(what, "trigger"):
+		// GitLab's documented causes of a 404 to a trigger.
 		head += " (the project does not exist for this token, or the token is a personal access token, not a trigger token)"
 	}
 	return Outcome{Code: code, Verdict: Failed, Reason: "GitLab refused to " + what + ": " + head}
