@@ -86,13 +86,19 @@ func (f *fakeGitLab) serve(w http.ResponseWriter, r *http.Request) {
 	req := glRequest{method: r.Method, path: r.URL.EscapedPath(), contentType: r.Header.Get("Content-Type"),
 		privateToken: r.Header.Get("PRIVATE-TOKEN"), query: r.URL.Query()}
 	if r.Method == http.MethodPost {
-		if err := r.ParseMultipartForm(1 << 20); err != nil {
-			f.t.Errorf("fake GitLab: %s is not a multipart form: %v", req.path, err)
+		// GitLab takes form fields either way.
+		var err error
+		if strings.HasPrefix(req.contentType, "multipart/form-data") {
+			err = r.ParseMultipartForm(1 << 20)
 		} else {
-			req.form = map[string]string{}
-			for k, v := range r.MultipartForm.Value {
-				req.form[k] = strings.Join(v, ",")
-			}
+			err = r.ParseForm()
+		}
+		if err != nil {
+			f.t.Errorf("fake GitLab: %s is not a form: %v", req.path, err)
+		}
+		req.form = map[string]string{}
+		for k, v := range r.PostForm {
+			req.form[k] = strings.Join(v, ",")
 		}
 	}
 	f.mu.Lock()

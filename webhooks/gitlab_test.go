@@ -2,6 +2,7 @@ package webhooks_test
 
 import (
 	"net/http"
+	"net/url"
 	"reflect"
 	"strings"
 	"testing"
@@ -432,6 +433,42 @@ func TestGitLabRollbackSendsThePreviousVersion(t *testing.T) {
 		finish(259)
 		if st := h.get(r2.ID).Status; st != releases.StatusRolledBack {
 			t.Fatalf("after the rollback pipeline: %s", st)
+		}
+	})
+}
+
+// TestGitLabCrashMidTrigger: a worker claims the delivery, its trigger
+// reaches GitLab, and it dies (kill -9) before recording anything. Once
+// the claim lapses, the next worker finds the pipeline and follows it: no
+// second pipeline.
+func TestGitLabCrashMidTrigger(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *gormstore.Store) {
+		f := newFakeGitLab(t)
+		h := newGitLabHarness(t, s, f, config.GitLab{Token: glRead}, nil)
+		r := h.release("v1")
+		id := r.Deployments[0].ID
+		got, err := h.store.ClaimDeliveries(ctx, releases.DeliveryClaim{Now: h.clock.Now(), Lease: h.worker.Lease(), Limit: 10})
+		if err != nil || len(got) != 1 {
+			t.Fatalf("claim: %v, %v", got, err)
+		}
+		// What the dead worker sent.
+		form := url.Values{"token": {glTrigger}, "ref": {"main"},
+			"variables[RELEASEBOT_DEPLOYMENT_ID]": {releases.FormatDeploymentID(id)}}
+		resp, err := http.PostForm(f.URL()+glEscaped+"trigger/pipeline", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		h.wireGitLab() // the restart
+		h.runOnce()
+		if n := len(f.triggers()); n != 1 {
+			t.Fatalf("%d triggers while the dead worker's claim holds", n)
+		}
+		h.clock.Advance(h.worker.Lease())
+		h.runOnce()
+		d := h.deployment(id)
+		if n := len(f.triggers()); n != 1 || d.Status != releases.DeploymentInProgress || d.RunID != "257" {
+			t.Fatalf("after the claim lapsed: %d triggers, %s following %q; want 1 trigger and pipeline 257 followed", n, d.Status, d.RunID)
 		}
 	})
 }
