@@ -64,6 +64,8 @@ func serve(ctx context.Context, args []string, env environment, stderr io.Writer
 	})
 	webhooks.RegisterCallbacks(router, webhooks.CallbackOptions{Deployments: a.svc,
 		Environments: a.targets, Now: a.svc.Now, Logger: log})
+	webhooks.RegisterGitLab(router, webhooks.GitLabOptions{Deployments: a.svc, Runs: a.store,
+		Environments: a.targets, Now: a.svc.Now, Logger: log})
 
 	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup

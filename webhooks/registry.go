@@ -39,13 +39,14 @@ type Deps struct {
 type Registry map[string]Factory
 
 // Builtin returns a registry of the built-in kinds: webhook (Standard
-// Webhooks to an http(s) URL), log (log: URLs) and argocd (an Argo CD
-// application's sync).
+// Webhooks to an http(s) URL), log (log: URLs), argocd (an Argo CD
+// application's sync) and gitlab (a GitLab pipeline trigger).
 func Builtin() Registry {
 	return Registry{
 		config.KindWebhook: newWebhookTarget,
 		config.KindLog:     newLogTarget,
 		config.KindArgoCD:  newArgoCDTarget,
+		config.KindGitLab:  newGitLabTarget,
 	}
 }
 
