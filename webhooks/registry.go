@@ -39,11 +39,13 @@ type Deps struct {
 type Registry map[string]Factory
 
 // Builtin returns a registry of the built-in kinds: webhook (Standard
-// Webhooks to an http(s) URL) and log (log: URLs).
+// Webhooks to an http(s) URL), log (log: URLs) and github_actions
+// (workflow dispatch).
 func Builtin() Registry {
 	return Registry{
-		config.KindWebhook: newWebhookTarget,
-		config.KindLog:     newLogTarget,
+		config.KindWebhook:       newWebhookTarget,
+		config.KindLog:           newLogTarget,
+		config.KindGitHubActions: newGitHubTarget,
 	}
 }
 
