@@ -37,9 +37,9 @@ const (
 
 // ghRequest is one request the fake GitHub got.
 type ghRequest struct {
-	method, path, query string
-	auth, accept, version   string
-	body                    []byte
+	method, path, query   string
+	auth, accept, version string
+	body                  []byte
 }
 
 // ghRun is a workflow run of the fake.
