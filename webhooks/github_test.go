@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/releasebot/releasebot/config"
 	"github.com/releasebot/releasebot/releases"
 	"github.com/releasebot/releasebot/releases/gormstore"
@@ -462,4 +464,46 @@ func TestGitHubRefusalsAndRateLimits(t *testing.T) {
 			t.Fatalf("a wrong token: %s %q", d.Status, d.Message)
 		}
 	})
+}
+
+// TestGitHubExampleWorkflowDeclaresTheInputs: the sample workflow
+// declares exactly the inputs a dispatch sends (GitHub refuses undeclared
+// ones with 422), and its run-name carries the deployment id that the 204
+// path and retries match runs by.
+func TestGitHubExampleWorkflowDeclaresTheInputs(t *testing.T) {
+	b, err := os.ReadFile("../examples/github-actions/deploy.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wf struct {
+		RunName string `yaml:"run-name"`
+		On      struct {
+			Dispatch struct {
+				Inputs map[string]struct {
+					Type string `yaml:"type"`
+				} `yaml:"inputs"`
+			} `yaml:"workflow_dispatch"`
+		} `yaml:"on"`
+	}
+	if err := yaml.Unmarshal(b, &wf); err != nil {
+		t.Fatal(err)
+	}
+	storetest.ForEach(t, func(t *testing.T, s *gormstore.Store) {
+		f := newFakeGitHub(t)
+		h := newGitHubHarness(t, s, githubDeploy(f, ""))
+		h.release("v1")
+		h.runOnce()
+		_, inputs, _ := dispatchOf(t, f.dispatches()[0])
+		if len(inputs) != len(wf.On.Dispatch.Inputs) {
+			t.Errorf("the workflow declares %d inputs, a dispatch sends %d", len(wf.On.Dispatch.Inputs), len(inputs))
+		}
+		for name := range inputs {
+			if in, ok := wf.On.Dispatch.Inputs[name]; !ok || in.Type != "string" {
+				t.Errorf("input %s: declared %v, type %q", name, ok, in.Type)
+			}
+		}
+	})
+	if !strings.Contains(wf.RunName, "${{ inputs.deployment_id }}") {
+		t.Errorf("run-name %q lacks the deployment id", wf.RunName)
+	}
 }
