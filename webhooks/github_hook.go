@@ -196,7 +196,7 @@ func (h *githubHook) verify(header string, raw []byte, repo string) *githubTarge
 		return nil
 	}
 	for _, t := range h.hooks {
-		if repo != "" && !t.repoPattern().MatchString(repo) {
+		if repo != "" && !t.repoRE.MatchString(repo) {
 			continue
 		}
 		if hmac.Equal(sig, githubSignature([]byte(t.webhookSecret.Reveal()), raw)) {

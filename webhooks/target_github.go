@@ -64,6 +64,7 @@ type githubTarget struct {
 	api                 string // REST base, no trailing slash
 	token               config.Secret
 	webhookSecret       config.Secret
+	repoRE              *regexp.Regexp // repo, its placeholders matching any one segment's text
 	client              *http.Client
 	now                 func() time.Time
 }
@@ -91,6 +92,7 @@ func newGitHubTarget(d config.Deploy, deps Deps) (Target, Timing, error) {
 	case t.token == "":
 		return nil, Timing{}, fmt.Errorf("token is required")
 	}
+	t.repoRE = repoPattern(t.repo)
 	timing := DeployTiming(d)
 	timing.PollEvery = gitHubPollEvery
 	if t.webhookSecret != "" {
@@ -277,24 +279,25 @@ func (t *githubTarget) findRun(ctx context.Context, req Request, n ghNames, did 
 		return nil, Outcome{Verdict: Retry, Code: code, Reason: "GitHub's answer is not a list of workflow runs"}, false
 	}
 	var found *workflowRun
+	names := namesDeployment(did)
 	for i := range list.Runs {
 		r := &list.Runs[i]
-		if runNamesDeployment(*r, did) && (found == nil || r.ID < found.ID) {
+		if names(*r) && (found == nil || r.ID < found.ID) {
 			found = r
 		}
 	}
 	return found, Outcome{Code: code}, true
 }
 
-// runNamesDeployment says whether run's name (run-name, display_title)
+// namesDeployment returns whether a run's name (run-name, display_title)
 // carries deployment id did as a word: D-17 matches "deploy D-17 …", not
 // "D-170".
-func runNamesDeployment(run workflowRun, did string) bool {
+func namesDeployment(did string) func(workflowRun) bool {
 	if did == "" {
-		return false
+		return func(workflowRun) bool { return false }
 	}
 	re := regexp.MustCompile(`(^|[^A-Za-z0-9_-])` + regexp.QuoteMeta(did) + `($|[^0-9A-Za-z_-])`)
-	return re.MatchString(run.DisplayTitle) || re.MatchString(run.Name)
+	return func(run workflowRun) bool { return re.MatchString(run.DisplayTitle) || re.MatchString(run.Name) }
 }
 
 // deploymentIDs are the deployment ids in a run's name, for a webhook
@@ -398,10 +401,11 @@ func gitHubRetryAfter(h http.Header, now time.Time) time.Duration {
 	return 0
 }
 
-// repoPattern matches a repository's full name against the target's repo,
-// whose placeholders stand for any one segment's text.
-func (t *githubTarget) repoPattern() *regexp.Regexp {
-	q := regexp.QuoteMeta(t.repo)
+// repoPattern matches a repository's full name against a target's repo,
+// whose placeholders stand for any one segment's text; GitHub's names are
+// case-insensitive.
+func repoPattern(repo string) *regexp.Regexp {
+	q := regexp.QuoteMeta(repo)
 	for _, ph := range []string{"{service}", "{environment}", "{version}"} {
 		q = strings.ReplaceAll(q, regexp.QuoteMeta(ph), `[^/]+`)
 	}
