@@ -66,6 +66,8 @@ func serve(ctx context.Context, args []string, env environment, stderr io.Writer
 		Environments: a.targets, Now: a.svc.Now, Logger: log})
 	webhooks.RegisterGitLab(router, webhooks.GitLabOptions{Deployments: a.svc, Runs: a.store,
 		Environments: a.targets, Now: a.svc.Now, Logger: log})
+	webhooks.RegisterGitHub(router, webhooks.GitHubOptions{Deployments: a.svc, Runs: a.store,
+		Environments: a.targets, Logger: log})
 
 	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup

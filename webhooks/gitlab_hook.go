@@ -1,7 +1,6 @@
 package webhooks
 
 import (
-	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
@@ -19,14 +18,6 @@ import (
 	"github.com/releasebot/releasebot/config"
 	"github.com/releasebot/releasebot/releases"
 )
-
-// RunFinder finds the deployment that follows a run; *gormstore.Store is
-// one.
-type RunFinder interface {
-	// DeploymentByRun returns the deployment following the run runID of
-	// kind. Errors: releases.ErrNotFound.
-	DeploymentByRun(ctx context.Context, kind, runID string) (*releases.Deployment, error)
-}
 
 // GitLabOptions configure POST /webhooks/gitlab. Deployments and Runs are
 // required.

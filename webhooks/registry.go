@@ -39,14 +39,16 @@ type Deps struct {
 type Registry map[string]Factory
 
 // Builtin returns a registry of the built-in kinds: webhook (Standard
-// Webhooks to an http(s) URL), log (log: URLs), argocd (an Argo CD
-// application's sync) and gitlab (a GitLab pipeline trigger).
+// Webhooks to an http(s) URL), log (log: URLs), github_actions (workflow
+// dispatch), gitlab (a GitLab pipeline trigger) and argocd (an Argo CD
+// application's sync).
 func Builtin() Registry {
 	return Registry{
-		config.KindWebhook: newWebhookTarget,
-		config.KindLog:     newLogTarget,
-		config.KindArgoCD:  newArgoCDTarget,
-		config.KindGitLab:  newGitLabTarget,
+		config.KindWebhook:       newWebhookTarget,
+		config.KindLog:           newLogTarget,
+		config.KindGitHubActions: newGitHubTarget,
+		config.KindGitLab:        newGitLabTarget,
+		config.KindArgoCD:        newArgoCDTarget,
 	}
 }
 
