@@ -55,37 +55,37 @@ const DefaultSealBatch = 500
 
 // Seal extends the audit chain by up to limit events not sealed yet, in id
 // order, and returns how many it sealed. One sealer works at a time across
-// replicas: on PostgreSQL a sealer that finds another at work returns 0 at
-// once (the other one seals these events); on SQLite the write lock
-// serialises them. The chain's order is the order of sealing, so an event
+// replicas: on PostgreSQL a sealer that finds another at work returns at
+// once with busy set (the other one seals these events); on SQLite the
+// write lock serialises them. The chain's order is the order of sealing, so an event
 // whose transaction commits late (a lower id from PostgreSQL's sequence,
 // committed after a higher one was sealed) is sealed later, after it,
 // rather than leaving a gap: the chain never depends on ids committing in
 // order. The unique seq index refuses a fork even if the lock failed.
-func (s *Store) Seal(ctx context.Context, limit int) (int, error) {
+func (s *Store) Seal(ctx context.Context, limit int) (sealed int, busy bool, err error) {
 	if limit <= 0 {
 		limit = DefaultSealBatch
 	}
 	// Most calls find nothing to do: ask without a lock or a transaction.
 	var probe []int64
 	if err := s.db.WithContext(ctx).Model(&chainRow{}).Where("seq IS NULL").Limit(1).Pluck("id", &probe).Error; err != nil {
-		return 0, fmt.Errorf("audit events to seal: %w", err)
+		return 0, false, fmt.Errorf("audit events to seal: %w", err)
 	}
 	if len(probe) == 0 {
-		return 0, nil
+		return 0, false, nil
 	}
 	if s.dialect == migrations.SQLite {
 		s.writeMu.Lock()
 		defer s.writeMu.Unlock()
 	}
-	sealed := 0
-	err := s.db.WithContext(ctx).Transaction(func(db *gorm.DB) error {
+	err = s.db.WithContext(ctx).Transaction(func(db *gorm.DB) error {
 		if s.dialect == migrations.Postgres {
 			var got bool
 			if err := db.Raw("SELECT pg_try_advisory_xact_lock(?)", sealLock).Scan(&got).Error; err != nil {
 				return fmt.Errorf("seal lock: %w", err)
 			}
 			if !got {
+				busy = true
 				return nil
 			}
 		}
@@ -115,9 +115,9 @@ func (s *Store) Seal(ctx context.Context, limit int) (int, error) {
 		return nil
 	})
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
-	return sealed, nil
+	return sealed, busy, nil
 }
 
 // chainHead reads the newest sealed event on db, without the unsealed
