@@ -197,7 +197,7 @@ func (w *ChainWalk) Next(e SealedEvent) error {
 				return brk(BreakReordered, "is out of place: it was sealed after event %d, but now follows %s", before.ID, w.after())
 			}
 		}
-		return brk(BreakDeleted, "follows %s, but was sealed after an event with hash %s that is no longer in the chain: deleted, or its seq changed",
+		return brk(BreakDeleted, "follows %s, but was sealed after an event with hash %s that the chain no longer holds: that event was deleted, or changed and re-hashed",
 			w.after(), short(e.PrevHash))
 	}
 	w.prev, w.count = e, w.count+1
