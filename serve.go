@@ -61,6 +61,7 @@ func serve(ctx context.Context, args []string, env environment, stderr io.Writer
 		PublicURL: env("RELEASEBOT_PUBLIC_URL"),
 		Token:     env("RELEASEBOT_DASHBOARD_TOKEN"),
 		Metrics:   m.Handler(),
+		Audit:     a.store,
 	})
 	webhooks.RegisterCallbacks(router, webhooks.CallbackOptions{Deployments: a.svc,
 		Environments: a.targets, Now: a.svc.Now, Logger: log})
