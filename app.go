@@ -71,7 +71,7 @@ func newApp(ctx context.Context, env environment, log *slog.Logger, migrate bool
 	cal := scheduler.NewCalendar(cfg, scheduler.WithFreezes(store))
 	svc := releases.NewCoordinator(releases.Options{Store: store, Policy: cfg.Policy(), Gate: cal, Logger: log})
 	m := metrics.New(metrics.Options{Source: store, Policy: svc.Policy(), DB: store.DB(),
-		Version: version, Commit: commit, Logger: log})
+		Version: version, Commit: commit, Logger: log, Audit: store})
 	targets, err := webhooks.Builtin().Resolve(cfg.Environments, cfg.Services, webhooks.Deps{Now: svc.Now, Logger: log})
 	if err != nil {
 		_ = store.Close()
