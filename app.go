@@ -90,7 +90,7 @@ func (a *app) Close() error { return a.store.Close() }
 // ann says reminders and summaries in chat (nil: they are only logged).
 func (a *app) newScheduler(ann scheduler.Announcer) *scheduler.Scheduler {
 	return scheduler.New(scheduler.Options{Config: a.cfg, Calendar: a.cal, Releases: a.svc, Firings: a.store,
-		History: a.store, Announcer: ann, Now: a.svc.Now, Logger: a.log})
+		History: a.store, Announcer: ann, Now: a.svc.Now, Logger: a.log, Audit: a.store})
 }
 
 // newLogger logs JSON, or text when w is a terminal.
