@@ -4,11 +4,13 @@
 -- prev_hash/hash; events stay NULL until then, so appends never hash or
 -- wait for each other. The chain's order is seq: the order of sealing, not
 -- of ids, which a sequence may commit out of order. The unique seq keeps
--- two sealers from forking the chain even if their lock failed.
+-- two sealers from forking the chain even if their lock failed. Only
+-- audit_events_unsealed takes an entry when an event is appended: the
+-- other two indexes hold sealed events only.
 ALTER TABLE audit_events ADD COLUMN seq BIGINT;
 ALTER TABLE audit_events ADD COLUMN prev_hash TEXT;
 ALTER TABLE audit_events ADD COLUMN hash TEXT;
-CREATE UNIQUE INDEX audit_events_seq ON audit_events (seq);
+CREATE UNIQUE INDEX audit_events_seq ON audit_events (seq) WHERE seq IS NOT NULL;
 CREATE INDEX audit_events_unsealed ON audit_events (id) WHERE seq IS NULL;
 CREATE INDEX audit_events_hash ON audit_events (hash) WHERE hash IS NOT NULL;
 
