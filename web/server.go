@@ -83,6 +83,9 @@ type Options struct {
 	Token string
 	// Metrics, when set, is served at GET /metrics (see metrics.Handler).
 	Metrics http.Handler
+	// Audit, when set, serves the sealed audit chain at GET /api/audit
+	// (the store).
+	Audit releases.ChainReader
 }
 
 // Server holds the dependencies of the web handlers. Each topic (health,
@@ -100,6 +103,7 @@ type Server struct {
 	publicURL string
 	token     string
 	metrics   http.Handler
+	audit     releases.ChainReader
 	pages     *pages
 	assets    *assets
 }
@@ -112,7 +116,7 @@ func New(opts Options) *Server {
 	}
 	s := &Server{releases: opts.Releases, log: opts.Logger, cal: opts.Calendar, freezes: opts.Freezes, policy: opts.Policy,
 		loc: opts.Location, userName: opts.UserName, now: opts.Now, publicURL: opts.PublicURL,
-		token: opts.Token, metrics: opts.Metrics}
+		token: opts.Token, metrics: opts.Metrics, audit: opts.Audit}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -133,8 +137,8 @@ func New(opts Options) *Server {
 
 // Register adds the web routes to r: GET /healthz, /readyz, /metrics (when
 // Options.Metrics is set), /static/*, the JSON API /api/releases and
-// /api/releases/:id, the dashboard /, /releases/:id and /windows, and
-// /calendar.ics.
+// /api/releases/:id, /api/audit (when Options.Audit is set), the dashboard
+// /, /releases/:id and /windows, and /calendar.ics.
 func Register(r gin.IRouter, opts Options) { New(opts).Register(r) }
 
 // Register adds the server's routes to r.
@@ -150,6 +154,9 @@ func (s *Server) Register(r gin.IRouter) {
 	api := protected.Group("/api")
 	api.GET("/releases", s.listReleases)
 	api.GET("/releases/:id", s.getRelease)
+	if s.audit != nil {
+		api.GET("/audit", s.auditStream)
+	}
 
 	protected.GET("/", s.listPage)
 	protected.GET("/releases/:id", s.releasePage)
