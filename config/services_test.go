@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/releasebot/releasebot/releases"
 )
 
 var catalogEnv = env(map[string]string{
@@ -215,5 +217,26 @@ environments:
 	if got := warningLines(cfg.WarningsAt(jan2026)); !reflect.DeepEqual(got, []string{
 		"test.yaml:5: environments[0].deploy.github_actions.api_url: uses http://, so its token travels unencrypted; use https:// outside tests"}) {
 		t.Errorf("warnings = %q", got)
+	}
+}
+
+// The catalog reaches the release rules as each service's owners; without
+// one, Policy has no services and any service may be released.
+func TestPolicyCatalog(t *testing.T) {
+	cfg, err := Parse("catalog.yaml", readTestdata(t, "catalog.yaml"), catalogEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := cfg.Policy().Services
+	want := map[string]releases.ServicePolicy{
+		"payments-api": {Owners: []string{"payments"}},
+		"ledger":       {Owners: []string{"ledger", "risk"}},
+		"search":       {Owners: []string{"risk"}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Policy().Services = %+v, want %+v", got, want)
+	}
+	if s := mustParse(t, minimal, nil).Policy().Services; s != nil {
+		t.Errorf("without a catalog Policy().Services = %+v, want nil", s)
 	}
 }
