@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -181,9 +182,7 @@ func (p *parser) known(read *names, name string) bool {
 func (p *parser) didYouMean(s string, read *names) string {
 	var all []string
 	if read != nil {
-		for _, n := range inLineOrder(read.lines) {
-			all = append(all, n)
-		}
+		all = inLineOrder(read.lines)
 	}
 	if sug := suggest(s, all); sug != "" {
 		return fmt.Sprintf(" (did you mean %q?)", sug)
@@ -200,11 +199,12 @@ func inLineOrder(lines map[string]int) []string {
 	for n := range lines {
 		out = append(out, n)
 	}
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && (lines[out[j]] < lines[out[j-1]] || lines[out[j]] == lines[out[j-1]] && out[j] < out[j-1]); j-- {
-			out[j], out[j-1] = out[j-1], out[j]
+	sort.Slice(out, func(i, j int) bool {
+		if lines[out[i]] != lines[out[j]] {
+			return lines[out[i]] < lines[out[j]]
 		}
-	}
+		return out[i] < out[j]
+	})
 	return out
 }
 
