@@ -8,9 +8,7 @@ const DemoSource = "built-in demo configuration"
 // (README, `releasebot config check`) and the configuration the bot runs
 // with cannot drift apart. Its environments log instead of calling
 // webhooks, and promote automatically, so a demo release walks from create
-// to deployed after the two sign-offs. Its catalog has two services:
-// payments-api (owned by payments and risk) and ledger (owned by risk, with
-// a target of its own in production).
+// to deployed after the two sign-offs.
 const DemoYAML = `# releasebot built-in demo configuration.
 # Deployments only log what they would send (log: URLs) and succeed.
 timezone: UTC
@@ -40,19 +38,6 @@ environments:
     deploy:
       url: log:production
     promote: auto
-services:                   # the catalog: only these may be released
-  - name: payments-api
-    teams: [payments, risk]   # owners: they always sign off
-    repo: acme/payments-api
-    depends_on: [ledger]
-    vars:                     # handed to the target with each deployment
-      staging: {REPLICAS: "2"}
-      production: {REPLICAS: "6"}
-  - name: ledger
-    teams: [risk]
-    repo: acme/ledger
-    deploy:                   # its own target in production; staging's is the environment's
-      production: {url: "log:ledger-production"}
 windows:
   - name: weekly-train
     schedule: "0 14 * * TUE,THU"
