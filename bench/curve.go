@@ -230,12 +230,13 @@ func curveAt(ctx context.Context, o options, bin, dir string, size, gets int, re
 	var deps int
 	for range 5 {
 		t0 := time.Now()
-		got, err := s.FinishedDeployments(ctx, "production", now.Add(-30*24*time.Hour), now)
+		got, err := s.DeploymentFacts(ctx, "production", now.Add(-30*24*time.Hour), now)
 		if err != nil {
 			s.Close()
 			return "", 0, err
 		}
-		releases.ComputeDORA(got, now.Add(-30*24*time.Hour), now)
+		releases.DORAOf(got, now.Add(-30*24*time.Hour), now)
+		releases.DORAByService(got, now.Add(-30*24*time.Hour), now)
 		lat = append(lat, time.Since(t0))
 		deps = len(got)
 	}
