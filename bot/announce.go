@@ -127,8 +127,30 @@ func (v view) summary(s scheduler.Summary) Message {
 		for _, f := range fields {
 			texts = append(texts, strings.ReplaceAll(f, "\n", ": "))
 		}
+		if len(s.Teams) > 0 {
+			add(doraGroupList("*By owning team*", s.Teams))
+		}
+		if len(s.Services) > 0 {
+			add(doraGroupList("*By service*", s.Services))
+		}
 	}
 	return Message{Text: strings.Join(texts, "\n"), Blocks: blocks}
+}
+
+// doraGroupList lists the DORA figures of each service or team, one line
+// each, at most summaryListMax of them (the ones with the most changes).
+func doraGroupList(head string, gs []releases.DORAGroup) string {
+	lines := []string{head}
+	for i, g := range gs {
+		if i == summaryListMax {
+			lines = append(lines, fmt.Sprintf("… and %d more", len(gs)-i))
+			break
+		}
+		lines = append(lines, fmt.Sprintf("• *%s*: %d deployed · lead time %s · %s failed (%d of %d) · restored in %s%s",
+			escape(g.Name), g.Deployments, duration(g.LeadTime, g.Deployments), percent(g.FailureRate, g.Changes), g.Failures, g.Changes,
+			duration(g.TimeToRestore, g.Restored), unrestored(g.Unrestored)))
+	}
+	return strings.Join(lines, "\n")
 }
 
 func quietPeriod(d time.Duration) string {
