@@ -192,6 +192,21 @@ func checkTables(t *testing.T, ctx context.Context, db *sql.DB, tables []string,
 	}
 }
 
+// downThrough rolls migrations back, newest first, down to and including
+// version v, whichever came after it.
+func downThrough(t *testing.T, m *migrations.Migrator, v int64) {
+	t.Helper()
+	for {
+		got, err := m.Down(t.Context())
+		if err != nil || got < v {
+			t.Fatalf("Down = %d, %v; want the versions down to %d rolled back", got, err, v)
+		}
+		if got == v {
+			return
+		}
+	}
+}
+
 // TestServiceNamesFoldToLowerCase: migration 00010 folds older service
 // names to lower case (names are case-insensitive from then on), except an
 // open release whose folded name and version another open release holds.
@@ -204,11 +219,7 @@ func TestServiceNamesFoldToLowerCase(t *testing.T) {
 				t.Fatal(err)
 			}
 			// Back to before 00010 (00011 keeps counts: it goes first).
-			for _, want := range []int64{11, 10} {
-				if v, err := m.Down(ctx); err != nil || v != want {
-					t.Fatalf("Down = %d, %v; want %d", v, err, want)
-				}
-			}
+			downThrough(t, m, 10)
 			rows := []struct {
 				service, version string
 				status           releases.Status
@@ -270,9 +281,7 @@ func TestReleaseStatusCountsBackfill(t *testing.T) {
 			if _, err := m.Up(ctx); err != nil {
 				t.Fatal(err)
 			}
-			if v, err := m.Down(ctx); err != nil || v != 11 {
-				t.Fatalf("Down = %d, %v; want 11", v, err)
-			}
+			downThrough(t, m, 11)
 			create := func(i int, st releases.Status) *releases.Release {
 				r := &releases.Release{Service: "api", Version: "v" + strconv.Itoa(i), Status: st, Environments: []string{"staging"}}
 				if err := s.Tx(ctx, func(tx releases.Tx) error { return tx.CreateRelease(ctx, r) }); err != nil {
@@ -319,4 +328,45 @@ func openUnmigrated(t *testing.T, db storetest.Database) (*gormstore.Store, *mig
 		t.Fatal(err)
 	}
 	return s, m
+}
+
+// TestReleaseTeamsBackfill: migration 00013 lists the teams of the
+// releases already there, and its triggers those of releases from then on,
+// so that a team filter finds both.
+func TestReleaseTeamsBackfill(t *testing.T) {
+	for _, db := range storetest.Databases(t) {
+		t.Run(db.Name, func(t *testing.T) {
+			ctx := t.Context()
+			s, m := openUnmigrated(t, db)
+			if _, err := m.Up(ctx); err != nil {
+				t.Fatal(err)
+			}
+			downThrough(t, m, 13)
+			create := func(version string, teams ...string) int64 {
+				r := &releases.Release{Service: "api", Version: version, Status: releases.StatusDeployed, Teams: teams,
+					Environments: []string{"staging"}}
+				if err := s.Tx(ctx, func(tx releases.Tx) error { return tx.CreateRelease(ctx, r) }); err != nil {
+					t.Fatal(err)
+				}
+				return r.ID
+			}
+			older := create("v1", "payments", "risk")
+			create("v2", "risk")
+			if _, err := m.Up(ctx); err != nil {
+				t.Fatalf("Up over existing releases: %v", err)
+			}
+			newer := create("v3", "payments")
+			got, err := s.Releases(ctx, releases.Filter{Team: "payments"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []int64
+			for _, r := range got {
+				ids = append(ids, r.ID)
+			}
+			if want := []int64{newer, older}; !slices.Equal(ids, want) {
+				t.Fatalf("releases of payments = %v, want %v", ids, want)
+			}
+		})
+	}
 }

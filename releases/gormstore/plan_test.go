@@ -88,6 +88,14 @@ func TestReadQueriesUseIndexes(t *testing.T) {
 			_, err := s.Releases(ctx, releases.Filter{Statuses: deployed, Service: "svc-3", Before: 150, Limit: 51})
 			return err
 		}},
+		{name: "page of one team", run: func() error {
+			_, err := s.Releases(ctx, releases.Filter{Team: "payments", Limit: 51})
+			return err
+		}},
+		{name: "later page of one team", run: func() error {
+			_, err := s.Releases(ctx, releases.Filter{Team: "payments", Before: 150, Limit: 51})
+			return err
+		}},
 		{name: "page of several statuses", allowSort: true, run: func() error {
 			// Active releases are few: the index finds each status's rows,
 			// and only those are sorted.
