@@ -44,6 +44,7 @@ func curveProbes(size int) []probe {
 		{"`GET /api/releases` page 100 (cursor)", "/api/releases?cursor=" + cursor(int64(size+historyOpen)-99*int64(releases.DefaultLimit))},
 		{"`GET /api/releases?status=failed`", "/api/releases?status=failed"},
 		{"`GET /api/releases?service=svc-07`", "/api/releases?service=svc-07"},
+		{"`GET /api/releases?team=risk` page 100", "/api/releases?team=risk&cursor=" + cursor(int64(size+historyOpen)-99*int64(releases.DefaultLimit))},
 		{"`GET /api/releases?status=deployed&service=svc-07` page 100", "/api/releases?status=deployed&service=svc-07&cursor=" + cursor(int64(size)/2)},
 		{"`GET /`", "/"},
 		{"`GET /releases/R-N` (mid-history)", "/releases/R-" + mid},
