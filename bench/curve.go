@@ -231,7 +231,7 @@ func curveAt(ctx context.Context, o options, bin, dir string, size, gets int, re
 	var deps int
 	for range 5 {
 		t0 := time.Now()
-		got, err := s.DeploymentFacts(ctx, "production", now.Add(-30*24*time.Hour), now)
+		got, err := s.DeploymentFacts(ctx, "production", "", now.Add(-30*24*time.Hour), now)
 		if err != nil {
 			s.Close()
 			return "", 0, err

@@ -43,9 +43,10 @@ type HistoryReader interface {
 	// [from, to) that belong to a release, oldest first, each with its
 	// release.
 	Outcomes(ctx context.Context, actions []string, from, to time.Time) ([]Outcome, error)
-	// DeploymentFacts returns the deployments to env, of both types, whose
-	// FinishedAt falls in [from, to), by FinishedAt then id.
-	DeploymentFacts(ctx context.Context, env string, from, to time.Time) ([]DeploymentFact, error)
+	// DeploymentFacts returns the deployments of service ("" for every
+	// service) to env, of both types, whose FinishedAt falls in [from, to),
+	// by FinishedAt then id.
+	DeploymentFacts(ctx context.Context, env, service string, from, to time.Time) ([]DeploymentFact, error)
 }
 
 // DORA holds the four DORA key figures of one environment (production:

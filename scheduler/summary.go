@@ -80,7 +80,7 @@ func (s *Scheduler) BuildSummary(ctx context.Context, sum config.Summary, since,
 	if n := len(s.cfg.Environments); n > 0 {
 		out.Production = s.cfg.Environments[n-1].Name
 		from := at.Add(-DORAPeriod)
-		facts, err := s.history.DeploymentFacts(ctx, out.Production, from, at)
+		facts, err := s.history.DeploymentFacts(ctx, out.Production, "", from, at)
 		if err != nil {
 			return out, err
 		}

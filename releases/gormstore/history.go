@@ -34,17 +34,20 @@ func (s *Store) Outcomes(ctx context.Context, actions []string, from, to time.Ti
 	return out, nil
 }
 
-// DeploymentFacts returns the deployments to env that finished in
-// [from, to), with only the columns the DORA figures need: one query on the
+// DeploymentFacts returns the deployments (of service, or all) to env that
+// finished in [from, to), with only the columns the DORA figures need: one query on the
 // (environment, finished_at) index, joined to each release by its primary
 // key for its creation time. Rows are scanned straight into the facts, not
 // through gorm's reflection: at tens of thousands of rows that was most of
 // the cost.
-func (s *Store) DeploymentFacts(ctx context.Context, env string, from, to time.Time) ([]releases.DeploymentFact, error) {
-	rows, err := s.db.WithContext(ctx).Raw(`SELECT d.id, d.service, d.type, d.status, d.finished_at, r.created_at
+func (s *Store) DeploymentFacts(ctx context.Context, env, service string, from, to time.Time) ([]releases.DeploymentFact, error) {
+	q, args := `SELECT d.id, d.service, d.type, d.status, d.finished_at, r.created_at
 FROM deployments d JOIN releases r ON r.id = d.release_id
-WHERE d.environment = ? AND d.finished_at >= ? AND d.finished_at < ?
-ORDER BY d.finished_at, d.id`, env, from.UTC(), to.UTC()).Rows()
+WHERE d.environment = ? AND d.finished_at >= ? AND d.finished_at < ?`, []any{env, from.UTC(), to.UTC()}
+	if service != "" {
+		q, args = q+" AND d.service = ?", append(args, service)
+	}
+	rows, err := s.db.WithContext(ctx).Raw(q+" ORDER BY d.finished_at, d.id", args...).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("deployments finished in %s: %w", env, err)
 	}

@@ -115,7 +115,11 @@ func TestReadQueriesUseIndexes(t *testing.T) {
 			return err
 		}},
 		{name: "deployments finished in a period", run: func() error {
-			_, err := s.DeploymentFacts(ctx, "staging", time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC))
+			_, err := s.DeploymentFacts(ctx, "staging", "", time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC))
+			return err
+		}},
+		{name: "one service's deployments finished in a period", run: func() error {
+			_, err := s.DeploymentFacts(ctx, "staging", "svc-3", time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC))
 			return err
 		}},
 		{name: "count deployments in flight", run: func() error {

@@ -396,7 +396,7 @@ func testDeploymentFacts(t *testing.T, s ScheduleStore) {
 	finished(r2, "production", releases.TypeDeployment, releases.DeploymentSucceeded, 30)  // out of range
 	finished(r3, "production", releases.TypeDeployment, releases.DeploymentSucceeded, 9)   // before the period
 
-	got, err := s.DeploymentFacts(ctx, "production", at(10), at(30))
+	got, err := s.DeploymentFacts(ctx, "production", "", at(10), at(30))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -406,7 +406,12 @@ func testDeploymentFacts(t *testing.T, s ScheduleStore) {
 	}
 	want := []releases.DeploymentFact{fact(a, t0), fact(e, at(7)), fact(b, at(5)), fact(c, t0)}
 	assertEqual(t, "production deployments finished in [10, 30)", got, want)
-	if none, err := s.DeploymentFacts(ctx, "canary", at(0), at(100)); err != nil || len(none) != 0 {
+	got, err = s.DeploymentFacts(ctx, "production", "api", at(10), at(30))
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertEqual(t, "production deployments of api finished in [10, 30)", got, []releases.DeploymentFact{fact(a, t0), fact(b, at(5)), fact(c, t0)})
+	if none, err := s.DeploymentFacts(ctx, "canary", "", at(0), at(100)); err != nil || len(none) != 0 {
 		t.Fatalf("DeploymentFacts of an environment without deployments = %+v, %v; want none", none, err)
 	}
 }

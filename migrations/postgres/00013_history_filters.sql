@@ -1,4 +1,6 @@
 -- +goose Up
+-- History by team and by service (issue 12), each read through an index.
+--
 -- The teams each release asks sign-off from, one row each, so that a list
 -- filtered by team walks (team, release_id) newest first and stops at the
 -- page's end instead of reading every release's JSON teams (issue 12).
@@ -42,7 +44,13 @@ INSERT INTO release_teams (team, release_id)
     SELECT DISTINCT t, r.id FROM releases r, jsonb_array_elements_text(r.teams::jsonb) AS t
     ON CONFLICT DO NOTHING;
 
+-- One service's deployments to an environment in a period, for the DORA
+-- figures of `/release history SERVICE`: the service's own rows, not the
+-- whole period's of every service.
+CREATE INDEX deployments_service_finished ON deployments (service, environment, finished_at);
+
 -- +goose Down
+DROP INDEX deployments_service_finished;
 DROP TRIGGER releases_teams ON releases;
 DROP FUNCTION releasebot_release_teams();
 DROP TABLE release_teams;

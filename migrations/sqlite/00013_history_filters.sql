@@ -1,4 +1,6 @@
 -- +goose Up
+-- History by team and by service (issue 12), each read through an index.
+--
 -- The teams each release asks sign-off from, one row each, so that a list
 -- filtered by team walks (team, release_id) newest first and stops at the
 -- page's end instead of reading every release's JSON teams (issue 12).
@@ -36,7 +38,13 @@ BEGIN
 END;
 -- +goose StatementEnd
 
+-- One service's deployments to an environment in a period, for the DORA
+-- figures of `/release history SERVICE`: the service's own rows, not the
+-- whole period's of every service.
+CREATE INDEX deployments_service_finished ON deployments (service, environment, finished_at);
+
 -- +goose Down
+DROP INDEX deployments_service_finished;
 DROP TRIGGER releases_teams_delete;
 DROP TRIGGER releases_teams_update;
 DROP TRIGGER releases_teams_insert;
