@@ -146,9 +146,7 @@ func doraGroupList(head string, gs []releases.DORAGroup) string {
 			lines = append(lines, fmt.Sprintf("… and %d more", len(gs)-i))
 			break
 		}
-		lines = append(lines, fmt.Sprintf("• *%s*: %d deployed · lead time %s · %s failed (%d of %d) · restored in %s%s",
-			escape(g.Name), g.Deployments, duration(g.LeadTime, g.Deployments), percent(g.FailureRate, g.Changes), g.Failures, g.Changes,
-			duration(g.TimeToRestore, g.Restored), unrestored(g.Unrestored)))
+		lines = append(lines, fmt.Sprintf("• *%s*: %s", escape(g.Name), doraLine(g.DORA)))
 	}
 	return strings.Join(lines, "\n")
 }
