@@ -35,14 +35,18 @@ func (s *Store) Outcomes(ctx context.Context, actions []string, from, to time.Ti
 }
 
 // DeploymentFacts returns the deployments (of service, or all) to env that
-// finished in [from, to), with only the columns the DORA figures need: one query on the
-// (environment, finished_at) index, joined to each release by its primary
-// key for its creation time. Rows are scanned straight into the facts, not
+// finished in [from, to), with only the columns the DORA figures need: one
+// query on the (environment, finished_at) index, or (service, environment,
+// finished_at), with each release's creation time looked up by its primary
+// key. That lookup is a subquery, not a join: joined, PostgreSQL hashes
+// every release of the history (a scan that grows with it) to match a
+// month's deployments. Rows are scanned straight into the facts, not
 // through gorm's reflection: at tens of thousands of rows that was most of
 // the cost.
 func (s *Store) DeploymentFacts(ctx context.Context, env, service string, from, to time.Time) ([]releases.DeploymentFact, error) {
-	q, args := `SELECT d.id, d.service, d.type, d.status, d.finished_at, r.created_at
-FROM deployments d JOIN releases r ON r.id = d.release_id
+	q, args := `SELECT d.id, d.service, d.type, d.status, d.finished_at,
+       (SELECT r.created_at FROM releases r WHERE r.id = d.release_id)
+FROM deployments d
 WHERE d.environment = ? AND d.finished_at >= ? AND d.finished_at < ?`, []any{env, from.UTC(), to.UTC()}
 	if service != "" {
 		q, args = q+" AND d.service = ?", append(args, service)
