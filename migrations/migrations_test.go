@@ -192,17 +192,22 @@ func checkTables(t *testing.T, ctx context.Context, db *sql.DB, tables []string,
 	}
 }
 
-// downThrough rolls migrations back, newest first, down to and including
-// version v, whichever came after it.
-func downThrough(t *testing.T, m *migrations.Migrator, v int64) {
+// openBefore opens db migrated up to just before version v: every
+// migration applied, then rolled back newest first down to and including
+// v, whichever came after it.
+func openBefore(t *testing.T, db storetest.Database, v int64) (*gormstore.Store, *migrations.Migrator) {
 	t.Helper()
+	s, m := openUnmigrated(t, db)
+	if _, err := m.Up(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	for {
 		got, err := m.Down(t.Context())
 		if err != nil || got < v {
 			t.Fatalf("Down = %d, %v; want the versions down to %d rolled back", got, err, v)
 		}
 		if got == v {
-			return
+			return s, m
 		}
 	}
 }
@@ -214,12 +219,8 @@ func TestServiceNamesFoldToLowerCase(t *testing.T) {
 	for _, db := range storetest.Databases(t) {
 		t.Run(db.Name, func(t *testing.T) {
 			ctx := t.Context()
-			s, m := openUnmigrated(t, db)
-			if _, err := m.Up(ctx); err != nil {
-				t.Fatal(err)
-			}
 			// Back to before 00010 (00011 keeps counts: it goes first).
-			downThrough(t, m, 10)
+			s, m := openBefore(t, db, 10)
 			rows := []struct {
 				service, version string
 				status           releases.Status
@@ -277,11 +278,7 @@ func TestReleaseStatusCountsBackfill(t *testing.T) {
 	for _, db := range storetest.Databases(t) {
 		t.Run(db.Name, func(t *testing.T) {
 			ctx := t.Context()
-			s, m := openUnmigrated(t, db)
-			if _, err := m.Up(ctx); err != nil {
-				t.Fatal(err)
-			}
-			downThrough(t, m, 11)
+			s, m := openBefore(t, db, 11)
 			create := func(i int, st releases.Status) *releases.Release {
 				r := &releases.Release{Service: "api", Version: "v" + strconv.Itoa(i), Status: st, Environments: []string{"staging"}}
 				if err := s.Tx(ctx, func(tx releases.Tx) error { return tx.CreateRelease(ctx, r) }); err != nil {
@@ -337,11 +334,7 @@ func TestReleaseTeamsBackfill(t *testing.T) {
 	for _, db := range storetest.Databases(t) {
 		t.Run(db.Name, func(t *testing.T) {
 			ctx := t.Context()
-			s, m := openUnmigrated(t, db)
-			if _, err := m.Up(ctx); err != nil {
-				t.Fatal(err)
-			}
-			downThrough(t, m, 13)
+			s, m := openBefore(t, db, 13)
 			create := func(version string, teams ...string) int64 {
 				r := &releases.Release{Service: "api", Version: version, Status: releases.StatusDeployed, Teams: teams,
 					Environments: []string{"staging"}}
