@@ -3,6 +3,7 @@ package migrations_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -359,6 +360,32 @@ func TestReleaseTeamsBackfill(t *testing.T) {
 			}
 			if want := []int64{newer, older}; !slices.Equal(ids, want) {
 				t.Fatalf("releases of payments = %v, want %v", ids, want)
+			}
+
+			// Changed teams move the rows; a deleted release takes its own.
+			exec := func(q string) {
+				t.Helper()
+				if _, err := s.DB().ExecContext(ctx, q); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+			exec(`UPDATE releases SET teams = '["risk"]' WHERE id = ` + strconv.FormatInt(newer, 10))
+			exec(`DELETE FROM releases WHERE id = ` + strconv.FormatInt(older, 10))
+			var rows []string
+			q, err := s.DB().QueryContext(ctx, "SELECT team || ':' || release_id FROM release_teams ORDER BY release_id, team")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer q.Close()
+			for q.Next() {
+				var row string
+				if err := q.Scan(&row); err != nil {
+					t.Fatal(err)
+				}
+				rows = append(rows, row)
+			}
+			if want := []string{fmt.Sprintf("risk:%d", older+1), fmt.Sprintf("risk:%d", newer)}; !slices.Equal(rows, want) {
+				t.Fatalf("release_teams after an update and a delete = %v, want %v", rows, want)
 			}
 		})
 	}
