@@ -25,6 +25,9 @@ type Bot struct {
 	log     *slog.Logger
 	now     func() time.Time
 	metrics CommandMetrics
+	// homes, when set (NewHomes), hears of freezes, which change what
+	// every Home shows.
+	homes *Homes
 }
 
 // Options configure a Bot; all but Logger, Metrics and Now are required.
