@@ -382,3 +382,42 @@ func TestCreateFormFallsBackToHelp(t *testing.T) {
 		t.Fatalf("%d forms opened", n)
 	}
 }
+
+// Over Socket Mode, opening the Home tab publishes it, and a refused form
+// is answered in the ack.
+func TestHomeAndFormOverSocketMode(t *testing.T) {
+	h := newHarness(t, storetest.Databases(t)[0].URL(t))
+	b := startSocketMode(t, h, socketSetup{})
+	b.slack.WaitAck(t, b.slack.Push(t, slacktest.AppHomeOpened{EventID: "Ev1", User: alice}.Envelope()))
+	if n := len(h.slack.Delivered(slacktest.ViewsPublish)); n != 1 {
+		t.Fatalf("%d publishes after app_home_opened over Socket Mode", n)
+	}
+	h.home(alice)
+
+	id := b.slack.Push(t, slacktest.SlashCommand{UserID: dave, UserName: "dave", ChannelID: relChan, ChannelName: "releases",
+		ResponseURL: h.slack.NewResponseURL()}.Envelope())
+	if ack := b.slack.WaitAck(t, id); len(ack.Payload) != 0 && string(ack.Payload) != "null" {
+		t.Errorf("/release acked with %s, want no answer (the form opened)", ack.Payload)
+	}
+	opened := h.slack.Delivered(slacktest.ViewsOpen)
+	if len(opened) != 1 {
+		t.Fatalf("%d forms opened", len(opened))
+	}
+	ack := b.slack.WaitAck(t, b.slack.Push(t, slacktest.ViewSubmission{UserID: dave, View: opened[0].Body,
+		Values: map[string][]string{"service": {"payments-api"}, "version": {"-rf"}}}.Envelope()))
+	var answer struct {
+		ResponseAction string            `json:"response_action"`
+		Errors         map[string]string `json:"errors"`
+	}
+	if err := json.Unmarshal(ack.Payload, &answer); err != nil || answer.ResponseAction != "errors" || !strings.Contains(answer.Errors["version"], "is not a version") {
+		t.Fatalf("ack %s", ack.Payload)
+	}
+	ack = b.slack.WaitAck(t, b.slack.Push(t, slacktest.ViewSubmission{UserID: dave, View: opened[0].Body,
+		Values: map[string][]string{"service": {"payments-api"}, "version": {"v1"}}}.Envelope()))
+	if len(ack.Payload) != 0 && string(ack.Payload) != "null" {
+		t.Errorf("good submission acked with %s, want nothing (the form closes)", ack.Payload)
+	}
+	if n := h.count(); n != 1 {
+		t.Fatalf("%d releases", n)
+	}
+}
