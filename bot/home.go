@@ -53,7 +53,7 @@ func (b *Bot) Home(ctx context.Context, user string) (Message, error) {
 	waiting, mine := b.waitingFor(user, active), b.createdBy(user, active)
 	coming := b.comingUp(active, freezes, now)
 
-	text := []string{"*releasebot* · New release: `/release` with no arguments, or the button in Slack."}
+	text := []string{"*releasebot* · New release: the button in Slack, `/release` with no arguments, or `/release create SERVICE VERSION`."}
 	blocks := []Block{
 		Section(":wave: Releases that need you, and what is coming up. Updated " + b.view.when(now) + "."),
 		Buttons("home_actions", Button{ActionID: ActionNewRelease, Value: "create", Label: "New release", Style: StylePrimary}),
@@ -186,7 +186,7 @@ func (b *Bot) createdBy(user string, active []releases.Release) []homeItem {
 		if r.CreatedBy != user {
 			continue
 		}
-		out = append(out, homeItem{text: fmt.Sprintf("*%s* %s\n_Next:_ %s", title(r), b.view.statusText(r), b.nextStep(r))})
+		out = append(out, homeItem{text: fmt.Sprintf("*%s* %s\nNext: %s", title(r), b.view.statusText(r), b.nextStep(r))})
 	}
 	return out
 }

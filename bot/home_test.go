@@ -159,7 +159,7 @@ func TestHomeFollowsChanges(t *testing.T) {
 			t.Errorf("alice's buttons: %v", got)
 		}
 		mine := section(e.pub.of(homeDave)[len(e.pub.of(homeDave))-1], "Your releases")
-		if !strings.Contains(mine, "waiting for sign-off: payments 0 of 1, risk 0 of 1") || !strings.Contains(mine, "_Next:_ sign-off from payments (<@U0ALICE>, <@U0BOB>), risk (<@U0CAROL>).") {
+		if !strings.Contains(mine, "waiting for sign-off: payments 0 of 1, risk 0 of 1") || !strings.Contains(mine, "Next: sign-off from payments (<@U0ALICE>, <@U0BOB>), risk (<@U0CAROL>).") {
 			t.Errorf("dave's releases after the create:\n%s", mine)
 		}
 
