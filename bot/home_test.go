@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/releasebot/releasebot/config"
 	"github.com/releasebot/releasebot/internal/testclock"
 	"github.com/releasebot/releasebot/releases"
 	"github.com/releasebot/releasebot/releases/storetest"
@@ -289,4 +290,24 @@ func TestHomeRemembersFewUsersAndHonoursRateLimits(t *testing.T) {
 			t.Fatalf("published %d after Retry-After, want carol's and dave's", n)
 		}
 	})
+}
+
+// With a catalog the form's service is picked from it; without one, typed.
+func TestCreateFormServicePicker(t *testing.T) {
+	b := New(Options{Config: announceConfig(t)})
+	if in := b.CreateForm("C0REL").Inputs[0]; in.ID != releases.FieldService || in.Kind != InputText {
+		t.Errorf("without a catalog: %+v", in)
+	}
+	cfg, err := config.Parse("catalog.yaml", []byte(announceYAML+`
+services:
+  - {name: payments-api, teams: [payments]}
+  - {name: ledger, teams: [risk]}
+`), func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := New(Options{Config: cfg}).CreateForm("C0REL").Inputs[0]
+	if in.Kind != InputSelect || len(in.Options) != 2 || in.Options[0].Value != "payments-api" || in.Options[1].Value != "ledger" {
+		t.Errorf("with a catalog: %+v", in)
+	}
 }
