@@ -195,7 +195,13 @@ func startSlack(ctx context.Context, wg *sync.WaitGroup, a *app, env environment
 	wg.Go(func() { bot.Pump(ctx, relay, sender, time.Second) })
 	b := bot.New(bot.Options{Coordinator: a.svc, Now: a.svc.Now, Posts: a.store, Config: a.cfg, Calendar: a.cal, Logger: log, Metrics: a.metrics,
 		History: a.store, Owners: a.owners})
-	s := slack.NewSlack(slack.SlackOptions{Bot: b, Chat: chat, Claims: a.store, SigningSecret: secret, Now: a.svc.Now, Logger: log})
+	// Home tabs of the users who opened theirs, republished as releases
+	// change: at most once per user every few seconds (views.publish is
+	// rate-limited).
+	homes := bot.NewHomes(bot.HomesOptions{Bot: b, Publisher: chat, Logger: log})
+	a.svc.AddNotifier(homes)
+	wg.Go(func() { homes.Run(ctx) })
+	s := slack.NewSlack(slack.SlackOptions{Bot: b, Chat: chat, Claims: a.store, SigningSecret: secret, Now: a.svc.Now, Logger: log, Homes: homes})
 	if appToken != "" {
 		wg.Go(func() { s.ConnectSocketMode(ctx, token, appToken, env.get("SLACK_API_URL")) })
 		log.Info("Slack: Socket Mode")

@@ -27,6 +27,9 @@ type Bot struct {
 	metrics CommandMetrics
 	history releases.HistoryReader
 	owners  func(service string) []string
+	// homes, when set (NewHomes), hears of freezes, which change what
+	// every Home shows.
+	homes *Homes
 }
 
 // Options configure a Bot; all but Logger, Metrics and Now are required.

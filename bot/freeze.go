@@ -16,6 +16,7 @@ func (b *Bot) freeze(ctx context.Context, user string, c commands.Freeze) (Messa
 	if err != nil {
 		return Message{}, err
 	}
+	b.homesChanged()
 	lines := []string{fmt.Sprintf(":snowflake: Deployments are frozen until %s: %s", b.view.when(f.End), escape(f.Reason))}
 	for _, r := range replaced {
 		lines = append(lines, fmt.Sprintf("It replaces the freeze %q, which would have lasted until %s.", escape(r.Reason), b.view.when(r.Until)))
@@ -30,6 +31,9 @@ func (b *Bot) freeze(ctx context.Context, user string, c commands.Freeze) (Messa
 // unfreeze answers `/release unfreeze`.
 func (b *Bot) unfreeze(ctx context.Context, user string) (Message, error) {
 	lifted, err := b.svc.Unfreeze(ctx, user)
+	if err == nil {
+		b.homesChanged()
+	}
 	now := b.now()
 	still := ""
 	if f, frozen, ferr := b.cal.FreezeAt(ctx, now); ferr == nil && frozen {
@@ -73,4 +77,11 @@ func upperFirst(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// homesChanged marks every Home out of date: what is coming up changed.
+func (b *Bot) homesChanged() {
+	if b.homes != nil {
+		b.homes.Everyone()
+	}
 }

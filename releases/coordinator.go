@@ -90,7 +90,7 @@ func (s *Coordinator) Create(ctx context.Context, actor string, in CreateInput) 
 	}
 	envOverride, err := s.checkEnvironments(actor, r.Environments, in.Override)
 	if err != nil {
-		return nil, err
+		return nil, onField(FieldEnvironments, err)
 	}
 	now := s.Now()
 	r.CreatedBy, r.CreatedAt, r.UpdatedAt, r.Status = actor, now, now, StatusAwaitingSignoff
@@ -102,7 +102,7 @@ func (s *Coordinator) Create(ctx context.Context, actor string, in CreateInput) 
 		}
 		if err := tx.CreateRelease(ctx, r); err != nil {
 			if errors.Is(err, ErrDuplicate) {
-				return Errorf(EConflict, "%s %s already has an open release; see `/release list --status awaiting_signoff`.", r.Service, r.Version)
+				return onField(FieldVersion, Errorf(EConflict, "%s %s already has an open release; see `/release list --status awaiting_signoff`.", r.Service, r.Version))
 			}
 			return err
 		}
@@ -136,38 +136,38 @@ func (s *Coordinator) Create(ctx context.Context, actor string, in CreateInput) 
 func (s *Coordinator) validateCreate(in CreateInput) (*Release, error) {
 	service, err := NormalizeService(in.Service)
 	if err != nil {
-		return nil, err
+		return nil, onField(FieldService, err)
 	}
 	owners, err := s.owners(service)
 	if err != nil {
-		return nil, err
+		return nil, onField(FieldService, err)
 	}
 	notes, err := CleanText("the notes", in.Notes)
 	if err != nil {
-		return nil, err
+		return nil, onField(FieldNotes, err)
 	}
 	r := &Release{Service: service, Version: strings.TrimSpace(in.Version),
 		Window: in.Window, StartAt: in.StartAt.UTC(), Notes: notes, Origin: in.Origin}
 	if err := CheckVersion(r.Version); err != nil {
-		return nil, err
+		return nil, onField(FieldVersion, err)
 	}
 	switch {
 	case len(r.Notes) > 2000:
-		return nil, Errorf(EInvalid, "The notes are too long (%d characters; at most 2000).", len(r.Notes))
+		return nil, onField(FieldNotes, Errorf(EInvalid, "The notes are too long (%d characters; at most 2000).", len(r.Notes)))
 	case r.Window != "" && !r.StartAt.IsZero():
-		return nil, Errorf(EInvalid, "Give either a window or a start time, not both.")
+		return nil, onField(FieldWindow, Errorf(EInvalid, "Give either a window or a start time, not both."))
 	case r.Window != "" && !contains(s.policy.Windows, r.Window):
-		return nil, s.unknownWindow(r.Window)
+		return nil, onField(FieldWindow, s.unknownWindow(r.Window))
 	case !r.StartAt.IsZero() && !r.StartAt.After(s.Now()):
-		return nil, Errorf(EInvalid, "The start time %s has passed.", r.StartAt.Format(time.RFC3339))
+		return nil, onField(FieldStartAt, Errorf(EInvalid, "The start time %s has passed.", r.StartAt.Format(time.RFC3339)))
 	}
 	teams, err := s.pick("team", signers(in.Teams, owners), s.teamNames())
 	if err != nil {
-		return nil, err
+		return nil, onField(FieldTeams, err)
 	}
 	envs, err := s.pick("environment", in.Environments, s.environmentNames())
 	if err != nil {
-		return nil, err
+		return nil, onField(FieldEnvironments, err)
 	}
 	r.Teams, r.Environments = teams, envs
 	return r, nil

@@ -27,6 +27,39 @@ type Error struct {
 	// Kind, when set, names the rule that refused (ErrStarted), so that a
 	// caller can branch with errors.Is instead of reading the sentence.
 	Kind error
+	// Field, when set, names the input the refusal is about (FieldService,
+	// FieldVersion, …), so that a form can show it beside that input.
+	Field string
+}
+
+// The inputs of a create that a refusal may name (Error.Field).
+const (
+	FieldService      = "service"
+	FieldVersion      = "version"
+	FieldTeams        = "teams"
+	FieldEnvironments = "environments"
+	FieldWindow       = "window"
+	FieldStartAt      = "at"
+	FieldNotes        = "notes"
+)
+
+// ErrorField returns the input err's *Error is about, "" when none.
+func ErrorField(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Field
+	}
+	return ""
+}
+
+// onField names field as the input err is about, if err is an *Error that
+// names none yet.
+func onField(field string, err error) error {
+	var e *Error
+	if errors.As(err, &e) && e.Field == "" {
+		e.Field = field
+	}
+	return err
 }
 
 func (e *Error) Error() string { return e.Message }

@@ -131,7 +131,8 @@ const shellHelp = `Shell commands:
   /in CHANNEL           type commands in another channel
   /react REF EMOJI      react to a bot message, e.g. /react m2 ✅ (also :white_check_mark:, :x:, 👍)
   /unreact REF EMOJI    remove that reaction
-  /press REF BUTTON     press a button of a message: approve, reject or promote
+  /press REF BUTTON [N] press a button of a message: approve, reject or promote (the Nth such button)
+  /home                 your Home, as Slack's Home tab shows it: what waits for you, your releases, what's coming up
   /channels             what the bot posted where
   /thread R-n           a release's card and thread
   /quit                 leave (so does the end of input)`
@@ -207,6 +208,8 @@ func (s *Shell) line(ctx context.Context, line string) (quit bool) {
 		}
 	case "/press":
 		s.press(ctx, rest)
+	case "/home":
+		s.home(ctx)
 	case "/channels":
 		s.channels()
 	case "/thread":
@@ -221,17 +224,45 @@ func (s *Shell) line(ctx context.Context, line string) (quit bool) {
 	return false
 }
 
-func (s *Shell) press(ctx context.Context, rest string) {
-	ref, button, _ := strings.Cut(rest, " ")
-	msg, ok := s.find(ref)
-	if !ok {
-		fmt.Fprintln(s.out, "Usage: /press REF BUTTON, e.g. /press m2 approve.")
+// home posts the user's Home as a message, so that its buttons can be
+// pressed (/press REF approve N).
+func (s *Shell) home(ctx context.Context) {
+	m, err := s.bot.Home(ctx, s.userID())
+	if err != nil {
+		s.note(*s.bot.Failure(ctx, "home", err))
 		return
 	}
-	button = strings.ToLower(strings.TrimSpace(button))
+	_, _ = s.Post(ctx, "home", "", m)
+}
+
+func (s *Shell) press(ctx context.Context, rest string) {
+	fields := strings.Fields(rest)
+	if len(fields) < 2 {
+		fmt.Fprintln(s.out, "Usage: /press REF BUTTON [N], e.g. /press m2 approve.")
+		return
+	}
+	msg, ok := s.find(fields[0])
+	if !ok {
+		fmt.Fprintln(s.out, "Usage: /press REF BUTTON [N], e.g. /press m2 approve.")
+		return
+	}
+	button, nth := strings.ToLower(fields[1]), 1
+	if len(fields) > 2 {
+		if _, err := fmt.Sscan(fields[2], &nth); err != nil || nth < 1 {
+			fmt.Fprintln(s.out, "N counts the buttons of that name from 1: /press m5 approve 2.")
+			return
+		}
+	}
+	if button == bot.ActionNewRelease || button == "new" {
+		fmt.Fprintln(s.out, "The New release form is Slack's; here, type /release create SERVICE VERSION (see /release help create).")
+		return
+	}
 	for _, bl := range msg.msg.Blocks {
 		for _, btn := range bl.Buttons {
 			if btn.ActionID == button {
+				if nth--; nth > 0 {
+					continue
+				}
 				if note := s.bot.HandleAction(ctx, bot.Action{User: s.userID(), Channel: msg.channel, ActionID: btn.ActionID, Value: btn.Value}); note != nil {
 					s.note(*note)
 				}
@@ -239,7 +270,7 @@ func (s *Shell) press(ctx context.Context, rest string) {
 			}
 		}
 	}
-	fmt.Fprintf(s.out, "%s has no %q button.\n", ref, button)
+	fmt.Fprintf(s.out, "%s has no %q button.\n", fields[0], button)
 }
 
 func (s *Shell) channels() {

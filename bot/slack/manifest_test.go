@@ -29,6 +29,11 @@ type manifest struct {
 		BackgroundColor string `yaml:"background_color"`
 	} `yaml:"display_information"`
 	Features struct {
+		AppHome struct {
+			HomeTab             bool `yaml:"home_tab_enabled"`
+			MessagesTab         bool `yaml:"messages_tab_enabled"`
+			MessagesTabReadOnly bool `yaml:"messages_tab_read_only_enabled"`
+		} `yaml:"app_home"`
 		BotUser struct {
 			DisplayName  string `yaml:"display_name"`
 			AlwaysOnline bool   `yaml:"always_online"`
@@ -127,8 +132,16 @@ func TestSlackAppManifest(t *testing.T) {
 	}
 	events := slices.Clone(m.Settings.Events.BotEvents)
 	sort.Strings(events)
-	if !slices.Equal(events, []string{"reaction_added", "reaction_removed"}) || len(m.Settings.Events.UserEvents) != 0 {
-		t.Errorf("events %v %v, want reaction_added and reaction_removed", events, m.Settings.Events.UserEvents)
+	if !slices.Equal(events, []string{"app_home_opened", "reaction_added", "reaction_removed"}) || len(m.Settings.Events.UserEvents) != 0 {
+		t.Errorf("events %v %v, want app_home_opened, reaction_added and reaction_removed", events, m.Settings.Events.UserEvents)
+	}
+	// The Home tab, published on app_home_opened; the Messages tab, where
+	// summaries and the cards of releases opened from the Home tab go.
+	if h := m.Features.AppHome; !h.HomeTab || !h.MessagesTab || h.MessagesTabReadOnly {
+		t.Errorf("app_home %+v, want the Home tab and a writable Messages tab", h)
+	}
+	if !strings.Contains(install, "app_home_opened") {
+		t.Error(`README's "Install in Slack" does not name the app_home_opened event`)
 	}
 
 	if len(m.Features.SlashCommands) != 1 {

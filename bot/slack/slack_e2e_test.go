@@ -650,7 +650,7 @@ func TestSlackEphemeralReplies(t *testing.T) {
 			want       []string
 		}{
 			{name: "help", text: "help", want: []string{"/release create", "/release status"}},
-			{name: "empty text", text: "", want: []string{"/release create"}},
+			// "" opens the create form (TestCreateForm), or answers help when it can't (TestCreateFormFallsBackToHelp).
 			{name: "help for a command", text: "help deploy", want: []string{"/release deploy R-n"}},
 			{name: "no active releases", text: "status", want: []string{"No releases are active"}},
 			{name: "misspelt command", text: "stauts R-1", want: []string{"Did you mean `/release status`?", "Usage:"}},

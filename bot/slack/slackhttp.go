@@ -30,6 +30,7 @@ import (
 type Slack struct {
 	bot    *bot.Bot
 	chat   bot.Chat
+	homes  *bot.Homes // nil: no Home tab
 	claims releases.EventClaims
 	secret string
 	now    func() time.Time
@@ -69,11 +70,13 @@ type SlackOptions struct {
 	Now           func() time.Time
 	Logger        *slog.Logger
 	HTTPClient    *http.Client // for response_url
+	// Homes publishes Home views; nil leaves the Home tab alone.
+	Homes *bot.Homes
 }
 
 // NewSlack returns the Slack adapter.
 func NewSlack(opts SlackOptions) *Slack {
-	s := &Slack{bot: opts.Bot, chat: opts.Chat, claims: opts.Claims, secret: opts.SigningSecret, now: opts.Now,
+	s := &Slack{bot: opts.Bot, chat: opts.Chat, homes: opts.Homes, claims: opts.Claims, secret: opts.SigningSecret, now: opts.Now,
 		log: opts.Logger, hc: opts.HTTPClient, budget: 2 * time.Second, slots: make(chan struct{}, maxSlackInFlight),
 		readTimeout: slackReadTimeout, wall: time.Now}
 	if s.now == nil {
@@ -304,11 +307,12 @@ func (s *Slack) commands(c *gin.Context) {
 	}
 	reply, ok := withinBudget(s, s.internalError(), func(ctx context.Context) bot.Message { return s.command(ctx, sc) },
 		func(ctx context.Context, m bot.Message) { s.respond(ctx, sc.ResponseURL, m) })
-	if !ok {
-		c.Status(http.StatusOK) // acknowledged; the answer follows via response_url
-		return
+	switch {
+	case !ok, reply.Text == "" && len(reply.Blocks) == 0:
+		c.Status(http.StatusOK) // acknowledged; the answer follows via response_url, or a form opened
+	default:
+		c.JSON(http.StatusOK, ephemeralJSON(reply))
 	}
-	c.JSON(http.StatusOK, ephemeralJSON(reply))
 }
 
 // errPanic stands for the result of work that panicked.
@@ -325,6 +329,9 @@ func (s *Slack) command(ctx context.Context, sc slackgo.SlashCommand) bot.Messag
 	if !s.home(ctx, "slash command", sc.TeamID) {
 		s.log.Warn("slash command from another workspace refused", "team_id", sc.TeamID, "user", sc.UserID)
 		return foreignNote
+	}
+	if strings.TrimSpace(sc.Text) == "" && s.openCreateForm(ctx, sc.TriggerID, sc.UserID, sc.ChannelID) {
+		return bot.Message{} // the form says the rest
 	}
 	return s.bot.HandleCommand(ctx, bot.Invocation{User: sc.UserID, Channel: sc.ChannelID, Text: bot.Unescape(sc.Text)})
 }
@@ -413,6 +420,9 @@ func (s *Slack) processEvent(id, team string, inner slackevents.EventsAPIInnerEv
 // can't say who releasebot is, or doesn't name the author, a reaction
 // counts only on a message on record.
 func (s *Slack) event(ctx context.Context, id, team string, inner slackevents.EventsAPIInnerEvent) error {
+	if e, ok := inner.Data.(*slackevents.AppHomeOpenedEvent); ok {
+		return s.homeOpened(ctx, id, team, e)
+	}
 	var re bot.Reaction
 	var author string // of the message reacted to
 	switch e := inner.Data.(type) {
@@ -470,14 +480,17 @@ func (s *Slack) event(ctx context.Context, id, team string, inner slackevents.Ev
 	return s.claims.FinishEvent(ctx, id)
 }
 
-// interactions handles button presses.
+// interactions handles button presses and form submissions.
 func (s *Slack) interactions(c *gin.Context) {
 	ic, err := slackgo.InteractionCallbackParse(c.Request)
 	if err != nil || ic.User.ID == "" {
 		c.JSON(http.StatusBadRequest, gin.H{"error": "malformed interaction"})
 		return
 	}
-	withinBudget(s, false, func(ctx context.Context) bool { s.interaction(ctx, ic); return true }, func(context.Context, bool) {})
+	if answer := s.interactionAnswer(ic); answer != nil {
+		c.JSON(http.StatusOK, answer)
+		return
+	}
 	c.Status(http.StatusOK)
 }
 
@@ -496,6 +509,16 @@ func (s *Slack) interaction(ctx context.Context, ic slackgo.InteractionCallback)
 		channel = ic.Container.ChannelID
 	}
 	for _, a := range ic.ActionCallback.BlockActions {
+		if a.ActionID == bot.ActionNewRelease {
+			to := channel
+			if to == "" {
+				to = ic.User.ID // the Home tab: their messages with releasebot
+			}
+			if !s.openCreateForm(ctx, ic.TriggerID, ic.User.ID, to) {
+				s.respond(ctx, ic.ResponseURL, bot.Text("The form did not open; try again, or type `/release create SERVICE VERSION`."))
+			}
+			continue
+		}
 		if note := s.bot.HandleAction(ctx, bot.Action{User: ic.User.ID, Channel: channel, ActionID: a.ActionID, Value: a.Value}); note != nil {
 			s.respond(ctx, ic.ResponseURL, *note)
 		}

@@ -166,8 +166,8 @@ func (s *Slack) socketRequest(client *socketmode.Client, evt socketmode.Event) {
 		}
 		reply, inTime := withinBudget(s, s.internalError(), func(ctx context.Context) bot.Message { return s.command(ctx, data) },
 			func(ctx context.Context, m bot.Message) { s.respond(ctx, data.ResponseURL, m) })
-		if !inTime {
-			s.ack(client, id, nil) // the answer follows via response_url
+		if !inTime || reply.Text == "" && len(reply.Blocks) == 0 {
+			s.ack(client, id, nil) // the answer follows via response_url, or a form opened
 			return
 		}
 		if !s.ack(client, id, ephemeralJSON(reply)) {
@@ -183,10 +183,13 @@ func (s *Slack) socketRequest(client *socketmode.Client, evt socketmode.Event) {
 			s.ack(client, id, nil)
 		}
 	case slackgo.InteractionCallback:
+		var answer any
 		if data.User.ID != "" {
-			withinBudget(s, false, func(ctx context.Context) bool { s.interaction(ctx, data); return true }, func(context.Context, bool) {})
+			if a := s.interactionAnswer(data); a != nil {
+				answer = a
+			}
 		}
-		s.ack(client, id, nil)
+		s.ack(client, id, answer)
 	}
 }
 

@@ -53,8 +53,10 @@ func startSocketMode(t *testing.T, h *harness, setup socketSetup) *socketBot {
 	cal := scheduler.NewCalendar(h.cfg)
 	svc := releases.NewCoordinator(releases.Options{Store: store, Policy: h.cfg.Policy(), Now: h.clock.Now, Gate: cal})
 	logs := newLogWatch()
-	s := slack.NewSlack(slack.SlackOptions{Bot: bot.New(bot.Options{Coordinator: svc, Now: svc.Now, Posts: h.store, Config: h.cfg, Calendar: cal}),
-		Chat: slack.NewSlackChat(token, h.slack.URL+"/", nil), Claims: claims, Now: h.clock.Now, Logger: slog.New(logs)})
+	b := bot.New(bot.Options{Coordinator: svc, Now: svc.Now, Posts: h.store, Config: h.cfg, Calendar: cal})
+	chat := slack.NewSlackChat(token, h.slack.URL+"/", nil)
+	homes := bot.NewHomes(bot.HomesOptions{Bot: b, Publisher: chat, Now: h.clock.Now})
+	s := slack.NewSlack(slack.SlackOptions{Bot: b, Chat: chat, Claims: claims, Now: h.clock.Now, Logger: slog.New(logs), Homes: homes})
 	api := slackgo.New(token, slackgo.OptionAPIURL(h.slack.URL+"/"), slackgo.OptionAppLevelToken(appToken))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -254,4 +255,132 @@ func mustJSON(v any) []byte {
 		panic(err)
 	}
 	return b
+}
+
+// AppHomeOpened is the app_home_opened event Slack sends when a user opens
+// the app's Home tab (Tab "home") or Messages tab ("messages").
+type AppHomeOpened struct {
+	EventID string
+	User    string
+	Tab     string // default "home"
+	TeamID  string // default TeamID
+}
+
+// Request returns the event's JSON body in the shape Slack documents for
+// app_home_opened, inside the event_callback of event-reaction-added.json.
+func (e AppHomeOpened) Request() Request {
+	team := orDefault(e.TeamID, TeamID)
+	event := map[string]any{"type": "app_home_opened", "user": e.User, "channel": "D0" + strings.TrimPrefix(e.User, "U"),
+		"tab": orDefault(e.Tab, "home"), "event_ts": "1515449522000016"}
+	body := callback{Token: "XXYYZZ", TeamID: team, APIAppID: "A123ABC456", Event: event, Type: "event_callback",
+		Authorizations: []authorization{{TeamID: team, UserID: Releasebot.UserID, IsBot: true}},
+		EventID:        e.EventID, EventTime: 1515449522}
+	return Request{Path: "/slack/events", ContentType: JSONType, Body: mustJSON(body)}
+}
+
+// HomeAction is a button pressed on the app's Home tab: block_actions
+// with a view container and no channel or message.
+type HomeAction struct {
+	UserID          string
+	ActionID, Value string
+	TeamID          string // default TeamID
+}
+
+// Request returns the interaction as Slack posts it.
+func (a HomeAction) Request() Request {
+	team := orDefault(a.TeamID, TeamID)
+	p := map[string]any{
+		"type":       "block_actions",
+		"team":       map[string]string{"id": team, "domain": "example"},
+		"user":       map[string]string{"id": a.UserID, "username": strings.ToLower(a.UserID), "team_id": team},
+		"api_app_id": "A123ABC456",
+		"token":      "9s8d9as89d8as9d8as989",
+		"container":  map[string]any{"type": "view", "view_id": "V0HOME"},
+		"trigger_id": "12321423423.333649436676.d8c1bb837935619ccad0f624c448ffb3",
+		"view":       map[string]any{"id": "V0HOME", "type": "home", "team_id": team, "blocks": []any{}},
+		"actions": []interactionAction{{ActionID: a.ActionID, BlockID: "home_actions",
+			Text: interactionBlockText{Type: "plain_text", Text: a.ActionID, Emoji: true}, Value: a.Value, Type: "button",
+			ActionTS: "1548426417.840180"}},
+	}
+	return Request{Path: "/slack/interactions", ContentType: FormType,
+		Body: []byte("payload=" + url.QueryEscape(string(mustJSON(p))))}
+}
+
+// ViewSubmission is a user submitting a modal the app opened: View is the
+// view as the app sent it (a views.open call's Body), Values what the user
+// entered, by block id: the text typed, or the option values chosen.
+type ViewSubmission struct {
+	UserID string
+	View   json.RawMessage
+	Values map[string][]string
+	TeamID string // default TeamID
+}
+
+// Payload returns the view_submission payload's JSON in the shape Slack
+// documents: the view with its state.values, block id → action id → the
+// element's value (plain_text_input), selected_option (static_select) or
+// selected_options (multi_static_select).
+func (v ViewSubmission) Payload() []byte {
+	team := orDefault(v.TeamID, TeamID)
+	var view map[string]any
+	if err := json.Unmarshal(v.View, &view); err != nil {
+		panic(fmt.Sprintf("view: %v", err))
+	}
+	values := map[string]any{}
+	blocks, _ := view["blocks"].([]any)
+	for _, b := range blocks {
+		block, _ := b.(map[string]any)
+		if block["type"] != "input" {
+			continue
+		}
+		id, _ := block["block_id"].(string)
+		el, _ := block["element"].(map[string]any)
+		typ, _ := el["type"].(string)
+		action, _ := el["action_id"].(string)
+		got := v.Values[id]
+		state := map[string]any{"type": typ}
+		option := func(value string) map[string]any {
+			return map[string]any{"text": map[string]any{"type": "plain_text", "text": value, "emoji": true}, "value": value}
+		}
+		switch typ {
+		case "static_select":
+			state["selected_option"] = nil
+			if len(got) > 0 {
+				state["selected_option"] = option(got[0])
+			}
+		case "multi_static_select":
+			opts := []any{}
+			for _, g := range got {
+				opts = append(opts, option(g))
+			}
+			state["selected_options"] = opts
+		default:
+			state["value"] = nil
+			if len(got) > 0 {
+				state["value"] = got[0]
+			}
+		}
+		values[id] = map[string]any{action: state}
+	}
+	view["id"], view["team_id"], view["hash"] = "V0MODAL", team, "156772938.1827394"
+	view["state"] = map[string]any{"values": values}
+	p := map[string]any{
+		"type":                  "view_submission",
+		"team":                  map[string]string{"id": team, "domain": "example"},
+		"user":                  map[string]string{"id": v.UserID, "username": strings.ToLower(v.UserID), "name": strings.ToLower(v.UserID), "team_id": team},
+		"api_app_id":            "A123ABC456",
+		"token":                 "9s8d9as89d8as9d8as989",
+		"trigger_id":            "12466734323.1395872398.bbbbbbbbbbbbbbbbbbbb",
+		"view":                  view,
+		"response_urls":         []any{},
+		"is_enterprise_install": false,
+	}
+	return mustJSON(p)
+}
+
+// Request returns the submission as Slack posts it: payload=<JSON>,
+// form-encoded.
+func (v ViewSubmission) Request() Request {
+	return Request{Path: "/slack/interactions", ContentType: FormType,
+		Body: []byte("payload=" + url.QueryEscape(string(v.Payload())))}
 }

@@ -140,6 +140,9 @@ type Server struct {
 	hooks     int
 	changed   chan struct{}
 	sock      socketState // Socket Mode: socket.go
+	viewSeq   int
+	viewsByID map[string]string          // view id → the method that made it
+	homes     map[string]json.RawMessage // user → their published Home
 }
 
 // New starts a fake Web API that the test closes when it ends.
@@ -339,6 +342,10 @@ func parseTS(ts string) (int64, bool) {
 func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 	c := Call{Method: r.PathValue("method")}
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if ct == "application/json" && strings.HasPrefix(c.Method, "views.") {
+		s.views(w, r, c)
+		return
+	}
 	if ct != "application/x-www-form-urlencoded" {
 		// slack-go form-encodes every call this fake implements.
 		s.record(c)

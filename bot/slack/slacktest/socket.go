@@ -431,3 +431,14 @@ func (e Reaction) Envelope() Envelope {
 func (a BlockAction) Envelope() Envelope {
 	return Envelope{Type: Interactive, Payload: a.Payload()}
 }
+
+// Envelope returns the event as Slack delivers it over Socket Mode.
+func (e AppHomeOpened) Envelope() Envelope {
+	return Envelope{Type: EventsAPI, Payload: e.Request().Body}
+}
+
+// Envelope returns the submission as Slack delivers it over Socket Mode:
+// the ack may carry the answer (response_action).
+func (v ViewSubmission) Envelope() Envelope {
+	return Envelope{Type: Interactive, Payload: v.Payload(), AcceptsResponsePayload: true}
+}
