@@ -97,6 +97,11 @@ type Environment struct {
 	// succeeded, the default) or PromoteManual (wait for a deploy command
 	// or the Promote button).
 	Promote string
+	// Confirm: promoting to this environment, rolling it back or
+	// overriding its window asks the person to confirm first (buttons
+	// carry a confirm dialog, typed commands answer with a Confirm
+	// button unless --yes). Default: true for the last environment.
+	Confirm bool
 }
 
 // Deploy describes how an environment's deployments are requested.
