@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
 	"flag"
 	"fmt"
@@ -193,7 +195,8 @@ func startSlack(ctx context.Context, wg *sync.WaitGroup, a *app, env environment
 	}
 	a.svc.AddNotifier(releases.NotifierFunc(func(context.Context, releases.Change) { sender.Kick() }))
 	wg.Go(func() { bot.Pump(ctx, relay, sender, time.Second) })
-	b := bot.New(bot.Options{Coordinator: a.svc, Now: a.svc.Now, Posts: a.store, Config: a.cfg, Calendar: a.cal, Logger: log, Metrics: a.metrics})
+	b := bot.New(bot.Options{Coordinator: a.svc, Now: a.svc.Now, Posts: a.store, Config: a.cfg, Calendar: a.cal, Logger: log, Metrics: a.metrics,
+		ConfirmKey: confirmKey(token)})
 	s := slack.NewSlack(slack.SlackOptions{Bot: b, Chat: chat, Claims: a.store, SigningSecret: secret, Now: a.svc.Now, Logger: log})
 	if appToken != "" {
 		wg.Go(func() { s.ConnectSocketMode(ctx, token, appToken, env.get("SLACK_API_URL")) })
@@ -203,4 +206,13 @@ func startSlack(ctx context.Context, wg *sync.WaitGroup, a *app, env environment
 	s.Register(router)
 	log.Info("Slack: HTTP endpoints /slack/commands, /slack/events, /slack/interactions")
 	return nil
+}
+
+// confirmKey signs the Confirm buttons of typed commands. Every replica
+// holds the bot token, and nobody outside does: a key derived from it lets
+// any replica take a press, and no one forge one.
+func confirmKey(botToken string) []byte {
+	h := hmac.New(sha256.New, []byte(botToken))
+	h.Write([]byte("releasebot confirm buttons"))
+	return h.Sum(nil)
 }

@@ -228,10 +228,11 @@ func (v view) card(r *releases.Release) Message {
 	if len(lines) > 4 {
 		blocks = append(blocks, Context(strings.Join(lines[4:], "\n")))
 	}
+	if btns := v.cardButtons(r); len(btns) > 0 {
+		blocks = append(blocks, Buttons("release_actions", btns...))
+	}
 	if r.Status == releases.StatusAwaitingPromotion {
 		next, _ := r.NextEnvironment()
-		btn := Button{ActionID: ActionPromote, Value: buttonValue(r.ID, next), Label: "Promote to " + next, Style: StylePrimary}
-		blocks = append(blocks, Buttons("release_actions", btn))
 		text += fmt.Sprintf("\nPromote with `/release deploy %s --env %s`.", releases.FormatID(r.ID), next)
 	}
 	return Message{Text: text, Blocks: blocks}

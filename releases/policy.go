@@ -67,6 +67,12 @@ func (p *Policy) NeedsConfirm(env string) bool {
 	return ok && e.Confirm
 }
 
+// MayOperate reports whether user may deploy, roll back, cancel or
+// reschedule r: its creator, its teams' leads and release managers may.
+func (p *Policy) MayOperate(r *Release, user string) bool {
+	return user == r.CreatedBy || p.IsReleaseManager(user) || len(p.LedTeams(r.Teams, user)) > 0
+}
+
 // IsReleaseManager reports whether user is a release manager.
 func (p *Policy) IsReleaseManager(user string) bool { return contains(p.ReleaseManagers, user) }
 

@@ -297,7 +297,7 @@ func (s *Coordinator) unknownLeads(teams []string, verb, id string) error {
 // mayOperate allows deploy, rollback, cancel and schedule to the release's
 // creator, its teams' leads and release managers.
 func (s *Coordinator) mayOperate(r *Release, actor, verb string) error {
-	if actor == r.CreatedBy || s.policy.IsReleaseManager(actor) || len(s.policy.LedTeams(r.Teams, actor)) > 0 {
+	if s.policy.MayOperate(r, actor) {
 		return nil
 	}
 	return Errorf(EForbidden, "Only %s's creator, leads of %s and release managers can %s it.", FormatID(r.ID), strings.Join(r.Teams, ", "), verb)
