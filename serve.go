@@ -41,7 +41,7 @@ func serve(ctx context.Context, args []string, env environment, stderr io.Writer
 		return err
 	}
 	log := newLogger(stderr, slog.LevelInfo)
-	a, err := newApp(ctx, env, log, !*noMigrate)
+	a, err := newApp(ctx, env, log, !*noMigrate, true)
 	if err != nil {
 		return err
 	}
@@ -197,7 +197,11 @@ func startSlack(ctx context.Context, wg *sync.WaitGroup, a *app, env environment
 	wg.Go(func() { bot.Pump(ctx, relay, sender, time.Second) })
 	b := bot.New(bot.Options{Coordinator: a.svc, Now: a.svc.Now, Posts: a.store, Config: a.cfg, Calendar: a.cal, Logger: log, Metrics: a.metrics,
 		ConfirmKey: confirmKey(token)})
-	s := slack.NewSlack(slack.SlackOptions{Bot: b, Chat: chat, Claims: a.store, SigningSecret: secret, Now: a.svc.Now, Logger: log})
+	s := slack.NewSlack(slack.SlackOptions{Bot: b, Chat: chat, Claims: a.store, SigningSecret: secret, Now: a.svc.Now, Logger: log,
+		Groups: a.groups})
+	if a.groups != nil {
+		wg.Go(func() { a.groups.Run(ctx, slack.RefreshEvery) })
+	}
 	if appToken != "" {
 		wg.Go(func() { s.ConnectSocketMode(ctx, token, appToken, env.get("SLACK_API_URL")) })
 		log.Info("Slack: Socket Mode")

@@ -36,9 +36,17 @@ func (v view) when(t time.Time) string {
 	return t.In(loc).Format("Mon 2 Jan 2006 15:04 MST")
 }
 
+// mention names a user, or a user group among a team's leads: an id as
+// Slack's group mention (<!subteam^S…>, which notifies its members), a
+// handle as written.
 func mention(user string) string {
-	if user == releases.SystemActor || user == "" {
+	switch {
+	case user == releases.SystemActor || user == "":
 		return "releasebot"
+	case strings.HasPrefix(user, "@"):
+		return escape(user)
+	case releases.IsUserGroup(user):
+		return "<!subteam^" + user + ">"
 	}
 	return "<@" + user + ">"
 }

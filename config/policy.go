@@ -8,6 +8,7 @@ func (c *Config) Policy() releases.Policy {
 	p := releases.Policy{
 		ReleaseManagers:         append([]string(nil), c.ReleaseManagers...),
 		RequireDistinctApprover: c.RequireDistinctApprover,
+		Groups:                  c.LeadGroups,
 		Limits: releases.Limits{CreatesPerHour: c.Limits.CreatesPerHour, SignoffExpiry: c.Limits.SignoffExpiry,
 			Location: c.Location},
 	}

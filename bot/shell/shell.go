@@ -357,6 +357,7 @@ func (s *Shell) userList() string {
 
 var (
 	userRef    = regexp.MustCompile(`<@([A-Z0-9]+)>`)
+	groupRef   = regexp.MustCompile(`<!subteam\^([A-Z0-9]+)(\|[^>]*)?>`)
 	channelRef = regexp.MustCompile(`<#([A-Za-z0-9_-]+)(\|[^>]*)?>`)
 	linkRef    = regexp.MustCompile(`<(https?://[^|>]+)(\|[^>]*)?>`)
 	emojiCode  = regexp.MustCompile(`:([a-z0-9_+-]+):`)
@@ -366,6 +367,7 @@ var (
 // emoji codes, no bold markers.
 func (s *Shell) plain(t string) string {
 	t = userRef.ReplaceAllStringFunc(t, func(m string) string { return "@" + s.users.UserName(userRef.FindStringSubmatch(m)[1]) })
+	t = groupRef.ReplaceAllString(t, "@$1")
 	t = channelRef.ReplaceAllString(t, "#$1")
 	t = linkRef.ReplaceAllString(t, "$1")
 	t = emojiCode.ReplaceAllStringFunc(t, func(m string) string {

@@ -60,6 +60,8 @@ type harness struct {
 	router *gin.Engine
 	relay  *bot.Relay
 	sender *bot.Sender
+	// groups, when set before start, hears of user group events.
+	groups *slack.UserGroups
 }
 
 func testConfig(t testing.TB) *config.Config {
@@ -93,7 +95,7 @@ func (h *harness) start() {
 	h.svc = releases.NewCoordinator(releases.Options{Store: h.store, Policy: h.cfg.Policy(), Now: h.clock.Now, Gate: cal})
 	b := bot.New(bot.Options{Coordinator: h.svc, Now: h.svc.Now, Posts: h.store, Config: h.cfg, Calendar: cal})
 	chat := slack.NewSlackChat(token, h.slack.URL+"/", nil)
-	s := slack.NewSlack(slack.SlackOptions{Bot: b, Chat: chat, Claims: h.store, SigningSecret: secret, Now: h.clock.Now})
+	s := slack.NewSlack(slack.SlackOptions{Bot: b, Chat: chat, Claims: h.store, SigningSecret: secret, Now: h.clock.Now, Groups: h.groups})
 	gin.SetMode(gin.TestMode)
 	h.router = gin.New()
 	h.router.Use(gin.Recovery())

@@ -139,7 +139,8 @@ type Server struct {
 	lastTS    int64
 	hooks     int
 	changed   chan struct{}
-	sock      socketState // Socket Mode: socket.go
+	sock      socketState           // Socket Mode: socket.go
+	groups    map[string]*UserGroup // user groups by id: usergroups.go
 }
 
 // New starts a fake Web API that the test closes when it ends.
@@ -364,6 +365,10 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 
 	if c.Method == AuthTest {
 		s.authTest(w, c)
+		return
+	}
+	if c.Method == UsergroupsList || c.Method == UsergroupsUsersList {
+		s.usergroups(w, c)
 		return
 	}
 	s.mu.Lock()
