@@ -10,6 +10,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/releasebot/releasebot/bot/slack"
 	"github.com/releasebot/releasebot/config"
 	"github.com/releasebot/releasebot/metrics"
 	"github.com/releasebot/releasebot/releases"
@@ -28,6 +29,9 @@ type app struct {
 	targets []webhooks.Environment // the environments' deploy targets
 	metrics *metrics.Metrics
 	log     *slog.Logger
+	// groups reads the user groups among the leads from Slack (serve,
+	// with a bot token and groups configured); nil otherwise.
+	groups *slack.UserGroups
 }
 
 // loadConfig reads RELEASEBOT_CONFIG, or releasebot.yaml, or falls back to
@@ -53,10 +57,24 @@ func loadConfig(env environment, log *slog.Logger) (*config.Config, error) {
 
 // newApp loads the configuration, opens (and migrates) the database and
 // wires the release service, the calendar and the webhook worker.
-func newApp(ctx context.Context, env environment, log *slog.Logger, migrate bool) (*app, error) {
+//
+// With slackGroups (serve) the user groups named among the teams' leads are
+// read from Slack when SLACK_BOT_TOKEN is set; otherwise (the shell) they
+// are unknown, and their members count as nobody.
+func newApp(ctx context.Context, env environment, log *slog.Logger, migrate, slackGroups bool) (*app, error) {
 	cfg, err := loadConfig(env, log)
 	if err != nil {
 		return nil, err
+	}
+	var groups *slack.UserGroups
+	if names := cfg.UserGroups(); len(names) > 0 {
+		if token := env("SLACK_BOT_TOKEN"); slackGroups && token != "" {
+			groups = slack.NewUserGroups(slack.NewSlackChat(token, env.get("SLACK_API_URL"), nil), names, log)
+			cfg.LeadGroups = groups
+		} else {
+			log.Warn("teams name Slack user groups among their leads, which can't be read here: their members count as nobody",
+				"groups", names)
+		}
 	}
 	store, err := gormstore.Open(ctx, env.get("DATABASE_URL"), gormstore.Options{Logger: log})
 	if err != nil {
@@ -81,7 +99,7 @@ func newApp(ctx context.Context, env environment, log *slog.Logger, migrate bool
 		PublicURL: env.get("RELEASEBOT_PUBLIC_URL"), Logger: log, Now: svc.Now, Metrics: m, Freeze: cal.Hold})
 	svc.AddNotifier(worker)
 	return &app{cfg: cfg, store: store, svc: svc, cal: cal, worker: worker, targets: targets,
-		metrics: m, log: log}, nil
+		metrics: m, log: log, groups: groups}, nil
 }
 
 func (a *app) Close() error { return a.store.Close() }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
 	"flag"
 	"fmt"
@@ -39,7 +41,7 @@ func serve(ctx context.Context, args []string, env environment, stderr io.Writer
 		return err
 	}
 	log := newLogger(stderr, slog.LevelInfo)
-	a, err := newApp(ctx, env, log, !*noMigrate)
+	a, err := newApp(ctx, env, log, !*noMigrate, true)
 	if err != nil {
 		return err
 	}
@@ -194,14 +196,18 @@ func startSlack(ctx context.Context, wg *sync.WaitGroup, a *app, env environment
 	a.svc.AddNotifier(releases.NotifierFunc(func(context.Context, releases.Change) { sender.Kick() }))
 	wg.Go(func() { bot.Pump(ctx, relay, sender, time.Second) })
 	b := bot.New(bot.Options{Coordinator: a.svc, Now: a.svc.Now, Posts: a.store, Config: a.cfg, Calendar: a.cal, Logger: log, Metrics: a.metrics,
-		History: a.store, Owners: a.owners})
+		History: a.store, Owners: a.owners, ConfirmKey: confirmKey(token)})
 	// Home tabs of the users who opened theirs, republished as releases
 	// change: at most once per user every few seconds (views.publish is
 	// rate-limited).
 	homes := bot.NewHomes(bot.HomesOptions{Bot: b, Publisher: chat, Logger: log})
 	a.svc.AddNotifier(homes)
 	wg.Go(func() { homes.Run(ctx) })
-	s := slack.NewSlack(slack.SlackOptions{Bot: b, Chat: chat, Claims: a.store, SigningSecret: secret, Now: a.svc.Now, Logger: log, Homes: homes})
+	s := slack.NewSlack(slack.SlackOptions{Bot: b, Chat: chat, Claims: a.store, SigningSecret: secret, Now: a.svc.Now, Logger: log, Homes: homes,
+		Groups: a.groups})
+	if a.groups != nil {
+		wg.Go(func() { a.groups.Run(ctx, slack.RefreshEvery) })
+	}
 	if appToken != "" {
 		wg.Go(func() { s.ConnectSocketMode(ctx, token, appToken, env.get("SLACK_API_URL")) })
 		log.Info("Slack: Socket Mode")
@@ -210,4 +216,13 @@ func startSlack(ctx context.Context, wg *sync.WaitGroup, a *app, env environment
 	s.Register(router)
 	log.Info("Slack: HTTP endpoints /slack/commands, /slack/events, /slack/interactions")
 	return nil
+}
+
+// confirmKey signs the Confirm buttons of typed commands. Every replica
+// holds the bot token, and nobody outside does: a key derived from it lets
+// any replica take a press, and no one forge one.
+func confirmKey(botToken string) []byte {
+	h := hmac.New(sha256.New, []byte(botToken))
+	h.Write([]byte("releasebot confirm buttons"))
+	return h.Sum(nil)
 }

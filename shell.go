@@ -30,7 +30,7 @@ func shell(ctx context.Context, args []string, env environment, stdin io.Reader,
 		level = slog.LevelWarn
 	}
 	log := newLogger(stderr, level)
-	a, err := newApp(ctx, env, log, true)
+	a, err := newApp(ctx, env, log, true, false)
 	if err != nil {
 		return err
 	}

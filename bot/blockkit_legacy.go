@@ -22,6 +22,17 @@ type kitElement struct {
 	ActionID string          `json:"action_id"`
 	Value    string          `json:"value"`
 	Style    string          `json:"style"`
+	Confirm  *kitConfirm     `json:"confirm"`
+}
+
+// kitConfirm is a button's confirm dialog (none was queued before the
+// neutral Message; read so that any Block Kit of the bot's reads back).
+type kitConfirm struct {
+	Title   kitText `json:"title"`
+	Text    kitText `json:"text"`
+	Confirm kitText `json:"confirm"`
+	Deny    kitText `json:"deny"`
+	Style   string  `json:"style"`
 }
 
 type kitBlock struct {
@@ -74,7 +85,11 @@ func decodeBlockKit(raw json.RawMessage) ([]Block, error) {
 				if err := json.Unmarshal(e.Text, &label); err != nil {
 					return nil, fmt.Errorf("block kit button: %w", err)
 				}
-				b.Buttons = append(b.Buttons, Button{ActionID: e.ActionID, Value: e.Value, Label: label.Text, Style: ButtonStyle(e.Style)})
+				btn := Button{ActionID: e.ActionID, Value: e.Value, Label: label.Text, Style: ButtonStyle(e.Style)}
+				if c := e.Confirm; c != nil {
+					btn.Confirm = &Confirm{Title: c.Title.Text, Text: c.Text.Text, Yes: c.Confirm.Text, No: c.Deny.Text, Danger: c.Style == "danger"}
+				}
+				b.Buttons = append(b.Buttons, btn)
 			}
 			out = append(out, b)
 		default:

@@ -30,6 +30,8 @@ type Bot struct {
 	// homes, when set (NewHomes), hears of freezes, which change what
 	// every Home shows.
 	homes *Homes
+	// confirmKey signs Confirm buttons (see confirm.go).
+	confirmKey []byte
 }
 
 // Options configure a Bot; all but Logger, Metrics and Now are required.
@@ -49,6 +51,10 @@ type Options struct {
 	// Owners names the teams that own a service (the service catalog's);
 	// nil names none.
 	Owners func(service string) []string
+	// ConfirmKey signs the Confirm buttons of typed commands that ask
+	// first. Replicas must share it, so that any of them takes a press;
+	// empty: a random key, good for this process only.
+	ConfirmKey []byte
 }
 
 // New returns a Bot. What releases say in chat (cards, requests, thread
@@ -56,7 +62,11 @@ type Options struct {
 func New(opts Options) *Bot {
 	b := &Bot{svc: opts.Coordinator, posts: opts.Posts, cfg: opts.Config, cal: opts.Calendar,
 		view: newView(opts.Config), log: opts.Logger, now: opts.Now, metrics: opts.Metrics,
-		history: opts.History, owners: opts.Owners}
+		history: opts.History, owners: opts.Owners, confirmKey: opts.ConfirmKey}
+	if len(b.confirmKey) == 0 {
+		b.confirmKey = make([]byte, 32)
+		_, _ = rand.Read(b.confirmKey)
+	}
 	if b.now == nil {
 		b.now = time.Now
 	}
@@ -372,8 +382,13 @@ type Action struct {
 }
 
 // HandleAction acts on a button: Approve and Reject on a sign-off request,
-// Promote on a card. The returned note, if any, is for the user alone.
+// Promote, Roll back and Cancel on a card, Confirm on a typed command's
+// summary. Each does what its command does, with the same checks and
+// refusals. The returned note, if any, is for the user alone.
 func (b *Bot) HandleAction(ctx context.Context, a Action) *Message {
+	if a.ActionID == ActionConfirm {
+		return b.confirmed(ctx, a)
+	}
 	id, arg, ok := parseButtonValue(a.Value)
 	if !ok {
 		return nil
@@ -392,6 +407,10 @@ func (b *Bot) HandleAction(ctx context.Context, a Action) *Message {
 		}
 	case ActionPromote:
 		_, err = b.svc.Deploy(ctx, a.User, id, arg, "")
+	case ActionRollback:
+		_, err = b.svc.Rollback(ctx, a.User, id, arg, "")
+	case ActionCancel:
+		_, err = b.svc.Cancel(ctx, a.User, id, "")
 	default:
 		return nil
 	}

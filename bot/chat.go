@@ -46,6 +46,20 @@ type Button struct {
 	Value    string      `json:"value"`
 	Label    string      `json:"label"` // plain text
 	Style    ButtonStyle `json:"style,omitempty"`
+	// Confirm, when set, is asked before the press counts (in Slack, the
+	// button's confirm dialog).
+	Confirm *Confirm `json:"confirm,omitempty"`
+}
+
+// Confirm is an "are you sure?" dialog: Title and Text (plain text)
+// say what will happen, Yes and No label its two answers.
+type Confirm struct {
+	Title string `json:"title"`
+	Text  string `json:"text"`
+	Yes   string `json:"yes"`
+	No    string `json:"no"`
+	// Danger colours Yes as destructive.
+	Danger bool `json:"danger,omitempty"`
 }
 
 // ButtonStyle colours a button.

@@ -87,9 +87,15 @@ func (b *Bot) run(ctx context.Context, in Invocation, cmd commands.Command) (Mes
 		r, err := svc.Reject(ctx, user, c.ID, "", c.Reason)
 		return b.done(r, err, "You rejected %s.")
 	case commands.Deploy:
+		if m, ask, err := b.confirmDeploy(ctx, in, c); ask || err != nil {
+			return m, err
+		}
 		r, err := svc.Deploy(ctx, user, c.ID, c.Env, c.Override)
 		return b.done(r, err, "%s is on its way; follow it in its thread.")
 	case commands.Rollback:
+		if m, ask, err := b.confirmRollback(ctx, in, c); ask || err != nil {
+			return m, err
+		}
 		r, err := svc.Rollback(ctx, user, c.ID, c.Env, c.Reason)
 		return b.done(r, err, "Rolling back %s; follow it in its thread.")
 	case commands.Cancel:

@@ -36,9 +36,17 @@ func (v view) when(t time.Time) string {
 	return t.In(loc).Format("Mon 2 Jan 2006 15:04 MST")
 }
 
+// mention names a user, or a user group among a team's leads: an id as
+// Slack's group mention (<!subteam^S…>, which notifies its members), a
+// handle as written.
 func mention(user string) string {
-	if user == releases.SystemActor || user == "" {
+	switch {
+	case user == releases.SystemActor || user == "":
 		return "releasebot"
+	case strings.HasPrefix(user, "@"):
+		return escape(user)
+	case releases.IsUserGroup(user):
+		return "<!subteam^" + user + ">"
 	}
 	return "<@" + user + ">"
 }
@@ -228,10 +236,11 @@ func (v view) card(r *releases.Release) Message {
 	if len(lines) > 4 {
 		blocks = append(blocks, Context(strings.Join(lines[4:], "\n")))
 	}
+	if btns := v.cardButtons(r); len(btns) > 0 {
+		blocks = append(blocks, Buttons("release_actions", btns...))
+	}
 	if r.Status == releases.StatusAwaitingPromotion {
 		next, _ := r.NextEnvironment()
-		btn := Button{ActionID: ActionPromote, Value: buttonValue(r.ID, next), Label: "Promote to " + next, Style: StylePrimary}
-		blocks = append(blocks, Buttons("release_actions", btn))
 		text += fmt.Sprintf("\nPromote with `/release deploy %s --env %s`.", releases.FormatID(r.ID), next)
 	}
 	return Message{Text: text, Blocks: blocks}

@@ -79,6 +79,7 @@ type Deploy struct {
 	ID       int64
 	Env      string // "" when --env was not given
 	Override string // non-empty means --override was given; it holds the reason
+	Yes      bool   // --yes: act without asking to confirm
 }
 
 // Rollback rolls an environment back to the previous successful version.
@@ -86,6 +87,7 @@ type Rollback struct {
 	ID     int64
 	Env    string // "" when --env was not given
 	Reason string // may be empty
+	Yes    bool   // --yes: act without asking to confirm
 }
 
 // Cancel cancels a release before its deployment starts.

@@ -97,29 +97,34 @@ var commandTable = []commandInfo{
 	},
 	{
 		name:    "deploy",
-		usage:   `deploy R-n [--env E] [--override "reason"]`,
+		usage:   `deploy R-n [--env E] [--override "reason"] [--yes]`,
 		summary: "deploy a ready release now, or promote it to the next environment",
-		about:   "Starts deploying a ready release now, or promotes it to the next environment when that one waits for a manual promotion.",
+		about: "Starts deploying a ready release now, or promotes it to the next environment when that one waits for a manual promotion. " +
+			"To an environment configured with confirm: (by default the last), and with --override, it first answers with a summary and a Confirm button.",
 		options: []optionHelp{
 			{"--env E", "the environment to deploy to"},
 			{`--override "reason"`, "release managers only: ignore the window and any freeze for the rest of this release's deployments; the reason is recorded"},
+			{"--yes", "act at once, without the Confirm button (for scripts)"},
 		},
 		example: "deploy R-42 --env production",
 		opts: []optSpec{
 			{name: "env", example: "production"},
 			{name: "override", example: "hotfix for the outage"},
+			{name: "yes", flag: true},
 		},
 	},
 	{
 		name:    "rollback",
-		usage:   `rollback R-n [--env E] ["reason"]`,
+		usage:   `rollback R-n [--env E] ["reason"] [--yes]`,
 		summary: "roll back to the previous successful version",
-		about:   "Rolls an environment back by calling its deploy webhook with the previous successful version.",
+		about: "Rolls an environment back by calling its deploy webhook with the previous successful version. " +
+			"It first answers with a summary and a Confirm button.",
 		options: []optionHelp{
 			{"--env E", "the environment to roll back"},
+			{"--yes", "act at once, without the Confirm button (for scripts)"},
 		},
 		example: `rollback R-42 --env production "error rate doubled"`,
-		opts:    []optSpec{{name: "env", example: "production"}},
+		opts:    []optSpec{{name: "env", example: "production"}, {name: "yes", flag: true}},
 	},
 	{
 		name:    "cancel",

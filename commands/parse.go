@@ -368,7 +368,7 @@ func parseDeploy(a *args) (Command, *UsageError) {
 	if e != nil {
 		return nil, e
 	}
-	c := Deploy{ID: id}
+	c := Deploy{ID: id, Yes: a.has("yes")}
 	if a.has("env") {
 		if c.Env, e = nameOption(a.cmd, "env", a.get("env")); e != nil {
 			return nil, e
@@ -390,7 +390,7 @@ func parseRollback(a *args) (Command, *UsageError) {
 	if e != nil {
 		return nil, e
 	}
-	c := Rollback{ID: id}
+	c := Rollback{ID: id, Yes: a.has("yes")}
 	if a.has("env") {
 		if c.Env, e = nameOption(a.cmd, "env", a.get("env")); e != nil {
 			return nil, e

@@ -161,6 +161,8 @@ func TestParseDeployRollbackCancel(t *testing.T) {
 		{name: "deploy extra", in: "deploy R-42 now", errCmd: "deploy", problem: `Unexpected argument "now"`},
 
 		{name: "rollback", in: "rollback R-42", want: Rollback{ID: 42}},
+		{name: "rollback --yes", in: `rollback R-42 --yes "error rate up"`, want: Rollback{ID: 42, Reason: "error rate up", Yes: true}},
+		{name: "deploy --yes", in: "deploy R-42 --env production --yes", want: Deploy{ID: 42, Env: "production", Yes: true}},
 		{name: "rollback env and reason", in: `rollback R-42 --env production "error rate up"`, want: Rollback{ID: 42, Env: "production", Reason: "error rate up"}},
 		{name: "rollback unquoted reason around option", in: "rollback R-42 error rate --env production up", want: Rollback{ID: 42, Env: "production", Reason: "error rate up"}},
 		{name: "rollback missing id", in: "rollback", errCmd: "rollback", problem: "Which release?"},

@@ -71,8 +71,29 @@ type Config struct {
 	// Source is the file the configuration came from, or
 	// "built-in demo configuration".
 	Source string
+	// LeadGroups tells who is in the user groups teams name among their
+	// leads. It is not read from the file: the wiring sets it (Slack's
+	// user groups when serving) before anything takes a Policy, so that
+	// every copy of the policy sees the same members. Nil: none is known.
+	LeadGroups releases.LeadGroups
 
 	notes []Problem // warnings found while parsing, for Warnings
+}
+
+// UserGroups returns the user groups named among the teams' leads, each
+// once, in file order.
+func (c *Config) UserGroups() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, t := range c.Teams {
+		for _, l := range t.Leads {
+			if releases.IsUserGroup(l) && !seen[l] {
+				seen[l] = true
+				out = append(out, l)
+			}
+		}
+	}
+	return out
 }
 
 // Team is a group whose leads sign off releases in its channel.
@@ -97,6 +118,11 @@ type Environment struct {
 	// succeeded, the default) or PromoteManual (wait for a deploy command
 	// or the Promote button).
 	Promote string
+	// Confirm: promoting to this environment, rolling it back or
+	// overriding its window asks the person to confirm first (buttons
+	// carry a confirm dialog, typed commands answer with a Confirm
+	// button unless --yes). Default: true for the last environment.
+	Confirm bool
 }
 
 // Deploy describes how an environment's deployments are requested.

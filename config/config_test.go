@@ -101,7 +101,7 @@ func TestParseDesignExample(t *testing.T) {
 		{name: "staging", got: staging, want: Environment{Name: "staging", Promote: "auto", Deploy: Deploy{
 			URL: "https://deploy.example.com/hooks/staging", Secret: stagingSecret,
 			Timeout: 10 * time.Second, Retries: 8, Backoff: 2 * time.Second, FinishWithin: 30 * time.Minute}}},
-		{name: "production with defaults", got: production, want: Environment{Name: "production", Promote: "manual", Deploy: Deploy{
+		{name: "production with defaults", got: production, want: Environment{Name: "production", Promote: "manual", Confirm: true, Deploy: Deploy{
 			URL: "https://deploy.example.com/hooks/prod", Secret: prodSecret,
 			Timeout: DefaultTimeout, Retries: DefaultRetries, Backoff: DefaultBackoff, FinishWithin: DefaultFinishWithin}}},
 		{name: "secret revealed", got: production.Deploy.Secret.Reveal(), want: prodSecret},
@@ -145,6 +145,7 @@ func TestParseDefaults(t *testing.T) {
 		{name: "location", got: cfg.Location, want: time.UTC},
 		{name: "distinct approver on when absent", got: cfg.RequireDistinctApprover, want: true},
 		{name: "approvals", got: cfg.Teams[0].Approvals, want: 1},
+		{name: "the last environment confirms", got: cfg.Environments[0].Confirm, want: true},
 		{name: "promote", got: cfg.Environments[0].Promote, want: "auto"},
 		{name: "log url needs no secret", got: cfg.Environments[0].Deploy.Secret, want: Secret("")},
 		{name: "is log", got: cfg.Environments[0].Deploy.TargetKind(), want: KindLog},

@@ -6,7 +6,7 @@ import (
 
 // This file reads environments and their deploy webhooks.
 
-var envKeys = []string{"name", "deploy", "promote"}
+var envKeys = []string{"name", "deploy", "promote", "confirm"}
 
 func (p *parser) environments(top map[string]entry, cfg *Config) {
 	seen := newNames("environments")
@@ -22,6 +22,7 @@ func (p *parser) environments(top map[string]entry, cfg *Config) {
 		}
 		return ""
 	}
+	explicit := map[int]bool{} // environments whose confirm: was written, by index in cfg.Environments
 	for i, n := range p.items(top, "environments", "- name: staging", true) {
 		path := fmt.Sprintf("environments[%d]", i)
 		n = resolve(n)
@@ -42,6 +43,14 @@ func (p *parser) environments(top map[string]entry, cfg *Config) {
 				env.Promote = s
 			}
 		}
+		confirmSet := false
+		if e, ok := f["confirm"]; ok {
+			if v, ok := p.boolean(e.val, path+".confirm"); !ok {
+				valid = false
+			} else {
+				env.Confirm, confirmSet = v, true
+			}
+		}
 		if e, ok := f["deploy"]; !ok {
 			p.add(n.Line, path, "deploy is required (at least deploy.url)")
 			valid = false
@@ -51,7 +60,13 @@ func (p *parser) environments(top map[string]entry, cfg *Config) {
 			valid = false
 		}
 		if valid {
+			explicit[len(cfg.Environments)] = confirmSet
 			cfg.Environments = append(cfg.Environments, env)
 		}
+	}
+	// Production is last: by default deploying there, rolling it back or
+	// overriding its window asks "are you sure?" first.
+	if n := len(cfg.Environments); n > 0 && !explicit[n-1] {
+		cfg.Environments[n-1].Confirm = true
 	}
 }

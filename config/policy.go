@@ -8,6 +8,7 @@ func (c *Config) Policy() releases.Policy {
 	p := releases.Policy{
 		ReleaseManagers:         append([]string(nil), c.ReleaseManagers...),
 		RequireDistinctApprover: c.RequireDistinctApprover,
+		Groups:                  c.LeadGroups,
 		Limits: releases.Limits{CreatesPerHour: c.Limits.CreatesPerHour, SignoffExpiry: c.Limits.SignoffExpiry,
 			Location: c.Location},
 	}
@@ -15,7 +16,7 @@ func (c *Config) Policy() releases.Policy {
 		p.Teams = append(p.Teams, releases.Team{Name: t.Name, Leads: append([]string(nil), t.Leads...), Approvals: t.Approvals})
 	}
 	for _, e := range c.Environments {
-		p.Environments = append(p.Environments, releases.Environment{Name: e.Name, Manual: e.Promote == PromoteManual})
+		p.Environments = append(p.Environments, releases.Environment{Name: e.Name, Manual: e.Promote == PromoteManual, Confirm: e.Confirm})
 	}
 	for _, w := range c.Windows {
 		p.Windows = append(p.Windows, w.Name)

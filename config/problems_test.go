@@ -32,7 +32,7 @@ func TestParseProblems(t *testing.T) {
 		{name: "approvals zero", text: strings.Replace(minimal, "leads: [U0ALICE]", "leads: [U0ALICE]\n    approvals: 0", 1),
 			want: []string{`test.yaml:6: teams[0].approvals: must be at least 1, got 0`}},
 		{name: "leads not a list", text: strings.Replace(minimal, "leads: [U0ALICE]", "leads: U0ALICE", 1),
-			want: []string{`test.yaml:5: teams[0].leads: expected a list ([U0ALICE, U0BOB]), found a single value`}},
+			want: []string{`test.yaml:5: teams[0].leads: expected a list ([U0ALICE, "@payments-leads", S0PAYLEADS]), found a single value`}},
 		{name: "lead written as a users: name", text: "users: {alice: U0ALICE}\n" + strings.Replace(minimal, "[U0ALICE]", "[alice]", 1),
 			want: []string{`test.yaml:6: teams[0].leads[0]: "alice" is a name; write its Slack user id U0ALICE (from users:)`}},
 		{name: "bad channel", text: strings.Replace(minimal, "C0PAY", "Payments Team", 1),

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/releasebot/releasebot/releases"
 )
 
 // This file reads users, release managers and teams.
@@ -77,6 +79,38 @@ func (p *parser) userIDs(n *yaml.Node, path string, users map[string]string) []s
 	return ids
 }
 
+// leads reads a team's leads: Slack user ids and user groups, as a
+// handle ("@payments-leads") or an id (S0PAYLEADS).
+func (p *parser) leads(n *yaml.Node, path string, users map[string]string) []string {
+	items, _ := p.stringList(n, path, `[U0ALICE, "@payments-leads", S0PAYLEADS]`)
+	var ids []string
+	seen := map[string]int{}
+	for i, it := range items {
+		if msg := checkLead(it.val, users); msg != "" {
+			p.add(it.line, fmt.Sprintf("%s[%d]", path, i), "%s", msg)
+			continue
+		}
+		if first, dup := seen[it.val]; dup {
+			p.add(it.line, fmt.Sprintf("%s[%d]", path, i), "%s is listed twice (first on line %d)", it.val, first)
+			continue
+		}
+		seen[it.val] = it.line
+		ids = append(ids, it.val)
+	}
+	return ids
+}
+
+// hasGroup reports whether leads name a user group, whose size the file
+// can't tell.
+func hasGroup(leads []string) bool {
+	for _, l := range leads {
+		if releases.IsUserGroup(l) {
+			return true
+		}
+	}
+	return false
+}
+
 var teamKeys = []string{"name", "channel", "leads", "approvals"}
 
 func (p *parser) teams(top map[string]entry, cfg *Config) {
@@ -105,11 +139,11 @@ func (p *parser) teams(top map[string]entry, cfg *Config) {
 		}
 		leadsOK := false
 		if e, ok := f["leads"]; !ok {
-			p.add(n.Line, path, "leads is required (the Slack user ids whose sign-off counts)")
+			p.add(n.Line, path, "leads is required (the Slack user ids or user groups whose sign-off counts)")
 			valid = false
 		} else {
 			errs := len(p.probs)
-			t.Leads = p.userIDs(e.val, path+".leads", cfg.Users)
+			t.Leads = p.leads(e.val, path+".leads", cfg.Users)
 			leadsOK = len(p.probs) == errs
 			if leadsOK && len(t.Leads) == 0 {
 				p.add(e.val.Line, path+".leads", "list at least one lead")
@@ -123,7 +157,7 @@ func (p *parser) teams(top map[string]entry, cfg *Config) {
 			} else if v < 1 {
 				p.add(e.val.Line, path+".approvals", "must be at least 1, got %d", v)
 				valid = false
-			} else if leadsOK && v > len(t.Leads) {
+			} else if leadsOK && !hasGroup(t.Leads) && v > len(t.Leads) {
 				p.add(e.val.Line, path+".approvals", "%d sign-offs needed but the team has only %d lead(s)", v, len(t.Leads))
 				valid = false
 			} else {

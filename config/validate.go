@@ -20,6 +20,8 @@ var (
 	userIDPattern    = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
 	channelIDPattern = regexp.MustCompile(`^[CGD][A-Z0-9]{2,}$`)
 	channelNameRE    = regexp.MustCompile(`^#?[a-z0-9][a-z0-9_-]{0,79}$`)
+	groupIDPattern   = regexp.MustCompile(`^S[A-Z0-9]{2,}$`)
+	groupHandleRE    = regexp.MustCompile(`^@[a-z0-9][a-z0-9._-]{0,79}$`)
 )
 
 const maxNameLen = 64
@@ -49,6 +51,24 @@ func checkUserID(s string, users map[string]string) string {
 		return fmt.Sprintf("%q is a name; write its Slack user id %s (from users:)", s, id)
 	}
 	return fmt.Sprintf("%q is not a Slack user id (U… or W… followed by capital letters and digits, e.g. U024BE7LH)", s)
+}
+
+// checkLead checks a team lead: a Slack user id, or a user group as
+// "@handle" or S… id.
+func checkLead(s string, users map[string]string) string {
+	switch {
+	case isUserID(s), groupIDPattern.MatchString(s), groupHandleRE.MatchString(s):
+		return ""
+	case strings.HasPrefix(s, "@"):
+		return fmt.Sprintf("%q is not a user group handle (@ then lowercase letters, digits, '.', '-' and '_', e.g. \"@payments-leads\")", s)
+	}
+	if id, ok := users[s]; ok {
+		return fmt.Sprintf("%q is a name; write its Slack user id %s (from users:)", s, id)
+	}
+	if namePattern.MatchString(s) {
+		return fmt.Sprintf("%q is not a Slack user id; for the user group with that handle write \"@%s\" (quoted)", s, s)
+	}
+	return fmt.Sprintf("%q is neither a Slack user id (U… or W…, e.g. U024BE7LH) nor a user group (\"@handle\" or S… id, e.g. S0PAYLEADS)", s)
 }
 
 // checkChannel checks a Slack channel id (C0PAY) or channel name.

@@ -236,12 +236,7 @@ func (s *Coordinator) Rollback(ctx context.Context, actor string, id int64, env,
 		if env != "" && !r.HasEnvironment(env) {
 			return Errorf(EInvalid, "%s doesn't deploy to %s; its environments are %s.", rid, env, strings.Join(r.Environments, ", "))
 		}
-		var candidates []string
-		for _, e := range r.Environments {
-			if d, ok := r.LatestDeployment(e); ok && (d.Type == TypeDeployment || d.Status != DeploymentSucceeded) && d.Status.Final() {
-				candidates = append(candidates, e)
-			}
-		}
+		candidates := r.RollbackEnvironments()
 		switch {
 		case env == "" && len(candidates) == 0:
 			return Errorf(EConflict, "%s has nothing left to roll back.", rid)

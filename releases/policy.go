@@ -12,6 +12,9 @@ type Policy struct {
 	// Services is the service catalog by name (lower-case). Empty: any
 	// service may be released, signed off by the teams the create names.
 	Services map[string]ServicePolicy
+	// Groups tells the members of the user groups named among teams'
+	// leads; nil: none is known, so a group's members count as nobody.
+	Groups LeadGroups
 }
 
 // ServicePolicy is what the lifecycle knows of a catalog service.
@@ -23,15 +26,20 @@ type ServicePolicy struct {
 
 // Team signs off releases through its leads.
 type Team struct {
-	Name      string
+	Name string
+	// Leads are user ids and user groups (IsUserGroup), whose members
+	// count as leads.
 	Leads     []string
 	Approvals int // sign-offs needed
 }
 
 // Environment is a deploy target; Manual ones wait for a promotion.
+// Confirm ones ask people to confirm a promotion, rollback or override
+// there before it happens (chat does the asking).
 type Environment struct {
-	Name   string
-	Manual bool
+	Name    string
+	Manual  bool
+	Confirm bool
 }
 
 func (p *Policy) team(name string) (Team, bool) {
@@ -52,13 +60,27 @@ func (p *Policy) environment(name string) (Environment, bool) {
 	return Environment{}, false
 }
 
+// NeedsConfirm reports whether deploying to env, rolling it back or
+// overriding a window for it asks for confirmation first.
+func (p *Policy) NeedsConfirm(env string) bool {
+	e, ok := p.environment(env)
+	return ok && e.Confirm
+}
+
+// MayOperate reports whether user may deploy, roll back, cancel or
+// reschedule r: its creator, its teams' leads and release managers may.
+func (p *Policy) MayOperate(r *Release, user string) bool {
+	return user == r.CreatedBy || p.IsReleaseManager(user) || len(p.LedTeams(r.Teams, user)) > 0
+}
+
 // IsReleaseManager reports whether user is a release manager.
 func (p *Policy) IsReleaseManager(user string) bool { return contains(p.ReleaseManagers, user) }
 
-// IsLead reports whether user is a lead of team.
+// IsLead reports whether user is a lead of team: named in its leads, or a
+// known member of a group named there.
 func (p *Policy) IsLead(team, user string) bool {
-	t, ok := p.team(team)
-	return ok && contains(t.Leads, user)
+	_, ok := p.leadOf(team, user)
+	return ok
 }
 
 // LedTeams returns the teams among teams that user leads.

@@ -372,6 +372,31 @@ func (r *Release) NextEnvironment() (env string, ok bool) {
 	return "", false
 }
 
+// RollbackEnvironments returns the environments a rollback may undo, in
+// order: those whose latest deployment of this release has ended and is
+// not a successful rollback already. Without --env, the last is rolled
+// back.
+func (r *Release) RollbackEnvironments() []string {
+	var out []string
+	for _, e := range r.Environments {
+		if d, ok := r.LatestDeployment(e); ok && (d.Type == TypeDeployment || d.Status != DeploymentSucceeded) && d.Status.Final() {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// ReplacedIn returns the version this release's first deployment to env
+// replaced, which a rollback of env goes back to; "" when unknown.
+func (r *Release) ReplacedIn(env string) string {
+	for _, d := range r.Deployments {
+		if d.Environment == env {
+			return d.PreviousVersion
+		}
+	}
+	return ""
+}
+
 // Deployment returns the deployment with the given id.
 func (r *Release) Deployment(id int64) (*Deployment, bool) {
 	for i := range r.Deployments {

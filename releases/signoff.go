@@ -39,7 +39,11 @@ func (s *Coordinator) SignOff(ctx context.Context, actor string, id int64, team 
 		r.SignOffs = append(r.SignOffs, so)
 		need := s.policy.need(team)
 		have := len(s.policy.validApprovals(r, team))
-		if err := m.audit(ctx, ActionSignedOff, fmt.Sprintf("%s (%d of %d)", team, min(have, need), need)); err != nil {
+		detail := fmt.Sprintf("%s (%d of %d)", team, min(have, need), need)
+		if lead, _ := s.policy.leadOf(team, actor); lead.Via != nil {
+			detail += ", " + lead.describe()
+		}
+		if err := m.audit(ctx, ActionSignedOff, detail); err != nil {
 			return err
 		}
 		return s.settle(ctx, m)
@@ -253,6 +257,9 @@ func (s *Coordinator) leadTeam(r *Release, actor, team, verb string) (string, er
 			return "", Errorf(EInvalid, "%s doesn't need %s's sign-off; it needs %s.", id, team, strings.Join(r.Teams, ", "))
 		}
 		if !s.policy.IsLead(team, actor) {
+			if err := s.unknownLeads([]string{team}, verb, id); err != nil {
+				return "", err
+			}
 			t, _ := s.policy.team(team)
 			return "", Errorf(EForbidden, "Only %s's leads (%s) can %s %s for %s.", team, strings.Join(t.Leads, ", "), verb, id, team)
 		}
@@ -261,6 +268,9 @@ func (s *Coordinator) leadTeam(r *Release, actor, team, verb string) (string, er
 	led := s.policy.LedTeams(r.Teams, actor)
 	switch len(led) {
 	case 0:
+		if err := s.unknownLeads(r.Teams, verb, id); err != nil {
+			return "", err
+		}
 		return "", Errorf(EForbidden, "Only leads of %s can %s %s.", strings.Join(r.Teams, " or "), verb, id)
 	case 1:
 		return led[0], nil
@@ -268,10 +278,26 @@ func (s *Coordinator) leadTeam(r *Release, actor, team, verb string) (string, er
 	return "", Errorf(EInvalid, "You lead %s; say which team with --team.", strings.Join(led, " and "))
 }
 
+// unknownLeads refuses, with a note saying why, someone who leads none
+// of teams when one of them names a user group whose members were never
+// read: whether they are in it can't be told, and nobody is let through
+// on a guess.
+func (s *Coordinator) unknownLeads(teams []string, verb, id string) error {
+	var unknown []GroupMembers
+	for _, team := range teams {
+		unknown = append(unknown, s.policy.unknownGroups(team)...)
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	return Errorf(EForbidden, "releasebot can't tell whether you may %s %s: it could not read who is in %s (%s) and knows no earlier members. Nothing was done; try again in a few minutes, or ask an admin to check releasebot's usergroups:read scope.",
+		verb, id, groupNames(unknown), unknown[0].Problem)
+}
+
 // mayOperate allows deploy, rollback, cancel and schedule to the release's
 // creator, its teams' leads and release managers.
 func (s *Coordinator) mayOperate(r *Release, actor, verb string) error {
-	if actor == r.CreatedBy || s.policy.IsReleaseManager(actor) || len(s.policy.LedTeams(r.Teams, actor)) > 0 {
+	if s.policy.MayOperate(r, actor) {
 		return nil
 	}
 	return Errorf(EForbidden, "Only %s's creator, leads of %s and release managers can %s it.", FormatID(r.ID), strings.Join(r.Teams, ", "), verb)

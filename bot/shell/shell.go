@@ -40,6 +40,7 @@ type Shell struct {
 type shellMsg struct {
 	ts, channel, thread string
 	msg                 bot.Message
+	ephemeral           bool // a note for the current user, kept for its buttons
 }
 
 // Posts are what the shell reads of a release's posts, for /thread.
@@ -121,8 +122,30 @@ func (s *Shell) Ephemeral(_ context.Context, _, _ string, m bot.Message) error {
 	return nil
 }
 
+// say is note, for callers that do not hold s.mu.
+func (s *Shell) say(m bot.Message) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.note(m)
+}
+
+// note prints m for the current user alone; s.mu is held. A note with buttons (a
+// Confirm) gets a reference, so that /press can press them.
 func (s *Shell) note(m bot.Message) {
-	fmt.Fprintf(s.out, "(only you)\n%s\n", indent(s.plain(m.Text)))
+	var buttons []string
+	for _, b := range m.Blocks {
+		for _, btn := range b.Buttons {
+			buttons = append(buttons, btn.ActionID)
+		}
+	}
+	if len(buttons) == 0 {
+		fmt.Fprintf(s.out, "(only you)\n%s\n", indent(s.plain(m.Text)))
+		return
+	}
+	msg := &shellMsg{ts: fmt.Sprintf("m%d", len(s.msgs)+1), channel: s.channel, msg: m, ephemeral: true}
+	s.msgs = append(s.msgs, msg)
+	s.byTS[msg.ts] = msg
+	fmt.Fprintf(s.out, "(only you) [%s]\n%s\n    (/press %s %s)\n", msg.ts, indent(s.plain(m.Text)), msg.ts, strings.Join(buttons, "|"))
 }
 
 const shellHelp = `Shell commands:
@@ -131,7 +154,9 @@ const shellHelp = `Shell commands:
   /in CHANNEL           type commands in another channel
   /react REF EMOJI      react to a bot message, e.g. /react m2 ✅ (also :white_check_mark:, :x:, 👍)
   /unreact REF EMOJI    remove that reaction
-  /press REF BUTTON [N] press a button of a message: approve, reject or promote (the Nth such button)
+  /press REF BUTTON [N] press a button of a message: approve, reject, promote, rollback, cancel, or
+                        confirm (the Confirm of a typed rollback or production deploy; --yes skips it);
+                        N picks the Nth such button
   /home                 your Home, as Slack's Home tab shows it: what waits for you, your releases, what's coming up
   /channels             what the bot posted where
   /thread R-n           a release's card and thread
@@ -179,7 +204,7 @@ func (s *Shell) line(ctx context.Context, line string) (quit bool) {
 	rest = strings.TrimSpace(rest)
 	switch strings.ToLower(word) {
 	case "/release":
-		s.note(s.bot.HandleCommand(ctx, bot.Invocation{User: s.userID(), Channel: s.channel, Text: rest}))
+		s.say(s.bot.HandleCommand(ctx, bot.Invocation{User: s.userID(), Channel: s.channel, Text: rest}))
 	case "/as":
 		id, ok := s.users.UserID(rest)
 		if !ok {
@@ -204,7 +229,7 @@ func (s *Shell) line(ctx context.Context, line string) (quit bool) {
 			note = s.bot.Failure(ctx, "reaction", err)
 		}
 		if note != nil {
-			s.note(*note)
+			s.say(*note)
 		}
 	case "/press":
 		s.press(ctx, rest)
@@ -264,7 +289,7 @@ func (s *Shell) press(ctx context.Context, rest string) {
 					continue
 				}
 				if note := s.bot.HandleAction(ctx, bot.Action{User: s.userID(), Channel: msg.channel, ActionID: btn.ActionID, Value: btn.Value}); note != nil {
-					s.note(*note)
+					s.say(*note)
 				}
 				return
 			}
@@ -278,7 +303,7 @@ func (s *Shell) channels() {
 	defer s.mu.Unlock()
 	byChannel := map[string][]string{}
 	for _, m := range s.msgs {
-		if m.thread == "" {
+		if m.thread == "" && !m.ephemeral {
 			byChannel[m.channel] = append(byChannel[m.channel], m.ts+" "+s.summary(m.msg.Text))
 		}
 	}
@@ -364,6 +389,7 @@ func (s *Shell) userList() string {
 
 var (
 	userRef    = regexp.MustCompile(`<@([A-Z0-9]+)>`)
+	groupRef   = regexp.MustCompile(`<!subteam\^([A-Z0-9]+)(\|[^>]*)?>`)
 	channelRef = regexp.MustCompile(`<#([A-Za-z0-9_-]+)(\|[^>]*)?>`)
 	linkRef    = regexp.MustCompile(`<(https?://[^|>]+)(\|[^>]*)?>`)
 	emojiCode  = regexp.MustCompile(`:([a-z0-9_+-]+):`)
@@ -373,6 +399,7 @@ var (
 // emoji codes, no bold markers.
 func (s *Shell) plain(t string) string {
 	t = userRef.ReplaceAllStringFunc(t, func(m string) string { return "@" + s.users.UserName(userRef.FindStringSubmatch(m)[1]) })
+	t = groupRef.ReplaceAllString(t, "@$1")
 	t = channelRef.ReplaceAllString(t, "#$1")
 	t = linkRef.ReplaceAllString(t, "$1")
 	t = emojiCode.ReplaceAllStringFunc(t, func(m string) string {

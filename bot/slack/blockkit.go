@@ -36,11 +36,39 @@ func blockKit(blocks []bot.Block) []slackgo.Block {
 		case bot.BlockButtons:
 			elements := make([]slackgo.BlockElement, len(b.Buttons))
 			for i, btn := range b.Buttons {
-				elements[i] = slackgo.NewButtonBlockElement(btn.ActionID, btn.Value,
+				el := slackgo.NewButtonBlockElement(btn.ActionID, btn.Value,
 					slackgo.NewTextBlockObject(slackgo.PlainTextType, btn.Label, false, false)).WithStyle(slackgo.Style(btn.Style))
+				if c := btn.Confirm; c != nil {
+					el = el.WithConfirm(confirmDialog(*c))
+				}
+				elements[i] = el
 			}
 			out = append(out, slackgo.NewActionBlock(b.ID, elements...))
 		}
 	}
 	return out
+}
+
+// Slack's limits on a confirm dialog's texts, in characters.
+const (
+	maxConfirmTitle = 100
+	maxConfirmText  = 300
+	maxConfirmLabel = 30
+)
+
+// confirmDialog is c as Block Kit's confirmation object; texts too long
+// for Slack are cut, so the message is still taken.
+func confirmDialog(c bot.Confirm) *slackgo.ConfirmationBlockObject {
+	plain := func(s string, limit int) *slackgo.TextBlockObject {
+		if r := []rune(s); len(r) > limit {
+			s = string(r[:limit-1]) + "…"
+		}
+		return slackgo.NewTextBlockObject(slackgo.PlainTextType, s, false, false)
+	}
+	d := slackgo.NewConfirmationBlockObject(plain(c.Title, maxConfirmTitle), plain(c.Text, maxConfirmText),
+		plain(c.Yes, maxConfirmLabel), plain(c.No, maxConfirmLabel))
+	if c.Danger {
+		d = d.WithStyle(slackgo.StyleDanger)
+	}
+	return d
 }

@@ -61,6 +61,8 @@ type harness struct {
 	relay  *bot.Relay
 	sender *bot.Sender
 	homes  *bot.Homes
+	// groups, when set before start, hears of user group events.
+	groups *slack.UserGroups
 }
 
 func testConfig(t testing.TB) *config.Config {
@@ -96,7 +98,7 @@ func (h *harness) start() {
 	chat := slack.NewSlackChat(token, h.slack.URL+"/", nil)
 	h.homes = bot.NewHomes(bot.HomesOptions{Bot: b, Publisher: chat, Now: h.clock.Now})
 	h.svc.AddNotifier(h.homes)
-	s := slack.NewSlack(slack.SlackOptions{Bot: b, Chat: chat, Claims: h.store, SigningSecret: secret, Now: h.clock.Now, Homes: h.homes})
+	s := slack.NewSlack(slack.SlackOptions{Bot: b, Chat: chat, Claims: h.store, SigningSecret: secret, Now: h.clock.Now, Homes: h.homes, Groups: h.groups})
 	gin.SetMode(gin.TestMode)
 	h.router = gin.New()
 	h.router.Use(gin.Recovery())

@@ -102,7 +102,7 @@ func TestSlackAppManifest(t *testing.T) {
 	// The history scopes read back the bot's own messages (see
 	// SlackChat.FindTagged and TagOf).
 	want := []string{"channels:history", "chat:write", "chat:write.public", "commands", "groups:history", "im:write",
-		"reactions:read", "users:read"}
+		"reactions:read", "usergroups:read", "users:read"}
 	if !slices.Equal(scopes, want) || len(m.OAuth.Scopes.User) != 0 {
 		t.Errorf("scopes bot %v user %v, want bot %v and no user scopes", scopes, m.OAuth.Scopes.User, want)
 	}
@@ -132,8 +132,9 @@ func TestSlackAppManifest(t *testing.T) {
 	}
 	events := slices.Clone(m.Settings.Events.BotEvents)
 	sort.Strings(events)
-	if !slices.Equal(events, []string{"app_home_opened", "reaction_added", "reaction_removed"}) || len(m.Settings.Events.UserEvents) != 0 {
-		t.Errorf("events %v %v, want app_home_opened, reaction_added and reaction_removed", events, m.Settings.Events.UserEvents)
+	wantEvents := []string{"app_home_opened", "reaction_added", "reaction_removed", "subteam_members_changed", "subteam_updated"}
+	if !slices.Equal(events, wantEvents) || len(m.Settings.Events.UserEvents) != 0 {
+		t.Errorf("events %v %v, want %v", events, m.Settings.Events.UserEvents, wantEvents)
 	}
 	// The Home tab, published on app_home_opened; the Messages tab, where
 	// summaries and the cards of releases opened from the Home tab go.

@@ -49,6 +49,8 @@ type Slack struct {
 	// self tells who releasebot is in Slack: the workspace whose requests
 	// it serves, the bot user whose messages it acts on.
 	self func(ctx context.Context) (Identity, error)
+	// groups, when set, hears of changes to user groups.
+	groups *UserGroups
 }
 
 // identifier is a chat that knows releasebot's identity in Slack
@@ -72,13 +74,16 @@ type SlackOptions struct {
 	HTTPClient    *http.Client // for response_url
 	// Homes publishes Home views; nil leaves the Home tab alone.
 	Homes *bot.Homes
+	// Groups, when set, is told of subteam_members_changed and
+	// subteam_updated events.
+	Groups *UserGroups
 }
 
 // NewSlack returns the Slack adapter.
 func NewSlack(opts SlackOptions) *Slack {
 	s := &Slack{bot: opts.Bot, chat: opts.Chat, homes: opts.Homes, claims: opts.Claims, secret: opts.SigningSecret, now: opts.Now,
 		log: opts.Logger, hc: opts.HTTPClient, budget: 2 * time.Second, slots: make(chan struct{}, maxSlackInFlight),
-		readTimeout: slackReadTimeout, wall: time.Now}
+		readTimeout: slackReadTimeout, wall: time.Now, groups: opts.Groups}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -354,6 +359,11 @@ func (s *Slack) respond(ctx context.Context, url string, m bot.Message) {
 func (s *Slack) events(c *gin.Context) {
 	body, _ := c.Get("body")
 	raw, _ := body.([]byte)
+	if gc, ok := readGroupChange(raw); ok {
+		withinBudget(s, false, func(ctx context.Context) bool { s.groupChanged(ctx, gc); return true }, func(context.Context, bool) {})
+		c.Status(http.StatusOK)
+		return
+	}
 	ev, err := slackevents.ParseEvent(raw, slackevents.OptionNoVerifyToken())
 	if err != nil {
 		c.JSON(http.StatusBadRequest, gin.H{"error": "malformed event"})
@@ -438,6 +448,12 @@ func (s *Slack) event(ctx context.Context, id, team string, inner slackevents.Ev
 		if e.Item.Type != "message" {
 			return nil
 		}
+	case *slackevents.SubteamMembersChangedEvent: // as slack-go reads it, with whole-number counts
+		s.groupChanged(ctx, groupChange{EventID: id, TeamID: team, ID: e.SubteamID, Added: e.AddedUsers, Removed: e.RemovedUsers})
+		return nil
+	case *slackevents.SubteamUpdatedEvent:
+		s.groupChanged(ctx, groupChange{EventID: id, TeamID: team, ID: e.Subteam.ID, Handle: e.Subteam.Handle})
+		return nil
 	default:
 		return nil
 	}

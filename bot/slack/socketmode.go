@@ -139,6 +139,16 @@ func (s *Slack) socketEvents(ctx context.Context, client *socketmode.Client, gre
 				Type       string `json:"type"`
 			}
 			_ = json.Unmarshal(bad.Message, &env)
+			if gc, ok := envelopeGroupChange(bad.Message); ok {
+				// slack-go can't read these as Slack sends them.
+				work.Go(func() {
+					s.safely(func() {
+						withinBudget(s, false, func(ctx context.Context) bool { s.groupChanged(ctx, gc); return true }, func(context.Context, bool) {})
+					})
+				})
+				s.ack(client, env.EnvelopeID, nil)
+				continue
+			}
 			s.log.Warn("Socket Mode: unreadable envelope", "type", env.Type, "envelope_id", env.EnvelopeID, "err", bad.Cause)
 			if env.EnvelopeID != "" {
 				s.ack(client, env.EnvelopeID, nil)
@@ -232,4 +242,17 @@ func (s *Slack) ack(client *socketmode.Client, id string, payload any) bool {
 		return false
 	}
 	return true
+}
+
+// envelopeGroupChange reads a Socket Mode envelope that carries a change
+// to a user group (see readGroupChange).
+func envelopeGroupChange(raw []byte) (groupChange, bool) {
+	var env struct {
+		Type    string          `json:"type"`
+		Payload json.RawMessage `json:"payload"`
+	}
+	if json.Unmarshal(raw, &env) != nil || env.Type != "events_api" {
+		return groupChange{}, false
+	}
+	return readGroupChange(env.Payload)
 }

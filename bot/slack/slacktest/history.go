@@ -10,7 +10,7 @@ import (
 
 // scopes are what the fake's app is granted, unless RemoveScopes took some.
 var scopes = []string{"commands", "chat:write", "chat:write.public", "reactions:read", "im:write", "users:read",
-	"channels:history", "groups:history"}
+	"channels:history", "groups:history", "usergroups:read"}
 
 // historyScope is the scope reading channel's messages needs.
 func historyScope(channel string) string {

@@ -143,6 +143,7 @@ type Server struct {
 	viewSeq   int
 	viewsByID map[string]string          // view id → the method that made it
 	homes     map[string]json.RawMessage // user → their published Home
+	groups    map[string]*UserGroup      // user groups by id: usergroups.go
 }
 
 // New starts a fake Web API that the test closes when it ends.
@@ -371,6 +372,10 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 
 	if c.Method == AuthTest {
 		s.authTest(w, c)
+		return
+	}
+	if c.Method == UsergroupsList || c.Method == UsergroupsUsersList {
+		s.usergroups(w, c)
 		return
 	}
 	s.mu.Lock()
