@@ -19,6 +19,9 @@ type ServicePolicy struct {
 	// Owners are the teams that sign off every release of the service:
 	// a create's teams add to them, never replace them.
 	Owners []string
+	// DependsOn names the catalog services deployed before this one when
+	// a train releases both (TrainPlan).
+	DependsOn []string
 }
 
 // Team signs off releases through its leads.
@@ -32,7 +35,20 @@ type Team struct {
 type Environment struct {
 	Name   string
 	Manual bool
+	// OnFailure says what a failed deployment there does to the rest of
+	// the release: OnFailureHalt ("" too) or OnFailureRollback.
+	OnFailure string
 }
+
+// What a failed deployment does (Environment.OnFailure).
+const (
+	// OnFailureHalt stops new deployments of the release; in-flight ones
+	// finish, and people decide in chat (retry, rollback, descope, cancel).
+	OnFailureHalt = "halt"
+	// OnFailureRollback also rolls the environment back once nothing of
+	// the release is in flight there.
+	OnFailureRollback = "rollback"
+)
 
 func (p *Policy) team(name string) (Team, bool) {
 	for _, t := range p.Teams {
