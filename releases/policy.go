@@ -12,6 +12,9 @@ type Policy struct {
 	// Services is the service catalog by name (lower-case). Empty: any
 	// service may be released, signed off by the teams the create names.
 	Services map[string]ServicePolicy
+	// DependsOn gives, by catalog service, the services deployed before
+	// it when a train releases both (TrainPlan); nil for none.
+	DependsOn map[string][]string
 }
 
 // ServicePolicy is what the lifecycle knows of a catalog service.
@@ -19,9 +22,6 @@ type ServicePolicy struct {
 	// Owners are the teams that sign off every release of the service:
 	// a create's teams add to them, never replace them.
 	Owners []string
-	// DependsOn names the catalog services deployed before this one when
-	// a train releases both (TrainPlan).
-	DependsOn []string
 }
 
 // Team signs off releases through its leads.

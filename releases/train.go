@@ -254,7 +254,7 @@ func (p TrainPlan) Ready(started, succeeded func(string) bool) []string {
 
 // plan returns the order of r's components in scope, by the catalog.
 func (p *Policy) plan(services []string) (TrainPlan, error) {
-	return PlanTrain(services, func(s string) []string { return p.Services[s].DependsOn })
+	return PlanTrain(services, func(s string) []string { return p.DependsOn[s] })
 }
 
 // describeComponents is "ledger v1.9.0, payments-api v2.4.0".

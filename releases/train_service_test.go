@@ -16,10 +16,11 @@ func trainCatalog(p *releases.Policy) {
 	p.Teams = append(p.Teams, releases.Team{Name: "web", Leads: []string{wendy}, Approvals: 1})
 	p.Services = map[string]releases.ServicePolicy{
 		"ledger":       {Owners: []string{"payments"}},
-		"payments-api": {Owners: []string{"payments"}, DependsOn: []string{"ledger"}},
-		"checkout":     {Owners: []string{"web"}, DependsOn: []string{"payments-api"}},
+		"payments-api": {Owners: []string{"payments"}},
+		"checkout":     {Owners: []string{"web"}},
 		"search":       {Owners: []string{"web"}},
 	}
+	p.DependsOn = map[string][]string{"payments-api": {"ledger"}, "checkout": {"payments-api"}}
 }
 
 func components(pairs ...string) []releases.ComponentInput {
@@ -104,7 +105,7 @@ func TestTrainSignOffAggregatesOwners(t *testing.T) {
 func TestTrainCreateRefusals(t *testing.T) {
 	cyclic := func(p *releases.Policy) {
 		trainCatalog(p)
-		p.Services["ledger"] = releases.ServicePolicy{Owners: []string{"payments"}, DependsOn: []string{"checkout"}}
+		p.DependsOn["ledger"] = []string{"checkout"}
 	}
 	forEachStoreWith(t, cyclic, func(t *testing.T, e *env) {
 		tests := []struct {
