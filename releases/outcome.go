@@ -132,7 +132,11 @@ func (s *Coordinator) finish(ctx context.Context, actor string, deploymentID int
 		if err := m.tx.UpdateDeployment(ctx, d); err != nil {
 			return err
 		}
-		detail := fmt.Sprintf("%s %s of %s to %s: %s", FormatDeploymentID(d.ID), d.Type, d.Version, d.Environment, d.Status)
+		what := d.Version
+		if m.r.IsTrain() {
+			what = d.Service + " " + d.Version
+		}
+		detail := fmt.Sprintf("%s %s of %s to %s: %s", FormatDeploymentID(d.ID), d.Type, what, d.Environment, d.Status)
 		if msg != "" {
 			detail += " — " + msg
 		}
