@@ -45,8 +45,12 @@ func (b *Bot) run(ctx context.Context, in Invocation, cmd commands.Command) (Mes
 	case commands.Help:
 		return Text(commands.HelpText(c.Topic)), nil
 	case commands.Create:
-		r, err := svc.Create(ctx, user, releases.CreateInput{Service: c.Service, Version: c.Version, Teams: c.Teams,
-			Environments: c.Envs, Window: c.Window, StartAt: c.At, Notes: c.Notes, Origin: in.Channel, Override: c.Override})
+		in := releases.CreateInput{Service: c.Service, Version: c.Version, Name: c.TrainName, Teams: c.Teams,
+			Environments: c.Envs, Window: c.Window, StartAt: c.At, Notes: c.Notes, Origin: in.Channel, Override: c.Override}
+		for _, comp := range c.Components {
+			in.Components = append(in.Components, releases.ComponentInput{Service: comp.Service, Version: comp.Version})
+		}
+		r, err := svc.Create(ctx, user, in)
 		if err != nil {
 			return Message{}, err
 		}
@@ -98,6 +102,12 @@ func (b *Bot) run(ctx context.Context, in Invocation, cmd commands.Command) (Mes
 		}
 		r, err := svc.Rollback(ctx, user, c.ID, c.Env, c.Reason)
 		return b.done(r, err, "Rolling back %s; follow it in its thread.")
+	case commands.Retry:
+		r, err := svc.Retry(ctx, user, c.ID, c.Service)
+		return b.done(r, err, "Retrying what failed in %s; follow it in its thread.")
+	case commands.Descope:
+		r, err := svc.Descope(ctx, user, c.ID, c.Service, c.Reason)
+		return b.done(r, err, "Descoped "+escape(c.Service)+" from %s.")
 	case commands.Cancel:
 		r, err := svc.Cancel(ctx, user, c.ID, c.Reason)
 		return b.done(r, err, "You cancelled %s.")

@@ -28,6 +28,8 @@ type Releases interface {
 	List(ctx context.Context, f releases.Filter) ([]releases.Release, error)
 	ListPage(ctx context.Context, f releases.Filter) (releases.Page, error)
 	Rollback(ctx context.Context, actor string, id int64, env, reason string) (*releases.Release, error)
+	Retry(ctx context.Context, actor string, id int64, service string) (*releases.Release, error)
+	Descope(ctx context.Context, actor string, id int64, service, reason string) (*releases.Release, error)
 	Cancel(ctx context.Context, actor string, id int64, reason string) (*releases.Release, error)
 	Schedule(ctx context.Context, actor string, id int64, window string, at time.Time) (*releases.Release, error)
 	Audit(ctx context.Context, id int64) ([]releases.AuditEvent, error)

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -64,7 +65,7 @@ func title(r *releases.Release) string { return escape(plainTitle(r)) }
 
 // plainTitle is the title for plain_text, which Slack shows as it is.
 func plainTitle(r *releases.Release) string {
-	return fmt.Sprintf("%s · %s %s", releases.FormatID(r.ID), r.Service, r.Version)
+	return fmt.Sprintf("%s · %s", releases.FormatID(r.ID), r.Summary())
 }
 
 // escape makes what people typed (notes, versions, reasons) or deployers
@@ -177,8 +178,12 @@ func (v view) signoffLine(r *releases.Release) string {
 	return strings.Join(parts, " · ")
 }
 
-// environmentLine is "✅ staging · 🔄 production".
+// environmentLine is "✅ staging · 🔄 production"; for a train, a line
+// per component (see componentLines).
 func (v view) environmentLine(r *releases.Release) string {
+	if r.IsTrain() {
+		return "\n" + strings.Join(v.componentLines(r), "\n")
+	}
 	parts := make([]string, len(r.Environments))
 	for i, env := range r.Environments {
 		d, ok := r.LatestDeployment(env)
@@ -199,6 +204,43 @@ func (v view) environmentLine(r *releases.Release) string {
 		}
 	}
 	return strings.Join(parts, " · ")
+}
+
+// componentLines are a train's components × environments, a line per
+// component in the train's order: "• ledger v1.9.0: ✅ staging ·
+// ❌ production <link|log>"; a descoped one says so, with the reason.
+func (v view) componentLines(r *releases.Release) []string {
+	lines := make([]string, 0, len(r.Components))
+	for _, c := range r.Components {
+		line := "• *" + escape(c.Service) + "* " + escape(c.Version)
+		if c.Descoped {
+			line += " — _descoped_"
+			if c.DescopeReason != "" {
+				line += ": " + escape(c.DescopeReason)
+			}
+		}
+		parts := make([]string, len(r.Environments))
+		for i, env := range r.Environments {
+			d, ok := r.ComponentDeployment(env, c.Service)
+			if !ok {
+				parts[i] = ":white_circle: " + env
+				continue
+			}
+			parts[i] = deploymentEmoji[d.Status] + " " + env
+			if d.Type == releases.TypeRollback {
+				parts[i] += " (rollback to " + escape(d.Version) + ")"
+			}
+			if d.URL != "" && (d.Status != releases.DeploymentSucceeded || d.Type == releases.TypeRollback) {
+				label := "log"
+				if p := d.Pipeline(); p != "" {
+					label = escape(p)
+				}
+				parts[i] += " <" + linkURL(d.URL) + "|" + label + ">"
+			}
+		}
+		lines = append(lines, line+": "+strings.Join(parts, " · "))
+	}
+	return lines
 }
 
 // details is the body shared by the card and the status reply.
@@ -252,6 +294,9 @@ func (v view) request(r *releases.Release, team string) Message {
 	need := max(t.Approvals, 1)
 	head := fmt.Sprintf(":raising_hand: *Sign-off needed from %s for %s*", team, title(r))
 	info := fmt.Sprintf("Opened by %s. Leads: %s. %d sign-off%s needed.", mention(r.CreatedBy), mentions(t.Leads), need, plural(need))
+	if r.IsTrain() {
+		info += "\n" + v.trainScope(r, team)
+	}
 	if r.Notes != "" {
 		info += "\n" + quoted(r.Notes)
 	}
@@ -282,6 +327,24 @@ func (v view) request(r *releases.Release, team string) Message {
 			Button{ActionID: ActionReject, Value: value, Label: "Reject", Style: StyleDanger}))
 	}
 	return Message{Text: text, Blocks: blocks}
+}
+
+// trainScope tells a team what a train holds and which of it the team
+// owns: one sign-off covers the whole train.
+func (v view) trainScope(r *releases.Release, team string) string {
+	var yours, all []string
+	for _, c := range r.Components {
+		label := escape(c.Label())
+		all = append(all, label)
+		if sp, ok := v.policy.Services[c.Service]; ok && slices.Contains(sp.Owners, team) {
+			yours = append(yours, label)
+		}
+	}
+	text := "The train holds " + strings.Join(all, ", ") + "."
+	if len(yours) > 0 {
+		text = team + " owns " + strings.Join(yours, ", ") + ". " + text
+	}
+	return text + " One sign-off covers the whole train."
 }
 
 // buttonValue carries a release id and a team or environment: "3|payments".
@@ -352,7 +415,11 @@ func sections(s string) []string {
 func (v view) status(r *releases.Release) Message {
 	lines := append([]string{"*" + title(r) + "*"}, v.details(r)...)
 	for _, d := range r.Deployments {
-		line := fmt.Sprintf("• %s %s %s of %s to %s", deploymentEmoji[d.Status], releases.FormatDeploymentID(d.ID), d.Type, escape(d.Version), d.Environment)
+		what := escape(d.Version)
+		if r.IsTrain() {
+			what = escape(d.Service) + " " + what
+		}
+		line := fmt.Sprintf("• %s %s %s of %s to %s", deploymentEmoji[d.Status], releases.FormatDeploymentID(d.ID), d.Type, what, d.Environment)
 		if d.Message != "" {
 			line += ": " + escape(d.Message)
 		}

@@ -26,6 +26,8 @@ var eventEmoji = map[string]string{
 	releases.ActionRollbackStarted:   ":rewind:",
 	releases.ActionRolledBack:        ":rewind:",
 	releases.ActionCancelled:         ":no_entry_sign:",
+	releases.ActionRetried:           ":repeat:",
+	releases.ActionDescoped:          ":scissors:",
 }
 
 // eventVerb says what the actor did, before the event's detail.
@@ -48,6 +50,8 @@ var eventVerb = map[string]string{
 	releases.ActionRollbackStarted:   "started rollback",
 	releases.ActionRolledBack:        "Rolled back:",
 	releases.ActionCancelled:         "cancelled the release",
+	releases.ActionRetried:           "retried",
+	releases.ActionDescoped:          "descoped",
 }
 
 // threadReply tells one change's events, a line each.

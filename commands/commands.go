@@ -38,18 +38,44 @@ type Command interface {
 	Name() string
 }
 
-// Create opens a release: `/release create SERVICE VERSION …`.
+// Create opens a release: `/release create SERVICE VERSION …`, or a
+// train: `/release create SERVICE@VERSION SERVICE@VERSION … [--name N]`.
 type Create struct {
-	Service string
+	Service string // "" for the SERVICE@VERSION form (Components)
 	Version string
-	Teams   []string  // nil: every team signs off
-	Envs    []string  // nil: every environment, in the configured order
-	Window  string    // "" if none; never set together with At
-	At      time.Time // zero if none; never set together with Window
-	Notes   string
+	// Components are the services of the SERVICE@VERSION form, in the
+	// order typed; nil for SERVICE VERSION.
+	Components []Component
+	TrainName  string    // --name, a train's name; "" if none
+	Teams      []string  // nil: every team signs off
+	Envs       []string  // nil: every environment, in the configured order
+	Window     string    // "" if none; never set together with At
+	At         time.Time // zero if none; never set together with Window
+	Notes      string
 	// Override (release managers) is the reason for letting Envs skip an
 	// environment that comes before one it keeps; "" for none.
 	Override string
+}
+
+// Component is one SERVICE@VERSION of a train's create.
+type Component struct {
+	Service string
+	Version string
+}
+
+// Retry starts a new deployment of what failed in a failed release:
+// `/release retry R-n [--service S]`.
+type Retry struct {
+	ID      int64
+	Service string // "" for every failed component
+}
+
+// Descope takes a service out of a train: `/release descope R-n SERVICE
+// "reason"`; Reason is never empty.
+type Descope struct {
+	ID      int64
+	Service string
+	Reason  string
 }
 
 // Status shows one release, or the active releases when ID is 0.
@@ -146,6 +172,12 @@ func (Deploy) Name() string { return "deploy" }
 
 // Name returns "rollback".
 func (Rollback) Name() string { return "rollback" }
+
+// Name returns "retry".
+func (Retry) Name() string { return "retry" }
+
+// Name returns "descope".
+func (Descope) Name() string { return "descope" }
 
 // Name returns "cancel".
 func (Cancel) Name() string { return "cancel" }

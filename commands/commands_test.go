@@ -140,7 +140,7 @@ func TestParseTimeKeepsLocalZone(t *testing.T) {
 }
 
 func TestCommandNames(t *testing.T) {
-	cmds := []Command{Create{}, Status{}, List{}, Approve{}, Reject{}, Deploy{}, Rollback{}, Cancel{},
+	cmds := []Command{Create{}, Status{}, List{}, Approve{}, Reject{}, Deploy{}, Rollback{}, Retry{}, Descope{}, Cancel{},
 		Schedule{}, Freeze{}, Unfreeze{}, Windows{}, History{}, Audit{}, Help{}}
 	if len(cmds) != len(commandTable) {
 		t.Fatalf("%d command types, %d table entries", len(cmds), len(commandTable))

@@ -27,10 +27,12 @@ const timesNote = "TIME is `YYYY-MM-DD HH:MM` in the configured time zone, or RF
 var commandTable = []commandInfo{
 	{
 		name:     "create",
-		usage:    `create SERVICE VERSION [--teams a,b] [--envs staging,production] [--window NAME | --at "2026-12-01 14:00"] [--notes "…"] [--override "reason"]`,
-		synopsis: "create SERVICE VERSION [options]",
+		usage:    `create SERVICE VERSION | SERVICE@VERSION… [--name NAME] [--teams a,b] [--envs staging,production] [--window NAME | --at "2026-12-01 14:00"] [--notes "…"] [--override "reason"]`,
+		synopsis: "create SERVICE VERSION | SERVICE@VERSION… [options]",
 		summary:  "open a release and ask its teams to sign off",
 		about: "Opens a release of SERVICE at VERSION and asks each involved team's channel to sign off. " +
+			"A train releases several services together: `create SERVICE@VERSION SERVICE@VERSION … [--name NAME]`; every service's owners sign off once for the whole train, " +
+			"and in each environment the services deploy in the catalog's depends_on order (independent ones in parallel); the train moves to the next environment once all succeeded. " +
 			"Without --teams every team signs off, or, with a service catalog, the service's owners, who always sign off; without --envs it goes to every environment, in the configured order. " +
 			"--envs can stop early (staging only) but can't skip an environment that comes before one it keeps. " +
 			"Without --window or --at it deploys as soon as it is ready (freezes still apply). " +
@@ -41,6 +43,7 @@ var commandTable = []commandInfo{
 			{"--window NAME", "deploy when this release window next opens (see `/release windows`)"},
 			{`--at "2026-12-01 14:00"`, "deploy at this time instead; not together with --window"},
 			{`--notes "…"`, "free text shown with the release"},
+			{"--name NAME", "a train's name, shown with it (SERVICE@VERSION form only)"},
 			{`--override "reason"`, "release managers only: let --envs skip an environment that comes before one it keeps; the reason is recorded in the audit log"},
 		},
 		example: `create payments-api v2.4.0 --teams payments,risk --window weekly-train --notes "new checkout flow"`,
@@ -51,6 +54,7 @@ var commandTable = []commandInfo{
 			{name: "at", example: "2026-12-01 14:00"},
 			{name: "notes", example: "new checkout flow"},
 			{name: "override", example: "staging is down (INC-7)"},
+			{name: "name", example: "checkout-q3"},
 		},
 	},
 	{
@@ -118,13 +122,34 @@ var commandTable = []commandInfo{
 		usage:   `rollback R-n [--env E] ["reason"] [--yes]`,
 		summary: "roll back to the previous successful version",
 		about: "Rolls an environment back by calling its deploy webhook with the previous successful version. " +
-			"It first answers with a summary and a Confirm button.",
+			"It first answers with a summary and a Confirm button. " +
+			"For a train, every service deployed there goes back, dependents first, one after the other.",
 		options: []optionHelp{
 			{"--env E", "the environment to roll back"},
 			{"--yes", "act at once, without the Confirm button (for scripts)"},
 		},
 		example: `rollback R-42 --env production "error rate doubled"`,
 		opts:    []optSpec{{name: "env", example: "production"}, {name: "yes", flag: true}},
+	},
+	{
+		name:    "retry",
+		usage:   "retry R-n [--service S]",
+		summary: "deploy again what failed in a failed release",
+		about: "Starts a new deployment of what failed: every service of the release whose deployment to the failing environment failed or timed out, or only S. " +
+			"Once nothing failed is left there, the release deploys on; a train starts what waited for the retried services as they succeed.",
+		options: []optionHelp{
+			{"--service S", "retry only this service of a train"},
+		},
+		example: "retry R-42 --service payments-api",
+		opts:    []optSpec{{name: "service", example: "payments-api"}},
+	},
+	{
+		name:    "descope",
+		usage:   `descope R-n SERVICE "reason"`,
+		summary: "take a service out of a train (its creator, release managers)",
+		about: "Takes SERVICE out of a train: it deploys no further and nothing waits for it; the rest goes on, and an environment that waited only for it completes. " +
+			"The train's creator and release managers only; the reason is required and shown with the train.",
+		example: `descope R-42 payments-api "schema migration not ready"`,
 	},
 	{
 		name:    "cancel",

@@ -11,7 +11,7 @@ func TestUsage(t *testing.T) {
 	cases := []struct {
 		name, command, want string
 	}{
-		{name: "create", command: "create", want: `/release create SERVICE VERSION [--teams a,b] [--envs staging,production] [--window NAME | --at "2026-12-01 14:00"] [--notes "…"] [--override "reason"]`},
+		{name: "create", command: "create", want: `/release create SERVICE VERSION | SERVICE@VERSION… [--name NAME] [--teams a,b] [--envs staging,production] [--window NAME | --at "2026-12-01 14:00"] [--notes "…"] [--override "reason"]`},
 		{name: "status", command: "status", want: "/release status [R-n]"},
 		{name: "list", command: "list", want: "/release list [--status S] [--mine] [--limit N]"},
 		{name: "approve", command: "approve", want: "/release approve R-n [--team T]"},

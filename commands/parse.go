@@ -87,6 +87,10 @@ func parse(text string, loc *time.Location) (Command, *UsageError) {
 		return parseDeploy(a)
 	case "rollback":
 		return parseRollback(a)
+	case "retry":
+		return parseRetry(a)
+	case "descope":
+		return parseDescope(a)
 	case "cancel":
 		return parseCancel(a)
 	case "schedule":
@@ -220,27 +224,90 @@ func checkService(cmd, s string) *UsageError {
 	return nil
 }
 
+// checkVersion checks a version by the domain's rule, with the parser's
+// early answers for spaces and length.
+func checkVersion(cmd, v string) *UsageError {
+	if strings.IndexFunc(v, unicode.IsSpace) >= 0 {
+		return usageErrorf(cmd, "The version %s contains a space; versions are one word, like v2.4.0", quote(v))
+	}
+	if v == "" || utf8.RuneCountInString(v) > maxName {
+		return usageErrorf(cmd, "The version must be 1 to %d characters, like v2.4.0", maxName)
+	}
+	if err := releases.CheckVersion(v); err != nil {
+		return usageErrorf(cmd, "%s", releases.ErrorMessage(err))
+	}
+	return nil
+}
+
+// trainForm reports whether a create names its services as
+// SERVICE@VERSION (a train, or one service written so): neither service
+// names nor versions hold "@".
+func trainForm(a *args) bool { return len(a.pos) > 0 && strings.Contains(a.pos[0].text, "@") }
+
+// parseComponents reads every positional word of a create as
+// SERVICE@VERSION.
+func parseComponents(a *args) ([]Component, *UsageError) {
+	const example = "/release create payments-api@v2.4.0 ledger@v1.9.0"
+	var out []Component
+	for _, w := range a.pos {
+		service, version, ok := strings.Cut(w.text, "@")
+		if !ok {
+			return nil, usageErrorf(a.cmd, "%s is not SERVICE@VERSION; a train names each service with its version, like %s", quote(w.text), example)
+		}
+		if e := checkService(a.cmd, service); e != nil {
+			return nil, e
+		}
+		if e := checkVersion(a.cmd, version); e != nil {
+			return nil, e
+		}
+		for _, c := range out {
+			if strings.EqualFold(c.Service, service) {
+				return nil, usageErrorf(a.cmd, "%s is in the train twice; give each service once", quote(service))
+			}
+		}
+		out = append(out, Component{Service: service, Version: version})
+	}
+	if len(out) > releases.MaxComponents {
+		return nil, usageErrorf(a.cmd, "A train holds at most %d services; this one has %d", releases.MaxComponents, len(out))
+	}
+	return out, nil
+}
+
 func parseCreate(a *args, loc *time.Location) (Command, *UsageError) {
-	switch len(a.pos) {
-	case 0:
+	var c Create
+	switch {
+	case trainForm(a):
+		var e *UsageError
+		if c.Components, e = parseComponents(a); e != nil {
+			return nil, e
+		}
+	case len(a.pos) == 0:
 		return nil, usageErrorf(a.cmd, "Missing SERVICE and VERSION, like /release create payments-api v2.4.0")
-	case 1:
+	case len(a.pos) == 1:
 		return nil, usageErrorf(a.cmd, "Missing VERSION after %s, like /release create %s v2.4.0", quote(a.pos[0].text), a.pos[0].text)
-	}
-	c := Create{Service: a.pos[0].text, Version: a.pos[1].text}
-	if e := checkService(a.cmd, c.Service); e != nil {
-		return nil, e
-	}
-	if strings.IndexFunc(c.Version, unicode.IsSpace) >= 0 {
-		return nil, usageErrorf(a.cmd, "The version %s contains a space; versions are one word, like v2.4.0", quote(c.Version))
-	}
-	if c.Version == "" || utf8.RuneCountInString(c.Version) > maxName {
-		return nil, usageErrorf(a.cmd, "The version must be 1 to %d characters, like v2.4.0", maxName)
-	}
-	if err := releases.CheckVersion(c.Version); err != nil {
-		return nil, usageErrorf(a.cmd, "%s", releases.ErrorMessage(err))
+	default:
+		c = Create{Service: a.pos[0].text, Version: a.pos[1].text}
+		if e := checkService(a.cmd, c.Service); e != nil {
+			return nil, e
+		}
+		if e := checkVersion(a.cmd, c.Version); e != nil {
+			return nil, e
+		}
+		if a.has("name") {
+			return nil, usageErrorf(a.cmd, "--name names a train; write its services as SERVICE@VERSION, like /release create payments-api@v2.4.0 ledger@v1.9.0 --name checkout-q3")
+		}
 	}
 	var e *UsageError
+	if a.has("name") {
+		name, err := releases.CleanText("the --name", a.get("name"))
+		if err != nil {
+			return nil, usageErrorf(a.cmd, "%s", releases.ErrorMessage(err))
+		}
+		if utf8.RuneCountInString(name) > maxName {
+			return nil, usageErrorf(a.cmd, "The --name is too long (%d characters; at most %d)", utf8.RuneCountInString(name), maxName)
+		}
+		c.TrainName = name
+	}
 	if a.has("teams") {
 		if c.Teams, e = listOption(a.cmd, "teams", a.get("teams")); e != nil {
 			return nil, e
@@ -274,8 +341,48 @@ func parseCreate(a *args, loc *time.Location) (Command, *UsageError) {
 			return nil, e
 		}
 	}
-	if len(a.pos) > 2 {
+	if len(a.pos) > 2 && c.Components == nil {
 		return nil, extraArgument(a, a.pos[2], "SERVICE and VERSION only; quote values that contain spaces")
+	}
+	return c, nil
+}
+
+func parseRetry(a *args) (Command, *UsageError) {
+	id, e := a.id()
+	if e != nil {
+		return nil, e
+	}
+	c := Retry{ID: id}
+	if a.has("service") {
+		c.Service = a.get("service")
+		if e := checkService(a.cmd, c.Service); e != nil {
+			return nil, e
+		}
+	}
+	if len(a.pos) > 1 {
+		return nil, extraArgument(a, a.pos[1], "one release id; name a service with --service S")
+	}
+	return c, nil
+}
+
+func parseDescope(a *args) (Command, *UsageError) {
+	id, e := a.id()
+	if e != nil {
+		return nil, e
+	}
+	example := fmt.Sprintf(`/release descope %s payments-api "schema not ready"`, FormatID(id))
+	if len(a.pos) < 2 {
+		return nil, usageErrorf(a.cmd, "Which service leaves the train, and why? Like %s", example)
+	}
+	c := Descope{ID: id, Service: a.pos[1].text}
+	if e := checkService(a.cmd, c.Service); e != nil {
+		return nil, e
+	}
+	if c.Reason, e = a.reason(2); e != nil {
+		return nil, e
+	}
+	if c.Reason == "" {
+		return nil, usageErrorf(a.cmd, "Say why %s leaves the train, like %s", c.Service, example)
 	}
 	return c, nil
 }

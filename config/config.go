@@ -31,6 +31,9 @@ const (
 const (
 	PromoteAuto   = "auto"   // start when the previous environment succeeded (default)
 	PromoteManual = "manual" // wait for `/release deploy R-n --env NAME` or the Promote button
+
+	OnFailureHalt     = releases.OnFailureHalt     // a failure stops new deployments; people decide (default)
+	OnFailureRollback = releases.OnFailureRollback // a failure rolls the environment back
 )
 
 // Config is a loaded, validated releasebot configuration. It is read-only
@@ -123,6 +126,10 @@ type Environment struct {
 	// carry a confirm dialog, typed commands answer with a Confirm
 	// button unless --yes). Default: true for the last environment.
 	Confirm bool
+	// OnFailure is OnFailureHalt (the default: a failed deployment stops
+	// the release's new deployments and waits for people) or
+	// OnFailureRollback (then roll the environment back).
+	OnFailure string
 }
 
 // Deploy describes how an environment's deployments are requested.

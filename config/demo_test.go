@@ -71,7 +71,10 @@ func TestCatalogDemo(t *testing.T) {
 		got, want any
 	}{
 		{name: "catalog", got: cfg.Policy().Services, want: map[string]releases.ServicePolicy{
-			"payments-api": {Owners: []string{"payments", "risk"}}, "ledger": {Owners: []string{"risk"}}}},
+			"payments-api": {Owners: []string{"payments", "risk"}}, "ledger": {Owners: []string{"risk"}},
+			"checkout": {Owners: []string{"payments"}}}},
+		{name: "a dependency chain for trains", got: cfg.Policy().DependsOn, want: map[string][]string{
+			"payments-api": {"ledger"}, "checkout": {"payments-api"}}},
 		{name: "ledger's own target in production, the environment's in staging", got: []string{
 			deployOf(cfg, "ledger", "production").URL, deployOf(cfg, "ledger", "staging").URL, deployOf(cfg, "payments-api", "production").URL},
 			want: []string{"log:ledger-production", "log:staging", "log:production"}},

@@ -6,7 +6,7 @@ import (
 
 // This file reads environments and their deploy webhooks.
 
-var envKeys = []string{"name", "deploy", "promote", "confirm"}
+var envKeys = []string{"name", "deploy", "promote", "confirm", "on_failure"}
 
 func (p *parser) environments(top map[string]entry, cfg *Config) {
 	seen := newNames("environments")
@@ -30,7 +30,7 @@ func (p *parser) environments(top map[string]entry, cfg *Config) {
 		if !ok {
 			continue
 		}
-		env := Environment{Promote: PromoteAuto}
+		env := Environment{Promote: PromoteAuto} // OnFailure "" is halt
 		name, valid := p.name(f, n, path, seen, i)
 		env.Name = name
 		if e, ok := f["promote"]; ok {
@@ -49,6 +49,16 @@ func (p *parser) environments(top map[string]entry, cfg *Config) {
 				valid = false
 			} else {
 				env.Confirm, confirmSet = v, true
+			}
+		}
+		if e, ok := f["on_failure"]; ok {
+			if s, ok := p.scalar(e.val, path+".on_failure"); !ok {
+				valid = false
+			} else if s != OnFailureHalt && s != OnFailureRollback {
+				p.add(e.val.Line, path+".on_failure", "must be halt or rollback, got %q", s)
+				valid = false
+			} else {
+				env.OnFailure = s
 			}
 		}
 		if e, ok := f["deploy"]; !ok {

@@ -16,7 +16,8 @@ func (c *Config) Policy() releases.Policy {
 		p.Teams = append(p.Teams, releases.Team{Name: t.Name, Leads: append([]string(nil), t.Leads...), Approvals: t.Approvals})
 	}
 	for _, e := range c.Environments {
-		p.Environments = append(p.Environments, releases.Environment{Name: e.Name, Manual: e.Promote == PromoteManual, Confirm: e.Confirm})
+		p.Environments = append(p.Environments, releases.Environment{Name: e.Name, Manual: e.Promote == PromoteManual,
+			Confirm: e.Confirm, OnFailure: e.OnFailure})
 	}
 	for _, w := range c.Windows {
 		p.Windows = append(p.Windows, w.Name)
@@ -25,6 +26,12 @@ func (c *Config) Policy() releases.Policy {
 		p.Services = make(map[string]releases.ServicePolicy, len(c.Services))
 		for _, s := range c.Services {
 			p.Services[s.Name] = releases.ServicePolicy{Owners: append([]string(nil), s.Teams...)}
+			if len(s.DependsOn) > 0 {
+				if p.DependsOn == nil {
+					p.DependsOn = map[string][]string{}
+				}
+				p.DependsOn[s.Name] = append([]string(nil), s.DependsOn...)
+			}
 		}
 	}
 	return p

@@ -3,6 +3,7 @@ package migrations_test
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -235,12 +236,9 @@ func TestServiceNamesFoldToLowerCase(t *testing.T) {
 			}
 			ids := make([]int64, len(rows))
 			for i, row := range rows {
-				r := &releases.Release{Service: row.service, Version: row.version, Status: row.status,
-					Environments: []string{"staging"}}
-				if err := s.Tx(ctx, func(tx releases.Tx) error { return tx.CreateRelease(ctx, r) }); err != nil {
-					t.Fatalf("create %s %s: %v", row.service, row.version, err)
-				}
-				ids[i] = r.ID
+				// Written as the code of that schema wrote it: today's store
+				// also writes columns and tables of later migrations.
+				ids[i] = insertOldRelease(t, s, row.service, row.version, row.status)
 			}
 			// A deployment of the first, by the older code's name.
 			if _, err := s.DB().ExecContext(ctx, `INSERT INTO deployments
@@ -289,7 +287,9 @@ func TestReleaseStatusCountsBackfill(t *testing.T) {
 			}
 			for i, st := range []releases.Status{releases.StatusDeployed, releases.StatusDeployed, releases.StatusFailed,
 				releases.StatusCancelled, releases.StatusAwaitingSignoff, releases.StatusDeploying} {
-				create(i, st)
+				// Written as the code of that schema wrote it (see
+				// insertOldRelease); create is for after Up.
+				insertOldRelease(t, s, "api", "v"+strconv.Itoa(i), st)
 			}
 			if _, err := m.Up(ctx); err != nil {
 				t.Fatalf("Up over existing releases: %v", err)
@@ -336,13 +336,15 @@ func TestReleaseTeamsBackfill(t *testing.T) {
 		t.Run(db.Name, func(t *testing.T) {
 			ctx := t.Context()
 			s, m := openBefore(t, db, 13)
+			// Rows as releasebot wrote them before (insertOldRelease): the
+			// store of today also writes what later migrations added.
 			create := func(version string, teams ...string) int64 {
-				r := &releases.Release{Service: "api", Version: version, Status: releases.StatusDeployed, Teams: teams,
-					Environments: []string{"staging"}}
-				if err := s.Tx(ctx, func(tx releases.Tx) error { return tx.CreateRelease(ctx, r) }); err != nil {
+				id := insertOldRelease(t, s, "api", version, releases.StatusDeployed)
+				js, _ := json.Marshal(teams)
+				if _, err := s.DB().ExecContext(ctx, "UPDATE releases SET teams = $1 WHERE id = $2", string(js), id); err != nil {
 					t.Fatal(err)
 				}
-				return r.ID
+				return id
 			}
 			older := create("v1", "payments", "risk")
 			create("v2", "risk")
@@ -386,6 +388,50 @@ func TestReleaseTeamsBackfill(t *testing.T) {
 			}
 			if want := []string{fmt.Sprintf("risk:%d", older+1), fmt.Sprintf("risk:%d", newer)}; !slices.Equal(rows, want) {
 				t.Fatalf("release_teams after an update and a delete = %v, want %v", rows, want)
+			}
+		})
+	}
+}
+
+// insertOldRelease writes a release with the columns of migration 00001
+// alone, as releasebot did before later migrations added to the table, and
+// returns its id.
+func insertOldRelease(t *testing.T, s *gormstore.Store, service, version string, st releases.Status) int64 {
+	t.Helper()
+	var id int64
+	err := s.DB().QueryRowContext(t.Context(), `INSERT INTO releases
+		(service, version, status, created_by, created_at, updated_at, teams, environments)
+		VALUES ($1, $2, $3, '', '2026-12-01 10:00:00', '2026-12-01 10:00:00', '[]', '["staging"]') RETURNING id`,
+		service, version, string(st)).Scan(&id)
+	if err != nil {
+		t.Fatalf("insert release %s %s: %v", service, version, err)
+	}
+	return id
+}
+
+// TestComponentsBackfill: migration 00016 gives every release its one
+// component, so the service filter (which reads components) still finds
+// releases of before trains.
+func TestComponentsBackfill(t *testing.T) {
+	for _, db := range storetest.Databases(t) {
+		t.Run(db.Name, func(t *testing.T) {
+			ctx := t.Context()
+			s, m := openBefore(t, db, 16)
+			id := insertOldRelease(t, s, "ledger", "v1.8.0", releases.StatusDeployed)
+			if _, err := m.Up(ctx); err != nil {
+				t.Fatalf("Up over an existing release: %v", err)
+			}
+			r, err := s.Release(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []releases.Component{{Service: "ledger", Version: "v1.8.0"}}
+			if !reflect.DeepEqual(r.Components, want) || r.Name != "" {
+				t.Fatalf("after 00016: name %q, components %+v; want %+v", r.Name, r.Components, want)
+			}
+			got, err := s.Releases(ctx, releases.Filter{Service: "ledger"})
+			if err != nil || len(got) != 1 || got[0].ID != id {
+				t.Fatalf("Releases(service ledger) = %d releases, %v; want the old one", len(got), err)
 			}
 		})
 	}

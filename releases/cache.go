@@ -72,6 +72,7 @@ func (c *readCache) put(r *Release, v uint64) {
 func (r *Release) clone() *Release {
 	out := *r
 	out.Teams = slices.Clone(r.Teams)
+	out.Components = slices.Clone(r.Components)
 	out.Environments = slices.Clone(r.Environments)
 	out.SignOffs = slices.Clone(r.SignOffs)
 	out.Deployments = slices.Clone(r.Deployments)

@@ -59,15 +59,21 @@ func (s *Coordinator) Policy() *Policy { return &s.policy }
 // Now returns the coordinator's current time, in UTC.
 func (s *Coordinator) Now() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
 
-// CreateInput describes a new release.
+// CreateInput describes a new release: one service (Service and
+// Version), or a train (Components; Service and Version are then unused).
 type CreateInput struct {
 	Service, Version string
-	Teams            []string  // default: a catalog service's owners, else every team; owners always sign off
-	Environments     []string  // default: every environment; deployed in configured order
-	Window           string    // optional release window
-	StartAt          time.Time // optional one-off start
-	Notes            string
-	Origin           string // opaque: where it was opened (a channel)
+	// Components, when given, are the services of a train, each at its
+	// version, in the order people gave them.
+	Components []ComponentInput
+	// Name names a train (optional).
+	Name         string
+	Teams        []string  // default: a catalog service's owners, else every team; owners always sign off
+	Environments []string  // default: every environment; deployed in configured order
+	Window       string    // optional release window
+	StartAt      time.Time // optional one-off start
+	Notes        string
+	Origin       string // opaque: where it was opened (a channel)
 	// Override (release managers only) is the reason for letting
 	// Environments skip one that comes before one it keeps; it is audited.
 	Override string
@@ -107,7 +113,7 @@ func (s *Coordinator) Create(ctx context.Context, actor string, in CreateInput) 
 			return err
 		}
 		m := &mutation{s: s, tx: tx, r: r, actor: actor, now: now}
-		detail := fmt.Sprintf("%s %s for %s; sign-off from %s", r.Service, r.Version,
+		detail := fmt.Sprintf("%s for %s; sign-off from %s", r.Summary(),
 			strings.Join(r.Environments, " → "), strings.Join(r.Teams, ", "))
 		if r.Window != "" {
 			detail += "; window " + r.Window
@@ -134,11 +140,11 @@ func (s *Coordinator) Create(ctx context.Context, actor string, in CreateInput) 
 }
 
 func (s *Coordinator) validateCreate(in CreateInput) (*Release, error) {
-	service, err := NormalizeService(in.Service)
+	components, owners, err := s.validateComponents(in)
 	if err != nil {
 		return nil, onField(FieldService, err)
 	}
-	owners, err := s.owners(service)
+	name, err := checkTrainName(in.Name)
 	if err != nil {
 		return nil, onField(FieldService, err)
 	}
@@ -146,11 +152,8 @@ func (s *Coordinator) validateCreate(in CreateInput) (*Release, error) {
 	if err != nil {
 		return nil, onField(FieldNotes, err)
 	}
-	r := &Release{Service: service, Version: strings.TrimSpace(in.Version),
+	r := &Release{Service: components[0].Service, Version: components[0].Version, Name: name, Components: components,
 		Window: in.Window, StartAt: in.StartAt.UTC(), Notes: notes, Origin: in.Origin}
-	if err := CheckVersion(r.Version); err != nil {
-		return nil, onField(FieldVersion, err)
-	}
 	switch {
 	case len(r.Notes) > 2000:
 		return nil, onField(FieldNotes, Errorf(EInvalid, "The notes are too long (%d characters; at most 2000).", len(r.Notes)))

@@ -127,19 +127,53 @@ func (s *Coordinator) check(ctx context.Context, m *mutation) (Wait, error) {
 	return w, nil
 }
 
-// startDeployment creates the pending deployment of r to env; the webhook
-// worker sends it once its environment is free of the service's other
+// startDeployment starts r in env: it creates the pending deployments of
+// the components that depend on nothing in the release still to deploy
+// there (a one-service release: its one), and the release is deploying;
+// the others start as what they wait for succeeds (startReady). The webhook
+// worker sends each once its environment is free of the service's other
 // releases. requestedBy is who the deployer is told asked for it (the
 // release's creator when it starts by itself); actor is who the audit
 // trail names.
 func (s *Coordinator) startDeployment(ctx context.Context, m *mutation, env, requestedBy, actor string) error {
+	if err := m.setStatus(StatusDeploying); err != nil {
+		return err
+	}
+	return s.startReady(ctx, m, env, requestedBy, actor)
+}
+
+// startReady creates the pending deployments to env of r's components in
+// scope that have not started there and whose dependencies in the release
+// (TrainPlan) have all succeeded there, in plan order.
+func (s *Coordinator) startReady(ctx context.Context, m *mutation, env, requestedBy, actor string) error {
 	r := m.r
-	prev, err := m.tx.LastSucceeded(ctx, r.Service, env, r.ID, 0)
+	plan, err := s.policy.plan(r.Scope())
+	if err != nil {
+		return err // the catalog changed since the create: it says which cycle
+	}
+	started := func(svc string) bool { _, ok := r.ComponentDeployment(env, svc); return ok }
+	succeeded := func(svc string) bool { return r.deployedTo(env, svc) }
+	for _, svc := range plan.Ready(started, succeeded) {
+		c, _ := r.Component(svc)
+		if c == nil {
+			c = &Component{Service: r.Service, Version: r.Version}
+		}
+		if err := s.startComponent(ctx, m, env, *c, requestedBy, actor); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// startComponent creates the pending deployment of one component to env.
+func (s *Coordinator) startComponent(ctx context.Context, m *mutation, env string, c Component, requestedBy, actor string) error {
+	r := m.r
+	prev, err := m.tx.LastSucceeded(ctx, c.Service, env, r.ID, 0)
 	if err != nil {
 		return err
 	}
 	d := Deployment{ReleaseID: r.ID, Environment: env, Type: TypeDeployment, Status: DeploymentPending,
-		Service: r.Service, Version: r.Version, RequestedBy: requestedBy, CreatedAt: m.now, UpdatedAt: m.now}
+		Service: c.Service, Version: c.Version, RequestedBy: requestedBy, CreatedAt: m.now, UpdatedAt: m.now}
 	if prev != nil {
 		d.PreviousVersion = prev.Version
 	}
@@ -147,10 +181,7 @@ func (s *Coordinator) startDeployment(ctx context.Context, m *mutation, env, req
 		return err
 	}
 	r.Deployments = append(r.Deployments, d)
-	if err := m.setStatus(StatusDeploying); err != nil {
-		return err
-	}
-	detail := fmt.Sprintf("%s to %s", r.Version, env)
+	detail := fmt.Sprintf("%s to %s", r.componentName(c), env)
 	if d.PreviousVersion != "" {
 		detail += " (was " + d.PreviousVersion + ")"
 	}
@@ -158,6 +189,16 @@ func (s *Coordinator) startDeployment(ctx context.Context, m *mutation, env, req
 		return err
 	}
 	return s.noteQueue(ctx, m, d)
+}
+
+// componentName is how the audit trail names a component: its version in
+// a one-service release (whose service is the release's), "ledger v1.9.0"
+// in a train.
+func (r *Release) componentName(c Component) string {
+	if r.IsTrain() {
+		return c.Label()
+	}
+	return c.Version
 }
 
 // noteQueue tells, when new deployment d has to wait for an earlier one of
@@ -173,8 +214,12 @@ func (s *Coordinator) noteQueue(ctx context.Context, m *mutation, d Deployment) 
 		if first.ID >= d.ID {
 			break
 		}
+		who := FormatDeploymentID(d.ID)
+		if m.r.IsTrain() {
+			who += " (" + d.Service + ")"
+		}
 		return m.auditAs(ctx, SystemActor, ActionDeploymentQueued, fmt.Sprintf(
-			"%s waits for %s's %s to %s (%s) to finish", FormatDeploymentID(d.ID), FormatID(first.ReleaseID), first.Type, d.Environment, FormatDeploymentID(first.ID)))
+			"%s waits for %s's %s to %s (%s) to finish", who, FormatID(first.ReleaseID), first.Type, d.Environment, FormatDeploymentID(first.ID)))
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -131,7 +132,11 @@ func (s *Coordinator) finish(ctx context.Context, actor string, deploymentID int
 		if err := m.tx.UpdateDeployment(ctx, d); err != nil {
 			return err
 		}
-		detail := fmt.Sprintf("%s %s of %s to %s: %s", FormatDeploymentID(d.ID), d.Type, d.Version, d.Environment, d.Status)
+		what := d.Version
+		if m.r.IsTrain() {
+			what = d.Service + " " + d.Version
+		}
+		detail := fmt.Sprintf("%s %s of %s to %s: %s", FormatDeploymentID(d.ID), d.Type, what, d.Environment, d.Status)
 		if msg != "" {
 			detail += " — " + msg
 		}
@@ -151,40 +156,46 @@ func (s *Coordinator) finish(ctx context.Context, actor string, deploymentID int
 // afterDeployment moves a release on once one of its deployments finished.
 func (s *Coordinator) afterDeployment(ctx context.Context, m *mutation, d Deployment) error {
 	r := m.r
-	rid := FormatID(r.ID)
 	ok := d.Status == DeploymentSucceeded
 	switch {
 	case d.Type == TypeRollback && ok:
-		for i := range r.Deployments {
-			old := &r.Deployments[i]
-			if old.Environment == d.Environment && old.Type == TypeDeployment && old.Status == DeploymentSucceeded {
-				old.Status, old.UpdatedAt = DeploymentRolledBack, m.now
-				if err := m.tx.UpdateDeployment(ctx, old); err != nil {
-					return err
-				}
-			}
-		}
-		if err := m.setStatus(StatusRolledBack); err != nil {
-			return err
-		}
-		return m.auditAs(ctx, SystemActor, ActionRolledBack, fmt.Sprintf("%s is back on %s", d.Environment, d.Version))
+		return s.afterRollback(ctx, m, d)
 	case d.Type == TypeRollback:
 		if err := m.setStatus(StatusFailed); err != nil {
 			return err
 		}
-		return m.auditAs(ctx, SystemActor, ActionFailed, fmt.Sprintf("rollback of %s %s", d.Environment, d.Status))
-	case !ok:
-		if err := m.setStatus(StatusFailed); err != nil {
-			return err
+		what := d.Environment
+		if r.IsTrain() {
+			what = d.Service + " in " + d.Environment
 		}
-		return m.auditAs(ctx, SystemActor, ActionFailed, fmt.Sprintf("%s %s", d.Environment, d.Status))
+		return m.auditAs(ctx, SystemActor, ActionFailed, fmt.Sprintf("rollback of %s %s", what, d.Status))
+	case !ok:
+		return s.componentFailed(ctx, m, d)
+	case r.Status == StatusFailed:
+		// Halted: what was in flight finishes, nothing new starts.
+		return s.rollbackOnFailure(ctx, m, d.Environment)
+	case !r.EnvironmentDone(d.Environment):
+		return s.startReady(ctx, m, d.Environment, r.CreatedBy, SystemActor)
 	}
+	return s.moveOn(ctx, m)
+}
+
+// moveOn takes a release whose environments so far are done to the next:
+// it is deployed when none is left, waits for a promotion when the next is
+// manual or a freeze holds it, and starts deploying there otherwise.
+func (s *Coordinator) moveOn(ctx context.Context, m *mutation) error {
+	r := m.r
+	rid := FormatID(r.ID)
 	next, more := r.NextEnvironment()
 	if !more {
 		if err := m.setStatus(StatusDeployed); err != nil {
 			return err
 		}
-		return m.auditAs(ctx, SystemActor, ActionDeployed, fmt.Sprintf("%s is on %s", r.Version, strings.Join(r.Environments, ", ")))
+		what := r.Version
+		if r.IsTrain() {
+			what = describeComponents(r.componentsOf(r.Scope()))
+		}
+		return m.auditAs(ctx, SystemActor, ActionDeployed, fmt.Sprintf("%s is on %s", what, strings.Join(r.Environments, ", ")))
 	}
 	if env, _ := s.policy.environment(next); env.Manual {
 		if err := m.setStatus(StatusAwaitingPromotion); err != nil {
@@ -248,39 +259,150 @@ func (s *Coordinator) Rollback(ctx context.Context, actor string, id int64, env,
 			}
 			return Errorf(EConflict, "%s has not deployed to %s.", rid, env)
 		}
-		var first int64
-		for _, d := range r.Deployments {
-			if d.Environment == env {
-				first = d.ID
-				break
-			}
-		}
-		prev, err := m.tx.LastSucceeded(ctx, r.Service, env, r.ID, first)
-		if err != nil {
-			return err
-		}
-		if prev == nil {
-			return Errorf(EConflict, "%s has no earlier successful deployment to %s to roll back to.", r.Service, env)
-		}
-		d := Deployment{ReleaseID: r.ID, Environment: env, Type: TypeRollback, Status: DeploymentPending,
-			Service: r.Service, Version: prev.Version, PreviousVersion: r.Version, RequestedBy: actor,
-			CreatedAt: m.now, UpdatedAt: m.now}
-		if err := m.tx.CreateDeployment(ctx, &d); err != nil {
-			return err
-		}
-		r.Deployments = append(r.Deployments, d)
 		if reason != "" {
 			r.Reason = reason
 		}
-		detail := fmt.Sprintf("%s: %s back to %s", FormatDeploymentID(d.ID), env, d.Version)
+		started, err := s.rollbackNext(ctx, m, env, actor, reason, true)
+		if err != nil {
+			return err
+		}
+		if !started {
+			if !r.IsTrain() {
+				return Errorf(EConflict, "%s has no earlier successful deployment to %s to roll back to.", r.Service, env)
+			}
+			return Errorf(EConflict, "None of %s's services has an earlier successful deployment to %s to roll back to.", rid, env)
+		}
+		return nil
+	})
+}
+
+// rollbackable returns the services of r whose newest deployment to env
+// may be rolled back, in reverse dependency order (dependents first): it
+// is final, and forward or a rollback that did not succeed.
+func (r *Release) rollbackable(env string) []string {
+	var all []string
+	for _, c := range r.Components {
+		all = append(all, c.Service)
+	}
+	if len(all) == 0 {
+		all = []string{r.Service}
+	}
+	var out []string
+	for _, svc := range all {
+		d, ok := r.ComponentDeployment(env, svc)
+		if ok && (d.Type == TypeDeployment || d.Status != DeploymentSucceeded) && d.Status.Final() {
+			out = append(out, svc)
+		}
+	}
+	return out
+}
+
+// rollbackNext starts the rollback of the next service of r in env, in
+// reverse dependency order, that has an earlier version there to go back
+// to; services without one are left as they are (first: the thread is told
+// so). It reports whether it started one. A train's environment rolls
+// back one service at a time: afterRollback starts the next.
+func (s *Coordinator) rollbackNext(ctx context.Context, m *mutation, env, actor, reason string, first bool) (bool, error) {
+	r := m.r
+	services := r.rollbackable(env)
+	var all []string
+	for _, c := range r.Components {
+		all = append(all, c.Service)
+	}
+	// A cycle can't come back here (create refused it); without an order
+	// the services go in reverse of how they were given.
+	order := all
+	if plan, err := s.policy.plan(all); err == nil {
+		order = plan.Order()
+	}
+	slices.Reverse(order)
+	var skipped []string
+	for _, svc := range order {
+		if !contains(services, svc) {
+			continue
+		}
+		var firstID int64
+		for _, d := range r.Deployments {
+			if d.Environment == env && d.Service == svc {
+				firstID = d.ID
+				break
+			}
+		}
+		prev, err := m.tx.LastSucceeded(ctx, svc, env, r.ID, firstID)
+		if err != nil {
+			return false, err
+		}
+		if prev == nil {
+			skipped = append(skipped, svc)
+			continue
+		}
+		c, _ := r.Component(svc)
+		current := r.Version
+		if c != nil {
+			current = c.Version
+		}
+		d := Deployment{ReleaseID: r.ID, Environment: env, Type: TypeRollback, Status: DeploymentPending,
+			Service: svc, Version: prev.Version, PreviousVersion: current, RequestedBy: actor,
+			CreatedAt: m.now, UpdatedAt: m.now}
+		if err := m.tx.CreateDeployment(ctx, &d); err != nil {
+			return false, err
+		}
+		r.Deployments = append(r.Deployments, d)
+		if first && len(skipped) > 0 && r.IsTrain() {
+			if err := m.auditAs(ctx, SystemActor, ActionWaiting, fmt.Sprintf("%s stays as it is in %s: there is no earlier version to go back to", strings.Join(skipped, ", "), env)); err != nil {
+				return false, err
+			}
+		}
+		where := env
+		if r.IsTrain() {
+			where = svc + " in " + env
+		}
+		detail := fmt.Sprintf("%s: %s back to %s", FormatDeploymentID(d.ID), where, d.Version)
 		if reason != "" {
 			detail += ": " + reason
 		}
-		if err := m.audit(ctx, ActionRollbackStarted, detail); err != nil {
+		if err := m.auditAs(ctx, actor, ActionRollbackStarted, detail); err != nil {
+			return false, err
+		}
+		return true, s.noteQueue(ctx, m, d)
+	}
+	return false, nil
+}
+
+// afterRollback records that a service is back on its earlier version in
+// an environment, and rolls back the next one; once none is left the
+// release is rolled back.
+func (s *Coordinator) afterRollback(ctx context.Context, m *mutation, d Deployment) error {
+	r := m.r
+	for i := range r.Deployments {
+		old := &r.Deployments[i]
+		if old.Environment == d.Environment && old.Service == d.Service && old.Type == TypeDeployment && old.Status == DeploymentSucceeded {
+			old.Status, old.UpdatedAt = DeploymentRolledBack, m.now
+			if err := m.tx.UpdateDeployment(ctx, old); err != nil {
+				return err
+			}
+		}
+	}
+	if r.IsTrain() {
+		started, err := s.rollbackNext(ctx, m, d.Environment, SystemActor, "", false)
+		if err != nil || started {
 			return err
 		}
-		return s.noteQueue(ctx, m, d)
-	})
+	}
+	if err := m.setStatus(StatusRolledBack); err != nil {
+		return err
+	}
+	what := d.Version
+	if r.IsTrain() {
+		var back []string
+		for _, x := range r.Deployments {
+			if x.Environment == d.Environment && x.Type == TypeRollback && x.Status == DeploymentSucceeded {
+				back = append(back, x.Service+" "+x.Version)
+			}
+		}
+		what = strings.Join(back, ", ")
+	}
+	return m.auditAs(ctx, SystemActor, ActionRolledBack, fmt.Sprintf("%s is back on %s", d.Environment, what))
 }
 
 // rememberWebhookID records that callback message id was accepted for

@@ -15,6 +15,9 @@ type Policy struct {
 	// Groups tells the members of the user groups named among teams'
 	// leads; nil: none is known, so a group's members count as nobody.
 	Groups LeadGroups
+	// DependsOn gives, by catalog service, the services deployed before
+	// it when a train releases both (TrainPlan); nil for none.
+	DependsOn map[string][]string
 }
 
 // ServicePolicy is what the lifecycle knows of a catalog service.
@@ -40,7 +43,20 @@ type Environment struct {
 	Name    string
 	Manual  bool
 	Confirm bool
+	// OnFailure says what a failed deployment there does to the rest of
+	// the release: OnFailureHalt ("" too) or OnFailureRollback.
+	OnFailure string
 }
+
+// What a failed deployment does (Environment.OnFailure).
+const (
+	// OnFailureHalt stops new deployments of the release; in-flight ones
+	// finish, and people decide in chat (retry, rollback, descope, cancel).
+	OnFailureHalt = "halt"
+	// OnFailureRollback also rolls the environment back once nothing of
+	// the release is in flight there.
+	OnFailureRollback = "rollback"
+)
 
 func (p *Policy) team(name string) (Team, bool) {
 	for _, t := range p.Teams {

@@ -116,12 +116,20 @@ func (d DeploymentStatus) InFlight() bool {
 	return d == DeploymentPending || d == DeploymentInProgress
 }
 
-// Release is one version of one service on its way through sign-off and the
-// configured environments.
+// Release is one version of one service, or a train of several services
+// (Components), on its way through sign-off and the configured
+// environments.
 type Release struct {
-	ID           int64
-	Service      string
-	Version      string
+	ID int64
+	// Service and Version are the release's one component, or a train's
+	// first (see Component).
+	Service string
+	Version string
+	// Name is a train's name (--name); "" when none was given.
+	Name string
+	// Components are what the release deploys, as given at create: one
+	// for a one-service release. Stores always return at least one.
+	Components   []Component
 	Status       Status
 	CreatedBy    string // opaque actor reference (a Slack user id)
 	CreatedAt    time.Time
@@ -305,9 +313,10 @@ func parsePrefixed(s, prefix, noun string) (int64, error) {
 	return n, nil
 }
 
-// Label is the release as people name it: "R-42 payments-api v2.4.0".
+// Label is the release as people name it: "R-42 payments-api v2.4.0";
+// for a train "R-42 checkout-q3: ledger v1.9.0, payments-api v2.4.0".
 func (r *Release) Label() string {
-	return fmt.Sprintf("%s %s %s", FormatID(r.ID), r.Service, r.Version)
+	return fmt.Sprintf("%s %s", FormatID(r.ID), r.Summary())
 }
 
 // Approvals returns the leads who approved for team, in the order they did.
@@ -361,11 +370,11 @@ func (r *Release) InFlight() (*Deployment, bool) {
 }
 
 // NextEnvironment returns the first environment, in order, that this release
-// has not yet deployed successfully; ok is false when all are done.
+// has not yet deployed successfully (every component in scope succeeded
+// there); ok is false when all are done.
 func (r *Release) NextEnvironment() (env string, ok bool) {
 	for _, e := range r.Environments {
-		d, found := r.LatestDeployment(e)
-		if !found || d.Type != TypeDeployment || d.Status != DeploymentSucceeded {
+		if !r.EnvironmentDone(e) {
 			return e, true
 		}
 	}

@@ -73,7 +73,9 @@ type PostStore interface {
 // Filter selects releases. Zero fields select everything.
 type Filter struct {
 	Statuses []Status
-	Service  string
+	// Service selects releases with a component of this service: its
+	// one-service releases and the trains that hold it.
+	Service string
 	// Team selects the releases that ask this team's sign-off; "" for any.
 	Team      string
 	CreatedBy string
@@ -89,10 +91,15 @@ type Tx interface {
 	// LockRelease loads a release and holds it against concurrent changes
 	// until the transaction ends; ErrNotFound if there is none.
 	LockRelease(ctx context.Context, id int64) (*Release, error)
-	// CreateRelease inserts r (without its sign-offs and deployments) and
-	// sets r.ID. ErrDuplicate when the service already has an active release
+	// CreateRelease inserts r with its components (without its sign-offs
+	// and deployments) and sets r.ID. ErrDuplicate when the service
+	// (r.Service: a train's first component) already has an active release
 	// of that version.
 	CreateRelease(ctx context.Context, r *Release) error
+	// UpdateComponent saves whether a component of release releaseID
+	// (found by c.Service) is descoped, and why. ErrNotFound when the
+	// release has no such component.
+	UpdateComponent(ctx context.Context, releaseID int64, c Component) error
 	// UpdateRelease saves r's own fields (status, schedule, override, reason).
 	UpdateRelease(ctx context.Context, r *Release) error
 	// PutSignOff records a lead's decision for a team, replacing an earlier

@@ -14,7 +14,9 @@ var transitions = map[Status][]Status{
 	StatusAwaitingPromotion: {StatusDeploying, StatusRolledBack, StatusFailed},
 	// A rollback succeeds, or fails and leaves the release failed.
 	StatusDeployed: {StatusRolledBack, StatusFailed},
-	StatusFailed:   {StatusRolledBack},
+	// A rollback ends it; a retry of what failed, or descoping a train's
+	// failed component, deploys again.
+	StatusFailed: {StatusRolledBack, StatusDeploying},
 	// Rolling back a further environment can fail.
 	StatusRolledBack: {StatusFailed},
 	StatusRejected:   nil,

@@ -20,6 +20,7 @@ func TestTransitionTable(t *testing.T) {
 		{StatusDeployed, StatusRolledBack}:          true,
 		{StatusDeployed, StatusFailed}:              true,
 		{StatusFailed, StatusRolledBack}:            true,
+		{StatusFailed, StatusDeploying}:             true, // retry, descope (trains)
 		{StatusRolledBack, StatusFailed}:            true,
 	}
 	for _, from := range Statuses {

@@ -14,9 +14,14 @@ import (
 // no audit trail: that would cost one query per release, and a client that
 // wants it asks for the one release.
 type releaseJSON struct {
-	ID           string           `json:"id"`
-	Service      string           `json:"service"`
-	Version      string           `json:"version"`
+	ID string `json:"id"`
+	// Service and Version are the one component of a one-service
+	// release; a train leaves them out (see Components).
+	Service string `json:"service,omitempty"`
+	Version string `json:"version,omitempty"`
+	// Name is a train's; Components are every release's, in order.
+	Name         string           `json:"name,omitempty"`
+	Components   []componentJSON  `json:"components"`
 	Status       string           `json:"status"`
 	CreatedBy    string           `json:"created_by"`
 	CreatedAt    string           `json:"created_at"`
@@ -37,6 +42,16 @@ type releaseJSON struct {
 type releaseDetailJSON struct {
 	releaseJSON
 	Audit []auditJSON `json:"audit"`
+}
+
+// componentJSON is one service of a release at its version. Descoped
+// (with its reason) appears only on a train's descoped component.
+type componentJSON struct {
+	Service       string `json:"service"`
+	Version       string `json:"version"`
+	Digest        string `json:"digest"`
+	Descoped      bool   `json:"descoped,omitempty"`
+	DescopeReason string `json:"descope_reason,omitempty"`
 }
 
 type overrideJSON struct {
@@ -106,6 +121,18 @@ func newReleaseJSON(r *releases.Release) releaseJSON {
 	}
 	if r.OverrideBy != "" {
 		out.Override = &overrideJSON{By: r.OverrideBy, Reason: r.OverrideReason}
+	}
+	comps := r.Components
+	if len(comps) == 0 {
+		comps = []releases.Component{{Service: r.Service, Version: r.Version}}
+	}
+	out.Components = make([]componentJSON, len(comps))
+	for i, c := range comps {
+		out.Components[i] = componentJSON{Service: c.Service, Version: c.Version, Digest: c.Digest,
+			Descoped: c.Descoped, DescopeReason: c.DescopeReason}
+	}
+	if r.IsTrain() {
+		out.Service, out.Version, out.Name = "", "", r.Name
 	}
 	for i, so := range r.SignOffs {
 		out.SignOffs[i] = signOffJSON{Team: so.Team, User: so.User, Decision: string(so.Decision), At: apiTime(so.At)}

@@ -24,9 +24,43 @@ type releaseRow struct {
 	OverrideReason string
 	Reason         string
 	Origin         string
+	Name           string // a train's (migration 00016)
 }
 
 func (releaseRow) TableName() string { return "releases" }
+
+// componentRow is one component of a release (migration 00016).
+type componentRow struct {
+	ReleaseID     int64  `gorm:"primaryKey;autoIncrement:false"`
+	Service       string `gorm:"primaryKey"`
+	Position      int
+	Version       string
+	Digest        string
+	Descoped      bool
+	DescopeReason string
+}
+
+func (componentRow) TableName() string { return "release_components" }
+
+func (row componentRow) component() releases.Component {
+	return releases.Component{Service: row.Service, Version: row.Version, Digest: row.Digest,
+		Descoped: row.Descoped, DescopeReason: row.DescopeReason}
+}
+
+// componentRows are r's components as rows; a release built without any
+// (as before trains) has its one.
+func componentRows(r *releases.Release) []componentRow {
+	cs := r.Components
+	if len(cs) == 0 {
+		cs = []releases.Component{{Service: r.Service, Version: r.Version}}
+	}
+	out := make([]componentRow, len(cs))
+	for i, c := range cs {
+		out[i] = componentRow{ReleaseID: r.ID, Service: c.Service, Position: i, Version: c.Version, Digest: c.Digest,
+			Descoped: c.Descoped, DescopeReason: c.DescopeReason}
+	}
+	return out
+}
 
 type signoffRow struct {
 	ReleaseID int64  `gorm:"primaryKey;autoIncrement:false"`
@@ -92,7 +126,7 @@ func toReleaseRow(r *releases.Release) (releaseRow, error) {
 		ID: r.ID, Service: r.Service, Version: r.Version, Status: string(r.Status), CreatedBy: r.CreatedBy,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), WindowName: r.Window, StartAt: timePtr(r.StartAt),
 		Teams: string(teams), Environments: string(envs), Notes: r.Notes,
-		OverrideBy: r.OverrideBy, OverrideReason: r.OverrideReason, Reason: r.Reason, Origin: r.Origin,
+		OverrideBy: r.OverrideBy, OverrideReason: r.OverrideReason, Reason: r.Reason, Origin: r.Origin, Name: r.Name,
 	}, nil
 }
 
@@ -102,6 +136,9 @@ func (row releaseRow) release() (releases.Release, error) {
 		CreatedBy: row.CreatedBy, CreatedAt: row.CreatedAt.UTC(), UpdatedAt: row.UpdatedAt.UTC(),
 		Window: row.WindowName, StartAt: timeVal(row.StartAt), Notes: row.Notes,
 		OverrideBy: row.OverrideBy, OverrideReason: row.OverrideReason, Reason: row.Reason, Origin: row.Origin,
+		Name: row.Name,
+		// Replaced by the stored components where they are loaded.
+		Components: []releases.Component{{Service: row.Service, Version: row.Version}},
 	}
 	if err := json.Unmarshal([]byte(row.Teams), &r.Teams); err != nil {
 		return r, err

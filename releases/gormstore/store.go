@@ -122,7 +122,11 @@ func filtered(q *gorm.DB, f releases.Filter) *gorm.DB {
 		q = q.Where("status IN ?", st)
 	}
 	if f.Service != "" {
-		q = q.Where("service = ?", f.Service)
+		// A train holds the service as one of its components; every
+		// release has its components (00016 gave older ones theirs).
+		// SQLite reads the (service, release_id) index in id order: a page
+		// needs no sort.
+		q = q.Where("id IN (SELECT release_id FROM release_components WHERE service = ?)", f.Service)
 	}
 	if f.Team != "" {
 		// release_teams (migration 00013) has a row per team a release
@@ -180,6 +184,18 @@ func (r reader) withChildren(ctx context.Context, rows []releaseRow) ([]releases
 			i := index[d.ReleaseID]
 			out[i].Deployments = append(out[i].Deployments, d.deployment())
 		}
+		var components []componentRow
+		if err := r.db.WithContext(ctx).Where("release_id IN ?", batch).Order("release_id, position").Find(&components).Error; err != nil {
+			return nil, fmt.Errorf("load components: %w", err)
+		}
+		loaded := map[int64]bool{}
+		for _, c := range components {
+			i := index[c.ReleaseID]
+			if !loaded[c.ReleaseID] {
+				loaded[c.ReleaseID], out[i].Components = true, nil
+			}
+			out[i].Components = append(out[i].Components, c.component())
+		}
 	}
 	return out, nil
 }
@@ -233,6 +249,25 @@ func (t *tx) CreateRelease(ctx context.Context, r *releases.Release) error {
 		return fmt.Errorf("insert release: %w", err)
 	}
 	r.ID = row.ID
+	rows := componentRows(r)
+	if err := t.db.WithContext(ctx).Create(&rows).Error; err != nil {
+		if errors.Is(err, gorm.ErrDuplicatedKey) {
+			return fmt.Errorf("insert components of release %d: a service twice: %w", r.ID, err)
+		}
+		return fmt.Errorf("insert components of release %d: %w", r.ID, err)
+	}
+	return nil
+}
+
+func (t *tx) UpdateComponent(ctx context.Context, releaseID int64, c releases.Component) error {
+	res := t.db.WithContext(ctx).Model(&componentRow{}).Where("release_id = ? AND service = ?", releaseID, c.Service).
+		Updates(map[string]any{"descoped": c.Descoped, "descope_reason": c.DescopeReason})
+	if res.Error != nil {
+		return fmt.Errorf("update component %s of release %d: %w", c.Service, releaseID, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return releases.ErrNotFound
+	}
 	return nil
 }
 
