@@ -40,6 +40,9 @@ func mention(user string) string {
 	if user == releases.SystemActor || user == "" {
 		return "releasebot"
 	}
+	if releases.IsCIActor(user) {
+		return escape(user) // ci:TOKEN or github:OWNER/REPO: no Slack user
+	}
 	return "<@" + user + ">"
 }
 
@@ -206,6 +209,9 @@ func (v view) details(r *releases.Release) []string {
 	lines = append(lines, opened,
 		"*Sign-off:* "+v.signoffLine(r),
 		"*Environments:* "+v.environmentLine(r))
+	if a := artifactLine(r); a != "" {
+		lines = append(lines, a)
+	}
 	if r.OverrideBy != "" {
 		lines = append(lines, fmt.Sprintf(":warning: Override by %s: %s", mention(r.OverrideBy), escape(r.OverrideReason)))
 	}
@@ -213,6 +219,25 @@ func (v view) details(r *releases.Release) []string {
 		lines = append(lines, quoted(r.Notes))
 	}
 	return lines
+}
+
+// artifactLine is "*Artifact:* `sha256:…` · commit `1a2b3c4` · <url|build>",
+// "" when the release pins nothing: a lead sees which build they approve.
+func artifactLine(r *releases.Release) string {
+	var parts []string
+	if r.Digest != "" {
+		parts = append(parts, "`"+escape(r.Digest)+"`")
+	}
+	if r.Commit != "" {
+		parts = append(parts, "commit `"+escape(r.Commit)+"`")
+	}
+	if r.BuildURL != "" {
+		parts = append(parts, "<"+linkURL(r.BuildURL)+"|build>")
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "*Artifact:* " + strings.Join(parts, " · ")
 }
 
 // card is the release's message in the channel it was opened in; it roots
@@ -243,6 +268,9 @@ func (v view) request(r *releases.Release, team string) Message {
 	need := max(t.Approvals, 1)
 	head := fmt.Sprintf(":raising_hand: *Sign-off needed from %s for %s*", team, title(r))
 	info := fmt.Sprintf("Opened by %s. Leads: %s. %d sign-off%s needed.", mention(r.CreatedBy), mentions(t.Leads), need, plural(need))
+	if a := artifactLine(r); a != "" {
+		info += "\n" + a + " (what you approve)"
+	}
 	if r.Notes != "" {
 		info += "\n" + quoted(r.Notes)
 	}

@@ -71,6 +71,12 @@ type CreateInput struct {
 	// Override (release managers only) is the reason for letting
 	// Environments skip one that comes before one it keeps; it is audited.
 	Override string
+	// Digest, Commit and BuildURL pin the artifact (see Release); each
+	// optional, checked by CheckDigest, CheckCommit and CheckBuildURL.
+	Digest, Commit, BuildURL string
+	// IdempotencyKey, when set, makes Open answer a repeat by the same
+	// creator with the release it opened (CheckIdempotencyKey).
+	IdempotencyKey string
 }
 
 // Create opens a release awaiting its teams' sign-off.
@@ -114,6 +120,7 @@ func (s *Coordinator) Create(ctx context.Context, actor string, in CreateInput) 
 		if !r.StartAt.IsZero() {
 			detail += "; at " + r.StartAt.Format(time.RFC3339)
 		}
+		detail += artifactDetail(r)
 		if err := m.audit(ctx, ActionCreated, detail); err != nil {
 			return err
 		}
@@ -142,8 +149,12 @@ func (s *Coordinator) validateCreate(in CreateInput) (*Release, error) {
 		return nil, err
 	}
 	r := &Release{Service: service, Version: strings.TrimSpace(in.Version),
-		Window: in.Window, StartAt: in.StartAt.UTC(), Notes: notes, Origin: in.Origin}
+		Window: in.Window, StartAt: in.StartAt.UTC(), Notes: notes, Origin: in.Origin,
+		Digest: in.Digest, Commit: in.Commit, BuildURL: in.BuildURL, IdempotencyKey: in.IdempotencyKey}
 	if err := CheckVersion(r.Version); err != nil {
+		return nil, err
+	}
+	if err := checkArtifact(in); err != nil {
 		return nil, err
 	}
 	switch {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
@@ -20,9 +21,10 @@ type listJSON struct {
 	Next     string        `json:"next"`
 }
 
-// listReleases answers GET /api/releases?status=S&service=X&limit=N&cursor=C:
+// listReleases answers GET /api/releases?status=S&service=X&since=T&limit=N&cursor=C:
 // one page of releases, newest first. status may repeat or hold a
-// comma-separated list; service selects one service.
+// comma-separated list; service selects one service; since (RFC 3339)
+// those created at or after it.
 func (s *Server) listReleases(c *gin.Context) {
 	f, err := listFilter(c)
 	if err != nil {
@@ -71,7 +73,7 @@ func listFilter(c *gin.Context) (releases.Filter, error) {
 	if n := len(c.Request.URL.RawQuery); n > maxListQuery {
 		return f, releases.Errorf(releases.EInvalid, "The query string is too long (at most %d bytes); drop some filters.", maxListQuery)
 	}
-	for _, key := range []string{"service", "limit", "cursor"} {
+	for _, key := range []string{"service", "since", "limit", "cursor"} {
 		if len(c.QueryArray(key)) > 1 {
 			return f, releases.Errorf(releases.EInvalid, "Give %s only once.", key)
 		}
@@ -79,6 +81,13 @@ func listFilter(c *gin.Context) (releases.Filter, error) {
 	f.Service = strings.TrimSpace(c.Query("service"))
 	if n := utf8.RuneCountInString(f.Service); n > maxServiceLen {
 		return f, releases.Errorf(releases.EInvalid, "A service name has at most %d characters; got %d.", maxServiceLen, n)
+	}
+	if raw := c.Query("since"); raw != "" {
+		t, err := time.Parse(time.RFC3339, strings.TrimSpace(raw))
+		if err != nil {
+			return f, releases.Errorf(releases.EInvalid, "since must be an RFC 3339 time like 2026-12-01T00:00:00Z; got %s.", quoteCut(raw))
+		}
+		f.CreatedSince = t
 	}
 	var values []string
 	for _, param := range c.QueryArray("status") {

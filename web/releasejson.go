@@ -30,6 +30,20 @@ type releaseJSON struct {
 	Override     *overrideJSON    `json:"override,omitempty"`
 	SignOffs     []signOffJSON    `json:"signoffs"`
 	Deployments  []deploymentJSON `json:"deployments"`
+	// Components are the release's services with their versions and
+	// digests: one today (DESIGN "Trains": always present).
+	Components []componentJSON `json:"components"`
+	// Digest, Commit and BuildURL pin the artifact; absent when not given.
+	Digest   string `json:"digest,omitempty"`
+	Commit   string `json:"commit,omitempty"`
+	BuildURL string `json:"build_url,omitempty"`
+}
+
+// componentJSON is one component: digest is "" when none was given.
+type componentJSON struct {
+	Service string `json:"service"`
+	Version string `json:"version"`
+	Digest  string `json:"digest"`
 }
 
 // releaseDetailJSON is one release as GET /api/releases/:id answers it:
@@ -49,6 +63,8 @@ type signOffJSON struct {
 	User     string `json:"user"`
 	Decision string `json:"decision"`
 	At       string `json:"at"`
+	// Digest is what the lead decided on; absent when none was pinned.
+	Digest string `json:"digest,omitempty"`
 }
 
 type deploymentJSON struct {
@@ -103,12 +119,18 @@ func newReleaseJSON(r *releases.Release) releaseJSON {
 		Reason:       r.Reason,
 		SignOffs:     make([]signOffJSON, len(r.SignOffs)),
 		Deployments:  make([]deploymentJSON, len(r.Deployments)),
+		Digest:       r.Digest,
+		Commit:       r.Commit,
+		BuildURL:     r.BuildURL,
+	}
+	for _, comp := range r.Components() {
+		out.Components = append(out.Components, componentJSON{Service: comp.Service, Version: comp.Version, Digest: comp.Digest})
 	}
 	if r.OverrideBy != "" {
 		out.Override = &overrideJSON{By: r.OverrideBy, Reason: r.OverrideReason}
 	}
 	for i, so := range r.SignOffs {
-		out.SignOffs[i] = signOffJSON{Team: so.Team, User: so.User, Decision: string(so.Decision), At: apiTime(so.At)}
+		out.SignOffs[i] = signOffJSON{Team: so.Team, User: so.User, Decision: string(so.Decision), At: apiTime(so.At), Digest: so.Digest}
 	}
 	for i, d := range r.Deployments {
 		out.Deployments[i] = deploymentJSON{

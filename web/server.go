@@ -83,6 +83,13 @@ type Options struct {
 	Token string
 	// Metrics, when set, is served at GET /metrics (see metrics.Handler).
 	Metrics http.Handler
+	// CI, with Opener, serves POST /api/releases: CI credentials only,
+	// never the dashboard token. nil: the route is not served.
+	CI     CIAuth
+	Opener Opener
+	// CIOrigin names the channel of a CI-opened release's card, by
+	// service (ci.Channel); default none.
+	CIOrigin func(service string) string
 }
 
 // Server holds the dependencies of the web handlers. Each topic (health,
@@ -100,6 +107,9 @@ type Server struct {
 	publicURL string
 	token     string
 	metrics   http.Handler
+	ci        CIAuth
+	opener    Opener
+	ciOrigin  func(string) string
 	pages     *pages
 	assets    *assets
 }
@@ -112,7 +122,13 @@ func New(opts Options) *Server {
 	}
 	s := &Server{releases: opts.Releases, log: opts.Logger, cal: opts.Calendar, freezes: opts.Freezes, policy: opts.Policy,
 		loc: opts.Location, userName: opts.UserName, now: opts.Now, publicURL: opts.PublicURL,
-		token: opts.Token, metrics: opts.Metrics}
+		token: opts.Token, metrics: opts.Metrics, ci: opts.CI, opener: opts.Opener, ciOrigin: opts.CIOrigin}
+	if s.ci != nil && s.opener == nil {
+		panic("web: Options.CI needs Options.Opener")
+	}
+	if s.ciOrigin == nil {
+		s.ciOrigin = func(string) string { return "" }
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -133,7 +149,7 @@ func New(opts Options) *Server {
 
 // Register adds the web routes to r: GET /healthz, /readyz, /metrics (when
 // Options.Metrics is set), /static/*, the JSON API /api/releases and
-// /api/releases/:id, the dashboard /, /releases/:id and /windows, and
+// /api/releases/:id, POST /api/releases (when Options.CI is set), the dashboard /, /releases/:id and /windows, and
 // /calendar.ics.
 func Register(r gin.IRouter, opts Options) { New(opts).Register(r) }
 
@@ -145,6 +161,10 @@ func (s *Server) Register(r gin.IRouter) {
 		r.GET("/metrics", gin.WrapH(s.metrics))
 	}
 	r.GET("/static/*file", s.static)
+	if s.ci != nil {
+		// CI credentials only: outside the dashboard token's group.
+		r.POST("/api/releases", s.createRelease)
+	}
 
 	protected := r.Group("", s.requireToken)
 	api := protected.Group("/api")

@@ -24,6 +24,11 @@ type releaseRow struct {
 	OverrideReason string
 	Reason         string
 	Origin         string
+	// The pinned artifact and the CI create's key (migration 00015).
+	Digest         string
+	CommitSHA      string `gorm:"column:commit_sha"`
+	BuildURL       string `gorm:"column:build_url"`
+	IdempotencyKey string
 }
 
 func (releaseRow) TableName() string { return "releases" }
@@ -34,6 +39,7 @@ type signoffRow struct {
 	UserID    string `gorm:"primaryKey"`
 	Decision  string
 	CreatedAt time.Time `gorm:"autoCreateTime:false"`
+	Digest    string    // what was approved (migration 00015)
 }
 
 func (signoffRow) TableName() string { return "signoffs" }
@@ -93,6 +99,7 @@ func toReleaseRow(r *releases.Release) (releaseRow, error) {
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), WindowName: r.Window, StartAt: timePtr(r.StartAt),
 		Teams: string(teams), Environments: string(envs), Notes: r.Notes,
 		OverrideBy: r.OverrideBy, OverrideReason: r.OverrideReason, Reason: r.Reason, Origin: r.Origin,
+		Digest: r.Digest, CommitSHA: r.Commit, BuildURL: r.BuildURL, IdempotencyKey: r.IdempotencyKey,
 	}, nil
 }
 
@@ -102,6 +109,7 @@ func (row releaseRow) release() (releases.Release, error) {
 		CreatedBy: row.CreatedBy, CreatedAt: row.CreatedAt.UTC(), UpdatedAt: row.UpdatedAt.UTC(),
 		Window: row.WindowName, StartAt: timeVal(row.StartAt), Notes: row.Notes,
 		OverrideBy: row.OverrideBy, OverrideReason: row.OverrideReason, Reason: row.Reason, Origin: row.Origin,
+		Digest: row.Digest, Commit: row.CommitSHA, BuildURL: row.BuildURL, IdempotencyKey: row.IdempotencyKey,
 	}
 	if err := json.Unmarshal([]byte(row.Teams), &r.Teams); err != nil {
 		return r, err
@@ -114,7 +122,7 @@ func (row releaseRow) release() (releases.Release, error) {
 
 func (row signoffRow) signOff() releases.SignOff {
 	return releases.SignOff{ReleaseID: row.ReleaseID, Team: row.Team, User: row.UserID,
-		Decision: releases.Decision(row.Decision), At: row.CreatedAt.UTC()}
+		Decision: releases.Decision(row.Decision), At: row.CreatedAt.UTC(), Digest: row.Digest}
 }
 
 func toDeploymentRow(d *releases.Deployment) deploymentRow {

@@ -126,6 +126,15 @@ func filtered(q *gorm.DB, f releases.Filter) *gorm.DB {
 	if !f.CreatedBefore.IsZero() {
 		q = q.Where("created_at < ?", f.CreatedBefore.UTC())
 	}
+	if !f.CreatedSince.IsZero() {
+		q = q.Where("created_at >= ?", f.CreatedSince.UTC())
+	}
+	if f.Version != "" {
+		q = q.Where("version = ?", f.Version)
+	}
+	if f.IdempotencyKey != "" {
+		q = q.Where("idempotency_key = ?", f.IdempotencyKey)
+	}
 	return q
 }
 
@@ -246,10 +255,11 @@ func (t *tx) UpdateRelease(ctx context.Context, r *releases.Release) error {
 }
 
 func (t *tx) PutSignOff(ctx context.Context, so releases.SignOff) error {
-	row := signoffRow{ReleaseID: so.ReleaseID, Team: so.Team, UserID: so.User, Decision: string(so.Decision), CreatedAt: so.At.UTC()}
+	row := signoffRow{ReleaseID: so.ReleaseID, Team: so.Team, UserID: so.User, Decision: string(so.Decision), CreatedAt: so.At.UTC(),
+		Digest: so.Digest}
 	err := t.db.WithContext(ctx).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "release_id"}, {Name: "team"}, {Name: "user_id"}},
-		DoUpdates: clause.AssignmentColumns([]string{"decision", "created_at"}),
+		DoUpdates: clause.AssignmentColumns([]string{"decision", "created_at", "digest"}),
 	}).Create(&row).Error
 	if err != nil {
 		return fmt.Errorf("record sign-off: %w", err)
