@@ -85,8 +85,8 @@ func configCheck(args []string, env environment, stdout, stderr io.Writer) error
 	for _, w := range cfg.Warnings() {
 		fmt.Fprintf(stdout, "%s:%d: warning: %s\n", w.File, w.Line, w.Message)
 	}
-	fmt.Fprintf(stdout, "%s is valid: %d team(s), %d environment(s), %d window(s), %d freeze(s), %d summary(ies), timezone %s\n",
-		path, len(cfg.Teams), len(cfg.Environments), len(cfg.Windows), len(cfg.Freezes), len(cfg.Summaries), cfg.Timezone)
+	fmt.Fprintf(stdout, "%s is valid: %d team(s), %d environment(s), %d service(s), %d window(s), %d freeze(s), %d summary(ies), timezone %s\n",
+		path, len(cfg.Teams), len(cfg.Environments), len(cfg.Services), len(cfg.Windows), len(cfg.Freezes), len(cfg.Summaries), cfg.Timezone)
 	return nil
 }
 

@@ -71,7 +71,7 @@ func newApp(ctx context.Context, env environment, log *slog.Logger, migrate bool
 	cal := scheduler.NewCalendar(cfg, scheduler.WithFreezes(store))
 	svc := releases.NewCoordinator(releases.Options{Store: store, Policy: cfg.Policy(), Gate: cal, Logger: log})
 	m := metrics.New(metrics.Options{Source: store, Policy: svc.Policy(), DB: store.DB(),
-		Version: version, Commit: commit, Logger: log})
+		Version: version, Commit: commit, Logger: log, Audit: store})
 	targets, err := webhooks.Builtin().Resolve(cfg.Environments, cfg.Services, webhooks.Deps{Now: svc.Now, Logger: log})
 	if err != nil {
 		_ = store.Close()
@@ -90,7 +90,7 @@ func (a *app) Close() error { return a.store.Close() }
 // ann says reminders and summaries in chat (nil: they are only logged).
 func (a *app) newScheduler(ann scheduler.Announcer) *scheduler.Scheduler {
 	return scheduler.New(scheduler.Options{Config: a.cfg, Calendar: a.cal, Releases: a.svc, Firings: a.store,
-		History: a.store, Announcer: ann, Now: a.svc.Now, Logger: a.log})
+		History: a.store, Announcer: ann, Now: a.svc.Now, Logger: a.log, Audit: a.store})
 }
 
 // newLogger logs JSON, or text when w is a terminal.

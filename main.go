@@ -42,6 +42,7 @@ Usage:
   releasebot config check [FILE]                   validate a configuration
   releasebot token create --name N --services a,b  a scoped API token for POST /api/releases (printed once)
   releasebot token list | token revoke NAME        the API tokens; revoking stops one at once
+  releasebot audit verify [--head HASH]            check the audit log's hash chain
   releasebot version                               version, commit, Go version
 
 Environment: DATABASE_URL (default sqlite://releasebot.db), RELEASEBOT_CONFIG
@@ -74,6 +75,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return configCheck(args[2:], env, stdout, stderr)
 	case "token":
 		return tokenCommand(ctx, args[1:], env, stdout, stderr)
+	case "audit":
+		return auditCmd(ctx, args[1:], env, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintf(stdout, "releasebot %s (commit %s, %s)\n", version, commit, runtime.Version())
 		return nil

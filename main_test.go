@@ -255,7 +255,7 @@ func TestServeWithoutSlackKeepsQueuedMessages(t *testing.T) {
 	ctx := context.Background()
 	store := storetest.Open(t, "sqlite://queued.db", nil)
 	rel, err := releases.NewCoordinator(releases.Options{Store: store, Policy: config.Demo().Policy()}).
-		Create(ctx, "U0DAVE", releases.CreateInput{Service: "api", Version: "v1", Origin: "C0REL"})
+		Create(ctx, "U0DAVE", releases.CreateInput{Service: "ledger", Version: "v1", Origin: "C0REL"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -65,6 +65,7 @@ func serve(ctx context.Context, args []string, env environment, stderr io.Writer
 		CI:        ci.NewAuthenticator(ci.Options{Config: a.cfg, Tokens: a.store, Now: a.svc.Now}),
 		Opener:    a.svc,
 		CIOrigin:  func(service string) string { return ci.Channel(a.cfg, service) },
+		Audit:     a.store,
 	})
 	webhooks.RegisterCallbacks(router, webhooks.CallbackOptions{Deployments: a.svc,
 		Environments: a.targets, Now: a.svc.Now, Logger: log})
@@ -80,6 +81,7 @@ func serve(ctx context.Context, args []string, env environment, stderr io.Writer
 		return err
 	}
 	wg.Go(func() { a.worker.Run(work, 5*time.Second) })
+	wg.Go(func() { sealLoop(work, a.store, sealEvery, log) })
 	var ann scheduler.Announcer // nil when Slack is off: reminders and summaries are only logged
 	if env("SLACK_BOT_TOKEN") != "" {
 		ann = bot.NewAnnouncer(a.store, a.cfg, a.svc.Now)

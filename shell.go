@@ -63,7 +63,7 @@ func shell(ctx context.Context, args []string, env environment, stdin io.Reader,
 				return err
 			}
 			if started+sent == 0 {
-				return nil
+				return sealPending(ctx, a.store)
 			}
 		}
 	}

@@ -128,7 +128,21 @@ func (v view) summary(s scheduler.Summary) Message {
 			texts = append(texts, strings.ReplaceAll(f, "\n", ": "))
 		}
 	}
+	if line := auditHeadLine(s.AuditHead); line != "" {
+		blocks = append(blocks, Context(line))
+		texts = append(texts, line)
+	}
 	return Message{Text: strings.Join(texts, "\n"), Blocks: blocks}
+}
+
+// auditHeadLine posts the audit chain's head with each summary: a copy
+// outside the database that `releasebot audit verify --head` checks
+// later. "" without one.
+func auditHeadLine(h *releases.ChainHead) string {
+	if h == nil {
+		return ""
+	}
+	return fmt.Sprintf("Audit chain head: %s (%d events)", h.Hash, h.Seq)
 }
 
 func quietPeriod(d time.Duration) string {

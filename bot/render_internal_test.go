@@ -47,7 +47,7 @@ func TestCommandsAreCounted(t *testing.T) {
 	m := metrics.New(metrics.Options{})
 	b := New(Options{Coordinator: svc, Now: svc.Now, Posts: store, Config: cfg, Calendar: scheduler.NewCalendar(cfg), Metrics: m})
 	ctx := context.Background()
-	for _, text := range []string{"help", "create api v1", "create api v1", "stauts", "status R-9"} {
+	for _, text := range []string{"help", "create ledger v1", "create ledger v1", "stauts", "status R-9"} {
 		b.HandleCommand(ctx, Invocation{User: "U0DAVE", Channel: "C0REL", Text: text})
 	}
 	tests := []struct {

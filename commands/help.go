@@ -31,12 +31,12 @@ var commandTable = []commandInfo{
 		synopsis: "create SERVICE VERSION [options]",
 		summary:  "open a release and ask its teams to sign off",
 		about: "Opens a release of SERVICE at VERSION and asks each involved team's channel to sign off. " +
-			"Without --teams every team signs off; without --envs it goes to every environment, in the configured order. " +
+			"Without --teams every team signs off, or, with a service catalog, the service's owners, who always sign off; without --envs it goes to every environment, in the configured order. " +
 			"--envs can stop early (staging only) but can't skip an environment that comes before one it keeps. " +
 			"Without --window or --at it deploys as soon as it is ready (freezes still apply). " +
 			"Service names ignore case (`Payments-API` is `payments-api`); versions use letters, digits and . _ + -.",
 		options: []optionHelp{
-			{"--teams a,b", "only these teams sign off (comma-separated, no spaces)"},
+			{"--teams a,b", "only these teams sign off, besides a catalog service's owners (comma-separated, no spaces)"},
 			{"--envs staging,production", "deploy only to these environments, in the configured order; stop early, never skip one"},
 			{"--window NAME", "deploy when this release window next opens (see `/release windows`)"},
 			{`--at "2026-12-01 14:00"`, "deploy at this time instead; not together with --window"},

@@ -74,6 +74,8 @@ type Config struct {
 	// Source is the file the configuration came from, or
 	// "built-in demo configuration".
 	Source string
+
+	notes []Problem // warnings found while parsing, for Warnings
 }
 
 // Team is a group whose leads sign off releases in its channel.

@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/releasebot/releasebot/releases"
 )
 
 func TestDemo(t *testing.T) {
@@ -30,6 +32,7 @@ func TestDemo(t *testing.T) {
 		{name: "production logs, promotes itself", got: []any{production.Deploy.URL, production.Deploy.TargetKind(), production.Promote},
 			want: []any{"log:production", KindLog, "auto"}},
 		{name: "window", got: []any{train.Schedule, train.Duration}, want: []any{"0 14 * * TUE,THU", 2 * time.Hour}},
+		{name: "no catalog: any service may be released", got: len(cfg.Services), want: 0},
 		{name: "no freezes", got: len(cfg.Freezes), want: 0},
 		{name: "reminders", got: cfg.Reminders.BeforeWindow, want: 2 * time.Hour},
 		{name: "summary", got: []any{cfg.Summaries[0].Name, cfg.Summaries[0].Schedule, cfg.Summaries[0].Channel, cfg.Summaries[0].Users},
@@ -50,4 +53,35 @@ func TestDemo(t *testing.T) {
 			t.Error("Demo() shares state between calls")
 		}
 	})
+}
+
+func deployOf(cfg *Config, service, env string) Deploy {
+	d, _ := cfg.DeployOf(service, env)
+	return d
+}
+
+// examples/catalog-demo.yaml is the demo with a catalog (README "Try it").
+func TestCatalogDemo(t *testing.T) {
+	cfg, err := Load("../examples/catalog-demo.yaml", func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name      string
+		got, want any
+	}{
+		{name: "catalog", got: cfg.Policy().Services, want: map[string]releases.ServicePolicy{
+			"payments-api": {Owners: []string{"payments", "risk"}}, "ledger": {Owners: []string{"risk"}}}},
+		{name: "ledger's own target in production, the environment's in staging", got: []string{
+			deployOf(cfg, "ledger", "production").URL, deployOf(cfg, "ledger", "staging").URL, deployOf(cfg, "payments-api", "production").URL},
+			want: []string{"log:ledger-production", "log:staging", "log:production"}},
+		{name: "vars", got: cfg.Services[0].Vars["production"], want: map[string]string{"REPLICAS": "6"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if !reflect.DeepEqual(tt.got, tt.want) {
+				t.Errorf("got %#v, want %#v", tt.got, tt.want)
+			}
+		})
+	}
 }

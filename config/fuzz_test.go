@@ -8,6 +8,8 @@ import (
 func FuzzParse(f *testing.F) {
 	f.Add(readTestdata(f, "releasebot.yaml"))
 	f.Add(readTestdata(f, "broken.yaml"))
+	f.Add(readTestdata(f, "catalog.yaml"))
+	f.Add([]byte(catalogBase + "  - {name: a, teams: [payments], depends_on: [b]}\n  - {name: b, teams: [ledger], depends_on: [a]}\n"))
 	f.Add([]byte(DemoYAML))
 	f.Add([]byte(minimal))
 	f.Add([]byte(""))

@@ -45,6 +45,7 @@ func Parse(file string, data []byte, getenv func(string) string) (*Config, error
 		return nil, Problems(p.probs)
 	}
 	cfg.Source = file
+	cfg.notes = p.notes
 	return cfg, nil
 }
 
@@ -149,6 +150,7 @@ var topKeys = []string{
 	"timezone", "release_managers", "require_distinct_approver", "users",
 	"teams", "environments", "windows", "freezes", "reminders", "summaries", "limits",
 	"ci",
+	"services",
 }
 
 // config reads the top-level mapping. Keys are read in a fixed order, not
@@ -185,6 +187,9 @@ func (p *parser) config(root *yaml.Node) *Config {
 	}
 	p.teams(f, cfg)
 	p.environments(f, cfg)
+	if e, ok := f["services"]; ok {
+		p.services(e.val, cfg)
+	}
 	if e, ok := f["windows"]; ok {
 		p.windows(e.val, cfg)
 	}

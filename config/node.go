@@ -20,6 +20,12 @@ type parser struct {
 	file   string
 	getenv func(string) string
 	probs  []Problem
+	// notes are warnings found while parsing (Config.Warnings returns them).
+	notes []Problem
+	// teamsRead and envsRead hold every team and environment name read,
+	// also of entries that had other problems: a reference to one of those
+	// is not reported again as unknown.
+	teamsRead, envsRead *names
 }
 
 // entry is one key: value pair of a mapping.
@@ -32,6 +38,11 @@ func (p *parser) add(line int, path, format string, args ...any) {
 		msg = path + ": " + msg
 	}
 	p.probs = append(p.probs, Problem{File: p.file, Line: line, Message: msg})
+}
+
+// note records a warning; path prefixes the message.
+func (p *parser) note(line int, path, format string, args ...any) {
+	p.notes = append(p.notes, Problem{File: p.file, Line: line, Message: path + ": " + fmt.Sprintf(format, args...)})
 }
 
 // maxAliasDepth bounds alias chains.

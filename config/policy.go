@@ -20,5 +20,11 @@ func (c *Config) Policy() releases.Policy {
 	for _, w := range c.Windows {
 		p.Windows = append(p.Windows, w.Name)
 	}
+	if len(c.Services) > 0 {
+		p.Services = make(map[string]releases.ServicePolicy, len(c.Services))
+		for _, s := range c.Services {
+			p.Services[s.Name] = releases.ServicePolicy{Owners: append([]string(nil), s.Teams...)}
+		}
+	}
 	return p
 }

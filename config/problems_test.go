@@ -46,7 +46,7 @@ func TestParseProblems(t *testing.T) {
 		{name: "missing deploy", text: strings.Replace(minimal, `    deploy: {url: "log:staging"}`, "    promote: auto", 1),
 			want: []string{"test.yaml:7: environments[0]: deploy is required (at least deploy.url)"}},
 		{name: "missing url", text: strings.Replace(minimal, `{url: "log:staging"}`, "{timeout: 5s}", 1),
-			want: []string{"test.yaml:8: environments[0].deploy: url is required (https://…, http://… or log:…)"}},
+			want: []string{"test.yaml:8: environments[0].deploy: url is required (https://…, http://… or log:…), or one of github_actions:, gitlab:, argocd:"}},
 		{name: "url without scheme, not quoted", text: strings.Replace(minimal, `"log:staging"`, `"deploy.example.com/hook?token=abc"`, 1),
 			want: []string{"test.yaml:8: environments[0].deploy.url: must start with https://, http:// or log:"}},
 		{name: "https needs a secret", text: strings.Replace(minimal, `"log:staging"`, `"https://deploy.example.com/hook"`, 1),

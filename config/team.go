@@ -81,6 +81,7 @@ var teamKeys = []string{"name", "channel", "leads", "approvals"}
 
 func (p *parser) teams(top map[string]entry, cfg *Config) {
 	seen := newNames("teams")
+	p.teamsRead = seen
 	for i, n := range p.items(top, "teams", "- name: payments", true) {
 		path := fmt.Sprintf("teams[%d]", i)
 		n = resolve(n)

@@ -16,7 +16,9 @@ const warningHorizon = 2 // years
 // Warnings returns non-fatal notes about the configuration, as of now: a
 // window or summary whose schedule names a wall-clock time that does not
 // exist on a daylight-saving day in its zone (cron skips that opening, e.g.
-// "30 2 * * *" in Europe/Berlin in spring), or a schedule that never fires.
+// "30 2 * * *" in Europe/Berlin in spring), a schedule that never fires, or
+// a deploy target's API reached over http:// (api_url, a GitLab url, an
+// Argo CD server).
 func (c *Config) Warnings() []Problem { return c.WarningsAt(time.Now()) }
 
 // WarningsAt is Warnings as of the given time; it looks at the openings in
@@ -29,6 +31,7 @@ func (c *Config) WarningsAt(now time.Time) []Problem {
 	for i, s := range c.Summaries {
 		w.schedule(fmt.Sprintf("summaries[%d].schedule", i), s.Schedule, s.Cron, s.line)
 	}
+	w.out = append(w.out, c.notes...)
 	sortProblems(w.out)
 	return w.out
 }

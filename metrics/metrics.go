@@ -89,6 +89,9 @@ type Options struct {
 	Timeout time.Duration
 	// Logger hears of failed scrape queries; default discard.
 	Logger *slog.Logger
+	// Audit feeds releasebot_audit_head_info and
+	// releasebot_audit_unsealed_events; nil leaves them out.
+	Audit AuditHeads
 }
 
 // New returns Metrics on a new registry that also holds the Go runtime and
@@ -138,6 +141,9 @@ func New(opts Options) *Metrics {
 	}
 	if opts.Source != nil {
 		reg.MustRegister(newStoreCollector(opts))
+	}
+	if opts.Audit != nil {
+		reg.MustRegister(newAuditCollector(opts))
 	}
 	return m
 }

@@ -62,7 +62,7 @@ func (s *Coordinator) Now() time.Time { return s.now().UTC().Truncate(time.Micro
 // CreateInput describes a new release.
 type CreateInput struct {
 	Service, Version string
-	Teams            []string  // default: every team
+	Teams            []string  // default: a catalog service's owners, else every team; owners always sign off
 	Environments     []string  // default: every environment; deployed in configured order
 	Window           string    // optional release window
 	StartAt          time.Time // optional one-off start
@@ -83,7 +83,8 @@ type CreateInput struct {
 //
 // The service name is stored lower-case (NormalizeService).
 //
-// Errors: EInvalid for a bad service, version, notes, team, environment,
+// Errors: EInvalid for a bad service (or one not in the catalog, when
+// there is one), version, notes, team, environment,
 // window or start time, and for environments that skip one without an
 // override; EForbidden for an override by anyone but a release manager;
 // EConflict when the service already has an open release of that version;
@@ -144,6 +145,10 @@ func (s *Coordinator) validateCreate(in CreateInput) (*Release, error) {
 	if err != nil {
 		return nil, err
 	}
+	owners, err := s.owners(service)
+	if err != nil {
+		return nil, err
+	}
 	notes, err := CleanText("the notes", in.Notes)
 	if err != nil {
 		return nil, err
@@ -167,7 +172,7 @@ func (s *Coordinator) validateCreate(in CreateInput) (*Release, error) {
 	case !r.StartAt.IsZero() && !r.StartAt.After(s.Now()):
 		return nil, Errorf(EInvalid, "The start time %s has passed.", r.StartAt.Format(time.RFC3339))
 	}
-	teams, err := s.pick("team", in.Teams, s.teamNames())
+	teams, err := s.pick("team", signers(in.Teams, owners), s.teamNames())
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,16 @@ type Policy struct {
 	Environments            []Environment // deploy order
 	Windows                 []string      // names of the release windows
 	Limits                  Limits        // create quota and sign-off expiry
+	// Services is the service catalog by name (lower-case). Empty: any
+	// service may be released, signed off by the teams the create names.
+	Services map[string]ServicePolicy
+}
+
+// ServicePolicy is what the lifecycle knows of a catalog service.
+type ServicePolicy struct {
+	// Owners are the teams that sign off every release of the service:
+	// a create's teams add to them, never replace them.
+	Owners []string
 }
 
 // Team signs off releases through its leads.

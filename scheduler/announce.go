@@ -54,6 +54,9 @@ type Summary struct {
 	// configured one.
 	Production string
 	DORA       releases.DORA
+	// AuditHead is the audit chain's head when the summary was built; nil
+	// when the scheduler has no Audit reader.
+	AuditHead *releases.ChainHead
 }
 
 // Quiet reports whether nothing ended since the last summary and nothing
@@ -83,6 +86,6 @@ func (a logAnnouncer) Remind(_ context.Context, key string, r Reminder) error {
 
 func (a logAnnouncer) Summarize(_ context.Context, key string, s Summary) error {
 	a.log.Info("summary (no chat to send it to)", "key", key, "deployed", len(s.Deployed), "failed", len(s.Failed),
-		"rolled_back", len(s.RolledBack), "waiting", len(s.Waiting))
+		"rolled_back", len(s.RolledBack), "waiting", len(s.Waiting), "audit_head", s.AuditHead)
 	return nil
 }

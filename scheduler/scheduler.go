@@ -42,6 +42,9 @@ type Options struct {
 	// SummaryGrace is how late a summary may still go out after a downtime;
 	// default 6 hours. Later ones are recorded as missed.
 	SummaryGrace time.Duration
+	// Audit reads the audit chain's head for summaries (the store); nil
+	// leaves it out of them.
+	Audit AuditHeads
 }
 
 // Defaults of Options.
@@ -88,6 +91,7 @@ type Scheduler struct {
 	rel      Releases
 	firings  releases.FiringStore
 	history  releases.HistoryReader
+	audit    AuditHeads
 	announce Announcer
 	now      func() time.Time
 	log      *slog.Logger
@@ -106,7 +110,7 @@ type Scheduler struct {
 func New(opts Options) *Scheduler {
 	s := &Scheduler{cfg: opts.Config, policy: opts.Config.Policy(), cal: opts.Calendar, rel: opts.Releases,
 		firings: opts.Firings, history: opts.History, announce: opts.Announcer, now: opts.Now, log: opts.Logger,
-		owner: opts.Owner, lease: opts.Lease, grace: opts.SummaryGrace}
+		owner: opts.Owner, lease: opts.Lease, grace: opts.SummaryGrace, audit: opts.Audit}
 	if s.now == nil {
 		s.now = time.Now
 	}

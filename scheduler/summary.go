@@ -85,6 +85,9 @@ func (s *Scheduler) BuildSummary(ctx context.Context, sum config.Summary, since,
 		}
 		out.DORA = releases.ComputeDORA(deps, at.Add(-DORAPeriod), at)
 	}
+	if err := s.addAuditHead(ctx, &out); err != nil {
+		return out, err
+	}
 	return out, nil
 }
 

@@ -90,6 +90,9 @@ type Options struct {
 	// CIOrigin names the channel of a CI-opened release's card, by
 	// service (ci.Channel); default none.
 	CIOrigin func(service string) string
+	// Audit, when set, serves the sealed audit chain at GET /api/audit
+	// (the store).
+	Audit releases.ChainReader
 }
 
 // Server holds the dependencies of the web handlers. Each topic (health,
@@ -110,6 +113,7 @@ type Server struct {
 	ci        CIAuth
 	opener    Opener
 	ciOrigin  func(string) string
+	audit     releases.ChainReader
 	pages     *pages
 	assets    *assets
 }
@@ -122,7 +126,7 @@ func New(opts Options) *Server {
 	}
 	s := &Server{releases: opts.Releases, log: opts.Logger, cal: opts.Calendar, freezes: opts.Freezes, policy: opts.Policy,
 		loc: opts.Location, userName: opts.UserName, now: opts.Now, publicURL: opts.PublicURL,
-		token: opts.Token, metrics: opts.Metrics, ci: opts.CI, opener: opts.Opener, ciOrigin: opts.CIOrigin}
+		token: opts.Token, metrics: opts.Metrics, audit: opts.Audit, ci: opts.CI, opener: opts.Opener, ciOrigin: opts.CIOrigin}
 	if s.ci != nil && s.opener == nil {
 		panic("web: Options.CI needs Options.Opener")
 	}
@@ -149,8 +153,9 @@ func New(opts Options) *Server {
 
 // Register adds the web routes to r: GET /healthz, /readyz, /metrics (when
 // Options.Metrics is set), /static/*, the JSON API /api/releases and
-// /api/releases/:id, POST /api/releases (when Options.CI is set), the dashboard /, /releases/:id and /windows, and
-// /calendar.ics.
+// /api/releases/:id, /api/audit (when Options.Audit is set), POST
+// /api/releases (when Options.CI is set), the dashboard /, /releases/:id
+// and /windows, and /calendar.ics.
 func Register(r gin.IRouter, opts Options) { New(opts).Register(r) }
 
 // Register adds the server's routes to r.
@@ -170,6 +175,9 @@ func (s *Server) Register(r gin.IRouter) {
 	api := protected.Group("/api")
 	api.GET("/releases", s.listReleases)
 	api.GET("/releases/:id", s.getRelease)
+	if s.audit != nil {
+		api.GET("/audit", s.auditStream)
+	}
 
 	protected.GET("/", s.listPage)
 	protected.GET("/releases/:id", s.releasePage)
