@@ -54,6 +54,7 @@ func TestGetRelease(t *testing.T) {
 	  "created_by": "U0DAVE", "created_at": "2026-12-01T11:02:03Z", "updated_at": "2026-12-01T11:07:03Z",
 	  "window": "weekly-train", "teams": ["payments", "risk"], "environments": ["staging", "production"],
 	  "notes": "SEPA instant payouts",
+	  "components": [{"service": "payments-api", "version": "v2.4.0", "digest": ""}],
 	  "override": {"by": "U0RM1", "reason": "outside the train for the SEPA deadline"},
 	  "signoffs": [
 	    {"team": "payments", "user": "U0ALICE", "decision": "approved", "at": "2026-12-01T11:03:03Z"},
@@ -269,7 +270,7 @@ func TestList(t *testing.T) {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
-		want := []string{"created_at", "created_by", "deployments", "environments", "id", "notes", "service",
+		want := []string{"components", "created_at", "created_by", "deployments", "environments", "id", "notes", "service",
 			"signoffs", "status", "teams", "updated_at", "version", "window"}
 		if !reflect.DeepEqual(keys, want) {
 			t.Errorf("keys %v, want %v", keys, want)

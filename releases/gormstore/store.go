@@ -223,7 +223,7 @@ func (t *tx) CreateRelease(ctx context.Context, r *releases.Release) error {
 		return err
 	}
 	row.ID = 0
-	if err := t.db.WithContext(ctx).Create(&row).Error; err != nil {
+	if err := t.db.WithContext(ctx).Omit(emptyArtifactColumns(row)...).Create(&row).Error; err != nil {
 		if errors.Is(err, gorm.ErrDuplicatedKey) {
 			return releases.ErrDuplicate
 		}
@@ -257,9 +257,14 @@ func (t *tx) UpdateRelease(ctx context.Context, r *releases.Release) error {
 func (t *tx) PutSignOff(ctx context.Context, so releases.SignOff) error {
 	row := signoffRow{ReleaseID: so.ReleaseID, Team: so.Team, UserID: so.User, Decision: string(so.Decision), CreatedAt: so.At.UTC(),
 		Digest: so.Digest}
-	err := t.db.WithContext(ctx).Clauses(clause.OnConflict{
+	update, omit := []string{"decision", "created_at", "digest"}, []string(nil)
+	if so.Digest == "" {
+		// As emptyArtifactColumns: the column's default says the same.
+		update, omit = update[:2], []string{"digest"}
+	}
+	err := t.db.WithContext(ctx).Omit(omit...).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "release_id"}, {Name: "team"}, {Name: "user_id"}},
-		DoUpdates: clause.AssignmentColumns([]string{"decision", "created_at", "digest"}),
+		DoUpdates: clause.AssignmentColumns(update),
 	}).Create(&row).Error
 	if err != nil {
 		return fmt.Errorf("record sign-off: %w", err)
