@@ -72,6 +72,9 @@ func (a *Authenticator) Authenticate(ctx context.Context, header string) (Identi
 	if a.oidc == nil {
 		return Identity{}, unauthenticated("The bearer token is not a releasebot API token (rbt_…), and OIDC is not configured (ci.oidc). The dashboard token does not open releases.")
 	}
+	if strings.Count(cred, ".") != 2 {
+		return Identity{}, unauthenticated("The bearer token is neither a releasebot API token (rbt_…) nor a JWT (a GitHub Actions OIDC token). The dashboard token does not open releases.")
+	}
 	claims, err := a.oidc.Verify(ctx, cred)
 	if err != nil {
 		return Identity{}, err

@@ -93,11 +93,14 @@ func (s *Server) createRelease(c *gin.Context) {
 		s.ciRefuse(c, id, status, in, err)
 		return
 	}
-	if err := s.ci.Authorize(id, []string{in.Service}); err != nil {
+	// Names are case-insensitive (stored lower-case): scope and catalog
+	// compare the stored form. A bad name is the coordinator's to refuse.
+	service := strings.ToLower(strings.TrimSpace(in.Service))
+	if err := s.ci.Authorize(id, []string{service}); err != nil {
 		s.ciRefuse(c, id, http.StatusForbidden, in, err)
 		return
 	}
-	in.Origin = s.ciOrigin(strings.ToLower(strings.TrimSpace(in.Service)))
+	in.Origin = s.ciOrigin(service)
 	r, created, err := s.opener.Open(ctx, id.Actor, in)
 	if err != nil {
 		status := statusFor(releases.ErrorCode(err))
