@@ -90,7 +90,17 @@ func (a *app) Close() error { return a.store.Close() }
 // ann says reminders and summaries in chat (nil: they are only logged).
 func (a *app) newScheduler(ann scheduler.Announcer) *scheduler.Scheduler {
 	return scheduler.New(scheduler.Options{Config: a.cfg, Calendar: a.cal, Releases: a.svc, Firings: a.store,
-		History: a.store, Announcer: ann, Now: a.svc.Now, Logger: a.log, Audit: a.store})
+		History: a.store, Owners: a.owners, Announcer: ann, Now: a.svc.Now, Logger: a.log, Audit: a.store})
+}
+
+// owners names the teams that own a service in the catalog, for the DORA
+// figures per team; none for a service outside it (or without a catalog).
+func (a *app) owners(service string) []string {
+	s, ok := a.cfg.Service(service)
+	if !ok {
+		return nil
+	}
+	return s.Teams
 }
 
 // newLogger logs JSON, or text when w is a terminal.

@@ -40,7 +40,8 @@ func shell(ctx context.Context, args []string, env environment, stdin io.Reader,
 		user = defaultUser(a)
 	}
 	sh := botshell.New(botshell.Options{Users: a.cfg, Source: a.cfg.Source, Posts: a.store, Out: stdout, User: user, Channel: *channel})
-	sh.SetBot(bot.New(bot.Options{Coordinator: a.svc, Now: a.svc.Now, Posts: a.store, Config: a.cfg, Calendar: a.cal, Logger: log}))
+	sh.SetBot(bot.New(bot.Options{Coordinator: a.svc, Now: a.svc.Now, Posts: a.store, Config: a.cfg, Calendar: a.cal, Logger: log,
+		History: a.store, Owners: a.owners}))
 	relay := bot.NewRelay(a.store, a.cfg, a.svc.Now)
 	sched := a.newScheduler(bot.NewAnnouncer(a.store, a.cfg, a.svc.Now))
 	sender := bot.NewSender(a.store, a.store, sh, a.svc.Now, log)

@@ -44,6 +44,7 @@ func curveProbes(size int) []probe {
 		{"`GET /api/releases` page 100 (cursor)", "/api/releases?cursor=" + cursor(int64(size+historyOpen)-99*int64(releases.DefaultLimit))},
 		{"`GET /api/releases?status=failed`", "/api/releases?status=failed"},
 		{"`GET /api/releases?service=svc-07`", "/api/releases?service=svc-07"},
+		{"`GET /api/releases?team=risk` page 100", "/api/releases?team=risk&cursor=" + cursor(int64(size+historyOpen)-99*int64(releases.DefaultLimit))},
 		{"`GET /api/releases?status=deployed&service=svc-07` page 100", "/api/releases?status=deployed&service=svc-07&cursor=" + cursor(int64(size)/2)},
 		{"`GET /`", "/"},
 		{"`GET /releases/R-N` (mid-history)", "/releases/R-" + mid},
@@ -230,12 +231,13 @@ func curveAt(ctx context.Context, o options, bin, dir string, size, gets int, re
 	var deps int
 	for range 5 {
 		t0 := time.Now()
-		got, err := s.FinishedDeployments(ctx, "production", now.Add(-30*24*time.Hour), now)
+		got, err := s.DeploymentFacts(ctx, "production", "", now.Add(-30*24*time.Hour), now)
 		if err != nil {
 			s.Close()
 			return "", 0, err
 		}
-		releases.ComputeDORA(got, now.Add(-30*24*time.Hour), now)
+		releases.DORAOf(got, now.Add(-30*24*time.Hour), now)
+		releases.DORAByService(got, now.Add(-30*24*time.Hour), now)
 		lat = append(lat, time.Since(t0))
 		deps = len(got)
 	}

@@ -127,6 +127,12 @@ func (v view) summary(s scheduler.Summary) Message {
 		for _, f := range fields {
 			texts = append(texts, strings.ReplaceAll(f, "\n", ": "))
 		}
+		if len(s.Teams) > 0 {
+			add(doraGroupList("*By owning team*", s.Teams))
+		}
+		if len(s.Services) > 0 {
+			add(doraGroupList("*By service*", s.Services))
+		}
 	}
 	if line := auditHeadLine(s.AuditHead); line != "" {
 		blocks = append(blocks, Context(line))
@@ -143,6 +149,20 @@ func auditHeadLine(h *releases.ChainHead) string {
 		return ""
 	}
 	return fmt.Sprintf("Audit chain head: %s (%d events)", h.Hash, h.Seq)
+}
+
+// doraGroupList lists the DORA figures of each service or team, one line
+// each, at most summaryListMax of them (the ones with the most changes).
+func doraGroupList(head string, gs []releases.DORAGroup) string {
+	lines := []string{head}
+	for i, g := range gs {
+		if i == summaryListMax {
+			lines = append(lines, fmt.Sprintf("… and %d more", len(gs)-i))
+			break
+		}
+		lines = append(lines, fmt.Sprintf("• *%s*: %s", escape(g.Name), doraLine(g.DORA)))
+	}
+	return strings.Join(lines, "\n")
 }
 
 func quietPeriod(d time.Duration) string {

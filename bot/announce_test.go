@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -97,6 +98,20 @@ func sampleSummary() scheduler.Summary {
 	}
 }
 
+// groupedSummary is sampleSummary with figures per team and per service:
+// more services than a summary lists.
+func groupedSummary() scheduler.Summary {
+	s := sampleSummary()
+	s.Teams = []releases.DORAGroup{{Name: "payments", DORA: releases.DORA{Deployments: 3, LeadTime: 4 * time.Hour, Changes: 4, Failures: 2,
+		FailureRate: 0.5, TimeToRestore: 5 * time.Hour, Restored: 2}}}
+	s.Services = []releases.DORAGroup{{Name: "web<1>", DORA: releases.DORA{Deployments: 1, LeadTime: 8 * time.Hour, Changes: 2, Failures: 1,
+		FailureRate: 0.5, Unrestored: 1}}}
+	for i := range 16 {
+		s.Services = append(s.Services, releases.DORAGroup{Name: fmt.Sprintf("svc-%02d", i), DORA: releases.DORA{Deployments: 1, Changes: 1}})
+	}
+	return s
+}
+
 // TestAnnouncementGolden pins the messages of a reminder, a summary and
 // a quiet summary.
 func TestAnnouncementGolden(t *testing.T) {
@@ -130,6 +145,11 @@ func TestAnnouncementContent(t *testing.T) {
 				"*Lead time* (create → production, median): 6h 0m", "Change failure rate*: 60% (3 of 5)", "*Time to restore* (median): 13h 45m; 1 not restored yet",
 				"v1&lt;script&gt;", `"incident &lt;42&gt;" (ad hoc, by <@U0RM1>)`, ":snowflake: held by the freeze year-end"},
 			not: []string{"<script>", "quiet"}},
+		{name: "summary per team and service", m: v.summary(groupedSummary()),
+			want: []string{"*By owning team*", "• *payments*: 3 deployed · lead time 4h 0m · 50% failed (2 of 4) · restored in 5h 0m",
+				"*By service*", "• *web&lt;1&gt;*: 1 deployed · lead time 8h 0m · 50% failed (1 of 2) · restored in —; 1 not restored yet",
+				"• *svc-13*", "… and 2 more"},
+			not: []string{"svc-14", "svc-15"}},
 		{name: "a quiet week says so", m: v.summary(scheduler.Summary{Name: "weekly", At: announceMonday, Since: announceMonday.AddDate(0, 0, -7), Production: "production"}),
 			want: []string{"A quiet week.", "Nothing was deployed", "Deployment frequency*: 0 (0.0 a week)", "Lead time", "—"}},
 	}

@@ -25,6 +25,8 @@ type Bot struct {
 	log     *slog.Logger
 	now     func() time.Time
 	metrics CommandMetrics
+	history releases.HistoryReader
+	owners  func(service string) []string
 }
 
 // Options configure a Bot; all but Logger, Metrics and Now are required.
@@ -38,13 +40,20 @@ type Options struct {
 	Metrics CommandMetrics
 	// Now is the coordinator's clock (default time.Now).
 	Now func() time.Time
+	// History reads the production DORA figures `/release history SERVICE`
+	// shows (the store); nil shows none.
+	History releases.HistoryReader
+	// Owners names the teams that own a service (the service catalog's);
+	// nil names none.
+	Owners func(service string) []string
 }
 
 // New returns a Bot. What releases say in chat (cards, requests, thread
 // replies) goes through the Relay and the Sender, not through the Bot.
 func New(opts Options) *Bot {
 	b := &Bot{svc: opts.Coordinator, posts: opts.Posts, cfg: opts.Config, cal: opts.Calendar,
-		view: newView(opts.Config), log: opts.Logger, now: opts.Now, metrics: opts.Metrics}
+		view: newView(opts.Config), log: opts.Logger, now: opts.Now, metrics: opts.Metrics,
+		history: opts.History, owners: opts.Owners}
 	if b.now == nil {
 		b.now = time.Now
 	}

@@ -113,7 +113,19 @@ func (b *Bot) run(ctx context.Context, in Invocation, cmd commands.Command) (Mes
 		if c.Service != "" {
 			head += " of " + c.Service
 		}
-		return b.view.page(head, p, "Nothing has shipped yet.", historyMore(c.Service)), nil
+		m := b.view.page(head, p, "Nothing has shipped yet.", historyMore(c.Service))
+		if c.Service == "" {
+			return m, nil
+		}
+		about, err := b.serviceFigures(ctx, releases.HistoryFilter(c.Service, 0).Service)
+		if err != nil || about == "" {
+			return m, err
+		}
+		if len(p.Releases) == 0 {
+			return Text(about + "\n" + m.Text), nil
+		}
+		first, rest, _ := strings.Cut(m.Text, "\n")
+		return Text(first + "\n" + about + "\n" + rest), nil
 	case commands.Windows:
 		return b.windowsReply(ctx)
 	case commands.Freeze:

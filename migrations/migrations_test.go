@@ -3,6 +3,7 @@ package migrations_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -192,17 +193,22 @@ func checkTables(t *testing.T, ctx context.Context, db *sql.DB, tables []string,
 	}
 }
 
-// downThrough rolls back the newest migrations, version included, so
-// that tests of an old migration keep working as newer ones are added.
-func downThrough(t *testing.T, m *migrations.Migrator, version int64) {
+// openBefore opens db migrated up to just before version v: every
+// migration applied, then rolled back newest first down to and including
+// v, whichever came after it.
+func openBefore(t *testing.T, db storetest.Database, v int64) (*gormstore.Store, *migrations.Migrator) {
 	t.Helper()
+	s, m := openUnmigrated(t, db)
+	if _, err := m.Up(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	for {
-		v, err := m.Down(t.Context())
-		if err != nil {
-			t.Fatalf("Down: %v", err)
+		got, err := m.Down(t.Context())
+		if err != nil || got < v {
+			t.Fatalf("Down = %d, %v; want the versions down to %d rolled back", got, err, v)
 		}
-		if v <= version {
-			return
+		if got == v {
+			return s, m
 		}
 	}
 }
@@ -214,12 +220,8 @@ func TestServiceNamesFoldToLowerCase(t *testing.T) {
 	for _, db := range storetest.Databases(t) {
 		t.Run(db.Name, func(t *testing.T) {
 			ctx := t.Context()
-			s, m := openUnmigrated(t, db)
-			if _, err := m.Up(ctx); err != nil {
-				t.Fatal(err)
-			}
 			// Back to before 00010 (00011 keeps counts: it goes first).
-			downThrough(t, m, 10)
+			s, m := openBefore(t, db, 10)
 			rows := []struct {
 				service, version string
 				status           releases.Status
@@ -277,11 +279,7 @@ func TestReleaseStatusCountsBackfill(t *testing.T) {
 	for _, db := range storetest.Databases(t) {
 		t.Run(db.Name, func(t *testing.T) {
 			ctx := t.Context()
-			s, m := openUnmigrated(t, db)
-			if _, err := m.Up(ctx); err != nil {
-				t.Fatal(err)
-			}
-			downThrough(t, m, 11)
+			s, m := openBefore(t, db, 11)
 			create := func(i int, st releases.Status) *releases.Release {
 				r := &releases.Release{Service: "api", Version: "v" + strconv.Itoa(i), Status: st, Environments: []string{"staging"}}
 				if err := s.Tx(ctx, func(tx releases.Tx) error { return tx.CreateRelease(ctx, r) }); err != nil {
@@ -328,4 +326,67 @@ func openUnmigrated(t *testing.T, db storetest.Database) (*gormstore.Store, *mig
 		t.Fatal(err)
 	}
 	return s, m
+}
+
+// TestReleaseTeamsBackfill: migration 00013 lists the teams of the
+// releases already there, and its triggers those of releases from then on,
+// so that a team filter finds both.
+func TestReleaseTeamsBackfill(t *testing.T) {
+	for _, db := range storetest.Databases(t) {
+		t.Run(db.Name, func(t *testing.T) {
+			ctx := t.Context()
+			s, m := openBefore(t, db, 13)
+			create := func(version string, teams ...string) int64 {
+				r := &releases.Release{Service: "api", Version: version, Status: releases.StatusDeployed, Teams: teams,
+					Environments: []string{"staging"}}
+				if err := s.Tx(ctx, func(tx releases.Tx) error { return tx.CreateRelease(ctx, r) }); err != nil {
+					t.Fatal(err)
+				}
+				return r.ID
+			}
+			older := create("v1", "payments", "risk")
+			create("v2", "risk")
+			if _, err := m.Up(ctx); err != nil {
+				t.Fatalf("Up over existing releases: %v", err)
+			}
+			newer := create("v3", "payments")
+			got, err := s.Releases(ctx, releases.Filter{Team: "payments"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []int64
+			for _, r := range got {
+				ids = append(ids, r.ID)
+			}
+			if want := []int64{newer, older}; !slices.Equal(ids, want) {
+				t.Fatalf("releases of payments = %v, want %v", ids, want)
+			}
+
+			// Changed teams move the rows; a deleted release takes its own.
+			exec := func(q string) {
+				t.Helper()
+				if _, err := s.DB().ExecContext(ctx, q); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+			exec(`UPDATE releases SET teams = '["risk"]' WHERE id = ` + strconv.FormatInt(newer, 10))
+			exec(`DELETE FROM releases WHERE id = ` + strconv.FormatInt(older, 10))
+			var rows []string
+			q, err := s.DB().QueryContext(ctx, "SELECT team || ':' || release_id FROM release_teams ORDER BY release_id, team")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer q.Close()
+			for q.Next() {
+				var row string
+				if err := q.Scan(&row); err != nil {
+					t.Fatal(err)
+				}
+				rows = append(rows, row)
+			}
+			if want := []string{fmt.Sprintf("risk:%d", older+1), fmt.Sprintf("risk:%d", newer)}; !slices.Equal(rows, want) {
+				t.Fatalf("release_teams after an update and a delete = %v, want %v", rows, want)
+			}
+		})
+	}
 }

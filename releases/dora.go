@@ -23,6 +23,19 @@ type FinishedDeployment struct {
 	ReleaseCreatedAt time.Time
 }
 
+// DeploymentFact is what the DORA figures need of a finished deployment,
+// and nothing more: a 30-day window of a busy installation holds tens of
+// thousands of deployments, and reading whole rows for them cost most of
+// a summary's time and memory.
+type DeploymentFact struct {
+	ID               int64
+	Service          string
+	Type             DeploymentType
+	Status           DeploymentStatus
+	FinishedAt       time.Time
+	ReleaseCreatedAt time.Time
+}
+
 // HistoryReader answers the questions of a release summary, each with one
 // indexed query.
 type HistoryReader interface {
@@ -30,9 +43,10 @@ type HistoryReader interface {
 	// [from, to) that belong to a release, oldest first, each with its
 	// release.
 	Outcomes(ctx context.Context, actions []string, from, to time.Time) ([]Outcome, error)
-	// FinishedDeployments returns the deployments to env, of both types,
-	// whose FinishedAt falls in [from, to), by FinishedAt then id.
-	FinishedDeployments(ctx context.Context, env string, from, to time.Time) ([]FinishedDeployment, error)
+	// DeploymentFacts returns the deployments of service ("" for every
+	// service) to env, of both types, whose FinishedAt falls in [from, to),
+	// by FinishedAt then id.
+	DeploymentFacts(ctx context.Context, env, service string, from, to time.Time) ([]DeploymentFact, error)
 }
 
 // DORA holds the four DORA key figures of one environment (production:
@@ -73,13 +87,24 @@ type DORA struct {
 	Unrestored      int
 }
 
-// ComputeDORA computes the DORA figures over [from, to) from the
-// deployments to one environment that finished in that period, as
-// HistoryReader.FinishedDeployments returns them. It is a pure function.
+// ComputeDORA computes the DORA figures over [from, to) from whole
+// deployments that finished in that period; see DORAOf.
 func ComputeDORA(deps []FinishedDeployment, from, to time.Time) DORA {
+	facts := make([]DeploymentFact, len(deps))
+	for i, x := range deps {
+		facts[i] = DeploymentFact{ID: x.ID, Service: x.Service, Type: x.Type, Status: x.Status,
+			FinishedAt: x.FinishedAt, ReleaseCreatedAt: x.ReleaseCreatedAt}
+	}
+	return DORAOf(facts, from, to)
+}
+
+// DORAOf computes the DORA figures over [from, to) from the deployments to
+// one environment that finished in that period, as
+// HistoryReader.DeploymentFacts returns them. It is a pure function.
+func DORAOf(facts []DeploymentFact, from, to time.Time) DORA {
 	d := DORA{From: from, To: to}
-	sorted := slices.Clone(deps)
-	slices.SortStableFunc(sorted, func(a, b FinishedDeployment) int {
+	sorted := slices.Clone(facts)
+	slices.SortStableFunc(sorted, func(a, b DeploymentFact) int {
 		if c := a.FinishedAt.Compare(b.FinishedAt); c != 0 {
 			return c
 		}

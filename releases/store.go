@@ -72,8 +72,10 @@ type PostStore interface {
 
 // Filter selects releases. Zero fields select everything.
 type Filter struct {
-	Statuses  []Status
-	Service   string
+	Statuses []Status
+	Service  string
+	// Team selects the releases that ask this team's sign-off; "" for any.
+	Team      string
 	CreatedBy string
 	Before    int64 // only ids below this (pagination cursor)
 	// CreatedBefore selects releases created before it; zero for any.

@@ -57,6 +57,11 @@ type Summary struct {
 	// AuditHead is the audit chain's head when the summary was built; nil
 	// when the scheduler has no Audit reader.
 	AuditHead *releases.ChainHead
+	// Services and Teams are the DORA figures of each service, and of each
+	// team over the services it owns (none without an owners lookup), that
+	// had a change in production in the period, most changes first.
+	Services []releases.DORAGroup
+	Teams    []releases.DORAGroup
 }
 
 // Quiet reports whether nothing ended since the last summary and nothing

@@ -29,6 +29,10 @@ type Options struct {
 	Releases Releases               // *releases.Coordinator
 	Firings  releases.FiringStore   // the store
 	History  releases.HistoryReader // the store
+	// Owners names the teams that own a service (the service catalog's
+	// teams), for the summary's DORA figures per team; nil groups them by
+	// service only.
+	Owners func(service string) []string
 	// Announcer says reminders and summaries in chat; nil logs them.
 	Announcer Announcer
 	// Now is the clock; default time.Now. Share the release service's.
@@ -92,6 +96,7 @@ type Scheduler struct {
 	firings  releases.FiringStore
 	history  releases.HistoryReader
 	audit    AuditHeads
+	owners   func(service string) []string
 	announce Announcer
 	now      func() time.Time
 	log      *slog.Logger
@@ -109,7 +114,7 @@ type Scheduler struct {
 // New returns a Scheduler over opts.
 func New(opts Options) *Scheduler {
 	s := &Scheduler{cfg: opts.Config, policy: opts.Config.Policy(), cal: opts.Calendar, rel: opts.Releases,
-		firings: opts.Firings, history: opts.History, announce: opts.Announcer, now: opts.Now, log: opts.Logger,
+		firings: opts.Firings, history: opts.History, owners: opts.Owners, announce: opts.Announcer, now: opts.Now, log: opts.Logger,
 		owner: opts.Owner, lease: opts.Lease, grace: opts.SummaryGrace, audit: opts.Audit}
 	if s.now == nil {
 		s.now = time.Now

@@ -50,7 +50,7 @@ func (s *Scheduler) summarize(ctx context.Context, sum config.Summary, at time.T
 // BuildSummary gathers what summary sum says at at: the outcomes in
 // [since, at), the releases waiting and what for, the next windows and
 // freezes, and the DORA figures of the last configured environment over
-// the 30 days before at.
+// the 30 days before at, in all and per service and owning team.
 func (s *Scheduler) BuildSummary(ctx context.Context, sum config.Summary, since, at time.Time) (Summary, error) {
 	out := Summary{Name: sum.Name, Channel: sum.Channel, Users: sum.Users, At: at, Since: since}
 	if s.history == nil {
@@ -79,11 +79,14 @@ func (s *Scheduler) BuildSummary(ctx context.Context, sum config.Summary, since,
 	}
 	if n := len(s.cfg.Environments); n > 0 {
 		out.Production = s.cfg.Environments[n-1].Name
-		deps, err := s.history.FinishedDeployments(ctx, out.Production, at.Add(-DORAPeriod), at)
+		from := at.Add(-DORAPeriod)
+		facts, err := s.history.DeploymentFacts(ctx, out.Production, "", from, at)
 		if err != nil {
 			return out, err
 		}
-		out.DORA = releases.ComputeDORA(deps, at.Add(-DORAPeriod), at)
+		out.DORA = releases.DORAOf(facts, from, at)
+		out.Services = releases.DORAByService(facts, from, at)
+		out.Teams = releases.DORAByTeam(facts, s.owners, from, at)
 	}
 	if err := s.addAuditHead(ctx, &out); err != nil {
 		return out, err

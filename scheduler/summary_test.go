@@ -2,6 +2,7 @@ package scheduler_test
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"testing"
 	"time"
@@ -205,3 +206,56 @@ func TestQuietSummary(t *testing.T) {
 }
 
 func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
+
+// TestSummaryPerServiceAndTeam: with an owners lookup, the summary's DORA
+// figures come per service and per owning team too (production, times UTC):
+//
+//	api v1     created 1 Dec 08:00, deployed  1 Dec 10:00   lead 2h
+//	web v5     created 2 Dec 08:00, failed    2 Dec 12:00   failure, restored by v6 in 26h
+//	web v6     created 3 Dec 08:00, deployed  3 Dec 14:00   lead 6h
+//	ledger v9  created 4 Dec 08:00, deployed  4 Dec 09:00   lead 1h
+//
+// api is payments', web is payments' and frontend's, ledger has no owner.
+func TestSummaryPerServiceAndTeam(t *testing.T) {
+	forEachDB(t, testYAML, func(t *testing.T, e *env) {
+		e.clock.Set(monday.Add(-time.Hour))
+		ok, fail, fwd := releases.DeploymentSucceeded, releases.DeploymentFailed, releases.TypeDeployment
+		seed(t, e, []seeded{
+			{service: "api", version: "v1", created: day(12, 1, 8, 0), status: releases.StatusDeployed,
+				deployments: []seededDeployment{prod(fwd, ok, day(12, 1, 10, 0))}},
+			{service: "web", version: "v5", created: day(12, 2, 8, 0), status: releases.StatusFailed,
+				deployments: []seededDeployment{prod(fwd, fail, day(12, 2, 12, 0))}},
+			{service: "web", version: "v6", created: day(12, 3, 8, 0), status: releases.StatusDeployed,
+				deployments: []seededDeployment{prod(fwd, ok, day(12, 3, 14, 0))}},
+			{service: "ledger", version: "v9", created: day(12, 4, 8, 0), status: releases.StatusDeployed,
+				deployments: []seededDeployment{prod(fwd, ok, day(12, 4, 9, 0))}},
+		})
+		owners := map[string][]string{"api": {"payments"}, "web": {"payments", "frontend"}}
+		sched := scheduler.New(scheduler.Options{Config: e.cfg, Calendar: e.cal, Releases: e.svc, Firings: e.store,
+			History: e.store, Now: e.clock.Now, Owners: func(service string) []string { return owners[service] }})
+		s, err := sched.BuildSummary(context.Background(), e.cfg.Summaries[0], monday.AddDate(0, 0, -7), monday)
+		if err != nil {
+			t.Fatal(err)
+		}
+		line := func(gs []releases.DORAGroup) []string {
+			var out []string
+			for _, g := range gs {
+				out = append(out, fmt.Sprintf("%s: %d deployed, lead %v, %d of %d failed, restore %v",
+					g.Name, g.Deployments, g.LeadTime, g.Failures, g.Changes, g.TimeToRestore))
+			}
+			return out
+		}
+		assertStrings(t, "per service", line(s.Services), []string{
+			"web: 1 deployed, lead 6h0m0s, 1 of 2 failed, restore 26h0m0s",
+			"api: 1 deployed, lead 2h0m0s, 0 of 1 failed, restore 0s",
+			"ledger: 1 deployed, lead 1h0m0s, 0 of 1 failed, restore 0s",
+		})
+		assertStrings(t, "per team", line(s.Teams), []string{
+			"payments: 2 deployed, lead 4h0m0s, 1 of 3 failed, restore 26h0m0s",
+			"frontend: 1 deployed, lead 6h0m0s, 1 of 2 failed, restore 26h0m0s",
+		})
+		if s.DORA.Changes != 4 || s.DORA.Deployments != 3 {
+			t.Errorf("DORA in all: %+v; want 4 changes, 3 deployments", s.DORA)
+		}
+	})
+}

@@ -58,14 +58,17 @@ const (
 	maxStatusValues = 20
 	// maxServiceLen is the longest service name (as releases.Create).
 	maxServiceLen = 100
+	// maxTeamLen bounds a team filter: no configured team is longer.
+	maxTeamLen = 100
 	// maxQuoted is how much of a refused value an error sentence quotes.
 	maxQuoted = 40
 )
 
 // listFilter reads the query of GET /api/releases and of the dashboard's
-// list: status (repeated or comma-separated), service, limit and cursor.
-// Statuses must be known ones and are deduplicated, in the order given;
-// service, limit and cursor may be given once. Limit and cursor are
+// list: status (repeated or comma-separated), service, team (releases
+// that ask its sign-off), limit and cursor. Statuses must be known ones
+// and are deduplicated, in the order given; service, team, since (RFC
+// 3339), limit and cursor may be given once. Limit and cursor are
 // checked here, as the coordinator reads a zero limit as "the default" and has
 // no cursors.
 func listFilter(c *gin.Context) (releases.Filter, error) {
@@ -73,7 +76,7 @@ func listFilter(c *gin.Context) (releases.Filter, error) {
 	if n := len(c.Request.URL.RawQuery); n > maxListQuery {
 		return f, releases.Errorf(releases.EInvalid, "The query string is too long (at most %d bytes); drop some filters.", maxListQuery)
 	}
-	for _, key := range []string{"service", "since", "limit", "cursor"} {
+	for _, key := range []string{"service", "team", "since", "limit", "cursor"} {
 		if len(c.QueryArray(key)) > 1 {
 			return f, releases.Errorf(releases.EInvalid, "Give %s only once.", key)
 		}
@@ -81,6 +84,10 @@ func listFilter(c *gin.Context) (releases.Filter, error) {
 	f.Service = strings.TrimSpace(c.Query("service"))
 	if n := utf8.RuneCountInString(f.Service); n > maxServiceLen {
 		return f, releases.Errorf(releases.EInvalid, "A service name has at most %d characters; got %d.", maxServiceLen, n)
+	}
+	f.Team = strings.TrimSpace(c.Query("team"))
+	if n := utf8.RuneCountInString(f.Team); n > maxTeamLen {
+		return f, releases.Errorf(releases.EInvalid, "A team name has at most %d characters; got %d.", maxTeamLen, n)
 	}
 	if raw := c.Query("since"); raw != "" {
 		t, err := time.Parse(time.RFC3339, strings.TrimSpace(raw))

@@ -393,3 +393,54 @@ func diffJSON(t *testing.T, got, want map[string]any) {
 		}
 	}
 }
+
+// TestListByTeam: `team` selects the releases that ask that team's
+// sign-off, alongside the other filters and across pages; the dashboard's
+// list takes it too and keeps it in its links.
+func TestListByTeam(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for i, c := range []struct {
+		service string
+		teams   []string
+	}{
+		{"ledger", []string{"payments"}}, {"ledger", []string{"risk"}}, {"web", []string{"payments", "risk"}}, {"ledger", []string{"payments"}},
+	} {
+		mustRelease(t)(f.svc.Create(ctx, dave, releases.CreateInput{Service: c.service, Version: fmt.Sprintf("v1.%d.0", i), Teams: c.teams}))
+		f.clock.Advance(time.Minute)
+	}
+	tests := []struct {
+		query string
+		want  []string
+	}{
+		{query: "team=payments", want: []string{"R-4", "R-3", "R-1"}},
+		{query: "team=risk", want: []string{"R-3", "R-2"}},
+		{query: "team=payments&service=ledger", want: []string{"R-4", "R-1"}},
+		{query: "team=payments&status=awaiting_signoff&cursor=" + cursor("before:4"), want: []string{"R-3", "R-1"}},
+		{query: "team=nobody", want: []string{}},
+		{query: "team=", want: []string{"R-4", "R-3", "R-2", "R-1"}},
+	}
+	for _, tt := range tests {
+		got := f.get(t, "/api/releases?"+tt.query)
+		if got.Code != http.StatusOK {
+			t.Fatalf("GET ?%s: %d %s", tt.query, got.Code, got.Raw)
+		}
+		if ids := ids(t, got.Body); !reflect.DeepEqual(ids, tt.want) {
+			t.Errorf("GET ?%s: releases %v, want %v", tt.query, ids, tt.want)
+		}
+	}
+	// Page by page, the team stays in the cursor's query.
+	var pages [][]string
+	path := "/api/releases?team=payments&limit=2"
+	for path != "" && len(pages) < 3 {
+		got := f.get(t, path)
+		pages = append(pages, ids(t, got.Body))
+		path = ""
+		if next, _ := got.Body["next"].(string); next != "" {
+			path = "/api/releases?team=payments&limit=2&cursor=" + next
+		}
+	}
+	if want := [][]string{{"R-4", "R-3"}, {"R-1"}}; !reflect.DeepEqual(pages, want) {
+		t.Errorf("pages of payments %v, want %v", pages, want)
+	}
+}

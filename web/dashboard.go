@@ -25,6 +25,7 @@ type listData struct {
 	Rows     []releaseView
 	Statuses []option
 	Service  string
+	Teams    []option // "Any team" and the configured teams
 	Filtered bool
 	NextURL  string // the following (older) page; "" on the last
 	FirstURL string // the newest page with the same filter; "" on it
@@ -42,7 +43,7 @@ func joinStatuses(ss []releases.Status) string {
 	return strings.Join(parts, ",")
 }
 
-// listPage answers GET /?status=S&service=X&cursor=C&limit=N.
+// listPage answers GET /?status=S&service=X&team=T&cursor=C&limit=N.
 func (s *Server) listPage(c *gin.Context) {
 	f, err := listFilter(c)
 	if err != nil {
@@ -55,8 +56,8 @@ func (s *Server) listPage(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	data := listData{Rows: make([]releaseView, len(page)), Service: f.Service, Limit: f.Limit,
-		Filtered: len(f.Statuses) > 0 || f.Service != ""}
+	data := listData{Rows: make([]releaseView, len(page)), Service: f.Service, Teams: s.teamOptions(f.Team), Limit: f.Limit,
+		Filtered: len(f.Statuses) > 0 || f.Service != "" || f.Team != ""}
 	for i := range page {
 		data.Rows[i] = s.releaseView(ctx, &page[i])
 	}
@@ -73,6 +74,9 @@ func (s *Server) listPage(c *gin.Context) {
 	if f.Service != "" {
 		query.Set("service", f.Service)
 	}
+	if f.Team != "" {
+		query.Set("team", f.Team)
+	}
 	if f.Limit != releases.DefaultLimit {
 		query.Set("limit", strconv.Itoa(f.Limit))
 	}
@@ -84,6 +88,24 @@ func (s *Server) listPage(c *gin.Context) {
 		data.NextURL = pageURL("/", query)
 	}
 	s.render(c, http.StatusOK, "list.html", "Releases", "releases", data)
+}
+
+// teamOptions are the choices of the list's team filter: any team, each
+// configured team, and the selected one if it is not configured (any
+// more): a link may name it.
+func (s *Server) teamOptions(selected string) []option {
+	out := []option{{Value: "", Label: "Any team", Selected: selected == ""}}
+	found := selected == ""
+	if s.policy != nil {
+		for _, t := range s.policy.Teams {
+			out = append(out, option{Value: t.Name, Label: t.Name, Selected: t.Name == selected})
+			found = found || t.Name == selected
+		}
+	}
+	if !found {
+		out = append(out, option{Value: selected, Label: selected, Selected: true})
+	}
+	return out
 }
 
 func pageURL(path string, q url.Values) string {

@@ -319,3 +319,23 @@ func TestDashboardOnEveryDatabase(t *testing.T) {
 		})
 	}
 }
+
+// TestListPageByTeam: the dashboard filters by team, shows the choice, and
+// keeps it in the "Older" link.
+func TestListPageByTeam(t *testing.T) {
+	d := newDashboard(t, nil)
+	seedStory(t, d)
+	r := mustRelease(t)(d.svc.Create(context.Background(), dave, releases.CreateInput{Service: "ledger", Version: "v9", Teams: []string{"risk"}}))
+	if r.ID != 9 {
+		t.Fatalf("created %s, want R-9", releases.FormatID(r.ID))
+	}
+	got := d.page(t, "/?team=payments&limit=3")
+	if ids := strings.Join(rowIDs(got.Body), " "); got.Code != http.StatusOK || ids != "R-8 R-7 R-6" {
+		t.Fatalf("GET /?team=payments&limit=3: %d, rows %q; want R-8 R-7 R-6 (R-9 asks risk only)", got.Code, ids)
+	}
+	mustContain(t, "team filter", got.Body, `<option value="payments" selected>payments</option>`, `<option value="risk">risk</option>`,
+		`href="/?cursor=`, `team=payments" rel="next"`, `<a class="reset" href="/">Clear</a>`)
+	if ids := strings.Join(rowIDs(d.page(t, "/?team=risk&limit=2").Body), " "); ids != "R-9 R-8" {
+		t.Errorf("GET /?team=risk: rows %q, want R-9 R-8", ids)
+	}
+}

@@ -88,6 +88,14 @@ func TestReadQueriesUseIndexes(t *testing.T) {
 			_, err := s.Releases(ctx, releases.Filter{Statuses: deployed, Service: "svc-3", Before: 150, Limit: 51})
 			return err
 		}},
+		{name: "page of one team", run: func() error {
+			_, err := s.Releases(ctx, releases.Filter{Team: "payments", Limit: 51})
+			return err
+		}},
+		{name: "later page of one team", run: func() error {
+			_, err := s.Releases(ctx, releases.Filter{Team: "payments", Before: 150, Limit: 51})
+			return err
+		}},
 		{name: "page of several statuses", allowSort: true, run: func() error {
 			// Active releases are few: the index finds each status's rows,
 			// and only those are sorted.
@@ -107,7 +115,11 @@ func TestReadQueriesUseIndexes(t *testing.T) {
 			return err
 		}},
 		{name: "deployments finished in a period", run: func() error {
-			_, err := s.FinishedDeployments(ctx, "staging", time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC))
+			_, err := s.DeploymentFacts(ctx, "staging", "", time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC))
+			return err
+		}},
+		{name: "one service's deployments finished in a period", run: func() error {
+			_, err := s.DeploymentFacts(ctx, "staging", "svc-3", time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC))
 			return err
 		}},
 		{name: "count deployments in flight", run: func() error {

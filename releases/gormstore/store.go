@@ -79,8 +79,15 @@ func (r reader) Releases(ctx context.Context, f releases.Filter) ([]releases.Rel
 	if f.Limit > 0 {
 		q = q.Limit(f.Limit)
 	}
+	// Filtered by team, the page walks release_teams' (team, release_id)
+	// key backwards; ordered by releases.id, SQLite would sort every
+	// release of the team first.
+	order := "releases.id DESC"
+	if f.Team != "" {
+		order = "release_teams.release_id DESC"
+	}
 	var rows []releaseRow
-	if err := q.Order("id DESC").Find(&rows).Error; err != nil {
+	if err := q.Order(order).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("list releases: %w", err)
 	}
 	return r.withChildren(ctx, rows)
@@ -117,23 +124,28 @@ func filtered(q *gorm.DB, f releases.Filter) *gorm.DB {
 	if f.Service != "" {
 		q = q.Where("service = ?", f.Service)
 	}
+	if f.Team != "" {
+		// release_teams (migration 00013) has a row per team a release
+		// asks, kept by triggers.
+		q = q.Joins("JOIN release_teams ON release_teams.release_id = releases.id AND release_teams.team = ?", f.Team)
+	}
 	if f.CreatedBy != "" {
 		q = q.Where("created_by = ?", f.CreatedBy)
 	}
 	if f.Before > 0 {
-		q = q.Where("id < ?", f.Before)
+		q = q.Where("releases.id < ?", f.Before)
 	}
 	if !f.CreatedBefore.IsZero() {
 		q = q.Where("created_at < ?", f.CreatedBefore.UTC())
 	}
 	if !f.CreatedSince.IsZero() {
-		q = q.Where("created_at >= ?", f.CreatedSince.UTC())
+		q = q.Where("releases.created_at >= ?", f.CreatedSince.UTC())
 	}
 	if f.Version != "" {
-		q = q.Where("version = ?", f.Version)
+		q = q.Where("releases.version = ?", f.Version)
 	}
 	if f.IdempotencyKey != "" {
-		q = q.Where("idempotency_key = ?", f.IdempotencyKey)
+		q = q.Where("releases.idempotency_key = ?", f.IdempotencyKey)
 	}
 	return q
 }

@@ -33,6 +33,7 @@ func RunConformance(t *testing.T, open func(t *testing.T) releases.Store) {
 		{name: "InFlight", run: testInFlight},
 		{name: "PendingDeployments", run: testPendingDeployments},
 		{name: "Releases", run: testReleases},
+		{name: "ReleasesByTeam", run: testReleasesByTeam},
 		{name: "TxRollback", run: testTxRollback},
 		{name: "LockReleaseSerialises", run: testLockReleaseSerialises},
 		{name: "Ping", run: testPing},

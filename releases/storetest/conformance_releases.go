@@ -255,7 +255,6 @@ func testAudit(t *testing.T, s releases.Store) {
 }
 
 func testReleases(t *testing.T, s releases.Store) {
-	ctx := t.Context()
 	rel := func(service, version, by string, st releases.Status) *releases.Release {
 		r := newRelease(service, version)
 		r.CreatedBy, r.Status = by, st
@@ -292,19 +291,7 @@ func testReleases(t *testing.T, s releases.Store) {
 		{name: "no match", filter: releases.Filter{Service: "nope"}, want: nil},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := s.Releases(ctx, tc.filter)
-			if err != nil {
-				t.Fatalf("Releases(%+v): %v", tc.filter, err)
-			}
-			if g, w := ids(got), idsOf(tc.want); !reflect.DeepEqual(g, w) {
-				t.Fatalf("Releases(%+v) = %v, want %v", tc.filter, g, w)
-			}
-			// Each comes with its own sign-offs and deployments.
-			for _, r := range got {
-				assertEqual(t, releases.FormatID(r.ID)+" from Releases", r, load(t, s, r.ID))
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { checkReleases(t, s, tc.filter, tc.want) })
 	}
 	// The fixture has children where the test expects them, so the
 	// comparison above compared something.
@@ -480,5 +467,65 @@ func testPosts(t *testing.T, s releases.Store) {
 			continue
 		}
 		assertEqual(t, "posts of "+tc.name, got, tc.want)
+	}
+}
+
+// checkReleases fails t unless s.Releases(f) gives want, in that order,
+// each with its own sign-offs and deployments.
+func checkReleases(t *testing.T, s releases.Store, f releases.Filter, want []*releases.Release) {
+	t.Helper()
+	got, err := s.Releases(t.Context(), f)
+	if err != nil {
+		t.Fatalf("Releases(%+v): %v", f, err)
+	}
+	if g, w := ids(got), idsOf(want); !reflect.DeepEqual(g, w) {
+		t.Fatalf("Releases(%+v) = %v, want %v", f, g, w)
+	}
+	for _, r := range got {
+		assertEqual(t, releases.FormatID(r.ID)+" from Releases", r, load(t, s, r.ID))
+	}
+}
+
+// testReleasesByTeam: a team filter selects the releases that ask that
+// team's sign-off, newest first, alongside the other filters and pages.
+func testReleasesByTeam(t *testing.T, s releases.Store) {
+	ctx := t.Context()
+	rel := func(service string, st releases.Status, teams ...string) *releases.Release {
+		r := newRelease(service, "v1")
+		r.Status, r.Teams = st, teams
+		return createRelease(t, s, r)
+	}
+	a := rel("api", releases.StatusDeployed, "payments")
+	b := rel("web", releases.StatusAwaitingSignoff, "payments", "risk")
+	c := rel("ledger", releases.StatusAwaitingSignoff, "risk")
+	rel("batch", releases.StatusDeployed)
+	e := rel("cron", releases.StatusDeployed, "payments", "payments")
+	putSignOffs(t, s, releases.SignOff{ReleaseID: b.ID, Team: "risk", User: dan, Decision: releases.Approved, At: at(1)})
+
+	tests := []struct {
+		name   string
+		filter releases.Filter
+		want   []*releases.Release
+	}{
+		{name: "team", filter: releases.Filter{Team: "payments"}, want: []*releases.Release{e, b, a}},
+		{name: "another team", filter: releases.Filter{Team: "risk"}, want: []*releases.Release{c, b}},
+		{name: "team and status", filter: releases.Filter{Team: "payments", Statuses: []releases.Status{releases.StatusDeployed}},
+			want: []*releases.Release{e, a}},
+		{name: "team and service", filter: releases.Filter{Team: "risk", Service: "web"}, want: []*releases.Release{b}},
+		{name: "team, next page", filter: releases.Filter{Team: "payments", Before: e.ID, Limit: 1}, want: []*releases.Release{b}},
+		{name: "a team no release asks", filter: releases.Filter{Team: "nope"}, want: nil},
+		{name: "a team's name is not a pattern", filter: releases.Filter{Team: "pay%"}, want: nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			checkReleases(t, s, tc.filter, tc.want)
+			n, err := s.Count(ctx, releases.Filter{Team: tc.filter.Team, Statuses: tc.filter.Statuses, Service: tc.filter.Service, Before: tc.filter.Before})
+			if err != nil {
+				t.Fatalf("Count: %v", err)
+			}
+			if tc.filter.Limit == 0 && n != len(tc.want) {
+				t.Fatalf("Count(%+v) = %d, want %d", tc.filter, n, len(tc.want))
+			}
+		})
 	}
 }

@@ -36,7 +36,7 @@ func RunScheduleConformance(t *testing.T, open func(t *testing.T) ScheduleStore)
 		{name: "LastAndLapsedFirings", run: testLastAndLapsedFirings},
 		{name: "Checked", run: testChecked},
 		{name: "Outcomes", run: testOutcomes},
-		{name: "FinishedDeployments", run: testFinishedDeployments},
+		{name: "DeploymentFacts", run: testDeploymentFacts},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, open(t)) })
@@ -367,12 +367,18 @@ func testOutcomes(t *testing.T, s ScheduleStore) {
 	}
 }
 
-func testFinishedDeployments(t *testing.T, s ScheduleStore) {
+// testDeploymentFacts: the deployments to one environment that finished in
+// a period, of both types, in the order they finished, each with only what
+// the DORA figures need and its release's creation time.
+func testDeploymentFacts(t *testing.T, s ScheduleStore) {
 	ctx := t.Context()
 	r1 := createRelease(t, s, newRelease("api", "v1"))
 	r2 := newRelease("api", "v2")
 	r2.CreatedAt = at(5)
 	createRelease(t, s, r2)
+	r3 := newRelease("web", "v7")
+	r3.CreatedAt = at(7)
+	createRelease(t, s, r3)
 	finished := func(r *releases.Release, env string, typ releases.DeploymentType, st releases.DeploymentStatus, min int) *releases.Deployment {
 		d := newDeployment(r, env, st)
 		d.Type = typ
@@ -385,19 +391,29 @@ func testFinishedDeployments(t *testing.T, s ScheduleStore) {
 	finished(r1, "staging", releases.TypeDeployment, releases.DeploymentSucceeded, 11)
 	b := finished(r2, "production", releases.TypeDeployment, releases.DeploymentFailed, 20)
 	c := finished(r1, "production", releases.TypeRollback, releases.DeploymentSucceeded, 20)
+	e := finished(r3, "production", releases.TypeDeployment, releases.DeploymentTimedOut, 15)
 	finished(r2, "production", releases.TypeDeployment, releases.DeploymentInProgress, -1) // not finished
 	finished(r2, "production", releases.TypeDeployment, releases.DeploymentSucceeded, 30)  // out of range
+	finished(r3, "production", releases.TypeDeployment, releases.DeploymentSucceeded, 9)   // before the period
 
-	got, err := s.FinishedDeployments(ctx, "production", at(10), at(30))
+	got, err := s.DeploymentFacts(ctx, "production", "", at(10), at(30))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []releases.FinishedDeployment{
-		{Deployment: *a, ReleaseCreatedAt: t0},
-		{Deployment: *b, ReleaseCreatedAt: at(5)},
-		{Deployment: *c, ReleaseCreatedAt: t0},
+	fact := func(d *releases.Deployment, created time.Time) releases.DeploymentFact {
+		return releases.DeploymentFact{ID: d.ID, Service: d.Service, Type: d.Type, Status: d.Status,
+			FinishedAt: d.FinishedAt.UTC(), ReleaseCreatedAt: created.UTC()}
 	}
+	want := []releases.DeploymentFact{fact(a, t0), fact(e, at(7)), fact(b, at(5)), fact(c, t0)}
 	assertEqual(t, "production deployments finished in [10, 30)", got, want)
+	got, err = s.DeploymentFacts(ctx, "production", "api", at(10), at(30))
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertEqual(t, "production deployments of api finished in [10, 30)", got, []releases.DeploymentFact{fact(a, t0), fact(b, at(5)), fact(c, t0)})
+	if none, err := s.DeploymentFacts(ctx, "canary", "", at(0), at(100)); err != nil || len(none) != 0 {
+		t.Fatalf("DeploymentFacts of an environment without deployments = %+v, %v; want none", none, err)
+	}
 }
 
 func testChecked(t *testing.T, s ScheduleStore) {
