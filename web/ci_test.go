@@ -380,7 +380,7 @@ func TestCIIdentityCannotApprove(t *testing.T) {
 	}
 }
 
-// GET /api/releases filters by since (RFC 3339), besides service.
+// GET /api/releases filters by since (RFC 3339), with service and team.
 func TestListSince(t *testing.T) {
 	f := newCIFixture(t, "sqlite://"+t.TempDir()+"/t.db")
 	wantStatus(t, f.post(t, f.token, map[string]any{"service": "ledger", "version": "v1"}), http.StatusCreated, "")
@@ -393,6 +393,12 @@ func TestListSince(t *testing.T) {
 	}
 	if got := ids(t, f.getAuthed(t, "/api/releases?service=ledger").Body); len(got) != 1 || got[0] != "R-1" {
 		t.Errorf("service=ledger: %v, want [R-1]", got)
+	}
+	if got := ids(t, f.getAuthed(t, "/api/releases?team=risk").Body); len(got) != 1 || got[0] != "R-1" {
+		t.Errorf("team=risk: %v, want [R-1] (ledger's owners)", got)
+	}
+	if got := ids(t, f.getAuthed(t, "/api/releases?team=risk&since="+cut).Body); len(got) != 0 {
+		t.Errorf("team=risk since %s: %v, want none", cut, got)
 	}
 	wantStatus(t, f.getAuthed(t, "/api/releases?since=yesterday"), http.StatusBadRequest, "RFC 3339")
 }
