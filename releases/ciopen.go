@@ -43,15 +43,15 @@ func (s *Coordinator) Open(ctx context.Context, actor string, in CreateInput) (*
 		return nil, false, err
 	}
 	want := Component{Service: service, Version: version, Digest: in.Digest}
-	if r, err := s.existing(ctx, actor, in.IdempotencyKey, want); r != nil || err != nil {
-		return r, false, err
-	}
+	// Create first: a new release, the common case, costs no lookups. A
+	// repeat runs into a unique index (the creator's key, or the open
+	// version) or, for a creator at its quota, the quota; only then is
+	// the release that answers it looked up. Concurrent retries of one
+	// create end the same way.
 	r, err := s.Create(ctx, actor, in)
-	if ErrorCode(err) != EConflict {
+	if code := ErrorCode(err); code != EConflict && code != ETooMany {
 		return r, err == nil, err
 	}
-	// A concurrent create of the same key or version won the race: answer
-	// with what it made, or with the conflict when it is gone again.
 	if found, ferr := s.existing(ctx, actor, in.IdempotencyKey, want); found != nil || ferr != nil {
 		return found, false, ferr
 	}

@@ -63,12 +63,17 @@ func ciConfig(issuer string) *config.Config {
 	}
 }
 
-func newCIFixture(t *testing.T, url string) *ciFixture {
+func newCIFixture(t *testing.T, url string) *ciFixture { return newCIFixtureQuota(t, url, 5) }
+
+// newCIFixtureQuota is newCIFixture with a create quota of quota per
+// hour (0: none).
+func newCIFixtureQuota(t testing.TB, url string, quota int) *ciFixture {
 	t.Helper()
 	gin.SetMode(gin.TestMode)
 	clk := newClock()
 	iss := citest.NewIssuer(t)
 	cfg := ciConfig(iss.URL)
+	cfg.Limits.CreatesPerHour = quota
 	store := storetest.Open(t, url, clk.Now)
 	svc := releases.NewCoordinator(releases.Options{Store: store, Policy: cfg.Policy(), Now: clk.Now})
 	auth := ci.NewAuthenticator(ci.Options{Config: cfg, Tokens: store, Now: clk.Now})
@@ -311,13 +316,21 @@ func TestCICreateBadBodies(t *testing.T) {
 }
 
 // The per-creator quota holds per token: the sixth create in an hour is
-// refused with 429.
+// refused with 429, but a retry of one that went through gets it.
 func TestCICreateQuotaPerToken(t *testing.T) {
 	f := newCIFixture(t, "sqlite://"+t.TempDir()+"/t.db")
 	for i := range 5 {
-		wantStatus(t, f.post(t, f.token, map[string]any{"service": "ledger", "version": "v1." + string(rune('0'+i))}), http.StatusCreated, "")
+		wantStatus(t, f.post(t, f.token, map[string]any{"service": "ledger", "version": "v1." + string(rune('0'+i)),
+			"idempotency_key": "k" + string(rune('0'+i))}), http.StatusCreated, "")
 	}
 	wantStatus(t, f.post(t, f.token, map[string]any{"service": "ledger", "version": "v1.9"}), http.StatusTooManyRequests, "limit is 5")
+	// A retry of a create that went through is still answered with its
+	// release, quota or not.
+	res := f.post(t, f.token, map[string]any{"service": "ledger", "version": "v1.0", "idempotency_key": "k0"})
+	wantStatus(t, res, http.StatusOK, "")
+	if res.Body["id"] != "R-1" {
+		t.Errorf("retry at the quota answered %v, want R-1", res.Body["id"])
+	}
 }
 
 // A GitHub Actions OIDC token opens releases of the catalog services whose
