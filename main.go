@@ -40,6 +40,8 @@ Usage:
   releasebot shell [--as USER] [--channel NAME]    the same bot in a terminal, no Slack needed
   releasebot migrate up|down|status                schema migrations
   releasebot config check [FILE]                   validate a configuration
+  releasebot token create --name N --services a,b  a scoped API token for POST /api/releases (printed once)
+  releasebot token list | token revoke NAME        the API tokens; revoking stops one at once
   releasebot audit verify [--head HASH]            check the audit log's hash chain
   releasebot version                               version, commit, Go version
 
@@ -71,6 +73,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return errReported
 		}
 		return configCheck(args[2:], env, stdout, stderr)
+	case "token":
+		return tokenCommand(ctx, args[1:], env, stdout, stderr)
 	case "audit":
 		return auditCmd(ctx, args[1:], env, stdout, stderr)
 	case "version", "--version", "-v":

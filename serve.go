@@ -20,6 +20,7 @@ import (
 
 	"github.com/releasebot/releasebot/bot"
 	"github.com/releasebot/releasebot/bot/slack"
+	"github.com/releasebot/releasebot/ci"
 	"github.com/releasebot/releasebot/releases"
 	"github.com/releasebot/releasebot/scheduler"
 	"github.com/releasebot/releasebot/web"
@@ -63,6 +64,9 @@ func serve(ctx context.Context, args []string, env environment, stderr io.Writer
 		PublicURL: env("RELEASEBOT_PUBLIC_URL"),
 		Token:     env("RELEASEBOT_DASHBOARD_TOKEN"),
 		Metrics:   m.Handler(),
+		CI:        ci.NewAuthenticator(ci.Options{Config: a.cfg, Tokens: a.store, Now: a.svc.Now}),
+		Opener:    a.svc,
+		CIOrigin:  func(service string) string { return ci.Channel(a.cfg, service) },
 		Audit:     a.store,
 	})
 	webhooks.RegisterCallbacks(router, webhooks.CallbackOptions{Deployments: a.svc,

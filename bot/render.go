@@ -49,6 +49,9 @@ func mention(user string) string {
 	case releases.IsUserGroup(user):
 		return "<!subteam^" + user + ">"
 	}
+	if releases.IsCIActor(user) {
+		return escape(user) // ci:TOKEN or github:OWNER/REPO: no Slack user
+	}
 	return "<@" + user + ">"
 }
 
@@ -256,6 +259,9 @@ func (v view) details(r *releases.Release) []string {
 	lines = append(lines, opened,
 		"*Sign-off:* "+v.signoffLine(r),
 		"*Environments:* "+v.environmentLine(r))
+	if a := artifactLine(r); a != "" {
+		lines = append(lines, a)
+	}
 	if r.OverrideBy != "" {
 		lines = append(lines, fmt.Sprintf(":warning: Override by %s: %s", mention(r.OverrideBy), escape(r.OverrideReason)))
 	}
@@ -263,6 +269,25 @@ func (v view) details(r *releases.Release) []string {
 		lines = append(lines, quoted(r.Notes))
 	}
 	return lines
+}
+
+// artifactLine is "*Artifact:* `sha256:…` · commit `1a2b3c4` · <url|build>",
+// "" when the release pins nothing: a lead sees which build they approve.
+func artifactLine(r *releases.Release) string {
+	var parts []string
+	if r.Digest != "" {
+		parts = append(parts, "`"+escape(r.Digest)+"`")
+	}
+	if r.Commit != "" {
+		parts = append(parts, "commit `"+escape(r.Commit)+"`")
+	}
+	if r.BuildURL != "" {
+		parts = append(parts, "<"+linkURL(r.BuildURL)+"|build>")
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "*Artifact:* " + strings.Join(parts, " · ")
 }
 
 // card is the release's message in the channel it was opened in; it roots
@@ -296,6 +321,9 @@ func (v view) request(r *releases.Release, team string) Message {
 	info := fmt.Sprintf("Opened by %s. Leads: %s. %d sign-off%s needed.", mention(r.CreatedBy), mentions(t.Leads), need, plural(need))
 	if r.IsTrain() {
 		info += "\n" + v.trainScope(r, team)
+	}
+	if a := artifactLine(r); a != "" {
+		info += "\n" + a + " (what you approve)"
 	}
 	if r.Notes != "" {
 		info += "\n" + quoted(r.Notes)

@@ -68,6 +68,9 @@ type Config struct {
 	// deploy targets. Empty: any service name may be released, and every
 	// environment deploys through its own deploy.
 	Services []Service
+	// CI configures POST /api/releases (`ci:`): the channel of CI-opened
+	// releases' cards and GitHub Actions OIDC.
+	CI CI
 	// Users maps a display name to a Slack user id (optional `users:` key),
 	// for the terminal shell's `/as NAME` and for display. Never nil.
 	Users map[string]string

@@ -149,6 +149,7 @@ func (p *parser) yamlError(err error) {
 var topKeys = []string{
 	"timezone", "release_managers", "require_distinct_approver", "users",
 	"teams", "environments", "windows", "freezes", "reminders", "summaries", "limits",
+	"ci",
 	"services",
 }
 
@@ -207,6 +208,9 @@ func (p *parser) config(root *yaml.Node) *Config {
 	}
 	if e, ok := f["limits"]; ok {
 		p.limits(e.val, cfg)
+	}
+	if e, ok := f["ci"]; ok {
+		p.ci(e.val, cfg)
 	}
 	return cfg
 }

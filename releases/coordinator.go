@@ -77,6 +77,12 @@ type CreateInput struct {
 	// Override (release managers only) is the reason for letting
 	// Environments skip one that comes before one it keeps; it is audited.
 	Override string
+	// Digest, Commit and BuildURL pin the artifact (see Release); each
+	// optional, checked by CheckDigest, CheckCommit and CheckBuildURL.
+	Digest, Commit, BuildURL string
+	// IdempotencyKey, when set, makes Open answer a repeat by the same
+	// creator with the release it opened (CheckIdempotencyKey).
+	IdempotencyKey string
 }
 
 // Create opens a release awaiting its teams' sign-off.
@@ -121,6 +127,7 @@ func (s *Coordinator) Create(ctx context.Context, actor string, in CreateInput) 
 		if !r.StartAt.IsZero() {
 			detail += "; at " + r.StartAt.Format(time.RFC3339)
 		}
+		detail += artifactDetail(r)
 		if err := m.audit(ctx, ActionCreated, detail); err != nil {
 			return err
 		}
@@ -153,7 +160,14 @@ func (s *Coordinator) validateCreate(in CreateInput) (*Release, error) {
 		return nil, onField(FieldNotes, err)
 	}
 	r := &Release{Service: components[0].Service, Version: components[0].Version, Name: name, Components: components,
-		Window: in.Window, StartAt: in.StartAt.UTC(), Notes: notes, Origin: in.Origin}
+		Window: in.Window, StartAt: in.StartAt.UTC(), Notes: notes, Origin: in.Origin,
+		Digest: in.Digest, Commit: in.Commit, BuildURL: in.BuildURL, IdempotencyKey: in.IdempotencyKey}
+	if err := checkArtifact(in); err != nil {
+		return nil, err
+	}
+	if len(components) == 1 && components[0].Digest == "" {
+		r.Components[0].Digest = r.Digest
+	}
 	switch {
 	case len(r.Notes) > 2000:
 		return nil, onField(FieldNotes, Errorf(EInvalid, "The notes are too long (%d characters; at most 2000).", len(r.Notes)))

@@ -131,11 +131,12 @@ func (p *Policy) need(team string) int {
 	return 1
 }
 
-// validApprovals counts the approvals for team by people who still lead it.
+// validApprovals counts the approvals for team by people who still lead it
+// (never a CI identity, even one listed as a lead by mistake).
 func (p *Policy) validApprovals(r *Release, team string) []string {
 	var users []string
 	for _, u := range r.Approvals(team) {
-		if p.IsLead(team, u) && !(p.RequireDistinctApprover && u == r.CreatedBy) {
+		if p.IsLead(team, u) && !IsCIActor(u) && !(p.RequireDistinctApprover && u == r.CreatedBy) {
 			users = append(users, u)
 		}
 	}

@@ -148,6 +148,15 @@ type Release struct {
 	// Origin is an opaque reference to where the release was opened (a
 	// Slack channel); its card and thread live there.
 	Origin string
+	// Digest, Commit and BuildURL pin the artifact the release ships
+	// ("sha256:…", a git commit, the CI run's link); each "" when not
+	// given. They never change once the release is created.
+	Digest   string
+	Commit   string
+	BuildURL string
+	// IdempotencyKey is the key a CI create was sent with ("" for none):
+	// the same creator sending it again gets this release back.
+	IdempotencyKey string
 
 	SignOffs    []SignOff    // in force, oldest first
 	Deployments []Deployment // oldest first
@@ -192,6 +201,9 @@ type SignOff struct {
 	User      string
 	Decision  Decision
 	At        time.Time
+	// Digest is the release's digest when the lead decided: what they
+	// approved ("" when the release pins none).
+	Digest string
 }
 
 // Deployment is one call of an environment's deploy webhook, forward or back.

@@ -10,13 +10,19 @@ import (
 // SignOff records actor's approval of release id for team. An empty team
 // means the one team of the release that actor leads.
 //
-// Errors: ENotFound; EForbidden when actor is not a lead of the team, or
+// The sign-off records the release's digest: what the lead approved.
+//
+// Errors: ENotFound; EForbidden when actor is a CI identity (IsCIActor),
+// is not a lead of the team, or
 // created the release and the four-eyes rule is on; EInvalid for a team the
 // release does not need; EConflict when sign-offs are closed or actor has
 // already signed off for that team.
 func (s *Coordinator) SignOff(ctx context.Context, actor string, id int64, team string) (*Release, error) {
 	return s.change(ctx, "sign off", id, actor, func(ctx context.Context, m *mutation) error {
 		r := m.r
+		if err := refuseCI(actor, "sign off", r.ID); err != nil {
+			return err
+		}
 		if err := signoffsOpen(r); err != nil {
 			return err
 		}
@@ -32,7 +38,7 @@ func (s *Coordinator) SignOff(ctx context.Context, actor string, id int64, team 
 				return Errorf(EConflict, "You have already signed off %s for %s.", FormatID(r.ID), team)
 			}
 		}
-		so := SignOff{ReleaseID: r.ID, Team: team, User: actor, Decision: Approved, At: m.now}
+		so := SignOff{ReleaseID: r.ID, Team: team, User: actor, Decision: Approved, At: m.now, Digest: r.Digest}
 		if err := m.tx.PutSignOff(ctx, so); err != nil {
 			return err
 		}
@@ -42,6 +48,9 @@ func (s *Coordinator) SignOff(ctx context.Context, actor string, id int64, team 
 		detail := fmt.Sprintf("%s (%d of %d)", team, min(have, need), need)
 		if lead, _ := s.policy.leadOf(team, actor); lead.Via != nil {
 			detail += ", " + lead.describe()
+		}
+		if r.Digest != "" {
+			detail += "; approved " + r.Digest
 		}
 		if err := m.audit(ctx, ActionSignedOff, detail); err != nil {
 			return err
@@ -97,9 +106,9 @@ func (s *Coordinator) Withdraw(ctx context.Context, actor string, id int64, team
 // Reject ends release id: a lead of one of its teams (team, or any of them
 // when empty) says no. The reason may be empty (a ❌ reaction has none).
 //
-// Errors: ENotFound; EForbidden for anyone but the release's teams' leads;
-// EConflict once deployment has started; EInvalid for a reason that is not
-// words people can read (CleanText).
+// Errors: ENotFound; EForbidden for anyone but the release's teams' leads,
+// and for CI identities; EConflict once deployment has started; EInvalid
+// for a reason that is not words people can read (CleanText).
 func (s *Coordinator) Reject(ctx context.Context, actor string, id int64, team, reason string) (*Release, error) {
 	reason, err := CleanText("the reason", reason)
 	if err != nil {
@@ -107,6 +116,9 @@ func (s *Coordinator) Reject(ctx context.Context, actor string, id int64, team, 
 	}
 	return s.change(ctx, "reject", id, actor, func(ctx context.Context, m *mutation) error {
 		r := m.r
+		if err := refuseCI(actor, "reject", r.ID); err != nil {
+			return err
+		}
 		if err := signoffsOpen(r); err != nil {
 			return err
 		}
@@ -119,7 +131,7 @@ func (s *Coordinator) Reject(ctx context.Context, actor string, id int64, team, 
 		if err != nil {
 			return err
 		}
-		so := SignOff{ReleaseID: r.ID, Team: team, User: actor, Decision: Rejected, At: m.now}
+		so := SignOff{ReleaseID: r.ID, Team: team, User: actor, Decision: Rejected, At: m.now, Digest: r.Digest}
 		if err := m.tx.PutSignOff(ctx, so); err != nil {
 			return err
 		}

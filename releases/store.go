@@ -82,7 +82,15 @@ type Filter struct {
 	Before    int64 // only ids below this (pagination cursor)
 	// CreatedBefore selects releases created before it; zero for any.
 	CreatedBefore time.Time
-	Limit         int // at most this many; 0 for no limit
+	// CreatedSince selects releases created at or after it; zero for any.
+	CreatedSince time.Time
+	// Version selects one version (with Service: one release line); ""
+	// for any.
+	Version string
+	// IdempotencyKey selects the release CreatedBy opened with this key
+	// (see Coordinator.Open); "" for any.
+	IdempotencyKey string
+	Limit          int // at most this many; 0 for no limit
 }
 
 // Tx is the view of the store inside a transaction.

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
@@ -20,9 +21,10 @@ type listJSON struct {
 	Next     string        `json:"next"`
 }
 
-// listReleases answers GET /api/releases?status=S&service=X&limit=N&cursor=C:
+// listReleases answers GET /api/releases?status=S&service=X&since=T&limit=N&cursor=C:
 // one page of releases, newest first. status may repeat or hold a
-// comma-separated list; service selects one service.
+// comma-separated list; service selects one service; since (RFC 3339)
+// those created at or after it.
 func (s *Server) listReleases(c *gin.Context) {
 	f, err := listFilter(c)
 	if err != nil {
@@ -65,8 +67,8 @@ const (
 // listFilter reads the query of GET /api/releases and of the dashboard's
 // list: status (repeated or comma-separated), service, team (releases
 // that ask its sign-off), limit and cursor. Statuses must be known ones
-// and are deduplicated, in the order given; service, team, limit and
-// cursor may be given once. Limit and cursor are
+// and are deduplicated, in the order given; service, team, since (RFC
+// 3339), limit and cursor may be given once. Limit and cursor are
 // checked here, as the coordinator reads a zero limit as "the default" and has
 // no cursors.
 func listFilter(c *gin.Context) (releases.Filter, error) {
@@ -74,7 +76,7 @@ func listFilter(c *gin.Context) (releases.Filter, error) {
 	if n := len(c.Request.URL.RawQuery); n > maxListQuery {
 		return f, releases.Errorf(releases.EInvalid, "The query string is too long (at most %d bytes); drop some filters.", maxListQuery)
 	}
-	for _, key := range []string{"service", "team", "limit", "cursor"} {
+	for _, key := range []string{"service", "team", "since", "limit", "cursor"} {
 		if len(c.QueryArray(key)) > 1 {
 			return f, releases.Errorf(releases.EInvalid, "Give %s only once.", key)
 		}
@@ -86,6 +88,13 @@ func listFilter(c *gin.Context) (releases.Filter, error) {
 	f.Team = strings.TrimSpace(c.Query("team"))
 	if n := utf8.RuneCountInString(f.Team); n > maxTeamLen {
 		return f, releases.Errorf(releases.EInvalid, "A team name has at most %d characters; got %d.", maxTeamLen, n)
+	}
+	if raw := c.Query("since"); raw != "" {
+		t, err := time.Parse(time.RFC3339, strings.TrimSpace(raw))
+		if err != nil {
+			return f, releases.Errorf(releases.EInvalid, "since must be an RFC 3339 time like 2026-12-01T00:00:00Z; got %s.", quoteCut(raw))
+		}
+		f.CreatedSince = t
 	}
 	var values []string
 	for _, param := range c.QueryArray("status") {

@@ -55,6 +55,7 @@ func TestGetRelease(t *testing.T) {
 	  "created_by": "U0DAVE", "created_at": "2026-12-01T11:02:03Z", "updated_at": "2026-12-01T11:07:03Z",
 	  "window": "weekly-train", "teams": ["payments", "risk"], "environments": ["staging", "production"],
 	  "notes": "SEPA instant payouts",
+	  "components": [{"service": "payments-api", "version": "v2.4.0", "digest": ""}],
 	  "override": {"by": "U0RM1", "reason": "outside the train for the SEPA deadline"},
 	  "signoffs": [
 	    {"team": "payments", "user": "U0ALICE", "decision": "approved", "at": "2026-12-01T11:03:03Z"},

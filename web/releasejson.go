@@ -35,6 +35,10 @@ type releaseJSON struct {
 	Override     *overrideJSON    `json:"override,omitempty"`
 	SignOffs     []signOffJSON    `json:"signoffs"`
 	Deployments  []deploymentJSON `json:"deployments"`
+	// Digest, Commit and BuildURL pin the artifact; absent when not given.
+	Digest   string `json:"digest,omitempty"`
+	Commit   string `json:"commit,omitempty"`
+	BuildURL string `json:"build_url,omitempty"`
 }
 
 // releaseDetailJSON is one release as GET /api/releases/:id answers it:
@@ -64,6 +68,8 @@ type signOffJSON struct {
 	User     string `json:"user"`
 	Decision string `json:"decision"`
 	At       string `json:"at"`
+	// Digest is what the lead decided on; absent when none was pinned.
+	Digest string `json:"digest,omitempty"`
 }
 
 type deploymentJSON struct {
@@ -118,6 +124,9 @@ func newReleaseJSON(r *releases.Release) releaseJSON {
 		Reason:       r.Reason,
 		SignOffs:     make([]signOffJSON, len(r.SignOffs)),
 		Deployments:  make([]deploymentJSON, len(r.Deployments)),
+		Digest:       r.Digest,
+		Commit:       r.Commit,
+		BuildURL:     r.BuildURL,
 	}
 	if r.OverrideBy != "" {
 		out.Override = &overrideJSON{By: r.OverrideBy, Reason: r.OverrideReason}
@@ -128,6 +137,9 @@ func newReleaseJSON(r *releases.Release) releaseJSON {
 	}
 	out.Components = make([]componentJSON, len(comps))
 	for i, c := range comps {
+		if c.Digest == "" && len(comps) == 1 {
+			c.Digest = r.Digest // a release of one service pins its artifact on the release
+		}
 		out.Components[i] = componentJSON{Service: c.Service, Version: c.Version, Digest: c.Digest,
 			Descoped: c.Descoped, DescopeReason: c.DescopeReason}
 	}
@@ -135,7 +147,7 @@ func newReleaseJSON(r *releases.Release) releaseJSON {
 		out.Service, out.Version, out.Name = "", "", r.Name
 	}
 	for i, so := range r.SignOffs {
-		out.SignOffs[i] = signOffJSON{Team: so.Team, User: so.User, Decision: string(so.Decision), At: apiTime(so.At)}
+		out.SignOffs[i] = signOffJSON{Team: so.Team, User: so.User, Decision: string(so.Decision), At: apiTime(so.At), Digest: so.Digest}
 	}
 	for i, d := range r.Deployments {
 		out.Deployments[i] = deploymentJSON{

@@ -83,6 +83,13 @@ type Options struct {
 	Token string
 	// Metrics, when set, is served at GET /metrics (see metrics.Handler).
 	Metrics http.Handler
+	// CI, with Opener, serves POST /api/releases: CI credentials only,
+	// never the dashboard token. nil: the route is not served.
+	CI     CIAuth
+	Opener Opener
+	// CIOrigin names the channel of a CI-opened release's card, by
+	// service (ci.Channel); default none.
+	CIOrigin func(service string) string
 	// Audit, when set, serves the sealed audit chain at GET /api/audit
 	// (the store).
 	Audit releases.ChainReader
@@ -103,6 +110,9 @@ type Server struct {
 	publicURL string
 	token     string
 	metrics   http.Handler
+	ci        CIAuth
+	opener    Opener
+	ciOrigin  func(string) string
 	audit     releases.ChainReader
 	pages     *pages
 	assets    *assets
@@ -116,7 +126,13 @@ func New(opts Options) *Server {
 	}
 	s := &Server{releases: opts.Releases, log: opts.Logger, cal: opts.Calendar, freezes: opts.Freezes, policy: opts.Policy,
 		loc: opts.Location, userName: opts.UserName, now: opts.Now, publicURL: opts.PublicURL,
-		token: opts.Token, metrics: opts.Metrics, audit: opts.Audit}
+		token: opts.Token, metrics: opts.Metrics, audit: opts.Audit, ci: opts.CI, opener: opts.Opener, ciOrigin: opts.CIOrigin}
+	if s.ci != nil && s.opener == nil {
+		panic("web: Options.CI needs Options.Opener")
+	}
+	if s.ciOrigin == nil {
+		s.ciOrigin = func(string) string { return "" }
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -137,8 +153,9 @@ func New(opts Options) *Server {
 
 // Register adds the web routes to r: GET /healthz, /readyz, /metrics (when
 // Options.Metrics is set), /static/*, the JSON API /api/releases and
-// /api/releases/:id, /api/audit (when Options.Audit is set), the dashboard
-// /, /releases/:id and /windows, and /calendar.ics.
+// /api/releases/:id, /api/audit (when Options.Audit is set), POST
+// /api/releases (when Options.CI is set), the dashboard /, /releases/:id
+// and /windows, and /calendar.ics.
 func Register(r gin.IRouter, opts Options) { New(opts).Register(r) }
 
 // Register adds the server's routes to r.
@@ -149,6 +166,10 @@ func (s *Server) Register(r gin.IRouter) {
 		r.GET("/metrics", gin.WrapH(s.metrics))
 	}
 	r.GET("/static/*file", s.static)
+	if s.ci != nil {
+		// CI credentials only: outside the dashboard token's group.
+		r.POST("/api/releases", s.createRelease)
+	}
 
 	protected := r.Group("", s.requireToken)
 	api := protected.Group("/api")

@@ -28,6 +28,10 @@ type Payload struct {
 	RequestedBy     string   `json:"requested_by"`
 	ApprovedBy      []string `json:"approved_by"`
 	CallbackURL     string   `json:"callback_url"`
+	// Digest is the artifact the release pinned ("sha256:…"), which the
+	// leads approved: deploy exactly it. Absent when the release pins none,
+	// and on rollbacks, which install an earlier version.
+	Digest string `json:"digest,omitempty"`
 	// Vars are the catalog's values for the service in the environment
 	// (services[].vars), absent when there are none.
 	Vars map[string]string `json:"vars,omitempty"`
@@ -45,8 +49,13 @@ func NewPayload(r *releases.Release, d *releases.Deployment, publicURL string) P
 		approvers = []string{}
 	}
 	id := releases.FormatDeploymentID(d.ID)
+	digest := r.Digest
+	if d.Type == releases.TypeRollback {
+		digest = ""
+	}
 	return Payload{
-		Type: typ, DeploymentID: id, ReleaseID: releases.FormatID(r.ID), Service: d.Service,
+		Digest: digest,
+		Type:   typ, DeploymentID: id, ReleaseID: releases.FormatID(r.ID), Service: d.Service,
 		Version: d.Version, PreviousVersion: d.PreviousVersion, Environment: d.Environment,
 		RequestedBy: d.RequestedBy, ApprovedBy: approvers,
 		CallbackURL: strings.TrimRight(publicURL, "/") + "/webhooks/deployments/" + id + "/status",

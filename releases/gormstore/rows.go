@@ -25,6 +25,11 @@ type releaseRow struct {
 	Reason         string
 	Origin         string
 	Name           string // a train's (migration 00016)
+	// The pinned artifact and the CI create's key (migration 00015).
+	Digest         string
+	CommitSHA      string `gorm:"column:commit_sha"`
+	BuildURL       string `gorm:"column:build_url"`
+	IdempotencyKey string
 }
 
 func (releaseRow) TableName() string { return "releases" }
@@ -68,6 +73,7 @@ type signoffRow struct {
 	UserID    string `gorm:"primaryKey"`
 	Decision  string
 	CreatedAt time.Time `gorm:"autoCreateTime:false"`
+	Digest    string    // what was approved (migration 00015)
 }
 
 func (signoffRow) TableName() string { return "signoffs" }
@@ -127,6 +133,7 @@ func toReleaseRow(r *releases.Release) (releaseRow, error) {
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), WindowName: r.Window, StartAt: timePtr(r.StartAt),
 		Teams: string(teams), Environments: string(envs), Notes: r.Notes,
 		OverrideBy: r.OverrideBy, OverrideReason: r.OverrideReason, Reason: r.Reason, Origin: r.Origin, Name: r.Name,
+		Digest: r.Digest, CommitSHA: r.Commit, BuildURL: r.BuildURL, IdempotencyKey: r.IdempotencyKey,
 	}, nil
 }
 
@@ -139,6 +146,7 @@ func (row releaseRow) release() (releases.Release, error) {
 		Name: row.Name,
 		// Replaced by the stored components where they are loaded.
 		Components: []releases.Component{{Service: row.Service, Version: row.Version}},
+		Digest: row.Digest, Commit: row.CommitSHA, BuildURL: row.BuildURL, IdempotencyKey: row.IdempotencyKey,
 	}
 	if err := json.Unmarshal([]byte(row.Teams), &r.Teams); err != nil {
 		return r, err
@@ -151,7 +159,7 @@ func (row releaseRow) release() (releases.Release, error) {
 
 func (row signoffRow) signOff() releases.SignOff {
 	return releases.SignOff{ReleaseID: row.ReleaseID, Team: row.Team, User: row.UserID,
-		Decision: releases.Decision(row.Decision), At: row.CreatedAt.UTC()}
+		Decision: releases.Decision(row.Decision), At: row.CreatedAt.UTC(), Digest: row.Digest}
 }
 
 func toDeploymentRow(d *releases.Deployment) deploymentRow {
@@ -228,3 +236,19 @@ type postReactionRow struct {
 }
 
 func (postReactionRow) TableName() string { return "post_reactions" }
+
+// emptyArtifactColumns names the columns of migration 00015 that row
+// leaves empty: an insert omits them, so that their defaults say the same
+// and a release without an artifact can still be written to a schema from
+// before 00015 (the migration tests write at older versions).
+func emptyArtifactColumns(row releaseRow) []string {
+	var cols []string
+	for _, c := range []struct{ name, val string }{
+		{"digest", row.Digest}, {"commit_sha", row.CommitSHA}, {"build_url", row.BuildURL}, {"idempotency_key", row.IdempotencyKey},
+	} {
+		if c.val == "" {
+			cols = append(cols, c.name)
+		}
+	}
+	return cols
+}

@@ -142,6 +142,15 @@ func filtered(q *gorm.DB, f releases.Filter) *gorm.DB {
 	if !f.CreatedBefore.IsZero() {
 		q = q.Where("created_at < ?", f.CreatedBefore.UTC())
 	}
+	if !f.CreatedSince.IsZero() {
+		q = q.Where("releases.created_at >= ?", f.CreatedSince.UTC())
+	}
+	if f.Version != "" {
+		q = q.Where("releases.version = ?", f.Version)
+	}
+	if f.IdempotencyKey != "" {
+		q = q.Where("releases.idempotency_key = ?", f.IdempotencyKey)
+	}
 	return q
 }
 
@@ -242,7 +251,7 @@ func (t *tx) CreateRelease(ctx context.Context, r *releases.Release) error {
 		return err
 	}
 	row.ID = 0
-	if err := t.db.WithContext(ctx).Create(&row).Error; err != nil {
+	if err := t.db.WithContext(ctx).Omit(emptyArtifactColumns(row)...).Create(&row).Error; err != nil {
 		if errors.Is(err, gorm.ErrDuplicatedKey) {
 			return releases.ErrDuplicate
 		}
@@ -293,10 +302,16 @@ func (t *tx) UpdateRelease(ctx context.Context, r *releases.Release) error {
 }
 
 func (t *tx) PutSignOff(ctx context.Context, so releases.SignOff) error {
-	row := signoffRow{ReleaseID: so.ReleaseID, Team: so.Team, UserID: so.User, Decision: string(so.Decision), CreatedAt: so.At.UTC()}
-	err := t.db.WithContext(ctx).Clauses(clause.OnConflict{
+	row := signoffRow{ReleaseID: so.ReleaseID, Team: so.Team, UserID: so.User, Decision: string(so.Decision), CreatedAt: so.At.UTC(),
+		Digest: so.Digest}
+	update, omit := []string{"decision", "created_at", "digest"}, []string(nil)
+	if so.Digest == "" {
+		// As emptyArtifactColumns: the column's default says the same.
+		update, omit = update[:2], []string{"digest"}
+	}
+	err := t.db.WithContext(ctx).Omit(omit...).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "release_id"}, {Name: "team"}, {Name: "user_id"}},
-		DoUpdates: clause.AssignmentColumns([]string{"decision", "created_at"}),
+		DoUpdates: clause.AssignmentColumns(update),
 	}).Create(&row).Error
 	if err != nil {
 		return fmt.Errorf("record sign-off: %w", err)

@@ -1,0 +1,176 @@
+package ci
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/releasebot/releasebot/config"
+	"github.com/releasebot/releasebot/releases"
+)
+
+// Identity is who sent a CI request: a scoped API token or a GitHub
+// Actions workflow.
+type Identity struct {
+	// Actor is the creator releases name: "ci:TOKEN-NAME" or
+	// "github:OWNER/REPO".
+	Actor string
+	// Token is the API token used; nil for OIDC.
+	Token *releases.APIToken
+	// GitHub holds the OIDC token's claims; nil for API tokens.
+	GitHub *GitHubClaims
+}
+
+// Authenticator tells who sent a request to POST /api/releases and what it
+// may open.
+type Authenticator struct {
+	tokens  releases.TokenStore
+	oidc    *Verifier // nil: OIDC is not configured
+	ref     string    // ci.oidc.ref; "" for any
+	catalog func(service string) (config.Service, bool)
+	now     func() time.Time
+}
+
+// Options configure NewAuthenticator.
+type Options struct {
+	Config *config.Config      // ci.oidc and the service catalog
+	Tokens releases.TokenStore // scoped API tokens
+	Client *http.Client        // fetches the OIDC keys; default with a timeout
+	Now    func() time.Time    // default time.Now
+}
+
+// NewAuthenticator returns an authenticator for opts.Config's ci: section.
+func NewAuthenticator(opts Options) *Authenticator {
+	a := &Authenticator{tokens: opts.Tokens, catalog: opts.Config.Service, now: opts.Now}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	if o := opts.Config.CI.OIDC; o.Issuer != "" {
+		a.oidc = NewVerifier(VerifierOptions{Issuer: o.Issuer, Audience: o.Audience, Client: opts.Client, Now: a.now})
+		a.ref = o.Ref
+	}
+	return a
+}
+
+// Authenticate reads the Authorization header. It accepts a scoped API
+// token that is not revoked, or (with ci.oidc) a GitHub Actions OIDC
+// token. Errors are of Kind ErrUnauthenticated (HTTP 401), or internal
+// when the store or the issuer fails.
+func (a *Authenticator) Authenticate(ctx context.Context, header string) (Identity, error) {
+	scheme, cred, _ := strings.Cut(strings.TrimSpace(header), " ")
+	cred = strings.TrimSpace(cred)
+	if !strings.EqualFold(scheme, "Bearer") || cred == "" {
+		return Identity{}, unauthenticated("POST /api/releases needs \"Authorization: Bearer\" with a scoped API token (rbt_…, `releasebot token create`) or a GitHub Actions OIDC token.")
+	}
+	if strings.HasPrefix(cred, TokenPrefix) {
+		return a.token(ctx, cred)
+	}
+	if a.oidc == nil {
+		return Identity{}, unauthenticated("The bearer token is not a releasebot API token (rbt_…), and OIDC is not configured (ci.oidc). The dashboard token does not open releases.")
+	}
+	if strings.Count(cred, ".") != 2 {
+		return Identity{}, unauthenticated("The bearer token is neither a releasebot API token (rbt_…) nor a JWT (a GitHub Actions OIDC token). The dashboard token does not open releases.")
+	}
+	claims, err := a.oidc.Verify(ctx, cred)
+	if err != nil {
+		return Identity{}, err
+	}
+	return Identity{Actor: releases.GitHubActorPrefix + claims.Repository, GitHub: &claims}, nil
+}
+
+func (a *Authenticator) token(ctx context.Context, cred string) (Identity, error) {
+	if len(cred) > 200 {
+		return Identity{}, unauthenticated("The API token is not valid.")
+	}
+	t, err := a.tokens.TokenByHash(ctx, HashToken(cred))
+	if errors.Is(err, releases.ErrNotFound) {
+		return Identity{}, unauthenticated("The API token is not valid.")
+	}
+	if err != nil {
+		return Identity{}, err
+	}
+	id := Identity{Actor: t.Actor(), Token: t}
+	if t.Revoked() {
+		a.Audit(ctx, id, "refused: token revoked")
+		return Identity{}, unauthenticated("The API token %s was revoked at %s.", t.Name, t.RevokedAt.UTC().Format(time.RFC3339))
+	}
+	return id, nil
+}
+
+// Authorize tells whether id may open a release of services: a token only
+// of its services, a workflow only of catalog services whose repo is its
+// repository, from a ref ci.oidc.ref allows. Errors: EForbidden.
+func (a *Authenticator) Authorize(id Identity, services []string) error {
+	if id.Token != nil {
+		for _, s := range services {
+			if !id.Token.Allows(s) {
+				return releases.Errorf(releases.EForbidden, "The token %s may open releases of %s, not %s.",
+					id.Token.Name, strings.Join(id.Token.Services, ", "), s)
+			}
+		}
+		return nil
+	}
+	if id.GitHub == nil {
+		return releases.Errorf(releases.EForbidden, "Only CI credentials open releases here.")
+	}
+	repo := id.GitHub.Repository
+	for _, s := range services {
+		svc, ok := a.catalog(s)
+		switch {
+		case !ok || svc.Repo == "":
+			return releases.Errorf(releases.EForbidden, "%s has no repo in the service catalog, so no OIDC token may open it; add `repo: %s` to its entry, or use an API token.", s, repo)
+		case !strings.EqualFold(svc.Repo, repo):
+			return releases.Errorf(releases.EForbidden, "The OIDC token is from %s; %s is built from %s.", repo, s, svc.Repo)
+		}
+	}
+	if a.ref != "" {
+		if ok, _ := path.Match(a.ref, id.GitHub.Ref); !ok {
+			return releases.Errorf(releases.EForbidden, "The OIDC token is from ref %q; releases open only from refs matching %q (ci.oidc.ref).", id.GitHub.Ref, a.ref)
+		}
+	}
+	return nil
+}
+
+// Audit records a use of id with what came of it in the audit trail (an
+// event about no single release); for a token, its last use too.
+func (a *Authenticator) Audit(ctx context.Context, id Identity, detail string) error {
+	name := ""
+	if id.Token != nil {
+		name = id.Token.Name
+	} else if id.GitHub != nil && id.GitHub.RunID != "" {
+		detail += fmt.Sprintf(" (run %s, ref %s)", id.GitHub.RunID, id.GitHub.Ref)
+	}
+	at := a.now().UTC().Truncate(time.Microsecond)
+	return a.tokens.TokenUsed(ctx, name, releases.AuditEvent{At: at, Actor: id.Actor, Action: releases.ActionTokenUsed, Detail: detail})
+}
+
+// Channel is where the card of a release of service opened by CI goes:
+// ci.channel, else the channel of the service's first owning team, else
+// of the first team (a release without --teams asks every team).
+func Channel(cfg *config.Config, service string) string {
+	if cfg.CI.Channel != "" {
+		return cfg.CI.Channel
+	}
+	if s, ok := cfg.Service(service); ok {
+		for _, name := range s.Teams {
+			if t, ok := cfg.Team(name); ok {
+				return t.Channel
+			}
+		}
+	}
+	if len(cfg.Teams) > 0 {
+		return cfg.Teams[0].Channel
+	}
+	return ""
+}
+
+// unauthenticated is a refusal of a credential (HTTP 401).
+func unauthenticated(format string, args ...any) error {
+	e := releases.Errorf(releases.EForbidden, format, args...)
+	e.Kind = ErrUnauthenticated
+	return e
+}

@@ -1,0 +1,69 @@
+package releases
+
+import (
+	"context"
+	"regexp"
+	"time"
+)
+
+// APIToken is a scoped API token as stored (`releasebot token create`):
+// its name, the services it may open releases of, and its history. The
+// token itself is never stored, only its SHA-256, so the database can't
+// give a token away; it is printed once, when created.
+type APIToken struct {
+	Name     string
+	Services []string // lower-case service names
+	// CreatedAt is when it was made; RevokedAt when it was revoked (zero
+	// while it works); LastUsedAt when it last authenticated a request.
+	CreatedAt  time.Time
+	RevokedAt  time.Time
+	LastUsedAt time.Time
+}
+
+// Revoked reports whether the token no longer authenticates.
+func (t *APIToken) Revoked() bool { return !t.RevokedAt.IsZero() }
+
+// Allows reports whether the token may open releases of service.
+func (t *APIToken) Allows(service string) bool { return contains(t.Services, service) }
+
+// Actor is who the token acts as: "ci:NAME".
+func (t *APIToken) Actor() string { return CITokenActorPrefix + t.Name }
+
+// TokenStore keeps scoped API tokens. Implementation: releases/gormstore.
+type TokenStore interface {
+	// CreateToken stores t with hash, the hex SHA-256 of the token;
+	// ErrDuplicate when the name is taken.
+	CreateToken(ctx context.Context, t APIToken, hash string) error
+	// TokenByHash returns the token (revoked or not) whose hash is hash,
+	// or ErrNotFound.
+	TokenByHash(ctx context.Context, hash string) (*APIToken, error)
+	// Tokens lists every token, revoked ones included, by name.
+	Tokens(ctx context.Context) ([]APIToken, error)
+	// RevokeToken revokes the named token at at; ErrNotFound when there is
+	// none. Revoking a revoked token keeps the first time.
+	RevokeToken(ctx context.Context, name string, at time.Time) error
+	// TokenUsed records a use of the named token: its last use, and e in
+	// the audit trail, in one transaction. With name "" (an OIDC
+	// identity) it records e alone.
+	TokenUsed(ctx context.Context, name string, e AuditEvent) error
+}
+
+// Audit actions of API tokens (events about no single release).
+const (
+	ActionTokenCreated = "token_created"
+	ActionTokenRevoked = "token_revoked"
+	ActionTokenUsed    = "token_used"
+)
+
+// tokenName is the form of a token's name: it becomes the actor
+// "ci:NAME", shown on cards.
+var tokenName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+
+// CheckTokenName refuses, with EInvalid, a name that is not 1 to 64
+// lower-case letters, digits and . _ -, starting with a letter or digit.
+func CheckTokenName(name string) error {
+	if !tokenName.MatchString(name) {
+		return Errorf(EInvalid, "%s is not a token name; use 1 to 64 lower-case letters, digits and . _ -, like ci-payments.", quoteText(name))
+	}
+	return nil
+}
