@@ -187,6 +187,30 @@ func TestBrowser(t *testing.T) {
 		screenshot(t, "windows")
 	})
 
+	// axe-core over every page at desktop and phone sizes: no serious or
+	// critical WCAG 2.1 A/AA violation.
+	t.Run("accessibility", func(t *testing.T) {
+		sizes := []struct {
+			name string
+			w, h int64
+		}{{"desktop", 1280, 800}, {"phone", 390, 844}}
+		for _, size := range sizes {
+			for _, page := range []string{"/", "/releases/R-3", "/releases/R-4", "/windows"} {
+				run(t, "open "+page, chromedp.EmulateViewport(size.w, size.h),
+					chromedp.Navigate(srv.URL+page), chromedp.WaitReady(chromedp.CSS("footer")))
+				ctx, cancel := context.WithTimeout(browser, 60*time.Second)
+				bad, err := axeRun(ctx)
+				cancel()
+				if err != nil {
+					t.Fatalf("%s at %s: %v", page, size.name, err)
+				}
+				for _, v := range bad {
+					t.Errorf("%s at %s: %v", page, size.name, v)
+				}
+			}
+		}
+	})
+
 	t.Run("phone", func(t *testing.T) {
 		run(t, "open the list on a phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)),
 			chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS("table.releases")))

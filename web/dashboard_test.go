@@ -240,14 +240,18 @@ func TestWindowsPage(t *testing.T) {
 		"<strong>year-end</strong>", `class="day frozen busy" data-date="2026-12-20"`, `class="chip opening held"`,
 		"Show more weeks",
 	)
+	// A table, not a grid: a grid promises arrow-key navigation.
+	if strings.Contains(got.Body, `role="grid"`) {
+		t.Error(`the calendar declares role="grid" without arrow-key navigation`)
+	}
 	// Four weeks from the Monday of this week: 30 Nov – 27 Dec.
-	if n := strings.Count(got.Body, `role="gridcell"`); n != 28 {
+	if n := strings.Count(got.Body, `role="cell"`); n != 28 {
 		t.Errorf("%d days, want 28", n)
 	}
-	if n := strings.Count(d.page(t, "/windows?weeks=12").Body, `role="gridcell"`); n != 84 {
+	if n := strings.Count(d.page(t, "/windows?weeks=12").Body, `role="cell"`); n != 84 {
 		t.Errorf("12 weeks: %d days, want 84", n)
 	}
-	if n := strings.Count(d.page(t, "/windows?weeks=99").Body, `role="gridcell"`); n != 84 {
+	if n := strings.Count(d.page(t, "/windows?weeks=99").Body, `role="cell"`); n != 84 {
 		t.Errorf("99 weeks: %d days, want 84 (at most 12 weeks)", n)
 	}
 }
