@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/releasebot/releasebot/releases"
 	"github.com/releasebot/releasebot/releases/storetest"
@@ -342,4 +343,34 @@ func TestListPageByTeam(t *testing.T) {
 	if ids := strings.Join(rowIDs(d.page(t, "/?team=risk&limit=2").Body), " "); ids != "R-9 R-8" {
 		t.Errorf("GET /?team=risk: rows %q, want R-9 R-8", ids)
 	}
+}
+
+// TestDashboardTellsTheWholeState: a freeze in force is a banner on the
+// list; a pending team names the leads who owe its sign-off (not the
+// creator under four eyes), or says that none can; the footer's UTC hint
+// appears only when times are not already in UTC.
+func TestDashboardTellsTheWholeState(t *testing.T) {
+	d := newDashboard(t, nil)
+	ctx := context.Background()
+	byCarol := mustRelease(t)(d.svc.Create(ctx, carol, releases.CreateInput{Service: "api", Version: "v1"}))
+	byDave := mustRelease(t)(d.svc.Create(ctx, dave, releases.CreateInput{Service: "api", Version: "v2"}))
+	list := d.page(t, "/").Body
+	mustNotContain(t, "list without a freeze", list, "Frozen now")
+	mustContain(t, "footer in Berlin", list, "Times in Europe/Berlin; hover over a time for UTC.")
+
+	until := d.clock.Now().Add(50 * time.Hour)
+	if _, _, err := d.svc.Freeze(ctx, rita, until, "incident 42"); err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, "list during a freeze", d.page(t, "/").Body, `class="banner frozen"`, "Frozen now: <strong>incident 42</strong> (by rita)")
+
+	mustContain(t, "a release by dave", d.page(t, "/releases/"+releases.FormatID(byDave.ID)).Body,
+		"Owed by <strong>alice</strong>", "Owed by <strong>carol</strong>")
+	mustContain(t, "a release by carol, risk's only lead", d.page(t, "/releases/"+releases.FormatID(byCarol.ID)).Body,
+		"Owed by <strong>alice</strong>", "No lead can sign off for risk (four eyes): ask a release manager")
+
+	utc := newDashboard(t, func(o *web.Options) { o.Location = time.UTC })
+	body := utc.page(t, "/").Body
+	mustContain(t, "footer in UTC", body, "Times in UTC.")
+	mustNotContain(t, "footer in UTC", body, "hover over a time")
 }
