@@ -116,7 +116,7 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("rows %q, want %q", got, want)
 		}
 		row := eval(t, `document.querySelector('tr[data-id="R-4"]').innerText`)
-		for _, want := range []string{"payments-api", "v2.5.0", "awaiting signoff", "risk 0/1", "Waits for sign-off from risk (0 of 1)."} {
+		for _, want := range []string{"payments-api", "v2.5.0", "awaiting sign-off", "risk 0/1", "Waits for sign-off from risk (0 of 1)."} {
 			if !strings.Contains(row, want) {
 				t.Errorf("row R-4 %q lacks %q", row, want)
 			}
@@ -207,6 +207,38 @@ func TestBrowser(t *testing.T) {
 				for _, v := range bad {
 					t.Errorf("%s at %s: %v", page, size.name, v)
 				}
+			}
+		}
+	})
+
+	// After the other pages' checks, since it freezes everything: the list during a freeze and a
+	// release that waits for a lead (the README's screenshots), checked by
+	// axe too.
+	t.Run("freeze and owed sign-offs", func(t *testing.T) {
+		if _, _, err := d.svc.Freeze(context.Background(), rita, d.clock.Now().Add(26*time.Hour), "incident 42: payments latency"); err != nil {
+			t.Fatal(err)
+		}
+		run(t, "open the list", chromedp.EmulateViewport(1280, 800),
+			chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS(".banner.frozen")))
+		if got := eval(t, `document.querySelector(".banner.frozen").innerText`); !strings.Contains(got, "Frozen now: incident 42: payments latency (by rita)") {
+			t.Errorf("freeze banner %q", got)
+		}
+		screenshot(t, "list-frozen")
+		run(t, "open R-4", chromedp.Navigate(srv.URL+"/releases/R-4"), chromedp.WaitVisible(chromedp.CSS(".owed")))
+		if got := eval(t, `document.querySelector(".signers").innerText`); !strings.Contains(got, "Owed by carol") {
+			t.Errorf("sign-off card %q, want risk's sign-off owed by carol", got)
+		}
+		screenshot(t, "release-owed")
+		for _, page := range []string{"/", "/releases/R-4"} {
+			run(t, "open "+page, chromedp.Navigate(srv.URL+page), chromedp.WaitReady(chromedp.CSS("footer")))
+			ctx, cancel := context.WithTimeout(browser, 60*time.Second)
+			bad, err := axeRun(ctx)
+			cancel()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range bad {
+				t.Errorf("%s during a freeze: %v", page, v)
 			}
 		}
 	})

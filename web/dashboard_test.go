@@ -47,7 +47,7 @@ func TestListPage(t *testing.T) {
 			},
 		},
 		{name: "one status", path: "/?status=awaiting_signoff", wantCode: http.StatusOK, wantIDs: "R-7 R-4",
-			want: []string{`<option value="awaiting_signoff" selected>awaiting signoff</option>`, `<a class="reset" href="/">Clear</a>`}},
+			want: []string{`<option value="awaiting_signoff" selected>awaiting sign-off</option>`, `<a class="reset" href="/">Clear</a>`}},
 		{name: "active", path: "/?status=awaiting_signoff,ready,deploying,awaiting_promotion", wantCode: http.StatusOK, wantIDs: "R-7 R-5 R-4",
 			want: []string{`<option value="awaiting_signoff,ready,deploying,awaiting_promotion" selected>Active</option>`}},
 		{name: "service", path: "/?service=ledger", wantCode: http.StatusOK, wantIDs: "R-7 R-5 R-1",

@@ -248,7 +248,11 @@ func withReason(what, reason string) string {
 	return what + ": " + reason
 }
 
-func statusWords(st string) string { return strings.ReplaceAll(st, "_", " ") }
+// statusWords spells a status for people: "awaiting_signoff" reads
+// "awaiting sign-off", as "sign-off" is spelled everywhere else.
+func statusWords(st string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(st, "_", " "), "signoff", "sign-off")
+}
 
 // timelineItem is one step in a release's story.
 type timelineItem struct {
