@@ -41,6 +41,9 @@ func serve(ctx context.Context, args []string, env environment, stderr io.Writer
 	if err != nil {
 		return err
 	}
+	if err := refuseDemoWithSlack(env); err != nil {
+		return err
+	}
 	log := newLogger(stderr, slog.LevelInfo)
 	a, err := newApp(ctx, env, log, !*noMigrate, true)
 	if err != nil {

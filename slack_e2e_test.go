@@ -24,6 +24,7 @@ func TestServeWithSlack(t *testing.T) {
 	addr, vars := heldAddr(t)
 	vars["DATABASE_URL"] = "sqlite://serve.db"
 	vars["SLACK_BOT_TOKEN"] = token
+	vars["RELEASEBOT_DEMO"] = "1" // the demo configuration with Slack on, on purpose
 	vars["SLACK_SIGNING_SECRET"] = secret
 	vars["SLACK_API_URL"] = fake.URL + "/"
 	ctx, cancel := context.WithCancel(context.Background())

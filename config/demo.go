@@ -9,7 +9,8 @@ const DemoSource = "built-in demo configuration"
 // with cannot drift apart. Its environments log instead of calling
 // webhooks, and promote automatically, so a demo release walks from create
 // to deployed after the two sign-offs.
-const DemoYAML = `# releasebot built-in demo configuration.
+const DemoYAML = `# yaml-language-server: $schema=docs/releasebot.schema.json
+# releasebot built-in demo configuration.
 # Deployments only log what they would send (log: URLs) and succeed.
 timezone: UTC
 release_managers: [U0RM1]

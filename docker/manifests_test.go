@@ -415,9 +415,25 @@ func TestDockerfile(t *testing.T) {
 		t.Errorf("final stage FROM %s, want scratch", froms[len(froms)-1])
 	}
 	joined := strings.Join(build, "\n")
-	for _, want := range []string{"CGO_ENABLED=0 go build", "-trimpath", "-o /out/releasebot ."} {
+	for _, want := range []string{"CGO_ENABLED=0 go build", "-trimpath", "-o /out/releasebot .",
+		"-X main.version=${VERSION} -X main.commit=${COMMIT}"} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("the build stage lacks %q", want)
+		}
+	}
+	// Modules and the build cache live in BuildKit cache mounts, on every
+	// RUN that needs them: a rebuild reuses them, the image never holds them.
+	for _, instr := range build {
+		if !strings.Contains(instr, "go build") && !strings.Contains(instr, "go mod download") {
+			continue
+		}
+		for _, want := range []string{"--mount=type=cache,target=/go/pkg/mod", "--mount=type=cache,target=/root/.cache/go-build"} {
+			if strings.Contains(instr, "go mod download") && strings.Contains(want, "go-build") {
+				continue
+			}
+			if !strings.HasPrefix(instr, "RUN --mount") || !strings.Contains(instr, want) {
+				t.Errorf("%q lacks %s", instr, want)
+			}
 		}
 	}
 	finalText := strings.Join(final, "\n")
@@ -426,6 +442,12 @@ func TestDockerfile(t *testing.T) {
 		"COPY --from=build --chown=65532:65532 /out/data /data",
 		"USER 65532:65532", `VOLUME ["/data"]`, "EXPOSE 8080",
 		`ENTRYPOINT ["/releasebot"]`, `CMD ["serve"]`,
+		// OCI labels from build arguments, declared again in this stage
+		// (an ARG ends with its stage; undeclared, the labels would be empty).
+		"ARG VERSION=", "ARG COMMIT=", "ARG SOURCE=",
+		`org.opencontainers.image.version="${VERSION}"`,
+		`org.opencontainers.image.revision="${COMMIT}"`,
+		`org.opencontainers.image.source="${SOURCE}"`,
 	} {
 		if !strings.Contains(finalText, want) {
 			t.Errorf("the final stage lacks %q", want)

@@ -98,7 +98,7 @@ func TestListFilterBounds(t *testing.T) {
 		if page.Code != 200 {
 			t.Fatalf("status %d", page.Code)
 		}
-		mustContain(t, "dashboard", page.Body, `<option value="awaiting_signoff" selected>awaiting signoff</option>`)
+		mustContain(t, "dashboard", page.Body, `<option value="awaiting_signoff" selected>awaiting sign-off</option>`)
 	})
 }
 

@@ -30,6 +30,9 @@ type listData struct {
 	NextURL  string // the following (older) page; "" on the last
 	FirstURL string // the newest page with the same filter; "" on it
 	Limit    int
+	// FrozenNow are the freezes in force: nothing deploys while one is,
+	// which the list's statuses alone would not tell.
+	FrozenNow []freezeView
 }
 
 // activeStatuses is the value of the "Active" choice: the API's comma list.
@@ -60,6 +63,10 @@ func (s *Server) listPage(c *gin.Context) {
 		Filtered: len(f.Statuses) > 0 || f.Service != "" || f.Team != ""}
 	for i := range page {
 		data.Rows[i] = s.releaseView(ctx, &page[i])
+	}
+	if data.FrozenNow, err = s.frozenNow(c); err != nil {
+		s.errorPage(c, err)
+		return
 	}
 	selected := joinStatuses(f.Statuses)
 	data.Statuses = append(data.Statuses, option{Value: "", Label: "Any status", Selected: selected == ""},
@@ -168,4 +175,29 @@ func (s *Server) releasePage(c *gin.Context) {
 		data.Audit[i] = auditView{At: s.timeView(e.At), Actor: s.userName(e.Actor), Action: e.Action, Detail: e.Detail}
 	}
 	s.render(c, http.StatusOK, "release.html", r.Label(), "releases", data)
+}
+
+// frozenNow returns the freezes in force now, configured and ad hoc.
+func (s *Server) frozenNow(c *gin.Context) ([]freezeView, error) {
+	if s.cal == nil {
+		return nil, nil
+	}
+	now := s.now()
+	freezes, err := s.cal.Freezes(c.Request.Context(), now)
+	if err != nil {
+		return nil, err
+	}
+	var out []freezeView
+	for _, f := range freezes {
+		if !f.Active(now) {
+			continue
+		}
+		fv := freezeView{Name: f.Title(), Start: s.timeView(f.Start), End: s.timeView(f.End), Active: true, AdHoc: f.AdHoc(),
+			When: "ends " + relative(f.End, now)}
+		if f.CreatedBy != "" {
+			fv.By = s.userName(f.CreatedBy)
+		}
+		out = append(out, fv)
+	}
+	return out, nil
 }

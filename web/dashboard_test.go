@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/releasebot/releasebot/releases"
 	"github.com/releasebot/releasebot/releases/storetest"
@@ -46,7 +47,7 @@ func TestListPage(t *testing.T) {
 			},
 		},
 		{name: "one status", path: "/?status=awaiting_signoff", wantCode: http.StatusOK, wantIDs: "R-7 R-4",
-			want: []string{`<option value="awaiting_signoff" selected>awaiting signoff</option>`, `<a class="reset" href="/">Clear</a>`}},
+			want: []string{`<option value="awaiting_signoff" selected>awaiting sign-off</option>`, `<a class="reset" href="/">Clear</a>`}},
 		{name: "active", path: "/?status=awaiting_signoff,ready,deploying,awaiting_promotion", wantCode: http.StatusOK, wantIDs: "R-7 R-5 R-4",
 			want: []string{`<option value="awaiting_signoff,ready,deploying,awaiting_promotion" selected>Active</option>`}},
 		{name: "service", path: "/?service=ledger", wantCode: http.StatusOK, wantIDs: "R-7 R-5 R-1",
@@ -240,14 +241,18 @@ func TestWindowsPage(t *testing.T) {
 		"<strong>year-end</strong>", `class="day frozen busy" data-date="2026-12-20"`, `class="chip opening held"`,
 		"Show more weeks",
 	)
+	// A table, not a grid: a grid promises arrow-key navigation.
+	if strings.Contains(got.Body, `role="grid"`) {
+		t.Error(`the calendar declares role="grid" without arrow-key navigation`)
+	}
 	// Four weeks from the Monday of this week: 30 Nov – 27 Dec.
-	if n := strings.Count(got.Body, `role="gridcell"`); n != 28 {
+	if n := strings.Count(got.Body, `role="cell"`); n != 28 {
 		t.Errorf("%d days, want 28", n)
 	}
-	if n := strings.Count(d.page(t, "/windows?weeks=12").Body, `role="gridcell"`); n != 84 {
+	if n := strings.Count(d.page(t, "/windows?weeks=12").Body, `role="cell"`); n != 84 {
 		t.Errorf("12 weeks: %d days, want 84", n)
 	}
-	if n := strings.Count(d.page(t, "/windows?weeks=99").Body, `role="gridcell"`); n != 84 {
+	if n := strings.Count(d.page(t, "/windows?weeks=99").Body, `role="cell"`); n != 84 {
 		t.Errorf("99 weeks: %d days, want 84 (at most 12 weeks)", n)
 	}
 }
@@ -338,4 +343,34 @@ func TestListPageByTeam(t *testing.T) {
 	if ids := strings.Join(rowIDs(d.page(t, "/?team=risk&limit=2").Body), " "); ids != "R-9 R-8" {
 		t.Errorf("GET /?team=risk: rows %q, want R-9 R-8", ids)
 	}
+}
+
+// TestDashboardTellsTheWholeState: a freeze in force is a banner on the
+// list; a pending team names the leads who owe its sign-off (not the
+// creator under four eyes), or says that none can; the footer's UTC hint
+// appears only when times are not already in UTC.
+func TestDashboardTellsTheWholeState(t *testing.T) {
+	d := newDashboard(t, nil)
+	ctx := context.Background()
+	byCarol := mustRelease(t)(d.svc.Create(ctx, carol, releases.CreateInput{Service: "api", Version: "v1"}))
+	byDave := mustRelease(t)(d.svc.Create(ctx, dave, releases.CreateInput{Service: "api", Version: "v2"}))
+	list := d.page(t, "/").Body
+	mustNotContain(t, "list without a freeze", list, "Frozen now")
+	mustContain(t, "footer in Berlin", list, "Times in Europe/Berlin; hover over a time for UTC.")
+
+	until := d.clock.Now().Add(50 * time.Hour)
+	if _, _, err := d.svc.Freeze(ctx, rita, until, "incident 42"); err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, "list during a freeze", d.page(t, "/").Body, `class="banner frozen"`, "Frozen now: <strong>incident 42</strong> (by rita)")
+
+	mustContain(t, "a release by dave", d.page(t, "/releases/"+releases.FormatID(byDave.ID)).Body,
+		"Owed by <strong>alice</strong>", "Owed by <strong>carol</strong>")
+	mustContain(t, "a release by carol, risk's only lead", d.page(t, "/releases/"+releases.FormatID(byCarol.ID)).Body,
+		"Owed by <strong>alice</strong>", "No lead can sign off for risk (four eyes): ask a release manager")
+
+	utc := newDashboard(t, func(o *web.Options) { o.Location = time.UTC })
+	body := utc.page(t, "/").Body
+	mustContain(t, "footer in UTC", body, "Times in UTC.")
+	mustNotContain(t, "footer in UTC", body, "hover over a time")
 }

@@ -200,7 +200,7 @@ func TestCalendarFeedParses(t *testing.T) {
 
 	r9 := events["release-R-9@releasebot"]
 	desc := r9.GetProperty(ics.ComponentPropertyDescription).Value
-	for _, want := range []string{`Grüße, Ärger; und \ Backslashes`, "— \nzweite Zeile", "R-9 ledger v9.9.9 (awaiting signoff)"} {
+	for _, want := range []string{`Grüße, Ärger; und \ Backslashes`, "— \nzweite Zeile", "R-9 ledger v9.9.9 (awaiting sign-off)"} {
 		if !strings.Contains(desc, want) {
 			t.Errorf("R-9's description lacks %q: %q", want, desc)
 		}

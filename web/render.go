@@ -154,7 +154,7 @@ func (s *Server) funcs() template.FuncMap {
 			}
 			return many
 		},
-		"statusText": func(st string) string { return strings.ReplaceAll(st, "_", " ") },
+		"statusText": statusWords,
 		"list":       func(t teamView) []teamView { return []teamView{t} },
 	}
 }

@@ -39,6 +39,9 @@ type teamView struct {
 	Need    int    // 0 when no policy says
 	Who     string // who signed, for the title attribute
 	Signers []signerView
+	// Owed names the leads who can still give a pending team's sign-off
+	// (not those who signed, nor the creator under four eyes).
+	Owed []string
 }
 
 type signerView struct {
@@ -116,7 +119,36 @@ func (s *Server) teamViews(r *releases.Release) []teamView {
 		if tv.State == "pending" && !r.Status.Active() {
 			tv.State = "skipped" // cancelled or rejected: nobody owes it any more
 		}
+		if tv.State == "pending" {
+			tv.Owed = s.owed(r, team)
+		}
 		out = append(out, tv)
+	}
+	return out
+}
+
+// owed returns the names of team's leads who may still sign r off.
+func (s *Server) owed(r *releases.Release, team string) []string {
+	if s.policy == nil {
+		return nil
+	}
+	var out []string
+	for _, t := range s.policy.Teams {
+		if t.Name != team {
+			continue
+		}
+		for _, lead := range t.Leads {
+			if lead == r.CreatedBy && s.policy.RequireDistinctApprover {
+				continue
+			}
+			signed := false
+			for _, so := range r.SignOffs {
+				signed = signed || (so.Team == team && so.User == lead)
+			}
+			if !signed {
+				out = append(out, s.userName(lead))
+			}
+		}
 	}
 	return out
 }
@@ -216,7 +248,11 @@ func withReason(what, reason string) string {
 	return what + ": " + reason
 }
 
-func statusWords(st string) string { return strings.ReplaceAll(st, "_", " ") }
+// statusWords spells a status for people: "awaiting_signoff" reads
+// "awaiting sign-off", as "sign-off" is spelled everywhere else.
+func statusWords(st string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(st, "_", " "), "signoff", "sign-off")
+}
 
 // timelineItem is one step in a release's story.
 type timelineItem struct {
