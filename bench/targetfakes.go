@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -375,7 +374,5 @@ func (f *fakeArgoCD) application(w http.ResponseWriter, r *http.Request) {
 // describe says what a fake saw, for the report's notes.
 func describe(name string, a *arrivals) string {
 	d, s, o, bad := a.counts()
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %d deployments, %d run-starting requests, %d polls and look-ups, %d refused", name, d, s, o, bad)
-	return b.String()
+	return fmt.Sprintf("%s: %d deployments, %d run-starting requests, %d polls and look-ups, %d refused", name, d, s, o, bad)
 }
