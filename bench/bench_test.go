@@ -49,6 +49,12 @@ func TestQuick(t *testing.T) {
 		"- date: ", "- machine: ", "cores (nproc)", "- database: SQLite",
 		"| dashboard GET / (", "| dashboard GET /api/releases (",
 		"| last sign-off (reaction_added) → first webhook at deployer |",
+		"| `webhook` target: sign-off (reaction_added) → first webhook at deployer |",
+		"| `github_actions` target: sign-off (reaction_added) → first dispatch at fake GitHub |",
+		"| `gitlab` target: sign-off (reaction_added) → first trigger at fake GitLab |",
+		"| `argocd` target: sign-off (reaction_added) → first sync at fake Argo CD |",
+		"fake GitHub: 5 deployments, 5 run-starting requests", "fake GitLab: 5 deployments, 5 run-starting requests",
+		"fake Argo CD: 5 deployments, 5 run-starting requests", "deployer 5 webhook deliveries verified",
 		"| floor `status R-1`, concurrency 1 |", "| releasebot `status R-1`, concurrency 1 |",
 		"| `status` throughput releasebot / floor, concurrency 1 |",
 		"| floor `status R-1`, concurrency 8 |", "| releasebot `status R-1`, concurrency 8 |",
@@ -66,7 +72,7 @@ func TestQuick(t *testing.T) {
 			t.Errorf("table lacks %q", want)
 		}
 	}
-	for _, bad := range []string{"errors)", "errors, first:", "serve logged errors", "| — | — | — | p99", "not all posted after"} {
+	for _, bad := range []string{"errors)", "errors, first:", "serve logged errors", "| — | — | — | p99", "not all posted after", "**fake "} {
 		if strings.Contains(table, bad) {
 			t.Errorf("table shows a failure (%q):\n%s", bad, table)
 		}

@@ -102,6 +102,13 @@ func measure(ctx context.Context, o options, log io.Writer) (*report, error) {
 	noteErr(rep, "sign-off", s)
 	settle(slack, 300*time.Millisecond, time.Minute)
 
+	// Deploy targets of the service catalog (issue 12): a serve of its own, bench/targets.go.
+	trows, tnotes, err := targets(ctx, o, bin, dir, step)
+	if err != nil {
+		return nil, fmt.Errorf("deploy targets: %w", err)
+	}
+	rep.rows, rep.notes = append(rep.rows, trows...), append(rep.notes, tnotes...)
+
 	conc := []int{1, 8, 32}
 	statusOK := hasAll("*R-1 · svc-00 v1.0.0*") // the first seeded release
 	status := func() string { return "status R-1" }
