@@ -57,7 +57,7 @@ func TestShellWalksAReleaseToDeployed(t *testing.T) {
 				"[m1] #releases",        // the card where the command was typed
 				"[m2] #C0PAY",           // payments' sign-off request
 				"[m3] #C0RISK",          // risk's
-				"Only payments's leads", // dave's reaction refused
+				"Only payments' leads", // dave's reaction refused
 				"@alice signed off for payments (1 of 1)",      // in the thread
 				"succeeded — logged by the log:staging",        // staging deployed via the log: target
 				"🎉 Deployed: v2.4.0 is on staging, production", // the end

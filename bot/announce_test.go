@@ -235,7 +235,7 @@ func TestFreezeCommands(t *testing.T) {
 			not  []string
 		}{
 			{name: "an engineer may not freeze", user: "U0DAVE", text: `freeze until "2026-12-03 18:00" "incident 42"`,
-				want: []string{"Only release managers can freeze deployments; ask one of U0RM1."}},
+				want: []string{"Only release managers can freeze deployments; ask one of <@U0RM1>."}},
 			{name: "a lead may not unfreeze", user: "U0ALICE", text: "unfreeze", want: []string{"Only release managers can end a freeze"}},
 			{name: "nothing to unfreeze", user: "U0RM1", text: "unfreeze", want: []string{"No ad-hoc freeze is in force"}},
 			{name: "the release manager freezes", user: "U0RM1", text: `freeze until "2026-12-03 18:00" "incident <42>"`,

@@ -50,7 +50,11 @@ func (b *Bot) run(ctx context.Context, in Invocation, cmd commands.Command) (Mes
 		if err != nil {
 			return Message{}, err
 		}
-		return Text(fmt.Sprintf("Opened %s. Sign-off requests went to %s.", title(r), b.teamChannels(r.Teams))), nil
+		reply := fmt.Sprintf("Opened %s. Sign-off requests went to %s.", title(r), b.teamChannels(r.Teams))
+		for _, stuck := range b.view.policy.Unsignable(r) {
+			reply += "\n:warning: " + stuck
+		}
+		return Text(reply), nil
 	case commands.Status:
 		if c.ID == 0 {
 			p, err := svc.ListPage(ctx, releases.Filter{Statuses: releases.ActiveStatuses, Limit: pageLines})

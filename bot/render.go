@@ -2,6 +2,7 @@ package bot
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -67,6 +68,15 @@ func plainTitle(r *releases.Release) string {
 func escape(s string) string { return mrkdwnEscaper.Replace(s) }
 
 var mrkdwnEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+// refusal is a sentence of the domain as mrkdwn: escaped, since it may
+// quote what was typed, but with its mentions (releases.Mention) kept, so
+// Slack names the people it refers to.
+func refusal(s string) string {
+	return escapedMention.ReplaceAllString(escape(s), "<@$1>")
+}
+
+var escapedMention = regexp.MustCompile(`&lt;@([A-Z0-9]+)&gt;`)
 
 // Unescape undoes escape, and Slack's escaping of &, < and > in what
 // people type: what they typed, as they typed it.
