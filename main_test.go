@@ -54,9 +54,9 @@ func TestShellWalksAReleaseToDeployed(t *testing.T) {
 				t.Fatalf("shell: %v\n%s\n%s", err, out, logs)
 			}
 			for _, want := range []string{
-				"[m1] #releases",        // the card where the command was typed
-				"[m2] #C0PAY",           // payments' sign-off request
-				"[m3] #C0RISK",          // risk's
+				"[m1] #releases",       // the card where the command was typed
+				"[m2] #C0PAY",          // payments' sign-off request
+				"[m3] #C0RISK",         // risk's
 				"Only payments' leads", // dave's reaction refused
 				"@alice signed off for payments (1 of 1)",      // in the thread
 				"succeeded — logged by the log:staging",        // staging deployed via the log: target
