@@ -68,8 +68,12 @@ func TestShellWalksAReleaseToDeployed(t *testing.T) {
 					t.Errorf("shell output lacks %q\n%s", want, out)
 				}
 			}
-			if !strings.Contains(logs, "built-in demo configuration") || !strings.Contains(logs, `"callback_url":"http://localhost:8080/webhooks/deployments/D-1/status"`) {
-				t.Errorf("logs lack the demo notice or the logged delivery:\n%s", logs)
+			if logs != "" {
+				t.Errorf("the shell logged on stderr, between its story's lines:\n%s", logs)
+			}
+			file, _ := os.ReadFile(shellLogFile)
+			if logs := string(file); !strings.Contains(logs, "built-in demo configuration") || !strings.Contains(logs, `"callback_url":"http://localhost:8080/webhooks/deployments/D-1/status"`) {
+				t.Errorf("%s lacks the demo notice or the logged delivery:\n%s", shellLogFile, logs)
 			}
 			// The same database, read by a second process, shows the release deployed.
 			out, _, err = runCmd(t, vars, "/release list\n/release audit R-1\n", "shell", "--quiet")

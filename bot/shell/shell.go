@@ -28,6 +28,8 @@ type Shell struct {
 	out     io.Writer
 	user    string
 	channel string
+	notes   []string
+	dim     bool
 	// After runs after every line, so deployments and due releases move
 	// on before the next prompt (the webhook worker, the scheduler).
 	After func(ctx context.Context) error
@@ -69,12 +71,17 @@ type Options struct {
 	// User is who the shell acts as (a configured name or an id), in
 	// Channel.
 	User, Channel string
+	// Notes are said before the greeting: which configuration this is,
+	// and its warnings.
+	Notes []string
+	// Dim shows asides (Aside) dimmed, for a terminal.
+	Dim bool
 }
 
 // New returns a shell writing to opts.Out.
 func New(opts Options) *Shell {
 	return &Shell{users: opts.Users, source: opts.Source, posts: opts.Posts, out: opts.Out, user: opts.User,
-		channel: opts.Channel, byTS: map[string]*shellMsg{}}
+		channel: opts.Channel, notes: opts.Notes, dim: opts.Dim, byTS: map[string]*shellMsg{}}
 }
 
 // SetBot connects the shell to the bot it drives.
@@ -121,6 +128,19 @@ func (s *Shell) Ephemeral(_ context.Context, _, _ string, m bot.Message) error {
 	return nil
 }
 
+// Aside prints a line of the story that is no message of the bot, such as
+// what a log: deploy target would have sent: short, indented, and dimmed
+// on a terminal.
+func (s *Shell) Aside(text string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	line := "    ↳ " + text
+	if s.dim {
+		line = "\x1b[2m" + line + "\x1b[0m"
+	}
+	fmt.Fprintln(s.out, line)
+}
+
 func (s *Shell) note(m bot.Message) {
 	fmt.Fprintf(s.out, "(only you)\n%s\n", indent(s.plain(m.Text)))
 }
@@ -139,6 +159,9 @@ const shellHelp = `Shell commands:
 // Run reads lines from in until it ends or /quit. When echo is set each
 // line is printed after a prompt, so a piped script reads as a transcript.
 func (s *Shell) Run(ctx context.Context, in io.Reader, echo bool) error {
+	for _, n := range s.notes {
+		fmt.Fprintln(s.out, n)
+	}
 	fmt.Fprintf(s.out, "releasebot shell (%s). You are %s in #%s. Type /help for the shell's commands, /release help for releasebot's.\n",
 		s.source, s.who(), s.channel)
 	sc := bufio.NewScanner(in)
