@@ -213,6 +213,14 @@ func TestServeAnswersAndStopsGracefully(t *testing.T) {
 	if !strings.Contains(logs.String(), "SLACK_BOT_TOKEN is not set") {
 		t.Errorf("log does not say Slack is off:\n%s", logs.String())
 	}
+	for _, want := range []string{`"url":"http://` + addr + `"`, `"database":"sqlite://serve.db"`} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("log does not say where serve is and what it uses (%s):\n%s", want, logs.String())
+		}
+	}
+	if strings.Contains(logs.String(), "RELEASEBOT_DASHBOARD_TOKEN is not set") {
+		t.Errorf("serve on loopback warns that the dashboard is open to every interface:\n%s", logs.String())
+	}
 }
 
 // heldAddr opens a listening socket that stays the test's until it ends,
