@@ -95,7 +95,10 @@ func (b *Bot) run(ctx context.Context, in Invocation, cmd commands.Command) (Mes
 		return b.done(r, err, "%s is on its way; follow it in its thread.")
 	case commands.Rollback:
 		r, err := svc.Rollback(ctx, user, c.ID, c.Env, c.Reason)
-		return b.done(r, err, "Rolling back %s; follow it in its thread.")
+		if err != nil {
+			return Message{}, err
+		}
+		return Text(rollingBack(r) + "\n" + b.view.statusText(r)), nil
 	case commands.Cancel:
 		r, err := svc.Cancel(ctx, user, c.ID, c.Reason)
 		return b.done(r, err, "You cancelled %s.")
@@ -146,6 +149,19 @@ func (b *Bot) done(r *releases.Release, err error, format string) (Message, erro
 		return Message{}, err
 	}
 	return Text(fmt.Sprintf(format, releases.FormatID(r.ID)) + "\n" + b.view.statusText(r)), nil
+}
+
+// rollingBack says what a rollback just started undoes: which service,
+// where, from which version back to which.
+func rollingBack(r *releases.Release) string {
+	id := releases.FormatID(r.ID)
+	for i := len(r.Deployments) - 1; i >= 0; i-- {
+		if d := r.Deployments[i]; d.Type == releases.TypeRollback {
+			return fmt.Sprintf("Rolling back %s: %s on %s goes from %s back to %s; follow it in its thread.",
+				id, escape(d.Service), d.Environment, escape(d.PreviousVersion), escape(d.Version))
+		}
+	}
+	return "Rolling back " + id + "; follow it in its thread."
 }
 
 func (b *Bot) teamChannels(teams []string) string {

@@ -37,6 +37,20 @@ func (v view) when(t time.Time) string {
 	return t.In(loc).Format("Mon 2 Jan 2006 15:04 MST")
 }
 
+// span is a time range: "Tue 8 Dec 2026 14:00–16:00 UTC" within one day,
+// else both ends in full.
+func (v view) span(start, end time.Time) string {
+	loc := v.cfg.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	s, e := start.In(loc), end.In(loc)
+	if s.Format("2006-01-02 MST") == e.Format("2006-01-02 MST") {
+		return s.Format("Mon 2 Jan 2006 15:04") + "–" + e.Format("15:04 MST")
+	}
+	return v.when(start) + " – " + v.when(end)
+}
+
 func mention(user string) string {
 	if user == releases.SystemActor || user == "" {
 		return "releasebot"
