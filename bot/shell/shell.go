@@ -115,8 +115,12 @@ func (s *Shell) Update(_ context.Context, ref bot.Ref, m bot.Message) error {
 	if msg.msg.Text == m.Text {
 		return nil
 	}
+	before := s.plain(msg.msg.Text)
 	msg.msg = m
 	fmt.Fprintf(s.out, "[%s updated] %s\n", ref.TS, s.summary(m.Text))
+	if changed := changedLines(before, s.plain(m.Text)); changed != "" {
+		fmt.Fprintln(s.out, indent(changed))
+	}
 	return nil
 }
 
@@ -134,7 +138,7 @@ func (s *Shell) Ephemeral(_ context.Context, _, _ string, m bot.Message) error {
 func (s *Shell) Aside(text string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	line := "    ↳ " + text
+	line := "  ↳ " + text
 	if s.dim {
 		line = "\x1b[2m" + line + "\x1b[0m"
 	}
@@ -215,9 +219,13 @@ func (s *Shell) line(ctx context.Context, line string) (quit bool) {
 		fmt.Fprintf(s.out, "You are now in #%s.\n", s.channel)
 	case "/react", "/unreact":
 		ref, emoji, _ := strings.Cut(rest, " ")
-		msg, ok := s.find(ref)
-		if !ok || strings.TrimSpace(emoji) == "" {
+		if ref == "" || strings.TrimSpace(emoji) == "" {
 			fmt.Fprintf(s.out, "Usage: %s REF EMOJI, with REF a message reference such as m2.\n", word)
+			return false
+		}
+		msg, ok := s.find(ref)
+		if !ok {
+			s.noMessage(ref)
 			return false
 		}
 		note, err := s.bot.HandleReaction(ctx, bot.Reaction{User: s.userID(), Channel: msg.channel, TS: msg.ts,
@@ -246,9 +254,13 @@ func (s *Shell) line(ctx context.Context, line string) (quit bool) {
 
 func (s *Shell) press(ctx context.Context, rest string) {
 	ref, button, _ := strings.Cut(rest, " ")
+	if ref == "" {
+		fmt.Fprintln(s.out, "Usage: /press REF BUTTON, e.g. /press m2 approve.")
+		return
+	}
 	msg, ok := s.find(ref)
 	if !ok {
-		fmt.Fprintln(s.out, "Usage: /press REF BUTTON, e.g. /press m2 approve.")
+		s.noMessage(ref)
 		return
 	}
 	button = strings.ToLower(strings.TrimSpace(button))
@@ -323,6 +335,17 @@ func (s *Shell) thread(ctx context.Context, arg string) {
 	fmt.Fprintf(s.out, "This shell has no thread of %s (it was opened elsewhere or before this session).\n", releases.FormatID(id))
 }
 
+func (s *Shell) noMessage(ref string) {
+	s.mu.Lock()
+	n := len(s.msgs)
+	s.mu.Unlock()
+	if n == 0 {
+		fmt.Fprintf(s.out, "There is no message %s: the bot has posted nothing yet.\n", ref)
+		return
+	}
+	fmt.Fprintf(s.out, "There is no message %s; the bot's messages are m1 to m%d (/channels lists them).\n", ref, n)
+}
+
 func (s *Shell) find(ref string) (*shellMsg, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -359,6 +382,7 @@ var (
 	channelRef = regexp.MustCompile(`<#([A-Za-z0-9_-]+)(\|[^>]*)?>`)
 	linkRef    = regexp.MustCompile(`<(https?://[^|>]+)(\|[^>]*)?>`)
 	emojiCode  = regexp.MustCompile(`:([a-z0-9_+-]+):`)
+	codeSpan   = regexp.MustCompile("`([^`\n]+)`")
 )
 
 // plain renders mrkdwn for a terminal: names for user ids, characters for
@@ -373,7 +397,32 @@ func (s *Shell) plain(t string) string {
 		}
 		return m
 	})
+	t = codeSpan.ReplaceAllString(t, s.bold("$1"))
 	return bot.Unescape(strings.ReplaceAll(t, "*", "")) // what people typed, as they typed it
+}
+
+// bold is text in bold on a terminal, as it is.
+func (s *Shell) bold(t string) string {
+	if !s.dim {
+		return t
+	}
+	return "\x1b[1m" + t + "\x1b[22m"
+}
+
+// changedLines are the lines of after, but its first (the summary),
+// that before did not have: what an update changed.
+func changedLines(before, after string) string {
+	had := map[string]bool{}
+	for _, l := range strings.Split(before, "\n") {
+		had[l] = true
+	}
+	var out []string
+	for _, l := range strings.Split(after, "\n")[1:] {
+		if !had[l] && strings.TrimSpace(l) != "" {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // summary is a message's first line, plain.
