@@ -30,6 +30,10 @@ type app struct {
 	log     *slog.Logger
 }
 
+// appClock is the one clock of the release service, the store, the
+// scheduler and the worker; the shell walk's golden test fixes it.
+var appClock = time.Now
+
 // loadConfig reads RELEASEBOT_CONFIG, or releasebot.yaml, or falls back to
 // the demo configuration when neither was asked for nor exists.
 func loadConfig(env environment, log *slog.Logger) (*config.Config, error) {
@@ -58,7 +62,7 @@ func newApp(ctx context.Context, env environment, log *slog.Logger, migrate bool
 	if err != nil {
 		return nil, err
 	}
-	store, err := gormstore.Open(ctx, env.get("DATABASE_URL"), gormstore.Options{Logger: log})
+	store, err := gormstore.Open(ctx, env.get("DATABASE_URL"), gormstore.Options{Logger: log, Now: appClock})
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +73,7 @@ func newApp(ctx context.Context, env environment, log *slog.Logger, migrate bool
 		}
 	}
 	cal := scheduler.NewCalendar(cfg, scheduler.WithFreezes(store))
-	svc := releases.NewCoordinator(releases.Options{Store: store, Policy: cfg.Policy(), Gate: cal, Logger: log})
+	svc := releases.NewCoordinator(releases.Options{Store: store, Policy: cfg.Policy(), Gate: cal, Logger: log, Now: appClock})
 	m := metrics.New(metrics.Options{Source: store, Policy: svc.Policy(), DB: store.DB(),
 		Version: version, Commit: commit, Logger: log, Audit: store})
 	targets, err := webhooks.Builtin().Resolve(cfg.Environments, cfg.Services, webhooks.Deps{Now: svc.Now, Logger: log})

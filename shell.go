@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/releasebot/releasebot/bot"
 	botshell "github.com/releasebot/releasebot/bot/shell"
@@ -56,7 +57,7 @@ func shell(ctx context.Context, args []string, env environment, stdin io.Reader,
 		user = defaultUser(a)
 	}
 	sh = botshell.New(botshell.Options{Users: a.cfg, Source: a.cfg.Source, Posts: a.store, Out: stdout, User: user, Channel: *channel,
-		Notes: shellNotes(a.cfg, where), Dim: isTerminal(stdout)})
+		Notes: shellNotes(a.cfg, a.svc.Now(), where), Dim: isTerminal(stdout)})
 	sh.SetBot(bot.New(bot.Options{Coordinator: a.svc, Now: a.svc.Now, Posts: a.store, Config: a.cfg, Calendar: a.cal, Logger: log,
 		History: a.store, Owners: a.owners}))
 	relay := bot.NewRelay(a.store, a.cfg, a.svc.Now)
@@ -113,13 +114,13 @@ func defaultUser(a *app) string {
 // shellNotes open the shell: which configuration it runs on, its
 // warnings (which went to the log, where nobody reads them first) and
 // where the log is.
-func shellNotes(cfg *config.Config, log string) []string {
+func shellNotes(cfg *config.Config, now time.Time, log string) []string {
 	var notes []string
 	if cfg.Source == config.DemoSource {
 		notes = append(notes, "Using the built-in demo configuration: there is no releasebot.yaml here. "+
 			"Its deployments only log what they would send (releasebot config check prints it).")
 	}
-	for _, w := range cfg.Warnings() {
+	for _, w := range cfg.WarningsAt(now) {
 		notes = append(notes, fmt.Sprintf("%s:%d: warning: %s", w.File, w.Line, w.Message))
 	}
 	if log != "stderr" {

@@ -98,7 +98,7 @@ func (b *Bot) run(ctx context.Context, in Invocation, cmd commands.Command) (Mes
 		if err != nil {
 			return Message{}, err
 		}
-		return Text(rollingBack(r) + "\n" + b.view.statusText(r)), nil
+		return Text(rollingBack(r)), nil
 	case commands.Cancel:
 		r, err := svc.Cancel(ctx, user, c.ID, c.Reason)
 		return b.done(r, err, "You cancelled %s.")
