@@ -34,6 +34,10 @@ type app struct {
 	groups *slack.UserGroups
 }
 
+// appClock is the one clock of the release service, the store, the
+// scheduler and the worker; the shell walk's golden test fixes it.
+var appClock = time.Now
+
 // loadConfig reads RELEASEBOT_CONFIG, or releasebot.yaml, or falls back to
 // the demo configuration when neither was asked for nor exists.
 func loadConfig(env environment, log *slog.Logger) (*config.Config, error) {
@@ -76,7 +80,7 @@ func newApp(ctx context.Context, env environment, log *slog.Logger, migrate, sla
 				"groups", names)
 		}
 	}
-	store, err := gormstore.Open(ctx, env.get("DATABASE_URL"), gormstore.Options{Logger: log})
+	store, err := gormstore.Open(ctx, env.get("DATABASE_URL"), gormstore.Options{Logger: log, Now: appClock})
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +91,7 @@ func newApp(ctx context.Context, env environment, log *slog.Logger, migrate, sla
 		}
 	}
 	cal := scheduler.NewCalendar(cfg, scheduler.WithFreezes(store))
-	svc := releases.NewCoordinator(releases.Options{Store: store, Policy: cfg.Policy(), Gate: cal, Logger: log})
+	svc := releases.NewCoordinator(releases.Options{Store: store, Policy: cfg.Policy(), Gate: cal, Logger: log, Now: appClock})
 	m := metrics.New(metrics.Options{Source: store, Policy: svc.Policy(), DB: store.DB(),
 		Version: version, Commit: commit, Logger: log, Audit: store})
 	targets, err := webhooks.Builtin().Resolve(cfg.Environments, cfg.Services, webhooks.Deps{Now: svc.Now, Logger: log})

@@ -37,7 +37,7 @@ const usage = `releasebot coordinates releases from Slack.
 
 Usage:
   releasebot serve [--addr :8080] [--no-migrate]   HTTP server: Slack endpoints, callbacks, API, scheduler
-  releasebot shell [--as USER] [--channel NAME]    the same bot in a terminal, no Slack needed
+  releasebot shell [--as USER] [--verbose]         the same bot in a terminal, no Slack needed
   releasebot migrate up|down|status                schema migrations
   releasebot config check [FILE]                   validate a configuration
   releasebot token create --name N --services a,b  a scoped API token for POST /api/releases (printed once)

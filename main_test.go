@@ -54,10 +54,10 @@ func TestShellWalksAReleaseToDeployed(t *testing.T) {
 				t.Fatalf("shell: %v\n%s\n%s", err, out, logs)
 			}
 			for _, want := range []string{
-				"[m1] #releases",        // the card where the command was typed
-				"[m2] #C0PAY",           // payments' sign-off request
-				"[m3] #C0RISK",          // risk's
-				"Only payments's leads", // dave's reaction refused
+				"[m1] #releases",       // the card where the command was typed
+				"[m2] #C0PAY",          // payments' sign-off request
+				"[m3] #C0RISK",         // risk's
+				"Only payments' leads", // dave's reaction refused
 				"@alice signed off for payments (1 of 1)",      // in the thread
 				"succeeded — logged by the log:staging",        // staging deployed via the log: target
 				"🎉 Deployed: v2.4.0 is on staging, production", // the end
@@ -68,8 +68,12 @@ func TestShellWalksAReleaseToDeployed(t *testing.T) {
 					t.Errorf("shell output lacks %q\n%s", want, out)
 				}
 			}
-			if !strings.Contains(logs, "built-in demo configuration") || !strings.Contains(logs, `"callback_url":"http://localhost:8080/webhooks/deployments/D-1/status"`) {
-				t.Errorf("logs lack the demo notice or the logged delivery:\n%s", logs)
+			if logs != "" {
+				t.Errorf("the shell logged on stderr, between its story's lines:\n%s", logs)
+			}
+			file, _ := os.ReadFile(shellLogFile)
+			if logs := string(file); !strings.Contains(logs, "built-in demo configuration") || !strings.Contains(logs, `"callback_url":"http://localhost:8080/webhooks/deployments/D-1/status"`) {
+				t.Errorf("%s lacks the demo notice or the logged delivery:\n%s", shellLogFile, logs)
 			}
 			// The same database, read by a second process, shows the release deployed.
 			out, _, err = runCmd(t, vars, "/release list\n/release audit R-1\n", "shell", "--quiet")
@@ -208,6 +212,14 @@ func TestServeAnswersAndStopsGracefully(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "SLACK_BOT_TOKEN is not set") {
 		t.Errorf("log does not say Slack is off:\n%s", logs.String())
+	}
+	for _, want := range []string{`"url":"http://` + addr + `"`, `"database":"sqlite://serve.db"`} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("log does not say where serve is and what it uses (%s):\n%s", want, logs.String())
+		}
+	}
+	if strings.Contains(logs.String(), "RELEASEBOT_DASHBOARD_TOKEN is not set") {
+		t.Errorf("serve on loopback warns that the dashboard is open to every interface:\n%s", logs.String())
 	}
 }
 

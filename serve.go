@@ -14,6 +14,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -22,6 +23,7 @@ import (
 	"github.com/releasebot/releasebot/bot/slack"
 	"github.com/releasebot/releasebot/ci"
 	"github.com/releasebot/releasebot/releases"
+	"github.com/releasebot/releasebot/releases/gormstore"
 	"github.com/releasebot/releasebot/scheduler"
 	"github.com/releasebot/releasebot/web"
 	"github.com/releasebot/releasebot/webhooks"
@@ -45,6 +47,13 @@ func serve(ctx context.Context, args []string, env environment, stderr io.Writer
 		return err
 	}
 	log := newLogger(stderr, slog.LevelInfo)
+	// Listen first: a busy port is then said once, plainly, before any
+	// worker starts (and fails on a database closed under it).
+	ln, err := listen(*addr, env)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
 	a, err := newApp(ctx, env, log, !*noMigrate, true)
 	if err != nil {
 		return err
@@ -94,15 +103,16 @@ func serve(ctx context.Context, args []string, env environment, stderr io.Writer
 	sched := a.newScheduler(ann)
 	wg.Go(func() { sched.Run(work) })
 
-	ln, err := listen(*addr, env)
-	if err != nil {
-		return err
-	}
 	// Headers are read before any handler can refuse a request: bound them
 	// (Go's default is 1 MiB each), as the Slack endpoints bound bodies.
 	srv := &http.Server{Handler: router, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second,
 		MaxHeaderBytes: 64 << 10}
-	log.Info("releasebot serving", "addr", ln.Addr().String(), "config", a.cfg.Source, "version", version, "instance", instance)
+	log.Info("releasebot serving", "url", serveURL(ln.Addr()), "addr", ln.Addr().String(), "database", gormstore.RedactURL(env.get("DATABASE_URL")),
+		"config", a.cfg.Source, "version", version, "instance", instance)
+	if env("RELEASEBOT_DASHBOARD_TOKEN") == "" && !loopback(ln.Addr()) {
+		log.Warn("RELEASEBOT_DASHBOARD_TOKEN is not set and releasebot listens beyond this machine (" + ln.Addr().String() + "): " +
+			"the dashboard and the API are open to anyone who can reach it; set the token, or RELEASEBOT_ADDR=127.0.0.1:8080")
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -133,6 +143,10 @@ func listen(addr string, env environment) (net.Listener, error) {
 	v := env("RELEASEBOT_LISTEN_FD")
 	if v == "" {
 		ln, err := net.Listen("tcp", addr)
+		if errors.Is(err, syscall.EADDRINUSE) {
+			_, port, _ := net.SplitHostPort(addr)
+			return nil, fmt.Errorf("port %s is in use: %w; set RELEASEBOT_ADDR (or --addr) to another address, like :8081", port, err)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("listen on %s: %w", addr, err)
 		}
@@ -150,6 +164,25 @@ func listen(addr string, env environment) (net.Listener, error) {
 		return nil, fmt.Errorf("RELEASEBOT_LISTEN_FD=%d is not a listening socket: %w", fd, err)
 	}
 	return ln, nil
+}
+
+// serveURL is where people open what addr serves: localhost for an
+// address of every interface.
+func serveURL(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// loopback reports whether addr is reachable from this machine only.
+func loopback(addr net.Addr) bool {
+	tcp, ok := addr.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
 }
 
 // instanceHeader names the process in every answer when RELEASEBOT_INSTANCE

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/releasebot/releasebot/bot"
 	botshell "github.com/releasebot/releasebot/bot/shell"
@@ -22,6 +24,7 @@ func shell(ctx context.Context, args []string, env environment, stdin io.Reader,
 	as := fs.String("as", "", "the user to start as (a name from users: or a Slack id; default: the first configured)")
 	channel := fs.String("channel", "releases", "the channel commands are typed in")
 	quiet := fs.Bool("quiet", false, "log warnings only")
+	verbose := fs.Bool("verbose", false, "log to stderr instead of "+shellLogFile)
 	if err := fs.Parse(args); err != nil {
 		return errReported
 	}
@@ -29,7 +32,21 @@ func shell(ctx context.Context, args []string, env environment, stdin io.Reader,
 	if *quiet {
 		level = slog.LevelWarn
 	}
-	log := newLogger(stderr, level)
+	logTo, where := stderr, "stderr"
+	if !*verbose {
+		f, err := os.OpenFile(shellLogFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return fmt.Errorf("shell log: %w (--verbose logs to stderr)", err)
+		}
+		defer f.Close()
+		logTo, where = f, shellLogFile
+	}
+	var sh *botshell.Shell // told what log: targets would send, once it exists
+	log := slog.New(storyHandler{Handler: newLogger(logTo, level).Handler(), aside: func(s string) {
+		if sh != nil {
+			sh.Aside(s)
+		}
+	}})
 	a, err := newApp(ctx, env, log, true, false)
 	if err != nil {
 		return err
@@ -39,7 +56,8 @@ func shell(ctx context.Context, args []string, env environment, stdin io.Reader,
 	if user == "" {
 		user = defaultUser(a)
 	}
-	sh := botshell.New(botshell.Options{Users: a.cfg, Source: a.cfg.Source, Posts: a.store, Out: stdout, User: user, Channel: *channel})
+	sh = botshell.New(botshell.Options{Users: a.cfg, Source: a.cfg.Source, Posts: a.store, Out: stdout, User: user, Channel: *channel,
+		Notes: shellNotes(a.cfg, a.svc.Now(), where), Dim: isTerminal(stdout)})
 	sh.SetBot(bot.New(bot.Options{Coordinator: a.svc, Now: a.svc.Now, Posts: a.store, Config: a.cfg, Calendar: a.cal, Logger: log,
 		History: a.store, Owners: a.owners}))
 	relay := bot.NewRelay(a.store, a.cfg, a.svc.Now)
@@ -93,7 +111,25 @@ func defaultUser(a *app) string {
 	return "U0SHELL"
 }
 
-func isTerminal(r io.Reader) bool {
+// shellNotes open the shell: which configuration it runs on, its
+// warnings (which went to the log, where nobody reads them first) and
+// where the log is.
+func shellNotes(cfg *config.Config, now time.Time, log string) []string {
+	var notes []string
+	if cfg.Source == config.DemoSource {
+		notes = append(notes, "Using the built-in demo configuration: there is no releasebot.yaml here. "+
+			"Its deployments only log what they would send (releasebot config check prints it).")
+	}
+	for _, w := range cfg.WarningsAt(now) {
+		notes = append(notes, fmt.Sprintf("%s:%d: warning: %s", w.File, w.Line, w.Message))
+	}
+	if log != "stderr" {
+		notes = append(notes, "Logs go to "+log+" (--verbose shows them here).")
+	}
+	return notes
+}
+
+func isTerminal(r any) bool {
 	f, ok := r.(*os.File)
 	if !ok {
 		return false

@@ -76,7 +76,7 @@ func TestShellWalksTheCatalogToDeployed(t *testing.T) {
 				"/release approve R-2",
 				"/release list",
 			}, "\n")
-			out, logs, err := runCmd(t, vars, script, "shell")
+			out, logs, err := runCmd(t, vars, script, "shell", "--verbose")
 			if err != nil {
 				t.Fatalf("shell: %v\n%s\n%s", err, out, logs)
 			}

@@ -42,7 +42,7 @@ func TestShellRollbackAsksToConfirm(t *testing.T) {
 			}
 			for _, want := range []string{
 				"Only @dave, who typed this command, can confirm it. Nothing was done.",
-				"Rolling back R-2; follow it in its thread.",
+				"Rolling back R-2: payments-api on production goes from",
 				"Status: ⏪ rolled back: error rate doubled",
 			} {
 				if !strings.Contains(out, want) {

@@ -54,7 +54,7 @@ func TestShellWalksATrain(t *testing.T) {
 				"/release create payments-api@v2.4.0 ledger@v1.9.0 checkout@v3.1.0 --name checkout-q3",
 				"/as alice", "/release approve R-2", "/as carol", "/release approve R-2", "/release status R-2", "/release audit R-2")
 			mustHave(out, "payments owns payments-api v2.4.0, checkout v3.1.0.",
-				"failed: payments-api v2.4.0 failed in production (D-11)", "`/release retry R-2 --service payments-api`",
+				"failed: payments-api v2.4.0 failed in production (D-11)", "/release retry R-2 --service payments-api",
 				"• payments-api v2.4.0: ✅ staging · ❌ production", "• checkout v3.1.0: ✅ staging · ⚪ production")
 			out = session(string(demo), "/release retry R-2", "/release status R-2",
 				`/release rollback R-2 --env production "checkout errors" --yes`, "/release status R-2", "/release audit R-2")

@@ -220,7 +220,7 @@ func (v view) upcoming(openings []releases.Opening, freezes []releases.Freeze, n
 		lines = append(lines, "None in the next two weeks.")
 	}
 	for _, o := range openings {
-		lines = append(lines, fmt.Sprintf("• %s: %s – %s%s", escape(o.Window), v.when(o.Start), v.when(o.End), frozenNote(freezes, o.Start)))
+		lines = append(lines, fmt.Sprintf("• %s: %s%s", escape(o.Window), v.span(o.Start, o.End), frozenNote(freezes, o.Start)))
 	}
 	if len(freezes) == 0 {
 		lines = append(lines, ":snowflake: *Freezes:* none ahead.")
@@ -232,7 +232,7 @@ func (v view) upcoming(openings []releases.Opening, freezes []releases.Freeze, n
 		if f.AdHoc() {
 			name = fmt.Sprintf("%q (ad hoc, by %s)", escape(f.Reason), mention(f.CreatedBy))
 		}
-		line := fmt.Sprintf("• %s: %s – %s", name, v.when(f.Start), v.when(f.End))
+		line := fmt.Sprintf("• %s: %s", name, v.span(f.Start, f.End))
 		if f.Active(now) {
 			line += " — *in force*"
 		}

@@ -424,7 +424,7 @@ func (b *Bot) HandleAction(ctx context.Context, a Action) *Message {
 // or "Internal error" with a reference that the log has too.
 func (b *Bot) Failure(ctx context.Context, what string, err error) *Message {
 	if releases.ErrorCode(err) != releases.EInternal {
-		m := Text(escape(releases.ErrorMessage(err))) // it may quote what was typed
+		m := Text(refusal(releases.ErrorMessage(err)))
 		return &m
 	}
 	ref := newRef()

@@ -54,7 +54,11 @@ func (b *Bot) run(ctx context.Context, in Invocation, cmd commands.Command) (Mes
 		if err != nil {
 			return Message{}, err
 		}
-		return Text(fmt.Sprintf("Opened %s. Sign-off requests went to %s.", title(r), b.teamChannels(r.Teams))), nil
+		reply := fmt.Sprintf("Opened %s. Sign-off requests went to %s.", title(r), b.teamChannels(r.Teams))
+		for _, stuck := range b.view.policy.Unsignable(r) {
+			reply += "\n:warning: " + stuck
+		}
+		return Text(reply), nil
 	case commands.Status:
 		if c.ID == 0 {
 			p, err := svc.ListPage(ctx, releases.Filter{Statuses: releases.ActiveStatuses, Limit: pageLines})
@@ -101,7 +105,10 @@ func (b *Bot) run(ctx context.Context, in Invocation, cmd commands.Command) (Mes
 			return m, err
 		}
 		r, err := svc.Rollback(ctx, user, c.ID, c.Env, c.Reason)
-		return b.done(r, err, "Rolling back %s; follow it in its thread.")
+		if err != nil {
+			return Message{}, err
+		}
+		return Text(rollingBack(r)), nil
 	case commands.Retry:
 		r, err := svc.Retry(ctx, user, c.ID, c.Service)
 		return b.done(r, err, "Retrying what failed in %s; follow it in its thread.")
@@ -158,6 +165,19 @@ func (b *Bot) done(r *releases.Release, err error, format string) (Message, erro
 		return Message{}, err
 	}
 	return Text(fmt.Sprintf(format, releases.FormatID(r.ID)) + "\n" + b.view.statusText(r)), nil
+}
+
+// rollingBack says what a rollback just started undoes: which service,
+// where, from which version back to which.
+func rollingBack(r *releases.Release) string {
+	id := releases.FormatID(r.ID)
+	for i := len(r.Deployments) - 1; i >= 0; i-- {
+		if d := r.Deployments[i]; d.Type == releases.TypeRollback {
+			return fmt.Sprintf("Rolling back %s: %s on %s goes from %s back to %s; follow it in its thread.",
+				id, escape(d.Service), d.Environment, escape(d.PreviousVersion), escape(d.Version))
+		}
+	}
+	return "Rolling back " + id + "; follow it in its thread."
 }
 
 func (b *Bot) teamChannels(teams []string) string {

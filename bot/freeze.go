@@ -69,7 +69,10 @@ func (b *Bot) heldBy(ctx context.Context, end time.Time) string {
 	for i := range rs {
 		ids[len(rs)-1-i] = releases.FormatID(rs[i].ID) // oldest first
 	}
-	return fmt.Sprintf("None of the %d waiting release%s (%s) will start before then.", len(rs), plural(len(rs)), strings.Join(ids, ", "))
+	if len(rs) == 1 {
+		return fmt.Sprintf("The waiting release %s won't start before then.", ids[0])
+	}
+	return fmt.Sprintf("None of the %d waiting releases (%s) will start before then.", len(rs), strings.Join(ids, ", "))
 }
 
 func upperFirst(s string) string {

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,6 +36,20 @@ func (v view) when(t time.Time) string {
 		loc = time.UTC
 	}
 	return t.In(loc).Format("Mon 2 Jan 2006 15:04 MST")
+}
+
+// span is a time range: "Tue 8 Dec 2026 14:00–16:00 UTC" within one day,
+// else both ends in full.
+func (v view) span(start, end time.Time) string {
+	loc := v.cfg.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	s, e := start.In(loc), end.In(loc)
+	if s.Format("2006-01-02 MST") == e.Format("2006-01-02 MST") {
+		return s.Format("Mon 2 Jan 2006 15:04") + "–" + e.Format("15:04 MST")
+	}
+	return v.when(start) + " – " + v.when(end)
 }
 
 // mention names a user, or a user group among a team's leads: an id as
@@ -79,6 +94,15 @@ func plainTitle(r *releases.Release) string {
 func escape(s string) string { return mrkdwnEscaper.Replace(s) }
 
 var mrkdwnEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+// refusal is a sentence of the domain as mrkdwn: escaped, since it may
+// quote what was typed, but with its mentions (releases.Mention) kept, so
+// Slack names the people it refers to.
+func refusal(s string) string {
+	return escapedMention.ReplaceAllString(escape(s), "<@$1>")
+}
+
+var escapedMention = regexp.MustCompile(`&lt;@([A-Z0-9]+)&gt;`)
 
 // Unescape undoes escape, and Slack's escaping of &, < and > in what
 // people type: what they typed, as they typed it.

@@ -42,7 +42,7 @@ func (b *Bot) windowsReply(ctx context.Context) (Message, error) {
 	} else {
 		lines = append(lines, fmt.Sprintf("*Next release windows* (%s)", b.cal.Location()))
 		for _, o := range openings {
-			lines = append(lines, fmt.Sprintf("• %s: %s – %s%s", o.Window, b.view.when(o.Start), b.view.when(o.End), frozenNote(freezes, o.Start)))
+			lines = append(lines, fmt.Sprintf("• %s: %s%s", o.Window, b.view.span(o.Start, o.End), frozenNote(freezes, o.Start)))
 		}
 	}
 	if len(freezes) == 0 {
@@ -76,9 +76,9 @@ func frozenNote(freezes []releases.Freeze, t time.Time) string {
 func (b *Bot) freezeLine(f releases.Freeze, now time.Time) string {
 	var line string
 	if f.AdHoc() {
-		line = fmt.Sprintf("• :snowflake: %q, declared by %s: %s – %s", escape(f.Reason), mention(f.CreatedBy), b.view.when(f.Start), b.view.when(f.End))
+		line = fmt.Sprintf("• :snowflake: %q, declared by %s: %s", escape(f.Reason), mention(f.CreatedBy), b.view.span(f.Start, f.End))
 	} else {
-		line = fmt.Sprintf("• :snowflake: %s: %s – %s", escape(f.Name), b.view.when(f.Start), b.view.when(f.End))
+		line = fmt.Sprintf("• :snowflake: %s: %s", escape(f.Name), b.view.span(f.Start, f.End))
 	}
 	if f.Active(now) {
 		line += " — *in force*"

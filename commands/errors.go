@@ -16,7 +16,8 @@ type UsageError struct {
 	// Problem is one or more sentences naming what is wrong.
 	Problem string
 	// Usage is the command's usage line(s) ("/release deploy R-n …"), or,
-	// when Command is "", the usage lines of every subcommand.
+	// when Command is "", the suggested subcommand's usage line, or without
+	// a suggestion the usage lines of every subcommand.
 	Usage string
 	// Suggestion is the closest valid word, or "". When Command is "" it is
 	// a subcommand ("status" for "stauts"); otherwise it is an option

@@ -144,18 +144,22 @@ func checkWords(text string, words []word) *UsageError {
 	return nil
 }
 
+// unknownCommand refuses a word that is no subcommand. With a suggestion
+// the usage is the suggested command's line alone: a typo needs the right
+// word, not the whole list.
 func unknownCommand(typed string) *UsageError {
+	e := usageErrorf("", "Unknown command %s", quote(typed))
 	if _, err := ParseID(typed); err == nil {
-		e := usageErrorf("", "%s is a release id, not a command; put the command first, like /release status %s",
+		e = usageErrorf("", "%s is a release id, not a command; put the command first, like /release status %s",
 			quote(typed), typed)
 		e.Suggestion = "status"
-		return e
-	}
-	e := usageErrorf("", "Unknown command %s", quote(typed))
-	if alias, ok := commandAliases[strings.ToLower(typed)]; ok {
+	} else if alias, ok := commandAliases[strings.ToLower(typed)]; ok {
 		e.Suggestion = alias
 	} else {
 		e.Suggestion = suggest(typed, commandNames())
+	}
+	if u := Usage(e.Suggestion); u != "" {
+		e.Usage = u
 	}
 	return e
 }

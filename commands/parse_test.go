@@ -65,7 +65,10 @@ func runParseCases(t *testing.T, cases []parseCase) {
 				t.Errorf("Suggestion = %q, want %q", ue.Suggestion, tc.suggestion)
 			}
 			wantUsage := Usage(tc.errCmd)
-			if tc.errCmd == "" {
+			switch {
+			case tc.errCmd == "" && tc.suggestion != "":
+				wantUsage = Usage(tc.suggestion) // a typo's fix, not the whole list
+			case tc.errCmd == "":
 				wantUsage = allUsage()
 			}
 			if ue.Usage != wantUsage {

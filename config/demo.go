@@ -20,6 +20,7 @@ users:                      # names for the shell's /as NAME
   bob: U0BOB
   carol: U0CAROL
   dave: U0DAVE
+  erin: U0ERIN
   rita: U0RM1               # release manager
 teams:
   - name: payments
@@ -28,7 +29,7 @@ teams:
     approvals: 1
   - name: risk
     channel: C0RISK
-    leads: [U0CAROL]
+    leads: [U0CAROL, U0ERIN]
     approvals: 1
 environments:
   - name: staging

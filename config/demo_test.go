@@ -20,12 +20,12 @@ func TestDemo(t *testing.T) {
 		{name: "source", got: cfg.Source, want: "built-in demo configuration"},
 		{name: "timezone", got: cfg.Timezone, want: "UTC"},
 		{name: "users", got: cfg.Users, want: map[string]string{
-			"alice": "U0ALICE", "bob": "U0BOB", "carol": "U0CAROL", "dave": "U0DAVE", "rita": "U0RM1"}},
+			"alice": "U0ALICE", "bob": "U0BOB", "carol": "U0CAROL", "dave": "U0DAVE", "erin": "U0ERIN", "rita": "U0RM1"}},
 		{name: "release managers", got: cfg.ReleaseManagers, want: []string{"U0RM1"}},
 		{name: "distinct approver", got: cfg.RequireDistinctApprover, want: true},
 		{name: "teams", got: cfg.Teams, want: []Team{
 			{Name: "payments", Channel: "C0PAY", Leads: []string{"U0ALICE", "U0BOB"}, Approvals: 1},
-			{Name: "risk", Channel: "C0RISK", Leads: []string{"U0CAROL"}, Approvals: 1},
+			{Name: "risk", Channel: "C0RISK", Leads: []string{"U0CAROL", "U0ERIN"}, Approvals: 1},
 		}},
 		{name: "environment order", got: []string{cfg.Environments[0].Name, cfg.Environments[1].Name}, want: []string{"staging", "production"}},
 		{name: "staging logs", got: []any{staging.Deploy.URL, staging.Deploy.TargetKind(), staging.Promote}, want: []any{"log:staging", KindLog, "auto"}},

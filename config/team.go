@@ -165,7 +165,28 @@ func (p *parser) teams(top map[string]entry, cfg *Config) {
 			}
 		}
 		if valid {
+			p.fourEyesTrap(n.Line, path, t, cfg.RequireDistinctApprover)
 			cfg.Teams = append(cfg.Teams, t)
 		}
 	}
+}
+
+// fourEyesTrap warns about a team that needs every one of its leads while
+// the four-eyes rule is on: a release that one of those leads opens can
+// then never collect the team's sign-offs, and nothing else would say so
+// until someone waits for it.
+func (p *parser) fourEyesTrap(line int, path string, t Team, fourEyes bool) {
+	if !fourEyes || t.Approvals < len(t.Leads) {
+		return
+	}
+	fix := "add a lead"
+	if t.Approvals > 1 {
+		fix += " or lower approvals"
+	}
+	lead, opener := "its only lead", "that lead"
+	if len(t.Leads) > 1 {
+		lead, opener = fmt.Sprintf("all %d of its leads", len(t.Leads)), "one of them"
+	}
+	p.note(line, path, "%s needs %s to sign off and require_distinct_approver is on, so a release %s opens can never be signed off for %s; %s",
+		t.Name, lead, opener, t.Name, fix)
 }

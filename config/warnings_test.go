@@ -39,7 +39,8 @@ func TestWarnings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			text := "timezone: " + tt.timezone + "\n" + minimal
+			// Two leads: the four-eyes trap (TestFourEyesTrap) stays out of these.
+			text := "timezone: " + tt.timezone + "\n" + strings.Replace(minimal, "leads: [U0ALICE]", "leads: [U0ALICE, U0BOB]", 1)
 			if tt.section == "summaries" {
 				text += "summaries:\n  - name: s\n    channel: C0M\n    schedule: \"" + tt.schedule + "\"\n"
 			} else {
@@ -91,6 +92,43 @@ func TestCronTimezone(t *testing.T) {
 			}
 			if got := w.Cron.Next(from).UTC().Format(time.RFC3339); got != tt.want {
 				t.Errorf("Next = %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+// A team that needs every one of its leads, under the four-eyes rule,
+// can't sign off a release that one of those leads opened: config check
+// says so on the team's line.
+func TestFourEyesTrap(t *testing.T) {
+	tests := []struct {
+		name, teams string
+		fourEyes    string // require_distinct_approver, when set
+		want        []string
+	}{
+		{name: "one lead", teams: "leads: [U0CAROL]",
+			want: []string{"test.yaml:3: teams[0]: risk needs its only lead to sign off and require_distinct_approver is on, " +
+				"so a release that lead opens can never be signed off for risk; add a lead"}},
+		{name: "every lead of two", teams: "leads: [U0CAROL, U0ERIN], approvals: 2",
+			want: []string{"test.yaml:3: teams[0]: risk needs all 2 of its leads to sign off and require_distinct_approver is on, " +
+				"so a release one of them opens can never be signed off for risk; add a lead or lower approvals"}},
+		{name: "one of two leads", teams: "leads: [U0CAROL, U0ERIN]"},
+		{name: "four-eyes off", teams: "leads: [U0CAROL]", fourEyes: "false"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			text := "teams:\n  - {name: risk, channel: C0RISK, " + tt.teams + "}\n" +
+				"environments:\n  - {name: staging, deploy: {url: \"log:staging\"}}\n"
+			text = "# four-eyes\n" + text
+			if tt.fourEyes != "" {
+				text = "require_distinct_approver: " + tt.fourEyes + "\n" + text[strings.Index(text, "\n")+1:]
+			}
+			var got []string
+			for _, w := range mustParse(t, text, nil).WarningsAt(jan2026) {
+				got = append(got, w.String())
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
 			}
 		})
 	}

@@ -29,7 +29,7 @@ func (s *Coordinator) Deploy(ctx context.Context, actor string, id int64, env, o
 			return err
 		}
 		if override != "" && !s.policy.IsReleaseManager(actor) {
-			return Errorf(EForbidden, "Only release managers can override windows and freezes; ask one of %s.", strings.Join(s.policy.ReleaseManagers, ", "))
+			return Errorf(EForbidden, "Only release managers can override windows and freezes; ask one of %s.", Mentions(s.policy.ReleaseManagers))
 		}
 		switch r.Status {
 		case StatusReady, StatusAwaitingPromotion:

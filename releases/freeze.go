@@ -171,5 +171,5 @@ func (s *Coordinator) onlyReleaseManagers(verb string) error {
 	if len(s.policy.ReleaseManagers) == 0 {
 		return Errorf(EForbidden, "Only release managers can %s, and none are configured.", verb)
 	}
-	return Errorf(EForbidden, "Only release managers can %s; ask one of %s.", verb, strings.Join(s.policy.ReleaseManagers, ", "))
+	return Errorf(EForbidden, "Only release managers can %s; ask one of %s.", verb, Mentions(s.policy.ReleaseManagers))
 }

@@ -141,8 +141,8 @@ func TestSignOffRules(t *testing.T) {
 			code  releases.Code
 			msg   string
 		}{
-			{name: "not a lead", actor: dave, id: r.ID, team: "payments", code: releases.EForbidden, msg: "payments's leads"},
-			{name: "not a lead, no team", actor: dave, id: r.ID, code: releases.EForbidden, msg: "Only leads of payments or risk"},
+			{name: "not a lead", actor: dave, id: r.ID, team: "payments", code: releases.EForbidden, msg: "Only payments' leads (<@U0ALICE>, <@U0BOB>) can sign off R-2 for payments."},
+			{name: "not a lead, no team", actor: dave, id: r.ID, code: releases.EForbidden, msg: "Only payments' leads (<@U0ALICE>, <@U0BOB>) or risk's leads (<@U0CAROL>, <@U0DAN>) can sign off R-2."},
 			{name: "release manager is not a lead", actor: rita, id: r.ID, team: "risk", code: releases.EForbidden},
 			{name: "lead of another team", actor: alice, id: r.ID, team: "risk", code: releases.EForbidden},
 			{name: "team the release does not need", actor: alice, id: r.ID, team: "security", code: releases.EInvalid, msg: "doesn't need"},

@@ -266,14 +266,13 @@ func (s *Coordinator) leadTeam(r *Release, actor, team, verb string) (string, er
 	id := FormatID(r.ID)
 	if team != "" {
 		if !r.HasTeam(team) {
-			return "", Errorf(EInvalid, "%s doesn't need %s's sign-off; it needs %s.", id, team, strings.Join(r.Teams, ", "))
+			return "", Errorf(EInvalid, "%s doesn't need %s sign-off; it needs %s.", id, possessive(team), strings.Join(r.Teams, ", "))
 		}
 		if !s.policy.IsLead(team, actor) {
 			if err := s.unknownLeads([]string{team}, verb, id); err != nil {
 				return "", err
 			}
-			t, _ := s.policy.team(team)
-			return "", Errorf(EForbidden, "Only %s's leads (%s) can %s %s for %s.", team, strings.Join(t.Leads, ", "), verb, id, team)
+			return "", Errorf(EForbidden, "Only %s can %s %s for %s.", s.policy.teamLeads(team), verb, id, team)
 		}
 		return team, nil
 	}
@@ -283,7 +282,13 @@ func (s *Coordinator) leadTeam(r *Release, actor, team, verb string) (string, er
 		if err := s.unknownLeads(r.Teams, verb, id); err != nil {
 			return "", err
 		}
-		return "", Errorf(EForbidden, "Only leads of %s can %s %s.", strings.Join(r.Teams, " or "), verb, id)
+		// The sentence of the team case (a ✅ on a team's request), for
+		// every team: approve and the reaction refuse alike.
+		leads := make([]string, len(r.Teams))
+		for i, t := range r.Teams {
+			leads[i] = s.policy.teamLeads(t)
+		}
+		return "", Errorf(EForbidden, "Only %s can %s %s.", strings.Join(leads, " or "), verb, id)
 	case 1:
 		return led[0], nil
 	}

@@ -49,7 +49,7 @@ func TestAdHocFreeze(t *testing.T) {
 			{name: "an engineer may not freeze", do: func() error {
 				_, _, err := e.svc.Freeze(ctx, dave, until, "incident 42")
 				return err
-			}, want: "Only release managers can freeze deployments; ask one of U0RM1."},
+			}, want: "Only release managers can freeze deployments; ask one of <@U0RM1>."},
 			{name: "a lead may not either", do: func() error {
 				_, _, err := e.svc.Freeze(ctx, alice, until, "incident 42")
 				return err

@@ -28,6 +28,8 @@ type Shell struct {
 	out     io.Writer
 	user    string
 	channel string
+	notes   []string
+	dim     bool
 	// After runs after every line, so deployments and due releases move
 	// on before the next prompt (the webhook worker, the scheduler).
 	After func(ctx context.Context) error
@@ -70,12 +72,17 @@ type Options struct {
 	// User is who the shell acts as (a configured name or an id), in
 	// Channel.
 	User, Channel string
+	// Notes are said before the greeting: which configuration this is,
+	// and its warnings.
+	Notes []string
+	// Dim shows asides (Aside) dimmed, for a terminal.
+	Dim bool
 }
 
 // New returns a shell writing to opts.Out.
 func New(opts Options) *Shell {
 	return &Shell{users: opts.Users, source: opts.Source, posts: opts.Posts, out: opts.Out, user: opts.User,
-		channel: opts.Channel, byTS: map[string]*shellMsg{}}
+		channel: opts.Channel, notes: opts.Notes, dim: opts.Dim, byTS: map[string]*shellMsg{}}
 }
 
 // SetBot connects the shell to the bot it drives.
@@ -109,8 +116,12 @@ func (s *Shell) Update(_ context.Context, ref bot.Ref, m bot.Message) error {
 	if msg.msg.Text == m.Text {
 		return nil
 	}
+	before := s.plain(msg.msg.Text)
 	msg.msg = m
 	fmt.Fprintf(s.out, "[%s updated] %s\n", ref.TS, s.summary(m.Text))
+	if changed := changedLines(before, s.plain(m.Text)); changed != "" {
+		fmt.Fprintln(s.out, indent(changed))
+	}
 	return nil
 }
 
@@ -127,6 +138,19 @@ func (s *Shell) say(m bot.Message) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.note(m)
+}
+
+// Aside prints a line of the story that is no message of the bot, such as
+// what a log: deploy target would have sent: short, indented, and dimmed
+// on a terminal.
+func (s *Shell) Aside(text string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	line := "  ↳ " + text
+	if s.dim {
+		line = "\x1b[2m" + line + "\x1b[0m"
+	}
+	fmt.Fprintln(s.out, line)
 }
 
 // note prints m for the current user alone; s.mu is held. A note with buttons (a
@@ -165,6 +189,9 @@ const shellHelp = `Shell commands:
 // Run reads lines from in until it ends or /quit. When echo is set each
 // line is printed after a prompt, so a piped script reads as a transcript.
 func (s *Shell) Run(ctx context.Context, in io.Reader, echo bool) error {
+	for _, n := range s.notes {
+		fmt.Fprintln(s.out, n)
+	}
 	fmt.Fprintf(s.out, "releasebot shell (%s). You are %s in #%s. Type /help for the shell's commands, /release help for releasebot's.\n",
 		s.source, s.who(), s.channel)
 	sc := bufio.NewScanner(in)
@@ -218,9 +245,13 @@ func (s *Shell) line(ctx context.Context, line string) (quit bool) {
 		fmt.Fprintf(s.out, "You are now in #%s.\n", s.channel)
 	case "/react", "/unreact":
 		ref, emoji, _ := strings.Cut(rest, " ")
-		msg, ok := s.find(ref)
-		if !ok || strings.TrimSpace(emoji) == "" {
+		if ref == "" || strings.TrimSpace(emoji) == "" {
 			fmt.Fprintf(s.out, "Usage: %s REF EMOJI, with REF a message reference such as m2.\n", word)
+			return false
+		}
+		msg, ok := s.find(ref)
+		if !ok {
+			s.noMessage(ref)
 			return false
 		}
 		note, err := s.bot.HandleReaction(ctx, bot.Reaction{User: s.userID(), Channel: msg.channel, TS: msg.ts,
@@ -268,7 +299,7 @@ func (s *Shell) press(ctx context.Context, rest string) {
 	}
 	msg, ok := s.find(fields[0])
 	if !ok {
-		fmt.Fprintln(s.out, "Usage: /press REF BUTTON [N], e.g. /press m2 approve.")
+		s.noMessage(fields[0])
 		return
 	}
 	button, nth := strings.ToLower(fields[1]), 1
@@ -356,6 +387,17 @@ func (s *Shell) thread(ctx context.Context, arg string) {
 	fmt.Fprintf(s.out, "This shell has no thread of %s (it was opened elsewhere or before this session).\n", releases.FormatID(id))
 }
 
+func (s *Shell) noMessage(ref string) {
+	s.mu.Lock()
+	n := len(s.msgs)
+	s.mu.Unlock()
+	if n == 0 {
+		fmt.Fprintf(s.out, "There is no message %s: the bot has posted nothing yet.\n", ref)
+		return
+	}
+	fmt.Fprintf(s.out, "There is no message %s; the bot's messages are m1 to m%d (/channels lists them).\n", ref, n)
+}
+
 func (s *Shell) find(ref string) (*shellMsg, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -393,6 +435,7 @@ var (
 	channelRef = regexp.MustCompile(`<#([A-Za-z0-9_-]+)(\|[^>]*)?>`)
 	linkRef    = regexp.MustCompile(`<(https?://[^|>]+)(\|[^>]*)?>`)
 	emojiCode  = regexp.MustCompile(`:([a-z0-9_+-]+):`)
+	codeSpan   = regexp.MustCompile("`([^`\n]+)`")
 )
 
 // plain renders mrkdwn for a terminal: names for user ids, characters for
@@ -408,7 +451,32 @@ func (s *Shell) plain(t string) string {
 		}
 		return m
 	})
+	t = codeSpan.ReplaceAllString(t, s.bold("$1"))
 	return bot.Unescape(strings.ReplaceAll(t, "*", "")) // what people typed, as they typed it
+}
+
+// bold is text in bold on a terminal, as it is.
+func (s *Shell) bold(t string) string {
+	if !s.dim {
+		return t
+	}
+	return "\x1b[1m" + t + "\x1b[22m"
+}
+
+// changedLines are the lines of after, but its first (the summary),
+// that before did not have: what an update changed.
+func changedLines(before, after string) string {
+	had := map[string]bool{}
+	for _, l := range strings.Split(before, "\n") {
+		had[l] = true
+	}
+	var out []string
+	for _, l := range strings.Split(after, "\n")[1:] {
+		if !had[l] && strings.TrimSpace(l) != "" {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // summary is a message's first line, plain.

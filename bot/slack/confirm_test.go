@@ -254,7 +254,7 @@ func TestTypedRollbackWaitsForItsConfirm(t *testing.T) {
 
 		// dave confirms: it happens, with the command's answer.
 		h.press(dave, confirm, "confirm")
-		if note := h.lastNote(); !strings.HasPrefix(note, "Rolling back "+rid+"; follow it in its thread.") {
+		if note := h.lastNote(); !strings.HasPrefix(note, "Rolling back "+rid+": payments-api on production goes from") || !strings.Contains(note, "follow it in its thread.") {
 			t.Errorf("dave's confirm answered %q", note)
 		}
 		r := h.release(id)

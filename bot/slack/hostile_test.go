@@ -66,7 +66,7 @@ func TestSlackHostileInput(t *testing.T) {
 			{name: "view submission", req: form("/slack/interactions", "payload="+url.QueryEscape(`{"type":"view_submission","user":{"id":"U0ALICE"}}`)), want: http.StatusOK},
 			{name: "button value garbage", req: press("reject", "'; DROP TABLE releases;--"), want: http.StatusOK},
 			{name: "button for an unknown release", req: press("reject", "99|payments"), want: http.StatusOK, wantNote: "There is no release R-99."},
-			{name: "button for an unknown team", req: press("reject", "1|ops"), want: http.StatusOK, wantNote: "doesn't need ops's sign-off"},
+			{name: "button for an unknown team", req: press("reject", "1|ops"), want: http.StatusOK, wantNote: "doesn't need ops' sign-off"},
 			{name: "unknown button", req: press("delete_everything", "1|payments"), want: http.StatusOK},
 			{name: "NUL in text", req: slash("create evil\x00 v1"), want: http.StatusOK, wantText: "control character U+0000"},
 			{name: "escape sequence in text", req: slash("create \x1b[31mevil v1"), want: http.StatusOK, wantText: "control character U+001B"},

@@ -165,11 +165,11 @@ func TestSlackReactionsThatChangeNothing(t *testing.T) {
 			release  int64
 			wantNote string // to the reacting user alone; "" for silence
 		}{
-			{name: "non-lead approves", release: 1, wantNote: "Only payments's leads",
+			{name: "non-lead approves", release: 1, wantNote: "Only payments' leads (<@U0ALICE>, <@U0BOB>) can sign off R-1", // Slack names them
 				event: slacktest.Reaction{User: dave, Reaction: "white_check_mark", Channel: payChan, TS: pay.PostedTS}},
-			{name: "non-lead rejects", release: 1, wantNote: "Only payments's leads",
+			{name: "non-lead rejects", release: 1, wantNote: "Only payments' leads",
 				event: slacktest.Reaction{User: dave, Reaction: "x", Channel: payChan, TS: pay.PostedTS}},
-			{name: "a lead of another team", release: 1, wantNote: "Only payments's leads",
+			{name: "a lead of another team", release: 1, wantNote: "Only payments' leads",
 				event: slacktest.Reaction{User: carol, Reaction: "heavy_check_mark", Channel: payChan, TS: pay.PostedTS}},
 			{name: "the creator, who leads the team", release: 2, wantNote: "four-eyes",
 				event: slacktest.Reaction{User: bob, Reaction: "+1", Channel: payChan, TS: pay2.PostedTS}},
@@ -335,7 +335,7 @@ func TestSlackButtons(t *testing.T) {
 		h.flush()
 		got := h.slack.Calls()[calls:]
 		if len(got) != 1 || got[0].Method != slacktest.ResponseURL || got[0].ResponseType() != "ephemeral" ||
-			!strings.Contains(got[0].Text, "Only payments's leads") {
+			!strings.Contains(got[0].Text, "Only payments' leads") {
 			t.Errorf("a non-lead's Approve: want one ephemeral note via response_url, got %+v", got)
 		}
 		if r := h.release(1); len(r.SignOffs) != 0 {
@@ -662,7 +662,7 @@ func TestSlackEphemeralReplies(t *testing.T) {
 			{name: "status of one", text: "status R-1", want: []string{"*R-1 · payments-api v2.4.0*", "waiting for sign-off"}},
 			{name: "status of the active", text: "status", want: []string{"Active releases", "R-1 · payments-api v2.4.0"}},
 			{name: "list", text: "list --mine", want: []string{"Releases", "R-1 · payments-api v2.4.0"}},
-			{name: "not a lead", text: "approve R-1", want: []string{"Only leads of payments or risk"}},
+			{name: "not a lead", text: "approve R-1", want: []string{"Only payments' leads (<@U0ALICE>, <@U0BOB>) or risk's leads"}},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {

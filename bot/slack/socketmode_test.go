@@ -165,7 +165,7 @@ func TestSocketModeLeadReactionSignsOff(t *testing.T) {
 		// A non-lead's ✅ is refused with a note to them alone.
 		b.react(slacktest.Reaction{EventID: "Ev0DAVE1", User: dave, Reaction: "white_check_mark", Channel: payChan, TS: pay.PostedTS})
 		notes := h.slack.Delivered(slacktest.PostEphemeral)
-		if len(notes) != 1 || notes[0].User != dave || !strings.Contains(notes[0].Text, "Only payments's leads") {
+		if len(notes) != 1 || notes[0].User != dave || !strings.Contains(notes[0].Text, "Only payments' leads") {
 			t.Errorf("notes %+v", notes)
 		}
 	})
@@ -176,7 +176,7 @@ func TestSocketModeApproveButtonCounts(t *testing.T) {
 		b := startSocketMode(t, h, socketSetup{})
 		_, pay, risk := b.create(dave, "create payments-api v2.4.0")
 		b.press(dave, pay, "approve")
-		if notes := h.slack.Delivered(slacktest.ResponseURL); len(notes) != 1 || !strings.Contains(notes[0].Text, "Only payments's leads") {
+		if notes := h.slack.Delivered(slacktest.ResponseURL); len(notes) != 1 || !strings.Contains(notes[0].Text, "Only payments' leads") {
 			t.Errorf("a non-lead's Approve: notes %+v", notes)
 		}
 		b.press(alice, pay, "approve")

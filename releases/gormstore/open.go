@@ -188,3 +188,6 @@ func (q quietDuplicates) Trace(ctx context.Context, begin time.Time, fc func() (
 	}
 	q.Interface.Trace(ctx, begin, fc, err)
 }
+
+// RedactURL is a database URL fit for a log: its password hidden.
+func RedactURL(raw string) string { return redactURL(raw) }

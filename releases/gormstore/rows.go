@@ -146,7 +146,7 @@ func (row releaseRow) release() (releases.Release, error) {
 		Name: row.Name,
 		// Replaced by the stored components where they are loaded.
 		Components: []releases.Component{{Service: row.Service, Version: row.Version}},
-		Digest: row.Digest, Commit: row.CommitSHA, BuildURL: row.BuildURL, IdempotencyKey: row.IdempotencyKey,
+		Digest:     row.Digest, Commit: row.CommitSHA, BuildURL: row.BuildURL, IdempotencyKey: row.IdempotencyKey,
 	}
 	if err := json.Unmarshal([]byte(row.Teams), &r.Teams); err != nil {
 		return r, err
