@@ -110,6 +110,26 @@ func (t relayTx) UnrelayedEvents(ctx context.Context, limit int) ([]releases.Aud
 	return out, nil
 }
 
+func (t relayTx) ReleasesByID(ctx context.Context, ids []int64) (map[int64]*releases.Release, error) {
+	out := make(map[int64]*releases.Release, len(ids))
+	for len(ids) > 0 {
+		batch := ids[:min(len(ids), childBatch)]
+		ids = ids[len(batch):]
+		var rows []releaseRow
+		if err := t.db.WithContext(ctx).Where("id IN ?", batch).Find(&rows).Error; err != nil {
+			return nil, fmt.Errorf("load releases: %w", err)
+		}
+		rs, err := t.withChildren(ctx, rows)
+		if err != nil {
+			return nil, err
+		}
+		for i := range rs {
+			out[rs[i].ID] = &rs[i]
+		}
+	}
+	return out, nil
+}
+
 func (t relayTx) Enqueue(ctx context.Context, entries []releases.OutboxEntry) error {
 	if len(entries) == 0 {
 		return nil
@@ -117,16 +137,25 @@ func (t relayTx) Enqueue(ctx context.Context, entries []releases.OutboxEntry) er
 	return enqueue(t.db.WithContext(ctx), entries)
 }
 
-// enqueue inserts entries, dropping those whose dedupe key is taken.
+// enqueue inserts entries, dropping those whose dedupe key is taken, with
+// one multi-row INSERT per enqueueBatch entries. Ids ascend in the
+// entries' order, which is the order a release's queue is sent in.
 func enqueue(db *gorm.DB, entries []releases.OutboxEntry) error {
-	for _, e := range entries {
-		row := toOutboxRow(e)
-		if err := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
-			return fmt.Errorf("enqueue chat message: %w", err)
-		}
+	rows := make([]outboxRow, len(entries))
+	for i, e := range entries {
+		rows[i] = toOutboxRow(e)
+	}
+	// The ids returned are not read: with dropped rows they would not line
+	// up with the entries.
+	if err := db.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(rows, enqueueBatch).Error; err != nil {
+		return fmt.Errorf("enqueue chat messages: %w", err)
 	}
 	return nil
 }
+
+// enqueueBatch bounds the rows of one INSERT, well within SQLite's and
+// PostgreSQL's limits on a statement's variables.
+const enqueueBatch = 200
 
 // EnqueueOnce adds entries outside a relay, once per dedupe key.
 func (s *Store) EnqueueOnce(ctx context.Context, entries []releases.OutboxEntry) error {
