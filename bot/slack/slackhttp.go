@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -45,6 +46,8 @@ type Slack struct {
 	// wall is the clock a request's timestamp is checked against: Slack's
 	// time, not the coordinator's (slack-go checks against time.Now too).
 	wall func() time.Time
+	// workers run requests' work (withinBudget).
+	workers *workers
 	// self tells who releasebot is in Slack: the workspace whose requests
 	// it serves, the bot user whose messages it acts on.
 	self func(ctx context.Context) (Identity, error)
@@ -75,7 +78,7 @@ type SlackOptions struct {
 func NewSlack(opts SlackOptions) *Slack {
 	s := &Slack{bot: opts.Bot, chat: opts.Chat, claims: opts.Claims, secret: opts.SigningSecret, now: opts.Now,
 		log: opts.Logger, hc: opts.HTTPClient, budget: 2 * time.Second, slots: make(chan struct{}, maxSlackInFlight),
-		readTimeout: slackReadTimeout, wall: time.Now}
+		readTimeout: slackReadTimeout, wall: time.Now, workers: newWorkers()}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -254,13 +257,18 @@ func signatureProblem(err error) string {
 	return "bad or missing signature"
 }
 
-// ephemeralJSON is a reply only the invoking user sees.
-func ephemeralJSON(m bot.Message) gin.H {
-	out := gin.H{"response_type": "ephemeral", "text": m.Text}
-	if len(m.Blocks) > 0 {
-		out["blocks"] = blockKit(m.Blocks)
-	}
-	return out
+// ephemeralReply is a reply only the invoking user sees. A struct, not a
+// map: it encodes without sorting keys (the fields are in the order a map
+// would have them in, so the bytes are the same).
+type ephemeralReply struct {
+	Blocks       []slackgo.Block `json:"blocks,omitempty"`
+	ResponseType string          `json:"response_type"`
+	Text         string          `json:"text"`
+}
+
+// ephemeralJSON is m as a reply only the invoking user sees.
+func ephemeralJSON(m bot.Message) ephemeralReply {
+	return ephemeralReply{Blocks: blockKit(m.Blocks), ResponseType: "ephemeral", Text: m.Text}
 }
 
 // withinBudget runs work; if it finishes within s's budget its result is
@@ -270,7 +278,7 @@ func ephemeralJSON(m bot.Message) gin.H {
 func withinBudget[T any](s *Slack, failed T, work func(ctx context.Context) T, late func(ctx context.Context, v T)) (v T, ok bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	done := make(chan T, 1)
-	go func() {
+	s.workers.run(func() {
 		result := failed
 		defer func() {
 			if p := recover(); p != nil {
@@ -279,7 +287,7 @@ func withinBudget[T any](s *Slack, failed T, work func(ctx context.Context) T, l
 			done <- result
 		}()
 		result = work(ctx)
-	}()
+	})
 	timer := time.NewTimer(s.budget)
 	defer timer.Stop()
 	select {
@@ -297,7 +305,9 @@ func withinBudget[T any](s *Slack, failed T, work func(ctx context.Context) T, l
 
 // commands answers a slash command.
 func (s *Slack) commands(c *gin.Context) {
-	sc, err := slackgo.SlashCommandParse(c.Request)
+	body, _ := c.Get("body")
+	raw, _ := body.([]byte)
+	sc, err := parseSlashCommand(raw)
 	if err != nil || sc.UserID == "" || sc.ChannelID == "" {
 		c.JSON(http.StatusBadRequest, gin.H{"error": "malformed slash command"})
 		return
@@ -309,6 +319,24 @@ func (s *Slack) commands(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, ephemeralJSON(reply))
+}
+
+// parseSlashCommand reads a slash command from the form body verify
+// read, as slackgo.SlashCommandParse reads it from the request, but
+// without reading the body again and copying the form.
+func parseSlashCommand(body []byte) (slackgo.SlashCommand, error) {
+	f, err := url.ParseQuery(string(body))
+	if err != nil {
+		return slackgo.SlashCommand{}, err
+	}
+	return slackgo.SlashCommand{
+		Token: f.Get("token"), TeamID: f.Get("team_id"), TeamDomain: f.Get("team_domain"),
+		EnterpriseID: f.Get("enterprise_id"), EnterpriseName: f.Get("enterprise_name"),
+		IsEnterpriseInstall: f.Get("is_enterprise_install") == "true",
+		ChannelID:           f.Get("channel_id"), ChannelName: f.Get("channel_name"),
+		UserID: f.Get("user_id"), UserName: f.Get("user_name"), Command: f.Get("command"), Text: f.Get("text"),
+		ResponseURL: f.Get("response_url"), TriggerID: f.Get("trigger_id"), APIAppID: f.Get("api_app_id"),
+	}, nil
 }
 
 // errPanic stands for the result of work that panicked.
