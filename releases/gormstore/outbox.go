@@ -352,24 +352,38 @@ func (s *Store) EndTurn(ctx context.Context, channel string, next time.Time, tur
 func (s *Store) FinishOutbox(ctx context.Context, id int64, status string, at time.Time, post *releases.Post) error {
 	set := map[string]any{"status": status, "sent_at": at.UTC(), "claimed_until": nil}
 	switch {
-	case post == nil:
-		// One statement needs no transaction around it.
-		if s.dialect == migrations.SQLite {
-			s.writeMu.Lock() // as Tx: cheaper than SQLite's busy-retry loop
-			defer s.writeMu.Unlock()
-		}
-		if err := s.db.WithContext(ctx).Model(&outboxRow{}).Where("id = ?", id).Updates(set).Error; err != nil {
-			return fmt.Errorf("finish chat message %d: %w", id, err)
-		}
-		return nil
 	case s.dialect == migrations.Postgres:
-		// The post and the entry in one statement: one round trip.
-		err := s.db.WithContext(ctx).Exec(`WITH p AS (INSERT INTO messages (channel, ts, release_id, kind, team, created_at)
+		// Committed without waiting for the disk: a finish lost to a
+		// database crash is a sender that died after chat took the message
+		// — its claim lapses (the claim waited for the disk, and with it
+		// everything before), the next attempt is MaybeSent and finds the
+		// message instead of posting it again. So the sender, one message
+		// at a time, does not wait for a WAL flush per message. The post and
+		// the entry go in one statement.
+		return s.db.WithContext(ctx).Transaction(func(db *gorm.DB) error {
+			if err := db.Exec("SET LOCAL synchronous_commit TO OFF").Error; err != nil {
+				return fmt.Errorf("finish chat message %d: %w", id, err)
+			}
+			var q *gorm.DB
+			if post == nil {
+				q = db.Model(&outboxRow{}).Where("id = ?", id).Updates(set)
+			} else {
+				q = db.Exec(`WITH p AS (INSERT INTO messages (channel, ts, release_id, kind, team, created_at)
  VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING)
 UPDATE chat_outbox SET status = ?, sent_at = ?, claimed_until = NULL WHERE id = ?`,
-			post.Channel, post.TS, post.ReleaseID, string(post.Kind), post.Team, post.At.UTC(), status, at.UTC(), id).Error
-		if err != nil {
-			return fmt.Errorf("finish chat message %d and save its post: %w", id, err)
+					post.Channel, post.TS, post.ReleaseID, string(post.Kind), post.Team, post.At.UTC(), status, at.UTC(), id)
+			}
+			if q.Error != nil {
+				return fmt.Errorf("finish chat message %d: %w", id, q.Error)
+			}
+			return nil
+		})
+	case post == nil:
+		// One statement needs no transaction around it.
+		s.writeMu.Lock() // as Tx: cheaper than SQLite's busy-retry loop
+		defer s.writeMu.Unlock()
+		if err := s.db.WithContext(ctx).Model(&outboxRow{}).Where("id = ?", id).Updates(set).Error; err != nil {
+			return fmt.Errorf("finish chat message %d: %w", id, err)
 		}
 		return nil
 	}
