@@ -67,46 +67,14 @@ func (f *writeFloor) Close() { f.store.Close() }
 // load inserts rows with conc in flight until max are in or limit has
 // passed.
 func (f *writeFloor) load(ctx context.Context, conc, max int, limit time.Duration) stats {
-	var (
-		next     atomic.Int64
-		mu       sync.Mutex
-		all      []time.Duration
-		errs     int
-		firstErr string
-		wg       sync.WaitGroup
-	)
-	start := time.Now()
-	deadline := start.Add(limit)
-	for range conc {
-		wg.Go(func() {
-			var mine []time.Duration
-			var bad int
-			var first string
-			for next.Add(1) <= int64(max) && time.Now().Before(deadline) {
-				row := benchWriteRow{Service: "svc", Version: fmt.Sprintf("v%d", f.next.Add(1)), CreatedBy: dave, CreatedAt: time.Now().UTC()}
-				t0 := time.Now()
-				if f.mu != nil {
-					f.mu.Lock()
-				}
-				err := f.db.WithContext(ctx).Create(&row).Error
-				if f.mu != nil {
-					f.mu.Unlock()
-				}
-				d := time.Since(t0)
-				if err != nil {
-					bad++
-					first = cmp(first, err.Error())
-					continue
-				}
-				mine = append(mine, d)
-			}
-			mu.Lock()
-			all = append(all, mine...)
-			errs += bad
-			firstErr = cmp(firstErr, first)
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
-	return summarise(all, errs, firstErr, time.Since(start))
+	return runLoad(conc, max, limit, func() (time.Duration, error) {
+		row := benchWriteRow{Service: "svc", Version: fmt.Sprintf("v%d", f.next.Add(1)), CreatedBy: dave, CreatedAt: time.Now().UTC()}
+		t0 := time.Now()
+		if f.mu != nil {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+		}
+		err := f.db.WithContext(ctx).Create(&row).Error
+		return time.Since(t0), err
+	})
 }

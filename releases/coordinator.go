@@ -117,16 +117,7 @@ func (s *Coordinator) insertRelease(ctx context.Context, actor string, now time.
 		if err := s.checkQuota(ctx, tx, actor, now); err != nil {
 			return err
 		}
-		if err := tx.CreateRelease(ctx, r); err != nil {
-			return err
-		}
-		for i := range events {
-			events[i].ReleaseID = r.ID
-			if err := tx.AddAudit(ctx, &events[i]); err != nil {
-				return err
-			}
-		}
-		return nil
+		return CreateInTx(ctx, tx, r, events)
 	})
 }
 

@@ -37,6 +37,21 @@ type Creator interface {
 	CreateWithEvents(ctx context.Context, r *Release, events []AuditEvent) error
 }
 
+// CreateInTx inserts r and then events, each with r's new id, in tx: what
+// a Creator does in one go, as separate statements.
+func CreateInTx(ctx context.Context, tx Tx, r *Release, events []AuditEvent) error {
+	if err := tx.CreateRelease(ctx, r); err != nil {
+		return err
+	}
+	for i := range events {
+		events[i].ReleaseID = r.ID
+		if err := tx.AddAudit(ctx, &events[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Reader answers questions about stored releases.
 type Reader interface {
 	// Release returns one release with its sign-offs and deployments, or

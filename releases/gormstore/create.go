@@ -21,18 +21,7 @@ import (
 // tables, one write transaction.
 func (s *Store) CreateWithEvents(ctx context.Context, r *releases.Release, events []releases.AuditEvent) error {
 	if s.dialect != migrations.Postgres || len(events) == 0 {
-		return s.Tx(ctx, func(rtx releases.Tx) error {
-			if err := rtx.CreateRelease(ctx, r); err != nil {
-				return err
-			}
-			for i := range events {
-				events[i].ReleaseID = r.ID
-				if err := rtx.AddAudit(ctx, &events[i]); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
+		return s.Tx(ctx, func(rtx releases.Tx) error { return releases.CreateInTx(ctx, rtx, r, events) })
 	}
 	defer s.changed()
 	q, args, err := createWithEventsSQL(r, events)
