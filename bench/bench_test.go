@@ -64,6 +64,7 @@ func TestQuick(t *testing.T) {
 		"| floor `create`, concurrency 1 |", "| releasebot `create svc-N vN`, concurrency 1 |",
 		"| floor `create`, concurrency 8 |", "| releasebot `create svc-N vN`, concurrency 8 |",
 		"| floor `create`, concurrency 32 |", "| releasebot `create svc-N vN`, concurrency 32 |",
+		"| write floor: single-row inserts through gorm, concurrency 8 |", "| `create` throughput releasebot / write floor, concurrency 8 |",
 		"| Slack cards and sign-off requests of those creates (concurrency 32) |",
 		"| peak RSS of serve (VmHWM at the end) |",
 		"0 with a bad signature",

@@ -85,7 +85,7 @@ func curve(ctx context.Context, o options, n int, stdout, log io.Writer) error {
 		fmt.Fprintf(log, "bench: %s %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
 	}
 	step("building releasebot")
-	bin, err := buildReleasebot(ctx, root, dir)
+	bin, err := buildReleasebot(ctx, root, dir, false)
 	if err != nil {
 		return err
 	}

@@ -76,6 +76,21 @@ func (c *client) command(text string) slacktest.Request {
 // load sends slash commands to base with conc in flight, until max have
 // been answered or limit has passed; want checks an answer's body.
 func (c *client) load(base string, conc, max int, limit time.Duration, text func() string, want func(string) bool) stats {
+	return runLoad(conc, max, limit, func() (time.Duration, error) {
+		code, body, d, err := c.do(base, c.command(text()))
+		switch {
+		case err != nil:
+			return d, err
+		case code != http.StatusOK || !want(body):
+			return d, fmt.Errorf("HTTP %d %.200s", code, body)
+		}
+		return d, nil
+	})
+}
+
+// runLoad runs one with conc in flight, until max have run or limit has
+// passed, and sums up how long the successful ones took.
+func runLoad(conc, max int, limit time.Duration, one func() (time.Duration, error)) stats {
 	var (
 		next     atomic.Int64
 		mu       sync.Mutex
@@ -92,17 +107,13 @@ func (c *client) load(base string, conc, max int, limit time.Duration, text func
 			var bad int
 			var first string
 			for next.Add(1) <= int64(max) && time.Now().Before(deadline) {
-				code, body, d, err := c.do(base, c.command(text()))
-				switch {
-				case err != nil:
+				d, err := one()
+				if err != nil {
 					bad++
 					first = cmp(first, err.Error())
-				case code != http.StatusOK || !want(body):
-					bad++
-					first = cmp(first, fmt.Sprintf("HTTP %d %.200s", code, body))
-				default:
-					mine = append(mine, d)
+					continue
 				}
+				mine = append(mine, d)
 			}
 			mu.Lock()
 			all = append(all, mine...)

@@ -28,6 +28,10 @@ type options struct {
 	db, dburl string
 	quick     bool
 	out       string
+	// cpuprofile, when set, builds serve with pprof_bench.go and writes
+	// CPU profiles of its status and create cells at concurrency 8 and 32
+	// to cpuprofile-status-c8.pprof and so on.
+	cpuprofile string
 }
 
 // sizes are the counts and time limits of one run.
@@ -74,6 +78,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.dburl, "dburl", "", "PostgreSQL URL; a schema is created in it for the run and dropped after (default $TEST_DATABASE_URL or postgres://postgres@127.0.0.1:5432/test?sslmode=disable)")
 	fs.BoolVar(&o.quick, "quick", false, "small counts: a smoke test, not a measurement")
 	fs.StringVar(&o.out, "out", "", "also write the markdown table to this file")
+	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write CPU profiles of serve's status and create cells at concurrency 8 and 32 to PREFIX-status-c8.pprof and so on")
 	seedN := fs.Int("seed", 0, "instead: seed fresh databases with 1k, 10k, 100k, 300k releases (up to this many) of two years' history and print the cost curve of pages, API, scrape, DORA and shell start-up")
 	floor := fs.Bool("floor", false, "run only the floor server (signing secret from $SLACK_SIGNING_SECRET) and print its address")
 	if err := fs.Parse(args); err != nil {

@@ -36,10 +36,15 @@ func repoRoot() (string, error) {
 	}
 }
 
-// buildReleasebot builds the binary once into dir.
-func buildReleasebot(ctx context.Context, root, dir string) (string, error) {
+// buildReleasebot builds the binary once into dir; with profile, the
+// build answers net/http/pprof (pprof_bench.go).
+func buildReleasebot(ctx context.Context, root, dir string, profile bool) (string, error) {
 	bin := filepath.Join(dir, "releasebot")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
+	args := []string{"build", "-o", bin}
+	if profile {
+		args = append(args, "-tags", "benchprofile")
+	}
+	cmd := exec.CommandContext(ctx, "go", append(args, ".")...)
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build: %w\n%s", err, out)

@@ -52,13 +52,18 @@ func (r *Relay) RunOnce(ctx context.Context) (int, error) {
 		for i, e := range events {
 			ids[i] = e.ID
 		}
-		for _, group := range byRelease(events) {
+		groups := byRelease(events)
+		rels, err := r.releasesOf(ctx, tx, groups)
+		if err != nil {
+			return err
+		}
+		for _, group := range groups {
 			if r.Discard || group[0].ReleaseID == 0 {
 				continue // not about one release: nothing to thread
 			}
-			rel, err := tx.Release(ctx, group[0].ReleaseID)
-			if err != nil {
-				return err
+			rel, ok := rels[group[0].ReleaseID]
+			if !ok {
+				return fmt.Errorf("relay events of %s: %w", releases.FormatID(group[0].ReleaseID), releases.ErrNotFound)
 			}
 			planned, err := r.plan(rel, group, now)
 			if err != nil {
@@ -72,6 +77,21 @@ func (r *Relay) RunOnce(ctx context.Context) (int, error) {
 		return tx.MarkRelayed(ctx, ids, now)
 	})
 	return n, err
+}
+
+// releasesOf loads the releases of the groups that are about one, in one
+// go.
+func (r *Relay) releasesOf(ctx context.Context, tx releases.RelayTx, groups [][]releases.AuditEvent) (map[int64]*releases.Release, error) {
+	var ids []int64
+	for _, g := range groups {
+		if !r.Discard && g[0].ReleaseID != 0 {
+			ids = append(ids, g[0].ReleaseID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return tx.ReleasesByID(ctx, ids)
 }
 
 // byRelease groups events by release, keeping each group's order and the

@@ -83,7 +83,7 @@ func title(r *releases.Release) string { return escape(plainTitle(r)) }
 
 // plainTitle is the title for plain_text, which Slack shows as it is.
 func plainTitle(r *releases.Release) string {
-	return fmt.Sprintf("%s · %s", releases.FormatID(r.ID), r.Summary())
+	return releases.FormatID(r.ID) + " · " + r.Summary()
 }
 
 // escape makes what people typed (notes, versions, reasons) or deployers
@@ -177,10 +177,7 @@ var deploymentEmoji = map[releases.DeploymentStatus]string{
 // signoffLine is "✅ payments 1/1 (@alice) · ⏳ risk 0/1".
 func (v view) signoffLine(r *releases.Release) string {
 	p := &v.policy
-	missing := map[string]bool{}
-	for _, m := range p.Missing(r) {
-		missing[m.Team] = true
-	}
+	missing := p.Missing(r)
 	parts := make([]string, len(r.Teams))
 	for i, team := range r.Teams {
 		need := 1
@@ -189,7 +186,7 @@ func (v view) signoffLine(r *releases.Release) string {
 		}
 		approvers := r.Approvals(team)
 		emoji := ":white_check_mark:"
-		if missing[team] {
+		if slices.ContainsFunc(missing, func(m releases.Shortfall) bool { return m.Team == team }) {
 			emoji = ":hourglass_flowing_sand:"
 		}
 		for _, so := range r.SignOffs {
@@ -197,7 +194,7 @@ func (v view) signoffLine(r *releases.Release) string {
 				emoji = ":x:"
 			}
 		}
-		parts[i] = fmt.Sprintf("%s %s %d/%d", emoji, team, min(len(approvers), need), need)
+		parts[i] = emoji + " " + team + " " + strconv.Itoa(min(len(approvers), need)) + "/" + strconv.Itoa(need)
 		if len(approvers) > 0 {
 			parts[i] += " (" + mentions(approvers) + ")"
 		}
@@ -434,6 +431,11 @@ const (
 // line longer than a section is cut), at most maxBlocks of them; what does
 // not fit is said to be left out.
 func sections(s string) []string {
+	// Most answers fit one section as they are (bytes bound characters);
+	// the loop below would give back s itself, less leading line ends.
+	if s != "" && s[0] != '\n' && len(s) <= maxSectionText {
+		return []string{s}
+	}
 	var out []string
 	var cur strings.Builder
 	flush := func() {

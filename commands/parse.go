@@ -133,6 +133,9 @@ func checkText(text string) string {
 // The usage shown is the command's when words start with one.
 func checkWords(text string, words []word) *UsageError {
 	for _, raw := range strings.FieldsFunc(text, unicode.IsSpace) {
+		if releases.CheckText("", raw) == nil {
+			continue // the label is only worth making for a problem
+		}
 		if err := releases.CheckText("the word "+quote(raw), raw); err != nil {
 			cmd := ""
 			if len(words) > 0 && lookup(words[0].text) != nil {

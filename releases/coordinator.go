@@ -106,44 +106,45 @@ func (s *Coordinator) Create(ctx context.Context, actor string, in CreateInput) 
 	}
 	now := s.Now()
 	r.CreatedBy, r.CreatedAt, r.UpdatedAt, r.Status = actor, now, now, StatusAwaitingSignoff
-	var out *Release
-	var events []AuditEvent
-	err = s.store.Tx(ctx, func(tx Tx) error {
+	events := []AuditEvent{{At: now, Actor: actor, Action: ActionCreated, Detail: createdDetail(r)}}
+	if envOverride != "" {
+		events = append(events, AuditEvent{At: now, Actor: actor, Action: ActionEnvOverride, Detail: envOverride})
+	}
+	if err := s.insertRelease(ctx, actor, now, r, events); err != nil {
+		if errors.Is(err, ErrDuplicate) {
+			err = onField(FieldVersion, Errorf(EConflict, "%s %s already has an open release; see `/release list --status awaiting_signoff`.", r.Service, r.Version))
+		}
+		return nil, s.fail("create", err)
+	}
+	s.notify(ctx, r, events)
+	return r, nil
+}
+
+// insertRelease writes a new release and its events. Without a quota to
+// check first, a store that can (Creator) writes them in one go.
+func (s *Coordinator) insertRelease(ctx context.Context, actor string, now time.Time, r *Release, events []AuditEvent) error {
+	if c, ok := s.store.(Creator); ok && !s.quotaApplies(actor) {
+		return c.CreateWithEvents(ctx, r, events)
+	}
+	return s.store.Tx(ctx, func(tx Tx) error {
 		if err := s.checkQuota(ctx, tx, actor, now); err != nil {
 			return err
 		}
-		if err := tx.CreateRelease(ctx, r); err != nil {
-			if errors.Is(err, ErrDuplicate) {
-				return onField(FieldVersion, Errorf(EConflict, "%s %s already has an open release; see `/release list --status awaiting_signoff`.", r.Service, r.Version))
-			}
-			return err
-		}
-		m := &mutation{s: s, tx: tx, r: r, actor: actor, now: now}
-		detail := fmt.Sprintf("%s for %s; sign-off from %s", r.Summary(),
-			strings.Join(r.Environments, " → "), strings.Join(r.Teams, ", "))
-		if r.Window != "" {
-			detail += "; window " + r.Window
-		}
-		if !r.StartAt.IsZero() {
-			detail += "; at " + r.StartAt.Format(time.RFC3339)
-		}
-		detail += artifactDetail(r)
-		if err := m.audit(ctx, ActionCreated, detail); err != nil {
-			return err
-		}
-		if envOverride != "" {
-			if err := m.audit(ctx, ActionEnvOverride, envOverride); err != nil {
-				return err
-			}
-		}
-		out, events = r, m.events
-		return nil
+		return CreateInTx(ctx, tx, r, events)
 	})
-	if err != nil {
-		return nil, s.fail("create", err)
+}
+
+// createdDetail is the detail of a release's "created" event.
+func createdDetail(r *Release) string {
+	detail := fmt.Sprintf("%s for %s; sign-off from %s", r.Summary(),
+		strings.Join(r.Environments, " → "), strings.Join(r.Teams, ", "))
+	if r.Window != "" {
+		detail += "; window " + r.Window
 	}
-	s.notify(ctx, out, events)
-	return out, nil
+	if !r.StartAt.IsZero() {
+		detail += "; at " + r.StartAt.Format(time.RFC3339)
+	}
+	return detail + artifactDetail(r)
 }
 
 func (s *Coordinator) validateCreate(in CreateInput) (*Release, error) {

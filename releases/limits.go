@@ -24,16 +24,22 @@ type Limits struct {
 // quotaWindow is the rolling period CreatesPerHour counts over.
 const quotaWindow = time.Hour
 
+// quotaApplies reports whether actor's creates are counted against
+// Limits.CreatesPerHour.
+func (s *Coordinator) quotaApplies(actor string) bool {
+	return s.policy.Limits.CreatesPerHour > 0 && !s.policy.IsReleaseManager(actor)
+}
+
 // checkQuota refuses actor's create at now when actor opened
 // Limits.CreatesPerHour releases in the last hour. It runs in the create's
 // transaction and counts stored releases, so the limit holds across
 // replicas; the store holds actor's creates against concurrent ones until
 // the transaction ends.
 func (s *Coordinator) checkQuota(ctx context.Context, tx Tx, actor string, now time.Time) error {
-	limit := s.policy.Limits.CreatesPerHour
-	if limit <= 0 || s.policy.IsReleaseManager(actor) {
+	if !s.quotaApplies(actor) {
 		return nil
 	}
+	limit := s.policy.Limits.CreatesPerHour
 	recent, err := tx.RecentCreates(ctx, actor, now.Add(-quotaWindow), limit)
 	if err != nil {
 		return fmt.Errorf("count creates of %s: %w", actor, err)

@@ -134,9 +134,10 @@ type RelayTx interface {
 	// UnrelayedEvents returns up to limit audit events not yet relayed,
 	// oldest first.
 	UnrelayedEvents(ctx context.Context, limit int) ([]AuditEvent, error)
-	// Release returns a release as it is now.
-	Release(ctx context.Context, id int64) (*Release, error)
-	// Enqueue adds entries to the outbox.
+	// ReleasesByID returns the releases of ids as they are now, by id, with
+	// a few queries for all of them; an id without a release is absent.
+	ReleasesByID(ctx context.Context, ids []int64) (map[int64]*Release, error)
+	// Enqueue adds entries to the outbox, in their order.
 	Enqueue(ctx context.Context, entries []OutboxEntry) error
 	// MarkRelayed records that events were relayed.
 	MarkRelayed(ctx context.Context, ids []int64, at time.Time) error

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -24,10 +25,24 @@ const RequestIDHeader = "X-Request-Id"
 
 type ctxKey int
 
-const (
-	loggerKey ctxKey = iota
-	requestIDKey
-)
+// requestKey holds a request's *requestInfo.
+const requestKey ctxKey = 0
+
+// requestInfo is what RequestLog keeps in a request's context: its id,
+// and the server's logger, from which the request's own is made when a
+// handler first asks for it (most never do).
+type requestInfo struct {
+	log  *slog.Logger
+	id   string
+	once sync.Once
+	with *slog.Logger
+}
+
+// logger is the request's logger: the server's, with its request_id.
+func (r *requestInfo) logger() *slog.Logger {
+	r.once.Do(func() { r.with = r.log.With("request_id", r.id) })
+	return r.with
+}
 
 // RequestLog returns the middleware that every route of `serve` should run
 // first (router.Use before any route is added). It gives each request an
@@ -54,9 +69,8 @@ func RequestLog(log *slog.Logger, rec HTTPRecorder) gin.HandlerFunc {
 			id = newRequestID()
 		}
 		c.Header(RequestIDHeader, id)
-		reqLog := log.With("request_id", id)
-		ctx := context.WithValue(c.Request.Context(), loggerKey, reqLog)
-		ctx = context.WithValue(ctx, requestIDKey, id)
+		req := &requestInfo{log: log, id: id}
+		ctx := context.WithValue(c.Request.Context(), requestKey, req)
 		c.Request = c.Request.WithContext(ctx)
 
 		defer func() {
@@ -64,7 +78,7 @@ func RequestLog(log *slog.Logger, rec HTTPRecorder) gin.HandlerFunc {
 				if err, ok := p.(error); ok && errors.Is(err, http.ErrAbortHandler) {
 					panic(p) // the server's own way to abort a response
 				}
-				reqLog.ErrorContext(ctx, "panic serving request", "method", c.Request.Method,
+				req.logger().ErrorContext(ctx, "panic serving request", "method", c.Request.Method,
 					"path", c.Request.URL.Path, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 				if !c.Writer.Written() {
 					c.Header("Content-Type", "text/plain; charset=utf-8")
@@ -81,8 +95,13 @@ func RequestLog(log *slog.Logger, rec HTTPRecorder) gin.HandlerFunc {
 			case status < 400 && quietRoutes[route]:
 				level = slog.LevelDebug
 			}
-			reqLog.Log(ctx, level, "http request", "method", c.Request.Method, "path", c.Request.URL.Path,
-				"route", route, "status", status, "duration_ms", float64(d.Microseconds())/1000, "bytes", c.Writer.Size())
+			// The same line as through req.logger(), without making that
+			// logger for every request.
+			if log.Enabled(ctx, level) {
+				log.LogAttrs(ctx, level, "http request", slog.String("request_id", id), slog.String("method", c.Request.Method),
+					slog.String("path", c.Request.URL.Path), slog.String("route", route), slog.Int("status", status),
+					slog.Float64("duration_ms", float64(d.Microseconds())/1000), slog.Int("bytes", c.Writer.Size()))
+			}
 			if rec != nil {
 				rec.HTTPRequest(c.Request.Method, route, status, d)
 			}
@@ -119,16 +138,18 @@ func newRequestID() string {
 // LoggerFrom returns the request's logger (with its request_id) that
 // RequestLog put in ctx, or fallback when there is none.
 func LoggerFrom(ctx context.Context, fallback *slog.Logger) *slog.Logger {
-	if l, ok := ctx.Value(loggerKey).(*slog.Logger); ok {
-		return l
+	if r, ok := ctx.Value(requestKey).(*requestInfo); ok {
+		return r.logger()
 	}
 	return fallback
 }
 
 // RequestID returns the id RequestLog gave the request, or "".
 func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
+	if r, ok := ctx.Value(requestKey).(*requestInfo); ok {
+		return r.id
+	}
+	return ""
 }
 
 // logger is the request's logger, or the server's.

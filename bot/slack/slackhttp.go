@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -46,6 +47,8 @@ type Slack struct {
 	// wall is the clock a request's timestamp is checked against: Slack's
 	// time, not the coordinator's (slack-go checks against time.Now too).
 	wall func() time.Time
+	// workers run requests' work (withinBudget).
+	workers *workers
 	// self tells who releasebot is in Slack: the workspace whose requests
 	// it serves, the bot user whose messages it acts on.
 	self func(ctx context.Context) (Identity, error)
@@ -83,7 +86,7 @@ type SlackOptions struct {
 func NewSlack(opts SlackOptions) *Slack {
 	s := &Slack{bot: opts.Bot, chat: opts.Chat, homes: opts.Homes, claims: opts.Claims, secret: opts.SigningSecret, now: opts.Now,
 		log: opts.Logger, hc: opts.HTTPClient, budget: 2 * time.Second, slots: make(chan struct{}, maxSlackInFlight),
-		readTimeout: slackReadTimeout, wall: time.Now, groups: opts.Groups}
+		readTimeout: slackReadTimeout, wall: time.Now, groups: opts.Groups, workers: newWorkers()}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -262,13 +265,18 @@ func signatureProblem(err error) string {
 	return "bad or missing signature"
 }
 
-// ephemeralJSON is a reply only the invoking user sees.
-func ephemeralJSON(m bot.Message) gin.H {
-	out := gin.H{"response_type": "ephemeral", "text": m.Text}
-	if len(m.Blocks) > 0 {
-		out["blocks"] = blockKit(m.Blocks)
-	}
-	return out
+// ephemeralReply is a reply only the invoking user sees. A struct, not a
+// map: it encodes without sorting keys (the fields are in the order a map
+// would have them in, so the bytes are the same).
+type ephemeralReply struct {
+	Blocks       []slackgo.Block `json:"blocks,omitempty"`
+	ResponseType string          `json:"response_type"`
+	Text         string          `json:"text"`
+}
+
+// ephemeralJSON is m as a reply only the invoking user sees.
+func ephemeralJSON(m bot.Message) ephemeralReply {
+	return ephemeralReply{Blocks: blockKit(m.Blocks), ResponseType: "ephemeral", Text: m.Text}
 }
 
 // withinBudget runs work; if it finishes within s's budget its result is
@@ -278,7 +286,7 @@ func ephemeralJSON(m bot.Message) gin.H {
 func withinBudget[T any](s *Slack, failed T, work func(ctx context.Context) T, late func(ctx context.Context, v T)) (v T, ok bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	done := make(chan T, 1)
-	go func() {
+	s.workers.run(func() {
 		result := failed
 		defer func() {
 			if p := recover(); p != nil {
@@ -287,7 +295,7 @@ func withinBudget[T any](s *Slack, failed T, work func(ctx context.Context) T, l
 			done <- result
 		}()
 		result = work(ctx)
-	}()
+	})
 	timer := time.NewTimer(s.budget)
 	defer timer.Stop()
 	select {
@@ -305,7 +313,9 @@ func withinBudget[T any](s *Slack, failed T, work func(ctx context.Context) T, l
 
 // commands answers a slash command.
 func (s *Slack) commands(c *gin.Context) {
-	sc, err := slackgo.SlashCommandParse(c.Request)
+	body, _ := c.Get("body")
+	raw, _ := body.([]byte)
+	sc, err := parseSlashCommand(raw)
 	if err != nil || sc.UserID == "" || sc.ChannelID == "" {
 		c.JSON(http.StatusBadRequest, gin.H{"error": "malformed slash command"})
 		return
@@ -318,6 +328,86 @@ func (s *Slack) commands(c *gin.Context) {
 	default:
 		c.JSON(http.StatusOK, ephemeralJSON(reply))
 	}
+}
+
+// parseSlashCommand reads a slash command from the form body verify
+// read, as slackgo.SlashCommandParse reads it from the request (the first
+// value of each field), without reading the body again or building the
+// whole form as a map. Like url.ParseQuery, it refuses bad escapes and
+// semicolons anywhere in the form.
+func parseSlashCommand(body []byte) (slackgo.SlashCommand, error) {
+	var sc slackgo.SlashCommand
+	var seen uint32 // fields set, by slashCommandField's number
+	for rest := string(body); rest != ""; {
+		var pair string
+		pair, rest, _ = strings.Cut(rest, "&")
+		if strings.Contains(pair, ";") {
+			return slackgo.SlashCommand{}, errors.New("invalid semicolon separator in query")
+		}
+		if pair == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		key, err := url.QueryUnescape(k)
+		if err != nil {
+			return slackgo.SlashCommand{}, err
+		}
+		value, err := url.QueryUnescape(v)
+		if err != nil {
+			return slackgo.SlashCommand{}, err
+		}
+		if key == "is_enterprise_install" {
+			if seen&(1<<31) == 0 {
+				seen |= 1 << 31
+				sc.IsEnterpriseInstall = value == "true"
+			}
+			continue
+		}
+		n, field := slashCommandField(&sc, key)
+		if field == nil || seen&(1<<n) != 0 {
+			continue
+		}
+		seen |= 1 << n
+		*field = value
+	}
+	return sc, nil
+}
+
+// slashCommandField numbers the form field key and says where it goes in
+// sc; nil for a field releasebot does not read (is_enterprise_install,
+// not a string, is parseSlashCommand's).
+func slashCommandField(sc *slackgo.SlashCommand, key string) (int, *string) {
+	switch key {
+	case "token":
+		return 0, &sc.Token
+	case "team_id":
+		return 1, &sc.TeamID
+	case "team_domain":
+		return 2, &sc.TeamDomain
+	case "enterprise_id":
+		return 3, &sc.EnterpriseID
+	case "enterprise_name":
+		return 4, &sc.EnterpriseName
+	case "channel_id":
+		return 5, &sc.ChannelID
+	case "channel_name":
+		return 6, &sc.ChannelName
+	case "user_id":
+		return 7, &sc.UserID
+	case "user_name":
+		return 8, &sc.UserName
+	case "command":
+		return 9, &sc.Command
+	case "text":
+		return 10, &sc.Text
+	case "response_url":
+		return 11, &sc.ResponseURL
+	case "trigger_id":
+		return 12, &sc.TriggerID
+	case "api_app_id":
+		return 13, &sc.APIAppID
+	}
+	return 0, nil
 }
 
 // errPanic stands for the result of work that panicked.

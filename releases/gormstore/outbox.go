@@ -1,6 +1,7 @@
 package gormstore
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -110,6 +111,26 @@ func (t relayTx) UnrelayedEvents(ctx context.Context, limit int) ([]releases.Aud
 	return out, nil
 }
 
+func (t relayTx) ReleasesByID(ctx context.Context, ids []int64) (map[int64]*releases.Release, error) {
+	out := make(map[int64]*releases.Release, len(ids))
+	for len(ids) > 0 {
+		batch := ids[:min(len(ids), childBatch)]
+		ids = ids[len(batch):]
+		var rows []releaseRow
+		if err := t.db.WithContext(ctx).Where("id IN ?", batch).Find(&rows).Error; err != nil {
+			return nil, fmt.Errorf("load releases: %w", err)
+		}
+		rs, err := t.withChildren(ctx, rows)
+		if err != nil {
+			return nil, err
+		}
+		for i := range rs {
+			out[rs[i].ID] = &rs[i]
+		}
+	}
+	return out, nil
+}
+
 func (t relayTx) Enqueue(ctx context.Context, entries []releases.OutboxEntry) error {
 	if len(entries) == 0 {
 		return nil
@@ -117,16 +138,25 @@ func (t relayTx) Enqueue(ctx context.Context, entries []releases.OutboxEntry) er
 	return enqueue(t.db.WithContext(ctx), entries)
 }
 
-// enqueue inserts entries, dropping those whose dedupe key is taken.
+// enqueue inserts entries, dropping those whose dedupe key is taken, with
+// one multi-row INSERT per enqueueBatch entries. Ids ascend in the
+// entries' order, which is the order a release's queue is sent in.
 func enqueue(db *gorm.DB, entries []releases.OutboxEntry) error {
-	for _, e := range entries {
-		row := toOutboxRow(e)
-		if err := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
-			return fmt.Errorf("enqueue chat message: %w", err)
-		}
+	rows := make([]outboxRow, len(entries))
+	for i, e := range entries {
+		rows[i] = toOutboxRow(e)
+	}
+	// The ids returned are not read: with dropped rows they would not line
+	// up with the entries.
+	if err := db.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(rows, enqueueBatch).Error; err != nil {
+		return fmt.Errorf("enqueue chat messages: %w", err)
 	}
 	return nil
 }
+
+// enqueueBatch bounds the rows of one INSERT, well within SQLite's and
+// PostgreSQL's limits on a statement's variables.
+const enqueueBatch = 200
 
 // EnqueueOnce adds entries outside a relay, once per dedupe key.
 func (s *Store) EnqueueOnce(ctx context.Context, entries []releases.OutboxEntry) error {
@@ -174,32 +204,23 @@ func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Durat
 		slices.Sort(ids)
 		ids = ids[:min(len(ids), limit)]
 	}
-	var won []int64
-	until := now.Add(lease).UTC()
-	for _, id := range ids {
-		// Compare-and-set: only one sender wins each entry. A claim that
-		// lapsed unfinished (claimed_until still set: finishing and retrying
-		// clear it) means its sender died, perhaps after chat took the
-		// message: remember that, for this and every later attempt.
-		res := db.Model(&outboxRow{}).Where("id = ? AND status = ? AND (claimed_until IS NULL OR claimed_until < ?)",
-			id, releases.OutboxPending, now.UTC()).Updates(map[string]any{
-			"claimed_until": until, "maybe_sent": gorm.Expr("maybe_sent OR claimed_until IS NOT NULL")})
-		if res.Error != nil {
-			return nil, fmt.Errorf("claim chat message %d: %w", id, res.Error)
-		}
-		if res.RowsAffected == 1 {
-			won = append(won, id)
-		}
-	}
-	if len(won) == 0 {
+	if len(ids) == 0 {
 		return nil, nil
 	}
-	// Read the won entries again: another sender may have tried one between
-	// the two statements above, and they are ours now.
+	// Compare-and-set in one statement: only one sender wins each entry (a
+	// racing sender's UPDATE finds the row claimed and skips it), and the
+	// won rows come back as they are now ours. A claim that lapsed
+	// unfinished (claimed_until still set: finishing and retrying clear it)
+	// means its sender died, perhaps after chat took the message: remember
+	// that, for this and every later attempt.
 	var claimed []outboxRow
-	if err := db.Where("id IN ?", won).Order("id").Find(&claimed).Error; err != nil {
-		return nil, fmt.Errorf("claimed chat messages: %w", err)
+	err := db.Model(&claimed).Clauses(clause.Returning{}).
+		Where("id IN ? AND status = ? AND (claimed_until IS NULL OR claimed_until < ?)", ids, releases.OutboxPending, now.UTC()).
+		Updates(map[string]any{"claimed_until": now.Add(lease).UTC(), "maybe_sent": gorm.Expr("maybe_sent OR claimed_until IS NOT NULL")}).Error
+	if err != nil {
+		return nil, fmt.Errorf("claim chat messages: %w", err)
 	}
+	slices.SortFunc(claimed, func(a, b outboxRow) int { return cmp.Compare(a.ID, b.ID) })
 	out := make([]releases.OutboxEntry, len(claimed))
 	for i, row := range claimed {
 		out[i] = row.entry()
@@ -329,17 +350,50 @@ func (s *Store) EndTurn(ctx context.Context, channel string, next time.Time, tur
 
 // FinishOutbox records an entry's end and, for a post, where it went.
 func (s *Store) FinishOutbox(ctx context.Context, id int64, status string, at time.Time, post *releases.Post) error {
+	set := map[string]any{"status": status, "sent_at": at.UTC(), "claimed_until": nil}
+	switch {
+	case s.dialect == migrations.Postgres:
+		// Committed without waiting for the disk: a finish lost to a
+		// database crash is a sender that died after chat took the message
+		// — its claim lapses (the claim waited for the disk, and with it
+		// everything before), the next attempt is MaybeSent and finds the
+		// message instead of posting it again. So the sender, one message
+		// at a time, does not wait for a WAL flush per message. The post and
+		// the entry go in one statement.
+		return s.db.WithContext(ctx).Transaction(func(db *gorm.DB) error {
+			if err := db.Exec("SET LOCAL synchronous_commit TO OFF").Error; err != nil {
+				return fmt.Errorf("finish chat message %d: %w", id, err)
+			}
+			var q *gorm.DB
+			if post == nil {
+				q = db.Model(&outboxRow{}).Where("id = ?", id).Updates(set)
+			} else {
+				q = db.Exec(`WITH p AS (INSERT INTO messages (channel, ts, release_id, kind, team, created_at)
+ VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING)
+UPDATE chat_outbox SET status = ?, sent_at = ?, claimed_until = NULL WHERE id = ?`,
+					post.Channel, post.TS, post.ReleaseID, string(post.Kind), post.Team, post.At.UTC(), status, at.UTC(), id)
+			}
+			if q.Error != nil {
+				return fmt.Errorf("finish chat message %d: %w", id, q.Error)
+			}
+			return nil
+		})
+	case post == nil:
+		// One statement needs no transaction around it.
+		s.writeMu.Lock() // as Tx: cheaper than SQLite's busy-retry loop
+		defer s.writeMu.Unlock()
+		if err := s.db.WithContext(ctx).Model(&outboxRow{}).Where("id = ?", id).Updates(set).Error; err != nil {
+			return fmt.Errorf("finish chat message %d: %w", id, err)
+		}
+		return nil
+	}
 	return s.Tx(ctx, func(rtx releases.Tx) error {
 		db := rtx.(*tx).db
-		if post != nil {
-			row := postRow{Channel: post.Channel, TS: post.TS, ReleaseID: post.ReleaseID, Kind: string(post.Kind), Team: post.Team, CreatedAt: post.At.UTC()}
-			if err := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
-				return fmt.Errorf("save post: %w", err)
-			}
+		row := postRow{Channel: post.Channel, TS: post.TS, ReleaseID: post.ReleaseID, Kind: string(post.Kind), Team: post.Team, CreatedAt: post.At.UTC()}
+		if err := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
+			return fmt.Errorf("save post: %w", err)
 		}
-		err := db.Model(&outboxRow{}).Where("id = ?", id).Updates(map[string]any{
-			"status": status, "sent_at": at.UTC(), "claimed_until": nil}).Error
-		if err != nil {
+		if err := db.Model(&outboxRow{}).Where("id = ?", id).Updates(set).Error; err != nil {
 			return fmt.Errorf("finish chat message %d: %w", id, err)
 		}
 		return nil

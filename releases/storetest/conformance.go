@@ -24,6 +24,8 @@ func RunConformance(t *testing.T, open func(t *testing.T) releases.Store) {
 	}{
 		{name: "CreateReleaseRoundTrip", run: testCreateReleaseRoundTrip},
 		{name: "CreateReleaseDuplicate", run: testCreateReleaseDuplicate},
+		{name: "CreateWithEvents", run: testCreateWithEvents},
+		{name: "RelayBatch", run: testRelayBatch},
 		{name: "ReleaseNotFound", run: testReleaseNotFound},
 		{name: "UpdateRelease", run: testUpdateRelease},
 		{name: "SignOffs", run: testSignOffs},
