@@ -61,32 +61,23 @@ func inFileOrder(f map[string]entry) []string {
 
 // userIDs reads a list of Slack user ids.
 func (p *parser) userIDs(n *yaml.Node, path string, users map[string]string) []string {
-	items, _ := p.stringList(n, path, "[U0ALICE, U0BOB]")
-	var ids []string
-	seen := map[string]int{}
-	for i, it := range items {
-		if msg := checkUserID(it.val, users); msg != "" {
-			p.add(it.line, fmt.Sprintf("%s[%d]", path, i), "%s", msg)
-			continue
-		}
-		if first, dup := seen[it.val]; dup {
-			p.add(it.line, fmt.Sprintf("%s[%d]", path, i), "%s is listed twice (first on line %d)", it.val, first)
-			continue
-		}
-		seen[it.val] = it.line
-		ids = append(ids, it.val)
-	}
-	return ids
+	return p.idList(n, path, "[U0ALICE, U0BOB]", func(v string) string { return checkUserID(v, users) })
 }
 
 // leads reads a team's leads: Slack user ids and user groups, as a
 // handle ("@payments-leads") or an id (S0PAYLEADS).
 func (p *parser) leads(n *yaml.Node, path string, users map[string]string) []string {
-	items, _ := p.stringList(n, path, `[U0ALICE, "@payments-leads", S0PAYLEADS]`)
+	return p.idList(n, path, `[U0ALICE, "@payments-leads", S0PAYLEADS]`, func(v string) string { return checkLead(v, users) })
+}
+
+// idList reads a list of ids, each checked by check (a problem, or ""),
+// none twice; example shows the form in problems.
+func (p *parser) idList(n *yaml.Node, path, example string, check func(string) string) []string {
+	items, _ := p.stringList(n, path, example)
 	var ids []string
 	seen := map[string]int{}
 	for i, it := range items {
-		if msg := checkLead(it.val, users); msg != "" {
+		if msg := check(it.val); msg != "" {
 			p.add(it.line, fmt.Sprintf("%s[%d]", path, i), "%s", msg)
 			continue
 		}

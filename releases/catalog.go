@@ -3,6 +3,10 @@ package releases
 import (
 	"slices"
 	"strings"
+
+	// A leaf of the standard library alone, shared with the command
+	// parser and the configuration loader.
+	"github.com/releasebot/releasebot/internal/textdist"
 )
 
 // This file holds the create rules of the service catalog: with one, only
@@ -66,7 +70,7 @@ func closest(s string, names []string) string {
 	}
 	best, bestD := "", -1
 	for _, n := range names {
-		if d := editDistance(s, n); bestD < 0 || d < bestD {
+		if d := textdist.Distance(s, n); bestD < 0 || d < bestD {
 			best, bestD = n, d
 		}
 	}
@@ -74,32 +78,4 @@ func closest(s string, names []string) string {
 		return best
 	}
 	return ""
-}
-
-// editDistance counts the insertions, deletions, substitutions and swaps
-// of adjacent characters that turn a into b (as internal/textdist does;
-// this package imports only the standard library).
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev2 := make([]int, len(rb)+1)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(rb)]
 }
