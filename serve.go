@@ -80,6 +80,13 @@ func serve(ctx context.Context, args []string, env environment, stderr io.Writer
 		Opener:    a.svc,
 		CIOrigin:  func(service string) string { return ci.Channel(a.cfg, service) },
 		Audit:     a.store,
+		TargetKind: func(service, env string) string {
+			d, ok := a.cfg.DeployOf(service, env)
+			if !ok {
+				return ""
+			}
+			return d.TargetKind()
+		},
 	})
 	webhooks.RegisterCallbacks(router, webhooks.CallbackOptions{Deployments: a.svc,
 		Environments: a.targets, Now: a.svc.Now, Logger: log})

@@ -93,6 +93,10 @@ type Options struct {
 	// Audit, when set, serves the sealed audit chain at GET /api/audit
 	// (the store).
 	Audit releases.ChainReader
+	// TargetKind names the kind of deploy target configured for service
+	// in env (webhook, log, github_actions, gitlab, argocd), for the
+	// evidence pack's deployments that recorded no run kind; nil: unknown.
+	TargetKind func(service, env string) string
 }
 
 // Server holds the dependencies of the web handlers. Each topic (health,
@@ -114,6 +118,7 @@ type Server struct {
 	opener    Opener
 	ciOrigin  func(string) string
 	audit     releases.ChainReader
+	kinds     func(service, env string) string
 	pages     *pages
 	assets    *assets
 }
@@ -126,7 +131,8 @@ func New(opts Options) *Server {
 	}
 	s := &Server{releases: opts.Releases, log: opts.Logger, cal: opts.Calendar, freezes: opts.Freezes, policy: opts.Policy,
 		loc: opts.Location, userName: opts.UserName, now: opts.Now, publicURL: opts.PublicURL,
-		token: opts.Token, metrics: opts.Metrics, audit: opts.Audit, ci: opts.CI, opener: opts.Opener, ciOrigin: opts.CIOrigin}
+		token: opts.Token, metrics: opts.Metrics, audit: opts.Audit, ci: opts.CI, opener: opts.Opener, ciOrigin: opts.CIOrigin,
+		kinds: opts.TargetKind}
 	if s.ci != nil && s.opener == nil {
 		panic("web: Options.CI needs Options.Opener")
 	}
@@ -153,9 +159,10 @@ func New(opts Options) *Server {
 
 // Register adds the web routes to r: GET /healthz, /readyz, /metrics (when
 // Options.Metrics is set), /static/*, the JSON API /api/releases and
-// /api/releases/:id, /api/audit (when Options.Audit is set), POST
-// /api/releases (when Options.CI is set), the dashboard /, /releases/:id
-// and /windows, and /calendar.ics.
+// /api/releases/:id, /api/releases/:id/evidence, /api/audit (when
+// Options.Audit is set), POST /api/releases (when Options.CI is set), the
+// dashboard /, /releases/:id, /releases/:id/evidence and /windows, and
+// /calendar.ics.
 func Register(r gin.IRouter, opts Options) { New(opts).Register(r) }
 
 // Register adds the server's routes to r.
@@ -175,12 +182,14 @@ func (s *Server) Register(r gin.IRouter) {
 	api := protected.Group("/api")
 	api.GET("/releases", s.listReleases)
 	api.GET("/releases/:id", s.getRelease)
+	api.GET("/releases/:id/evidence", s.getEvidence)
 	if s.audit != nil {
 		api.GET("/audit", s.auditStream)
 	}
 
 	protected.GET("/", s.listPage)
 	protected.GET("/releases/:id", s.releasePage)
+	protected.GET("/releases/:id/evidence", s.evidencePage)
 	protected.GET("/windows", s.windowsPage)
 	protected.GET("/calendar.ics", s.calendarFeed)
 	protected.HEAD("/calendar.ics", s.calendarFeed)
