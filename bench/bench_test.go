@@ -67,6 +67,8 @@ func TestQuick(t *testing.T) {
 		"| write floor: single-row inserts through gorm, concurrency 8 |", "| `create` throughput releasebot / write floor, concurrency 8 |",
 		"| Slack cards and sign-off requests of those creates (concurrency 32) |",
 		"| peak RSS of serve (VmHWM at the end) |",
+		"| train of 20 services in 5 levels: last sign-off (reaction_added) → every first-level service's first webhook | 3 |",
+		"| peak RSS of the train serve (VmHWM at the end) |", "0 deployments delivered twice",
 		"0 with a bad signature",
 	} {
 		if !strings.Contains(table, want) {

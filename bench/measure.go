@@ -116,6 +116,11 @@ func measure(ctx context.Context, o options, log io.Writer) (*report, error) {
 		return nil, fmt.Errorf("deploy targets: %w", err)
 	}
 	rep.rows, rep.notes = append(rep.rows, trows...), append(rep.notes, tnotes...)
+	// Release trains (issue 13): a serve of its own, bench/trains.go.
+	if trows, tnotes, err = trains(ctx, o, bin, dir, step); err != nil {
+		return nil, fmt.Errorf("trains: %w", err)
+	}
+	rep.rows, rep.notes = append(rep.rows, trows...), append(rep.notes, tnotes...)
 
 	conc := []int{1, 8, 32}
 	statusOK := hasAll("*R-1 · svc-00 v1.0.0*") // the first seeded release

@@ -17,6 +17,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -162,6 +163,12 @@ type deployer struct {
 	overlaps  []string
 	badSig    []string
 	callbacks map[string]int // deployment_id → callbacks taken (204/409)
+	// What each deployment is (service@environment), when its first
+	// request came and when it succeeded (a 2xx with the outcome, or its
+	// callback taken): a train's order is checked with them.
+	targets   map[string]string
+	firstAt   map[string]time.Time
+	succeeded map[string]time.Time
 	stop      chan struct{}
 	wg        sync.WaitGroup
 }
@@ -170,6 +177,7 @@ type deliveryBody struct {
 	Type         string `json:"type"`
 	DeploymentID string `json:"deployment_id"`
 	ReleaseID    string `json:"release_id"`
+	Service      string `json:"service"`
 	Environment  string `json:"environment"`
 	CallbackURL  string `json:"callback_url"`
 }
@@ -177,7 +185,8 @@ type deliveryBody struct {
 func newDeployer(t testing.TB) *deployer {
 	d := &deployer{t: t, keys: map[string][]byte{"staging": []byte(stagingSecret), "production": []byte(prodSecretKey)},
 		ids: map[string]map[string]int{}, requests: map[string]int{}, successes: map[string]int{},
-		inFlight: map[string]int{}, callbacks: map[string]int{}, stop: make(chan struct{})}
+		inFlight: map[string]int{}, callbacks: map[string]int{}, stop: make(chan struct{}),
+		targets: map[string]string{}, firstAt: map[string]time.Time{}, succeeded: map[string]time.Time{}}
 	d.Server = httptest.NewServer(http.HandlerFunc(d.serve))
 	t.Cleanup(func() { close(d.stop); d.wg.Wait(); d.Close() })
 	return d
@@ -210,6 +219,10 @@ func (d *deployer) serve(w http.ResponseWriter, r *http.Request) {
 	d.ids[p.DeploymentID][r.Header.Get(webhooks.HeaderID)]++
 	d.requests[p.DeploymentID]++
 	n := d.requests[p.DeploymentID]
+	if n == 1 {
+		d.targets[p.DeploymentID] = p.Service + "@" + env
+		d.firstAt[p.DeploymentID] = time.Now()
+	}
 	d.inFlight[p.DeploymentID]++
 	if d.inFlight[p.DeploymentID] > 1 {
 		d.overlaps = append(d.overlaps, p.DeploymentID)
@@ -222,6 +235,9 @@ func (d *deployer) serve(w http.ResponseWriter, r *http.Request) {
 	d.inFlight[p.DeploymentID]--
 	if n > 1 {
 		d.successes[p.DeploymentID]++
+		if _, ok := d.succeeded[p.DeploymentID]; !ok && env == "staging" {
+			d.succeeded[p.DeploymentID] = time.Now()
+		}
 	}
 	d.mu.Unlock()
 	switch {
@@ -241,16 +257,31 @@ func (d *deployer) serve(w http.ResponseWriter, r *http.Request) {
 func (d *deployer) callBack(p deliveryBody, key []byte) {
 	defer d.wg.Done()
 	body := []byte(`{"deployment_id":"` + p.DeploymentID + `","status":"succeeded","message":"rolled out","url":"https://ci.example.com/run/1"}`)
+	// The success is dated when the callback that serve took was sent:
+	// serve may act on it before its answer comes back. A 409 says an
+	// earlier attempt was taken: the first attempt is the earliest it
+	// can have been.
+	var first time.Time
 	for {
 		req, _ := http.NewRequest(http.MethodPost, p.CallbackURL, bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		webhooks.SetHeaders(req.Header, key, "cb_"+p.DeploymentID, time.Now(), body)
+		sent := time.Now()
+		if first.IsZero() {
+			first = sent
+		}
 		resp, err := http.DefaultClient.Do(req)
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusNoContent || resp.StatusCode == http.StatusConflict {
+				if resp.StatusCode == http.StatusConflict {
+					sent = first
+				}
 				d.mu.Lock()
 				d.callbacks[p.DeploymentID]++
+				if _, ok := d.succeeded[p.DeploymentID]; !ok {
+					d.succeeded[p.DeploymentID] = sent
+				}
 				d.mu.Unlock()
 				return
 			}
@@ -506,9 +537,10 @@ type apiRelease struct {
 	Signoffs []struct {
 		Team, User, Decision string
 	} `json:"signoffs"`
+	Name        string `json:"name"`
 	Deployments []struct {
-		ID, Environment, Type, Status string
-		Attempts                      int
+		ID, Environment, Type, Status, Service string
+		Attempts                               int
 	} `json:"deployments"`
 	Audit []struct {
 		Actor, Action, Detail string
@@ -655,3 +687,12 @@ func (st *stack) waitStatus(id, status string, d time.Duration) *apiRelease {
 // cache answers this package again only while the serve binary that
 // TestMain builds from them is unchanged.
 func TestSourcesAreTracked(t *testing.T) { srctrack.Open(t, "..") }
+
+// trainSnapshot returns, for each deployment the deployer saw, what it is
+// (service@environment), when its first request came and when it
+// succeeded (zero if it has not).
+func (d *deployer) trainSnapshot() (targets map[string]string, firstAt, succeeded map[string]time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return maps.Clone(d.targets), maps.Clone(d.firstAt), maps.Clone(d.succeeded)
+}
