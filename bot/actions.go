@@ -2,6 +2,7 @@ package bot
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/releasebot/releasebot/releases"
 )
@@ -13,15 +14,15 @@ import (
 // button of a typed command's summary.
 const (
 	ActionRollback = "rollback"
+	ActionRetry    = "retry"
 	ActionCancel   = "cancel"
 	ActionConfirm  = "confirm"
 )
 
 // cardButtons are the buttons that fit r's state: Cancel while it can be
-// cancelled, Promote while it waits for a promotion, Roll back after a
-// failure. The ones whose mistake is expensive carry a confirm dialog.
-//
-// TODO(i13): Retry after a failure, once `/release retry` exists.
+// cancelled, Promote while it waits for a promotion, Retry and Roll back
+// after a failure. The ones whose mistake is expensive carry a confirm
+// dialog.
 func (v view) cardButtons(r *releases.Release) []Button {
 	id := r.ID
 	switch r.Status {
@@ -37,11 +38,14 @@ func (v view) cardButtons(r *releases.Release) []Button {
 		}
 		return []Button{v.promoteButton(r, next)}
 	case releases.StatusFailed:
-		envs := r.RollbackEnvironments()
-		if len(envs) == 0 {
-			return nil
+		var out []Button
+		if env, failed := r.Retryable(); env != "" {
+			out = append(out, v.retryButton(r, env, failed))
 		}
-		return []Button{v.rollbackButton(r, envs[len(envs)-1])}
+		if envs := r.RollbackEnvironments(); len(envs) > 0 {
+			out = append(out, v.rollbackButton(r, envs[len(envs)-1]))
+		}
+		return out
 	}
 	return nil
 }
@@ -53,6 +57,27 @@ func (v view) promoteButton(r *releases.Release, env string) Button {
 		b.Confirm = &Confirm{Title: "Promote to " + env + "?", Text: promoteText(r, env), Yes: "Promote", No: "Cancel"}
 	}
 	return b
+}
+
+// retryButton is `/release retry` of r: it deploys again everything that
+// failed in env. Deploying there again is as costly as promoting there, so
+// it asks first where env says so.
+func (v view) retryButton(r *releases.Release, env string, failed []releases.Deployment) Button {
+	b := Button{ActionID: ActionRetry, Value: buttonValue(r.ID, ""), Label: "Retry " + env, Style: StylePrimary}
+	if v.policy.NeedsConfirm(env) {
+		b.Confirm = &Confirm{Title: "Retry " + env + "?", Text: retryText(env, failed), Yes: "Retry", No: "Cancel"}
+	}
+	return b
+}
+
+// retryText is "Deploy payments-api v2.4.0 to production again?", naming
+// every component of a train that failed there.
+func retryText(env string, failed []releases.Deployment) string {
+	var what []string
+	for _, d := range failed {
+		what = append(what, d.Service+" "+d.Version)
+	}
+	return fmt.Sprintf("Deploy %s to %s again?", strings.Join(what, ", "), env)
 }
 
 // rollbackButton rolls env back; it always asks first.

@@ -382,7 +382,7 @@ type Action struct {
 }
 
 // HandleAction acts on a button: Approve and Reject on a sign-off request,
-// Promote, Roll back and Cancel on a card, Confirm on a typed command's
+// Promote, Retry, Roll back and Cancel on a card, Confirm on a typed command's
 // summary. Each does what its command does, with the same checks and
 // refusals. The returned note, if any, is for the user alone.
 func (b *Bot) HandleAction(ctx context.Context, a Action) *Message {
@@ -409,6 +409,8 @@ func (b *Bot) HandleAction(ctx context.Context, a Action) *Message {
 		_, err = b.svc.Deploy(ctx, a.User, id, arg, "")
 	case ActionRollback:
 		_, err = b.svc.Rollback(ctx, a.User, id, arg, "")
+	case ActionRetry:
+		_, err = b.svc.Retry(ctx, a.User, id, "")
 	case ActionCancel:
 		_, err = b.svc.Cancel(ctx, a.User, id, "")
 	default:

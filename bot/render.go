@@ -495,11 +495,17 @@ func (v view) list(head string, rs []releases.Release, empty string) Message {
 	return Text(strings.Join(lines, "\n"))
 }
 
+// actionWords spells an audit action id for people: "signoff_withdrawn"
+// reads "sign-off withdrawn", as "sign-off" is spelled everywhere else.
+func actionWords(action string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(action, "_", " "), "signoff", "sign-off")
+}
+
 // audit is the reply to `/release audit R-n`.
 func (v view) audit(id int64, events []releases.AuditEvent) Message {
 	lines := []string{"*Audit of " + releases.FormatID(id) + "*"}
 	for _, e := range events {
-		line := fmt.Sprintf("• %s %s %s", v.when(e.At), mention(e.Actor), strings.ReplaceAll(e.Action, "_", " "))
+		line := fmt.Sprintf("• %s %s %s", v.when(e.At), mention(e.Actor), actionWords(e.Action))
 		if e.Detail != "" {
 			line += ": " + escape(e.Detail)
 		}

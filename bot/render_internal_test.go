@@ -145,3 +145,22 @@ func TestEnvironmentLineNamesThePipeline(t *testing.T) {
 		}
 	}
 }
+
+// The audit spells "sign-off" as the rest of the bot does, also inside
+// action ids such as signoff_withdrawn and awaiting_signoff.
+func TestAuditSpellsSignOff(t *testing.T) {
+	v := newView(config.Demo())
+	at := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+	m := v.audit(1, []releases.AuditEvent{
+		{At: at, Actor: "U0ALICE", Action: releases.ActionWithdrawn, Detail: "risk"},
+		{At: at, Actor: releases.SystemActor, Action: releases.ActionUnready, Detail: "risk needs 1 more"},
+	})
+	for _, want := range []string{"sign-off withdrawn: risk", "awaiting sign-off: risk needs 1 more"} {
+		if !strings.Contains(m.Text, want) {
+			t.Errorf("audit %q lacks %q", m.Text, want)
+		}
+	}
+	if strings.Contains(m.Text, "signoff") {
+		t.Errorf("audit spells signoff: %q", m.Text)
+	}
+}

@@ -80,7 +80,7 @@ func (v view) eventLine(e releases.AuditEvent) string {
 	}
 	verb, ok := eventVerb[e.Action]
 	if !ok {
-		verb = strings.ReplaceAll(e.Action, "_", " ")
+		verb = actionWords(e.Action)
 	}
 	if e.Action == releases.ActionCancelled && e.Actor == releases.SystemActor {
 		verb = "" // an expiry: "R-12 expired after 14 days without all sign-offs; cancelled."

@@ -117,6 +117,19 @@ func (r *Release) InFlightIn(env string) []Deployment {
 	return out
 }
 
+// Retryable is what `/release retry` starts again: the first environment
+// where a component's newest forward deployment failed or timed out, and
+// those deployments. env is "" when there is none, as when only a
+// rollback failed; the card offers Retry only when there is one.
+func (r *Release) Retryable() (env string, failed []Deployment) {
+	for _, e := range r.Environments {
+		if f := r.failedIn(e); len(f) > 0 {
+			return e, f
+		}
+	}
+	return "", nil
+}
+
 // failedIn returns the components in scope whose newest forward deployment
 // to env failed or timed out, with it, in r's order.
 func (r *Release) failedIn(env string) []Deployment {

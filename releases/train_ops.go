@@ -108,13 +108,7 @@ func (s *Coordinator) Retry(ctx context.Context, actor string, id int64, service
 		if r.Status != StatusFailed {
 			return Errorf(EConflict, "%s is %s; only a failed release can be retried.", rid, describe(r.Status))
 		}
-		env, failed := "", []Deployment(nil)
-		for _, e := range r.Environments {
-			if f := r.failedIn(e); len(f) > 0 {
-				env, failed = e, f
-				break
-			}
-		}
+		env, failed := r.Retryable()
 		if env == "" {
 			for _, e := range r.Environments {
 				if d, ok := r.LatestDeployment(e); ok && d.Type == TypeRollback && d.Status.Final() && d.Status != DeploymentSucceeded {

@@ -125,6 +125,19 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("created time's title %q, want the time in UTC", title)
 		}
 		screenshot(t, "list")
+		// The chips' legend opens on a click and says what each means.
+		if open := eval(t, `String(document.querySelector("details.legend").open)`); open != "false" {
+			t.Errorf("the legend is open before a click (%s)", open)
+		}
+		run(t, "open the legend", chromedp.Click(chromedp.CSS("details.legend summary")), chromedp.WaitVisible(chromedp.ID("legend-status")))
+		legend := eval(t, `document.querySelector("details.legend").innerText`)
+		for _, want := range []string{"awaiting sign-off", "waits for its teams' leads to sign off", "rolled back",
+			"the team's sign-off is still owed", "nothing started there yet"} {
+			if !strings.Contains(legend, want) {
+				t.Errorf("legend %q lacks %q", legend, want)
+			}
+		}
+		screenshot(t, "list-legend")
 	})
 
 	t.Run("filter", func(t *testing.T) {
@@ -164,7 +177,7 @@ func TestBrowser(t *testing.T) {
 		if n := eval(t, `String(document.querySelectorAll("table.audit tbody tr").length)`); n == "0" {
 			t.Error("the audit log is empty")
 		}
-		if next := eval(t, `document.getElementById("next-step").innerText`); !strings.Contains(next, "Rolled back: error rate up") {
+		if next := eval(t, `document.getElementById("next-step").innerText`); !strings.Contains(next, "Rolled back on production: error rate up") {
 			t.Errorf("next step %q, want the rollback and its reason", next)
 		}
 		screenshot(t, "release")
@@ -198,6 +211,10 @@ func TestBrowser(t *testing.T) {
 			for _, page := range []string{"/", "/releases/R-3", "/releases/R-4", "/windows"} {
 				run(t, "open "+page, chromedp.EmulateViewport(size.w, size.h),
 					chromedp.Navigate(srv.URL+page), chromedp.WaitReady(chromedp.CSS("footer")))
+				if page == "/" {
+					// axe skips what is hidden: open the chips' legend.
+					eval(t, `String(document.querySelector("details.legend").open = true)`)
+				}
 				ctx, cancel := context.WithTimeout(browser, 60*time.Second)
 				bad, err := axeRun(ctx)
 				cancel()

@@ -39,8 +39,18 @@ func TestListPage(t *testing.T) {
 				`<li class="team t-approved" title="alice approved">`, `<li class="team t-pending">`,
 				"Waits for sign-off from risk (0 of 1).",
 				"Ready; waits for the window weekly-train, which opens Tue 1 Dec 2026 14:00 CET.",
-				"Failed: deployment of v2.6.0 to staging failed. Roll back with /release rollback R-8, or ship a fix.",
+				// A failed release's next step is what failed and what can
+				// follow; a finished one's is its outcome.
+				"Failed in staging: migration 42 failed. Next: retry with /release retry R-8, or roll back with /release rollback R-8.",
 				"Cancelled: superseded by v3.0.1",
+				"Deployed to staging and production.",
+				"Rolled back on production: error rate up",
+				`<td data-label="Outcome" class="next">Deployed to staging and production.</td>`,
+				`<td data-label="Next step" class="next">Waits for sign-off from risk (0 of 1).</td>`,
+				// The legend says what each chip means, drawn as the chips.
+				`<summary>What the chips mean</summary>`,
+				`<dt><span class="badge st-awaiting_promotion">awaiting promotion</span></dt><dd>done in one environment; someone promotes it to the next</dd>`,
+				`<dt><span class="env e-failed">staging</span></dt><dd>the deployment there failed or timed out</dd>`,
 				// Times in the configured zone with UTC on hover.
 				`<time datetime="2026-12-01T10:02:03Z" title="2026-12-01 10:02:03 UTC">1 Dec, 11:02</time>`,
 				"Times in Europe/Berlin",
@@ -120,7 +130,7 @@ func TestReleasePage(t *testing.T) {
 			want: []string{
 				"<title>R-3 payments-api v2.4.0 · releasebot</title>",
 				`<span class="badge st-rolled_back">rolled back</span>`,
-				"Rolled back: error rate up",
+				`<strong>Outcome:</strong> <span id="next-step">Rolled back on production: error rate up</span>`,
 				"Created payments-api v2.4.0", "Signed off", "Ready",
 				"Deployment D-5: v2.4.0 to staging", "rolled out 3/3 pods",
 				`<a class="runlink" href="https://ci.example.com/runs/7" rel="noopener noreferrer nofollow" target="_blank">`,
@@ -137,7 +147,8 @@ func TestReleasePage(t *testing.T) {
 		{name: "bare number", path: "/releases/7", wantCode: http.StatusOK,
 			want: []string{`at <time datetime="2026-12-03T08:30:00Z" title="2026-12-03 08:30:00 UTC">Thu 3 Dec 2026, 09:30 CET</time>`}},
 		{name: "failed", path: "/releases/R-8", wantCode: http.StatusOK,
-			want: []string{"migration 42 failed", `<span class="badge st-failed">failed</span>`, `class="tl tl-failed"`}},
+			want: []string{"migration 42 failed", `<span class="badge st-failed">failed</span>`, `class="tl tl-failed"`,
+				`<strong>Next step:</strong> <span id="next-step">Failed in staging: migration 42 failed.`}},
 		{name: "unknown", path: "/releases/R-99", wantCode: http.StatusNotFound, want: []string{"There is no release R-99."}},
 		{name: "not an id", path: "/releases/latest", wantCode: http.StatusBadRequest, want: []string{"is not a release id"}},
 	}

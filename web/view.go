@@ -195,17 +195,13 @@ func (s *Server) nextStep(ctx context.Context, r *releases.Release) string {
 		next, _ := r.NextEnvironment()
 		return fmt.Sprintf("Waits for promotion to %s: /release deploy %s --env %s.", next, id, next)
 	case releases.StatusDeployed:
-		return "Done: " + r.Version + " is on " + strings.Join(r.Environments, ", ") + "."
+		return "Deployed to " + joinAnd(r.Environments) + "."
 	case releases.StatusFailed:
-		for i := len(r.Deployments) - 1; i >= 0; i-- {
-			d := r.Deployments[i]
-			if d.Status == releases.DeploymentFailed || d.Status == releases.DeploymentTimedOut {
-				return fmt.Sprintf("Failed: %s of %s to %s %s. Roll back with /release rollback %s, or ship a fix.",
-					d.Type, d.Version, d.Environment, statusWords(string(d.Status)), id)
-			}
-		}
-		return "Failed."
+		return failedStep(r)
 	case releases.StatusRolledBack:
+		if envs := rolledBackIn(r); len(envs) > 0 {
+			return withReason("Rolled back on "+joinAnd(envs), r.Reason)
+		}
 		return withReason("Rolled back", r.Reason)
 	case releases.StatusRejected:
 		return withReason("Rejected", r.Reason)
@@ -213,6 +209,80 @@ func (s *Server) nextStep(ctx context.Context, r *releases.Release) string {
 		return withReason("Cancelled", r.Reason)
 	}
 	return statusWords(string(r.Status)) + "."
+}
+
+// Finished tells a release that has run its course, whose "Next step" is
+// its outcome, from one that still has one.
+func (v releaseView) Finished() bool {
+	switch releases.Status(v.Status) {
+	case releases.StatusDeployed, releases.StatusRolledBack, releases.StatusRejected, releases.StatusCancelled:
+		return true
+	}
+	return false
+}
+
+// failedStep is a failed release's outcome so far, "Failed in production:
+// the deployer's message.", and what can follow: the card's Retry and
+// Roll back, as commands.
+func failedStep(r *releases.Release) string {
+	id := releases.FormatID(r.ID)
+	var out string
+	for i := len(r.Deployments) - 1; i >= 0; i-- {
+		d := r.Deployments[i]
+		if d.Status != releases.DeploymentFailed && d.Status != releases.DeploymentTimedOut {
+			continue
+		}
+		what := strings.TrimRight(strings.TrimSpace(d.Message), ".")
+		if what == "" {
+			what = fmt.Sprintf("%s of %s %s", d.Type, d.Version, statusWords(string(d.Status)))
+		}
+		where := d.Environment
+		if r.IsTrain() {
+			where += " (" + d.Service + " " + d.Version + ")"
+		}
+		out = "Failed in " + where + ": " + what + "."
+		if d.Type == releases.TypeRollback {
+			out = "Rollback failed in " + where + ": " + what + "."
+		}
+		break
+	}
+	if out == "" {
+		out = "Failed."
+	}
+	var next []string
+	if env, _ := r.Retryable(); env != "" {
+		next = append(next, "retry with /release retry "+id)
+	}
+	if len(r.RollbackEnvironments()) > 0 {
+		next = append(next, "roll back with /release rollback "+id)
+	}
+	if len(next) == 0 {
+		return out + " Ship a fix as a new release."
+	}
+	return out + " Next: " + strings.Join(next, ", or ") + "."
+}
+
+// rolledBackIn names the environments where a rollback of r succeeded, in
+// r's order.
+func rolledBackIn(r *releases.Release) []string {
+	var out []string
+	for _, e := range r.Environments {
+		for _, d := range r.Deployments {
+			if d.Environment == e && d.Type == releases.TypeRollback && d.Status == releases.DeploymentSucceeded {
+				out = append(out, e)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// joinAnd is "staging", "staging and production", "a, b and c".
+func joinAnd(parts []string) string {
+	if len(parts) < 2 {
+		return strings.Join(parts, "")
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
 }
 
 // gateReason asks the calendar why a ready release waits, without the

@@ -178,7 +178,7 @@ const shellHelp = `Shell commands:
   /in CHANNEL           type commands in another channel
   /react REF EMOJI      react to a bot message, e.g. /react m2 ✅ (also :white_check_mark:, :x:, 👍)
   /unreact REF EMOJI    remove that reaction
-  /press REF BUTTON [N] press a button of a message: approve, reject, promote, rollback, cancel, or
+  /press REF BUTTON [N] press a button of a message: approve, reject, promote, retry, rollback, cancel, or
                         confirm (the Confirm of a typed rollback or production deploy; --yes skips it);
                         N picks the Nth such button
   /home                 your Home, as Slack's Home tab shows it: what waits for you, your releases, what's coming up
@@ -494,6 +494,7 @@ var emojiChars = map[string]string{
 	"white_circle": "⚪", "warning": "⚠️", "raising_hand": "🙋", "leftwards_arrow_with_hook": "↩️",
 	"calendar": "📅", "vertical_traffic_light": "🚦", "information_source": "ℹ️",
 	"snowflake": "❄️", "sunny": "☀️", "clock2": "🕑", "alarm_clock": "⏰", "bar_chart": "📊", "zzz": "💤",
+	"repeat": "🔁", "scissors": "✂️",
 }
 
 // emojiName reads an emoji as typed in the shell: a character, :code: or a

@@ -157,13 +157,35 @@ func TestCardButtonsFitTheStateAndAskFirst(t *testing.T) {
 		h.press(dave, h.cardOf(id), "promote")
 		h.flush()
 		h.finish(id, releases.DeploymentFailed)
-		check("failed", kitButtons(t, h.cardOf(id).Blocks), want{
+		failed := want{
+			"retry": {Title: "Retry production?", Text: "Deploy payments-api v2.4.0 to production again?", Yes: "Retry", No: "Cancel"},
 			"rollback": {Title: "Roll back production?", Text: "Roll back payments-api in production from v2.4.0 to v2.3.9?",
 				Yes: "Roll back", No: "Cancel", Style: "danger"},
-		})
+		}
+		check("failed", kitButtons(t, h.cardOf(id).Blocks), failed)
+		// Retry by someone who may not: the command's refusal, and nothing
+		// starts.
+		before := len(h.release(id).Deployments)
+		h.press("U0NOBODY", h.cardOf(id), "retry")
+		if note := h.lastNote(); !strings.Contains(note, "Only R-2's creator, leads of payments, risk and release managers can retry it.") {
+			t.Errorf("a stranger's Retry answered %q, want the refusal", note)
+		}
+		if n := len(h.release(id).Deployments); n != before {
+			t.Errorf("a stranger's Retry started %d deployments", n-before)
+		}
+		// The Retry button does what the command does: production again.
+		h.press(dave, h.cardOf(id), "retry")
+		r := h.release(id)
+		if d, ok := r.InFlight(); r.Status != releases.StatusDeploying || !ok || d.Environment != "production" || d.Version != "v2.4.0" {
+			t.Errorf("after Retry R-2 is %s with %+v in flight, want production deploying v2.4.0 again", r.Status, d)
+		}
+		h.flush()
+		check("retrying", kitButtons(t, h.cardOf(id).Blocks), want{})
+		h.finish(id, releases.DeploymentFailed)
+		check("failed again", kitButtons(t, h.cardOf(id).Blocks), failed)
 		// The Roll back button does what the command does.
 		h.press(dave, h.cardOf(id), "rollback")
-		r := h.release(id)
+		r = h.release(id)
 		if d := r.Deployments[len(r.Deployments)-1]; d.Type != releases.TypeRollback || d.Environment != "production" || d.Version != "v2.3.9" {
 			t.Errorf("after Roll back: newest deployment %+v, want a rollback of production to v2.3.9", d)
 		}
