@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	ics "github.com/arran4/golang-ical"
 	"github.com/releasebot/releasebot/releases"
 )
 
@@ -134,4 +135,38 @@ func TestOneServiceHasNoMatrix(t *testing.T) {
 	body := d.page(t, "/releases/"+releases.FormatID(r.ID)).Body
 	mustContain(t, "release page", body, "ledger <code>v1.0.0</code>", "Created ledger v1.0.0")
 	mustNotContain(t, "release page", body, `id="matrix"`)
+}
+
+// A scheduled train's calendar event is summed up by its name and
+// component count; its description lists every component, one a line,
+// the descoped one marked with its reason.
+func TestTrainCalendarEvent(t *testing.T) {
+	d := newDashboard(t, nil)
+	ctx := context.Background()
+	r := mustRelease(t)(d.svc.Create(ctx, dave, releases.CreateInput{Name: "checkout-q3",
+		StartAt: time.Date(2026, 12, 10, 15, 0, 0, 0, time.UTC), Components: []releases.ComponentInput{
+			{Service: "payments-api", Version: "v2.4.0"}, {Service: "ledger", Version: "v1.9.0", Digest: "sha256:abc"},
+			{Service: "risk-engine", Version: "v3.1.0"}}}))
+	mustRelease(t)(d.svc.Descope(ctx, dave, r.ID, "risk-engine", "rules freeze"))
+	cal, err := ics.ParseCalendar(strings.NewReader(d.page(t, "/calendar.ics").Body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev *ics.VEvent
+	for _, e := range cal.Events() {
+		if e.Id() == "release-"+releases.FormatID(r.ID)+"@releasebot" {
+			ev = e
+		}
+	}
+	if ev == nil {
+		t.Fatal("no event for the scheduled train")
+	}
+	if got, want := ev.GetProperty(ics.ComponentPropertySummary).Value, "R-1 checkout-q3 (3 components)"; got != want {
+		t.Errorf("summary %q, want %q", got, want)
+	}
+	desc := ev.GetProperty(ics.ComponentPropertyDescription).Value
+	want := "\n- payments-api v2.4.0\n- ledger v1.9.0 (sha256:abc)\n- risk-engine v3.1.0 — descoped: rules freeze"
+	if !strings.Contains(desc, want) {
+		t.Errorf("description %q lacks the components %q", desc, want)
+	}
 }
