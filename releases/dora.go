@@ -8,7 +8,7 @@ import (
 
 // Outcome is a release reaching an end, or being rolled back: one of its
 // deployed, failed or rolled_back audit events, with the release as it is
-// now (without sign-offs and deployments).
+// now (with its components, without sign-offs and deployments).
 type Outcome struct {
 	Release Release
 	Action  string // ActionDeployed, ActionFailed or ActionRolledBack

@@ -289,7 +289,8 @@ func TestSummaryCountsATrainOnce(t *testing.T) {
 					return err
 				}
 			}
-			return nil
+			return tx.AddAudit(ctx, &releases.AuditEvent{ReleaseID: train.ID, Actor: releases.SystemActor,
+				Action: releases.ActionDeployed, At: day(12, 1, 12, 0)})
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -309,6 +310,10 @@ func TestSummaryCountsATrainOnce(t *testing.T) {
 		}
 		if want := map[string]int{"api": 2, "web": 1, "ledger": 1}; fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("deployments per service %v, want %v", got, want)
+		}
+		// Among what was deployed, the train reads as the train.
+		if len(s.Deployed) != 1 || s.Deployed[0].Release.Summary() != "q4: api v2, web v7, ledger v3" {
+			t.Errorf("deployed %+v, want the train with its components", s.Deployed)
 		}
 	})
 }

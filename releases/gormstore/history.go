@@ -75,8 +75,8 @@ WHERE d.environment = ? AND d.finished_at >= ? AND d.finished_at < ?`, []any{env
 	return out, nil
 }
 
-// bareReleases loads, in one query, the releases (without sign-offs and
-// deployments) that items refer to.
+// bareReleases loads, in two queries, the releases (with their
+// components, without sign-offs and deployments) that items refer to.
 func bareReleases[T any](ctx context.Context, s *Store, items []T, id func(T) int64) (map[int64]releases.Release, error) {
 	out := map[int64]releases.Release{}
 	if len(items) == 0 {
@@ -100,6 +100,24 @@ func bareReleases[T any](ctx context.Context, s *Store, items []T, id func(T) in
 			return nil, fmt.Errorf("decode release %d: %w", row.ID, err)
 		}
 		out[r.ID] = r
+	}
+	// Components too, so that a train reads as one ("checkout-q3: …"),
+	// not as its first service.
+	var components []componentRow
+	if err := s.db.WithContext(ctx).Where("release_id IN ?", ids).Order("release_id, position").Find(&components).Error; err != nil {
+		return nil, fmt.Errorf("load components: %w", err)
+	}
+	loaded := map[int64]bool{}
+	for _, c := range components {
+		r, ok := out[c.ReleaseID]
+		if !ok {
+			continue
+		}
+		if !loaded[c.ReleaseID] {
+			loaded[c.ReleaseID], r.Components = true, nil
+		}
+		r.Components = append(r.Components, c.component())
+		out[c.ReleaseID] = r
 	}
 	return out, nil
 }
