@@ -86,6 +86,45 @@ func plainTitle(r *releases.Release) string {
 	return releases.FormatID(r.ID) + " · " + r.Summary()
 }
 
+// maxHeader is the most characters Slack takes in a header block.
+const maxHeader = 150
+
+// headerTitle is the card's header: the title, or for a train whose
+// components do not fit a header, "R-9 · checkout-q3 · 20 components"
+// (the card lists them below). What still does not fit is cut.
+func headerTitle(r *releases.Release) string {
+	t := plainTitle(r)
+	if utf8.RuneCountInString(t) > maxHeader && r.IsTrain() {
+		name := r.Name
+		if name == "" {
+			name = "train"
+		}
+		t = fmt.Sprintf("%s · %s · %d components", releases.FormatID(r.ID), name, len(r.Components))
+	}
+	if rs := []rune(t); len(rs) > maxHeader {
+		t = string(rs[:maxHeader-1]) + "…"
+	}
+	return t
+}
+
+// fitSection keeps s within one section's limit by leaving out whole
+// lines from its end, saying how many with more(n) in their place: a
+// train's card lists a line per component, and twenty with their links
+// may not fit.
+func fitSection(s string, more func(n int) string) string {
+	if utf8.RuneCountInString(s) <= maxSectionText {
+		return s
+	}
+	lines := strings.Split(s, "\n")
+	for n := 1; n < len(lines); n++ {
+		kept := strings.Join(lines[:len(lines)-n], "\n") + "\n" + more(n)
+		if utf8.RuneCountInString(kept) <= maxSectionText {
+			return kept
+		}
+	}
+	return string([]rune(s)[:maxSectionText-1]) + "…"
+}
+
 // escape makes what people typed (notes, versions, reasons) or deployers
 // reported safe in mrkdwn: Slack reads <!channel>, <@U…> and <url|label>
 // there, so a release's notes could otherwise ping a whole channel or
@@ -317,9 +356,11 @@ func (v view) card(r *releases.Release) Message {
 	lines := v.details(r)
 	text := "*" + title(r) + "*\n" + strings.Join(lines, "\n")
 	blocks := []Block{
-		Header(plainTitle(r)),
+		Header(headerTitle(r)),
 		Section(strings.Join(lines[:2], "\n")),
-		Section(strings.Join(lines[2:4], "\n")),
+		Section(fitSection(strings.Join(lines[2:4], "\n"), func(n int) string {
+			return fmt.Sprintf("_… and %d more; `/release status %s` lists every component._", n, releases.FormatID(r.ID))
+		})),
 	}
 	if len(lines) > 4 {
 		blocks = append(blocks, Context(strings.Join(lines[4:], "\n")))

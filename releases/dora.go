@@ -8,7 +8,7 @@ import (
 
 // Outcome is a release reaching an end, or being rolled back: one of its
 // deployed, failed or rolled_back audit events, with the release as it is
-// now (without sign-offs and deployments).
+// now (with its components, without sign-offs and deployments).
 type Outcome struct {
 	Release Release
 	Action  string // ActionDeployed, ActionFailed or ActionRolledBack
@@ -28,7 +28,12 @@ type FinishedDeployment struct {
 // thousands of deployments, and reading whole rows for them cost most of
 // a summary's time and memory.
 type DeploymentFact struct {
-	ID               int64
+	ID int64
+	// ReleaseID is the deployment's release; Components counts that
+	// release's components in scope (not descoped), so the release-level
+	// figures can count a train once (see DORAOfReleases).
+	ReleaseID        int64
+	Components       int
 	Service          string
 	Type             DeploymentType
 	Status           DeploymentStatus
@@ -92,7 +97,7 @@ type DORA struct {
 func ComputeDORA(deps []FinishedDeployment, from, to time.Time) DORA {
 	facts := make([]DeploymentFact, len(deps))
 	for i, x := range deps {
-		facts[i] = DeploymentFact{ID: x.ID, Service: x.Service, Type: x.Type, Status: x.Status,
+		facts[i] = DeploymentFact{ID: x.ID, ReleaseID: x.ReleaseID, Service: x.Service, Type: x.Type, Status: x.Status,
 			FinishedAt: x.FinishedAt, ReleaseCreatedAt: x.ReleaseCreatedAt}
 	}
 	return DORAOf(facts, from, to)

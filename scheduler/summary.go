@@ -50,7 +50,8 @@ func (s *Scheduler) summarize(ctx context.Context, sum config.Summary, at time.T
 // BuildSummary gathers what summary sum says at at: the outcomes in
 // [since, at), the releases waiting and what for, the next windows and
 // freezes, and the DORA figures of the last configured environment over
-// the 30 days before at, in all and per service and owning team.
+// the 30 days before at, in all and per service and owning team. In all,
+// a train counts once; per service and team, each of its components does.
 func (s *Scheduler) BuildSummary(ctx context.Context, sum config.Summary, since, at time.Time) (Summary, error) {
 	out := Summary{Name: sum.Name, Channel: sum.Channel, Users: sum.Users, At: at, Since: since}
 	if s.history == nil {
@@ -84,8 +85,8 @@ func (s *Scheduler) BuildSummary(ctx context.Context, sum config.Summary, since,
 		if err != nil {
 			return out, err
 		}
-		out.DORA = releases.DORAOf(facts, from, at)
-		out.Services = releases.DORAByService(facts, from, at)
+		out.DORA = releases.DORAOfReleases(facts, from, at)    // a train once
+		out.Services = releases.DORAByService(facts, from, at) // each component
 		out.Teams = releases.DORAByTeam(facts, s.owners, from, at)
 	}
 	if err := s.addAuditHead(ctx, &out); err != nil {

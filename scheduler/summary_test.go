@@ -259,3 +259,61 @@ func TestSummaryPerServiceAndTeam(t *testing.T) {
 		}
 	})
 }
+
+// TestSummaryCountsATrainOnce: a train of three components that reached
+// production is one deployment in the summary's DORA figures in all, and
+// one deployment of each of its services per service (production, times
+// UTC):
+//
+//	R-1 train q4: api v2, web v7, ledger v3   created 1 Dec 08:00,
+//	    in production 1 Dec 10:00, 11:00, 12:00                    lead 4h
+//	R-2 api v3                                 created 2 Dec 08:00,
+//	    deployed 2 Dec 09:00                                        lead 1h
+func TestSummaryCountsATrainOnce(t *testing.T) {
+	forEachDB(t, testYAML, func(t *testing.T, e *env) {
+		e.clock.Set(monday.Add(-time.Hour))
+		ctx := context.Background()
+		train := &releases.Release{Name: "q4", Service: "api", Version: "v2", Status: releases.StatusDeployed, CreatedBy: dave,
+			CreatedAt: day(12, 1, 8, 0), UpdatedAt: day(12, 1, 12, 0), Teams: []string{"payments"},
+			Environments: []string{"staging", "production"},
+			Components:   []releases.Component{{Service: "api", Version: "v2"}, {Service: "web", Version: "v7"}, {Service: "ledger", Version: "v3"}}}
+		err := e.store.Tx(ctx, func(tx releases.Tx) error {
+			if err := tx.CreateRelease(ctx, train); err != nil {
+				return err
+			}
+			for i, c := range train.Components {
+				at := day(12, 1, 10+i, 0)
+				if err := tx.CreateDeployment(ctx, &releases.Deployment{ReleaseID: train.ID, Environment: "production",
+					Type: releases.TypeDeployment, Status: releases.DeploymentSucceeded, Service: c.Service, Version: c.Version,
+					RequestedBy: dave, CreatedAt: train.CreatedAt, UpdatedAt: at, FinishedAt: at}); err != nil {
+					return err
+				}
+			}
+			return tx.AddAudit(ctx, &releases.AuditEvent{ReleaseID: train.ID, Actor: releases.SystemActor,
+				Action: releases.ActionDeployed, At: day(12, 1, 12, 0)})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seed(t, e, []seeded{{service: "api", version: "v3", created: day(12, 2, 8, 0), status: releases.StatusDeployed,
+			deployments: []seededDeployment{prod(releases.TypeDeployment, releases.DeploymentSucceeded, day(12, 2, 9, 0))}}})
+		s, err := e.sched.BuildSummary(ctx, e.cfg.Summaries[0], monday.AddDate(0, 0, -7), monday)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := s.DORA; d.Deployments != 2 || d.Changes != 2 || d.LeadTime != (4*time.Hour+time.Hour)/2 {
+			t.Errorf("DORA in all: %+v; want 2 deployments (the train once, R-2), 2 changes, median lead 2h30m", d)
+		}
+		got := map[string]int{}
+		for _, g := range s.Services {
+			got[g.Name] = g.Deployments
+		}
+		if want := map[string]int{"api": 2, "web": 1, "ledger": 1}; fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("deployments per service %v, want %v", got, want)
+		}
+		// Among what was deployed, the train reads as the train.
+		if len(s.Deployed) != 1 || s.Deployed[0].Release.Summary() != "q4: api v2, web v7, ledger v3" {
+			t.Errorf("deployed %+v, want the train with its components", s.Deployed)
+		}
+	})
+}

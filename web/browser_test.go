@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/releasebot/releasebot/releases"
 )
 
 // chromiumPath is where Debian's chromium package puts the browser
@@ -224,6 +225,38 @@ func TestBrowser(t *testing.T) {
 				for _, v := range bad {
 					t.Errorf("%s at %s: %v", page, size.name, v)
 				}
+			}
+		}
+	})
+
+	// A train's page: the matrix of components × environments, clean for
+	// axe at both sizes, and no sideways scroll of the page on a phone
+	// (the matrix scrolls inside its own region).
+	t.Run("train matrix", func(t *testing.T) {
+		tr := seedTrain(t, d)
+		page := "/releases/" + releases.FormatID(tr.ID)
+		for _, size := range []struct {
+			name string
+			w, h int64
+		}{{"desktop", 1280, 800}, {"phone", 390, 844}} {
+			run(t, "open "+page, chromedp.EmulateViewport(size.w, size.h),
+				chromedp.Navigate(srv.URL+page), chromedp.WaitVisible(chromedp.ID("matrix")))
+			cell := eval(t, `document.querySelector('#matrix tr[data-service="ledger"] td').innerText`)
+			if !strings.Contains(cell, "failed") {
+				t.Errorf("%s: ledger's staging cell %q, want failed", size.name, cell)
+			}
+			if w := eval(t, `String(document.documentElement.scrollWidth <= window.innerWidth)`); w != "true" {
+				t.Errorf("%s: the train's page scrolls sideways", size.name)
+			}
+			screenshot(t, "release-train-"+size.name)
+			ctx, cancel := context.WithTimeout(browser, 60*time.Second)
+			bad, err := axeRun(ctx)
+			cancel()
+			if err != nil {
+				t.Fatalf("%s at %s: %v", page, size.name, err)
+			}
+			for _, v := range bad {
+				t.Errorf("%s at %s: %v", page, size.name, v)
 			}
 		}
 	})

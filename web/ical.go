@@ -95,13 +95,16 @@ func (s *Server) calendarFeed(c *gin.Context) {
 			continue
 		}
 		id := releases.FormatID(r.ID)
-		desc := fmt.Sprintf("%s (%s). %s", r.Label(), statusWords(string(r.Status)), s.nextStep(ctx, r))
+		summary, desc := r.Label(), fmt.Sprintf("%s (%s). %s", r.Label(), statusWords(string(r.Status)), s.nextStep(ctx, r))
+		if r.IsTrain() {
+			summary, desc = trainEvent(r, statusWords(string(r.Status)), s.nextStep(ctx, r))
+		}
 		if r.Notes != "" {
 			desc += "\n\n" + r.Notes
 		}
 		w.event(vevent{
 			uid: "release-" + id + "@" + feedDomain, stamp: now, start: r.StartAt, end: r.StartAt.Add(scheduledFor),
-			summary: r.Label(), description: desc, category: "release", url: base + "/releases/" + id,
+			summary: summary, description: desc, category: "release", url: base + "/releases/" + id,
 			modified: r.UpdatedAt,
 		})
 	}
@@ -240,4 +243,31 @@ func uidPart(name string) string {
 // window-weekly-train-20261201T130000Z@releasebot.
 func icalUID(kind, name string, start time.Time) string {
 	return kind + "-" + uidPart(name) + "-" + start.UTC().Format(icalStamp) + "@" + feedDomain
+}
+
+// trainEvent is a train's calendar summary and description. The summary
+// is its name and component count, short enough for a calendar cell (a
+// train holds up to releases.MaxComponents services); the description
+// lists every component, one a line, descoped ones marked.
+func trainEvent(r *releases.Release, status, next string) (summary, desc string) {
+	id, name := releases.FormatID(r.ID), r.Name
+	if name == "" {
+		name = "train"
+	}
+	summary = fmt.Sprintf("%s %s (%d components)", id, name, len(r.Components))
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s (%s). %s\n\nComponents:", summary, status, next)
+	for _, c := range r.Components {
+		b.WriteString("\n- " + c.Label())
+		if c.Digest != "" {
+			b.WriteString(" (" + c.Digest + ")")
+		}
+		if c.Descoped {
+			b.WriteString(" — descoped")
+			if c.DescopeReason != "" {
+				b.WriteString(": " + c.DescopeReason)
+			}
+		}
+	}
+	return summary, b.String()
 }

@@ -29,6 +29,11 @@ type releaseView struct {
 	Teams    []teamView
 	NextStep string
 	Envs     []envView
+	// A train's name ("" when none was given), and its matrix; Train is
+	// false and Components empty for a one-service release.
+	Name       string
+	Train      bool
+	Components []componentView
 }
 
 // teamView is one team's sign-off state.
@@ -65,9 +70,14 @@ func (s *Server) releaseView(ctx context.Context, r *releases.Release) releaseVi
 		Updated: s.timeView(r.UpdatedAt), Creator: s.userName(r.CreatedBy),
 		Teams: s.teamViews(r), NextStep: s.nextStep(ctx, r),
 	}
+	if r.IsTrain() {
+		v.Train, v.Name, v.Components = true, r.Name, componentViews(r)
+	}
 	for _, e := range r.Environments {
 		ev := envView{Name: e}
-		if d, ok := r.LatestDeployment(e); ok {
+		if v.Train {
+			ev.Status = trainEnvStatus(r, e)
+		} else if d, ok := r.LatestDeployment(e); ok {
 			ev.Status = string(d.Status)
 			if d.Type == releases.TypeRollback && d.Status == releases.DeploymentSucceeded {
 				ev.Status = string(releases.DeploymentRolledBack)
@@ -189,7 +199,7 @@ func (s *Server) nextStep(ctx context.Context, r *releases.Release) string {
 			return fmt.Sprintf("Rolling back %s to %s (%s, %s).", d.Environment, d.Version,
 				releases.FormatDeploymentID(d.ID), statusWords(string(d.Status)))
 		}
-		return fmt.Sprintf("Deploying %s to %s (%s, %s).", d.Version, d.Environment,
+		return fmt.Sprintf("Deploying %s to %s (%s, %s).", deployedWhat(r, d), d.Environment,
 			releases.FormatDeploymentID(d.ID), statusWords(string(d.Status)))
 	case releases.StatusAwaitingPromotion:
 		next, _ := r.NextEnvironment()
@@ -250,16 +260,37 @@ func failedStep(r *releases.Release) string {
 		out = "Failed."
 	}
 	var next []string
-	if env, _ := r.Retryable(); env != "" {
+	env, _ := r.Retryable()
+	failing := failedDeployment(r)
+	switch {
+	case r.IsTrain() && env != "" && failing != nil:
+		next = append(next, "retry with /release retry "+id+" --service "+failing.Service,
+			"roll "+env+" back with /release rollback "+id+" --env "+env,
+			"descope "+failing.Service+" with /release descope "+id+" "+failing.Service+` "reason"`)
+	case env != "":
 		next = append(next, "retry with /release retry "+id)
 	}
-	if len(r.RollbackEnvironments()) > 0 {
-		next = append(next, "roll back with /release rollback "+id)
+	if len(next) == 0 || !r.IsTrain() {
+		if len(r.RollbackEnvironments()) > 0 {
+			next = append(next, "roll back with /release rollback "+id)
+		}
 	}
 	if len(next) == 0 {
 		return out + " Ship a fix as a new release."
 	}
 	return out + " Next: " + strings.Join(next, ", or ") + "."
+}
+
+// failedDeployment is r's latest failed or timed-out forward deployment;
+// nil when there is none.
+func failedDeployment(r *releases.Release) *releases.Deployment {
+	for i := len(r.Deployments) - 1; i >= 0; i-- {
+		d := &r.Deployments[i]
+		if d.Type == releases.TypeDeployment && (d.Status == releases.DeploymentFailed || d.Status == releases.DeploymentTimedOut) {
+			return d
+		}
+	}
+	return nil
 }
 
 // rolledBackIn names the environments where a rollback of r succeeded, in
@@ -401,7 +432,7 @@ func (s *Server) timeline(r *releases.Release, events []releases.AuditEvent) []t
 			ref, _, _ := strings.Cut(e.Detail, ":")
 			if d, ok := deployments[ref]; ok && !placed[ref] {
 				placed[ref] = true
-				out = append(out, s.deploymentItem(d, e.Actor, e.At))
+				out = append(out, s.deploymentItem(r, d, e.Actor, e.At))
 			}
 			continue
 		case releases.ActionDeploymentStatus:
@@ -413,24 +444,34 @@ func (s *Server) timeline(r *releases.Release, events []releases.AuditEvent) []t
 		}
 		title := look.title
 		if e.Action == releases.ActionCreated {
-			title = "Created " + r.Service + " " + r.Version
+			title = "Created " + r.Summary()
 		}
 		out = append(out, timelineItem{At: s.timeView(e.At), at: e.At, Kind: look.kind, Title: title,
 			Actor: s.userName(e.Actor), Detail: e.Detail})
 	}
 	for _, d := range r.Deployments {
 		if ref := releases.FormatDeploymentID(d.ID); !placed[ref] {
-			out = append(out, s.deploymentItem(d, d.RequestedBy, d.CreatedAt))
+			out = append(out, s.deploymentItem(r, d, d.RequestedBy, d.CreatedAt))
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].at.Before(out[j].at) })
 	return out
 }
 
-func (s *Server) deploymentItem(d releases.Deployment, actor string, at time.Time) timelineItem {
-	kind, title := "deploy", fmt.Sprintf("Deployment %s: %s to %s", releases.FormatDeploymentID(d.ID), d.Version, d.Environment)
+// deploymentItem is d's card in r's timeline. In a train's, each card
+// names its component's service, since the train's deployments interleave.
+func (s *Server) deploymentItem(r *releases.Release, d releases.Deployment, actor string, at time.Time) timelineItem {
+	what := d.Version
+	if r.IsTrain() {
+		what = d.Service + " " + d.Version
+	}
+	kind, title := "deploy", fmt.Sprintf("Deployment %s: %s to %s", releases.FormatDeploymentID(d.ID), what, d.Environment)
 	if d.Type == releases.TypeRollback {
-		kind, title = "rollback", fmt.Sprintf("Rollback %s: %s back to %s", releases.FormatDeploymentID(d.ID), d.Environment, d.Version)
+		where := d.Environment
+		if r.IsTrain() {
+			where = d.Service + " on " + d.Environment
+		}
+		kind, title = "rollback", fmt.Sprintf("Rollback %s: %s back to %s", releases.FormatDeploymentID(d.ID), where, d.Version)
 	}
 	switch d.Status {
 	case releases.DeploymentFailed, releases.DeploymentTimedOut:

@@ -38,14 +38,16 @@ func (s *Store) Outcomes(ctx context.Context, actions []string, from, to time.Ti
 // finished in [from, to), with only the columns the DORA figures need: one
 // query on the (environment, finished_at) index, or (service, environment,
 // finished_at), with each release's creation time looked up by its primary
-// key. That lookup is a subquery, not a join: joined, PostgreSQL hashes
+// key, and its count of components in scope by the components' primary
+// key. Those lookups are subqueries, not joins: joined, PostgreSQL hashes
 // every release of the history (a scan that grows with it) to match a
 // month's deployments. Rows are scanned straight into the facts, not
 // through gorm's reflection: at tens of thousands of rows that was most of
 // the cost.
 func (s *Store) DeploymentFacts(ctx context.Context, env, service string, from, to time.Time) ([]releases.DeploymentFact, error) {
-	q, args := `SELECT d.id, d.service, d.type, d.status, d.finished_at,
-       (SELECT r.created_at FROM releases r WHERE r.id = d.release_id)
+	q, args := `SELECT d.id, d.release_id, d.service, d.type, d.status, d.finished_at,
+       (SELECT r.created_at FROM releases r WHERE r.id = d.release_id),
+       (SELECT COUNT(*) FROM release_components c WHERE c.release_id = d.release_id AND NOT c.descoped)
 FROM deployments d
 WHERE d.environment = ? AND d.finished_at >= ? AND d.finished_at < ?`, []any{env, from.UTC(), to.UTC()}
 	if service != "" {
@@ -60,7 +62,7 @@ WHERE d.environment = ? AND d.finished_at >= ? AND d.finished_at < ?`, []any{env
 	for rows.Next() {
 		var f releases.DeploymentFact
 		var typ, status string
-		if err := rows.Scan(&f.ID, &f.Service, &typ, &status, &f.FinishedAt, &f.ReleaseCreatedAt); err != nil {
+		if err := rows.Scan(&f.ID, &f.ReleaseID, &f.Service, &typ, &status, &f.FinishedAt, &f.ReleaseCreatedAt, &f.Components); err != nil {
 			return nil, fmt.Errorf("deployments finished in %s: %w", env, err)
 		}
 		f.Type, f.Status = releases.DeploymentType(typ), releases.DeploymentStatus(status)
@@ -73,8 +75,8 @@ WHERE d.environment = ? AND d.finished_at >= ? AND d.finished_at < ?`, []any{env
 	return out, nil
 }
 
-// bareReleases loads, in one query, the releases (without sign-offs and
-// deployments) that items refer to.
+// bareReleases loads, in two queries, the releases (with their
+// components, without sign-offs and deployments) that items refer to.
 func bareReleases[T any](ctx context.Context, s *Store, items []T, id func(T) int64) (map[int64]releases.Release, error) {
 	out := map[int64]releases.Release{}
 	if len(items) == 0 {
@@ -98,6 +100,24 @@ func bareReleases[T any](ctx context.Context, s *Store, items []T, id func(T) in
 			return nil, fmt.Errorf("decode release %d: %w", row.ID, err)
 		}
 		out[r.ID] = r
+	}
+	// Components too, so that a train reads as one ("checkout-q3: …"),
+	// not as its first service.
+	var components []componentRow
+	if err := s.db.WithContext(ctx).Where("release_id IN ?", ids).Order("release_id, position").Find(&components).Error; err != nil {
+		return nil, fmt.Errorf("load components: %w", err)
+	}
+	loaded := map[int64]bool{}
+	for _, c := range components {
+		r, ok := out[c.ReleaseID]
+		if !ok {
+			continue
+		}
+		if !loaded[c.ReleaseID] {
+			loaded[c.ReleaseID], r.Components = true, nil
+		}
+		r.Components = append(r.Components, c.component())
+		out[c.ReleaseID] = r
 	}
 	return out, nil
 }

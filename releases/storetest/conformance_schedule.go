@@ -401,7 +401,7 @@ func testDeploymentFacts(t *testing.T, s ScheduleStore) {
 		t.Fatal(err)
 	}
 	fact := func(d *releases.Deployment, created time.Time) releases.DeploymentFact {
-		return releases.DeploymentFact{ID: d.ID, Service: d.Service, Type: d.Type, Status: d.Status,
+		return releases.DeploymentFact{ID: d.ID, ReleaseID: d.ReleaseID, Components: 1, Service: d.Service, Type: d.Type, Status: d.Status,
 			FinishedAt: d.FinishedAt.UTC(), ReleaseCreatedAt: created.UTC()}
 	}
 	want := []releases.DeploymentFact{fact(a, t0), fact(e, at(7)), fact(b, at(5)), fact(c, t0)}
@@ -414,6 +414,23 @@ func testDeploymentFacts(t *testing.T, s ScheduleStore) {
 	if none, err := s.DeploymentFacts(ctx, "canary", "", at(0), at(100)); err != nil || len(none) != 0 {
 		t.Fatalf("DeploymentFacts of an environment without deployments = %+v, %v; want none", none, err)
 	}
+
+	// A train's facts carry its count of components in scope: three, one
+	// descoped, make two.
+	tr := newRelease("api", "v3")
+	tr.Components = []releases.Component{{Service: "api", Version: "v3"}, {Service: "web", Version: "v8"},
+		{Service: "jobs", Version: "v1", Descoped: true, DescopeReason: "later"}}
+	createRelease(t, s, tr)
+	td := newDeployment(tr, "canary", releases.DeploymentSucceeded)
+	td.FinishedAt = at(40)
+	createDeployment(t, s, td)
+	got, err = s.DeploymentFacts(ctx, "canary", "", at(0), at(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = []releases.DeploymentFact{fact(td, t0)}
+	want[0].Components = 2
+	assertEqual(t, "a train's deployment", got, want)
 }
 
 func testChecked(t *testing.T, s ScheduleStore) {
