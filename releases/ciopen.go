@@ -3,6 +3,7 @@ package releases
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 )
 
@@ -31,18 +32,13 @@ var ErrDigestConflict = errors.New("open release with another digest")
 // ErrDigestConflict when the service and version is open with another
 // digest.
 func (s *Coordinator) Open(ctx context.Context, actor string, in CreateInput) (*Release, bool, error) {
-	service, err := NormalizeService(in.Service)
+	want, err := wanted(in)
 	if err != nil {
-		return nil, false, err
-	}
-	version := strings.TrimSpace(in.Version)
-	if err := CheckVersion(version); err != nil {
 		return nil, false, err
 	}
 	if err := checkArtifact(in); err != nil {
 		return nil, false, err
 	}
-	want := Component{Service: service, Version: version, Digest: in.Digest}
 	// Create first: a new release, the common case, costs no lookups. A
 	// repeat runs into a unique index (the creator's key, or the open
 	// version) or, for a creator at its quota, the quota; only then is
@@ -58,9 +54,35 @@ func (s *Coordinator) Open(ctx context.Context, actor string, in CreateInput) (*
 	return nil, false, err
 }
 
+// wanted is what a create pins, as a repeat is compared with it: each
+// component's service (as stored), version and digest. A release of one
+// service pins the request's digest.
+func wanted(in CreateInput) ([]Component, error) {
+	inputs := in.Components
+	if len(inputs) == 0 {
+		inputs = []ComponentInput{{Service: in.Service, Version: in.Version, Digest: in.Digest}}
+	}
+	out := make([]Component, len(inputs))
+	for i, c := range inputs {
+		service, err := NormalizeService(c.Service)
+		if err != nil {
+			return nil, err
+		}
+		version := strings.TrimSpace(c.Version)
+		if err := CheckVersion(version); err != nil {
+			return nil, err
+		}
+		if err := CheckDigest(c.Digest); err != nil {
+			return nil, err
+		}
+		out[i] = Component{Service: service, Version: version, Digest: c.Digest}
+	}
+	return out, nil
+}
+
 // existing finds the release that already answers a create of want by
 // actor with key, as Open describes; nil when there is none.
-func (s *Coordinator) existing(ctx context.Context, actor, key string, want Component) (*Release, error) {
+func (s *Coordinator) existing(ctx context.Context, actor, key string, want []Component) (*Release, error) {
 	if key != "" {
 		rs, err := s.store.Releases(ctx, Filter{CreatedBy: actor, IdempotencyKey: key, Limit: 1})
 		if err != nil {
@@ -68,14 +90,15 @@ func (s *Coordinator) existing(ctx context.Context, actor, key string, want Comp
 		}
 		if len(rs) > 0 {
 			r := &rs[0]
-			if got := pinned(r); got != want {
-				return nil, kindErrorf(ErrKeyReused, EInvalid, "The idempotency_key was used for %s (%s); send a new key for %s %s%s.",
-					FormatID(r.ID), describeComponent(got), want.Service, want.Version, digestSuffix(want.Digest))
+			if got := pinned(r); !slices.Equal(got, want) {
+				return nil, kindErrorf(ErrKeyReused, EInvalid, "The idempotency_key was used for %s (%s); send a new key for %s.",
+					FormatID(r.ID), describePinned(got), describePinned(want))
 			}
 			return r, nil
 		}
 	}
-	rs, err := s.store.Releases(ctx, Filter{Statuses: ActiveStatuses, Service: want.Service, Version: want.Version, Limit: 1})
+	first := want[0]
+	rs, err := s.store.Releases(ctx, Filter{Statuses: ActiveStatuses, Service: first.Service, Version: first.Version, Limit: 1})
 	if err != nil {
 		return nil, s.fail("find open release", err)
 	}
@@ -83,11 +106,25 @@ func (s *Coordinator) existing(ctx context.Context, actor, key string, want Comp
 		return nil, nil
 	}
 	r := &rs[0]
-	if r.Digest != want.Digest {
+	got := pinned(r)
+	switch {
+	case slices.Equal(got, want):
+		return r, nil
+	case len(got) == 1 && len(want) == 1:
 		return nil, kindErrorf(ErrDigestConflict, EConflict, "%s %s is open as %s with %s; a release of another build of the same version is refused while it is open. Cancel %s or release a new version.",
-			want.Service, want.Version, FormatID(r.ID), describeDigest(r.Digest), FormatID(r.ID))
+			first.Service, first.Version, FormatID(r.ID), describeDigest(r.Digest), FormatID(r.ID))
 	}
-	return r, nil
+	return nil, kindErrorf(ErrDigestConflict, EConflict, "%s %s is open as %s (%s); another release of it is refused while that is open. Cancel %s or release a new version.",
+		first.Service, first.Version, FormatID(r.ID), describePinned(got), FormatID(r.ID))
+}
+
+// describePinned is "ledger v1.9.0 sha256:…, payments-api v2.4.0".
+func describePinned(cs []Component) string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = describeComponent(c)
+	}
+	return strings.Join(out, ", ")
 }
 
 func describeComponent(c Component) string {
@@ -108,8 +145,16 @@ func describeDigest(d string) string {
 	return "digest " + d
 }
 
-// pinned is what a release of one service pins, as a create compares it:
-// its service, version and digest.
-func pinned(r *Release) Component {
-	return Component{Service: r.Service, Version: r.Version, Digest: r.Digest}
+// pinned is what a release pins, as a create compares it: each
+// component's service, version and digest (a release of one service: the
+// release's digest).
+func pinned(r *Release) []Component {
+	if len(r.Components) <= 1 {
+		return []Component{{Service: r.Service, Version: r.Version, Digest: r.Digest}}
+	}
+	out := make([]Component, len(r.Components))
+	for i, c := range r.Components {
+		out[i] = Component{Service: c.Service, Version: c.Version, Digest: c.Digest}
+	}
+	return out
 }

@@ -298,9 +298,15 @@ func TestCICreateBadBodies(t *testing.T) {
 		{"bad build_url", map[string]any{"service": "payments-api", "version": "v1", "build_url": "javascript:alert(1)"}, http.StatusBadRequest, "not a build link"},
 		{"bad at", map[string]any{"service": "payments-api", "version": "v1", "at": "tomorrow"}, http.StatusBadRequest, "RFC 3339"},
 		{"unknown window", map[string]any{"service": "payments-api", "version": "v1", "window": "nope"}, http.StatusBadRequest, "no window"},
-		{"train", map[string]any{"components": []any{
+		{"train with a service beside its components", map[string]any{"service": "payments-api", "components": []any{
 			map[string]any{"service": "payments-api", "version": "v1"}, map[string]any{"service": "ledger", "version": "v2"}}},
-			http.StatusUnprocessableEntity, "Trains are not supported yet"},
+			http.StatusUnprocessableEntity, "A train is its components"},
+		{"train with a component's commit", map[string]any{"components": []any{
+			map[string]any{"service": "payments-api", "version": "v1", "commit": "1a2b3c4d"}, map[string]any{"service": "ledger", "version": "v2"}}},
+			http.StatusUnprocessableEntity, "one commit and build_url"},
+		{"train component without a version", map[string]any{"components": []any{
+			map[string]any{"service": "payments-api", "version": "v1"}, map[string]any{"service": "ledger"}}},
+			http.StatusBadRequest, "every component a service and a version"},
 		{"component disagrees", map[string]any{"service": "payments-api", "version": "v1",
 			"components": []any{map[string]any{"service": "payments-api", "version": "v2"}}}, http.StatusUnprocessableEntity, "differs"},
 	}
@@ -420,4 +426,50 @@ func jsonEqual(a, b map[string]any) bool {
 	x, _ := json.Marshal(a)
 	y, _ := json.Marshal(b)
 	return bytes.Equal(x, y)
+}
+
+// TestCICreateTrain: CI opens a train of several components, each with its
+// digest; a repeat with the same key answers the same train (200), other
+// components under that key are refused (422), and a token may open a
+// train only of services it covers.
+func TestCICreateTrain(t *testing.T) {
+	for _, db := range storetest.Databases(t) {
+		t.Run(db.Name, func(t *testing.T) {
+			f := newCIFixture(t, db.URL(t))
+			body := map[string]any{"components": []any{
+				map[string]any{"service": "payments-api", "version": "v2.4.1", "digest": digestA},
+				map[string]any{"service": "ledger", "version": "v1.9.0"}},
+				"commit": "1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b", "idempotency_key": "train-1"}
+			res := f.post(t, f.token, body)
+			wantStatus(t, res, http.StatusCreated, "")
+			comps, _ := res.Body["components"].([]any)
+			if len(comps) != 2 || res.Body["commit"] != "1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b" {
+				t.Fatalf("train: components %v, commit %v", res.Body["components"], res.Body["commit"])
+			}
+			first, _ := comps[0].(map[string]any)
+			if first["service"] != "payments-api" || first["digest"] != digestA {
+				t.Errorf("first component %v, want payments-api pinned to %s", first, digestA)
+			}
+			teams, _ := res.Body["teams"].([]any)
+			if len(teams) != 2 {
+				t.Errorf("teams %v, want both owners (payments, risk)", teams)
+			}
+			again := f.post(t, f.token, body)
+			wantStatus(t, again, http.StatusOK, "")
+			if again.Body["id"] != res.Body["id"] {
+				t.Errorf("repeat answered %v, want %v", again.Body["id"], res.Body["id"])
+			}
+			other := map[string]any{"components": []any{
+				map[string]any{"service": "payments-api", "version": "v2.4.2"},
+				map[string]any{"service": "ledger", "version": "v1.9.0"}}, "idempotency_key": "train-1"}
+			wantStatus(t, f.post(t, f.token, other), http.StatusUnprocessableEntity, "idempotency_key was used")
+			outside := map[string]any{"components": []any{
+				map[string]any{"service": "payments-api", "version": "v3.0.0"},
+				map[string]any{"service": "web", "version": "v1.0.0"}}}
+			wantStatus(t, f.post(t, f.token, outside), http.StatusForbidden, "not web")
+			if n, _ := f.store.Count(t.Context(), releases.Filter{}); n != 1 {
+				t.Errorf("%d releases, want the one train", n)
+			}
+		})
+	}
 }

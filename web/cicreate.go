@@ -61,7 +61,7 @@ type createRequest struct {
 	IdempotencyKey string             `json:"idempotency_key"`
 }
 
-// componentRequest is one component of a create: today exactly one.
+// componentRequest is one component of a create: one, or a train's.
 type componentRequest struct {
 	Service  string `json:"service"`
 	Version  string `json:"version"`
@@ -95,12 +95,18 @@ func (s *Server) createRelease(c *gin.Context) {
 	}
 	// Names are case-insensitive (stored lower-case): scope and catalog
 	// compare the stored form. A bad name is the coordinator's to refuse.
-	service := strings.ToLower(strings.TrimSpace(in.Service))
-	if err := s.ci.Authorize(id, []string{service}); err != nil {
+	services := []string{strings.ToLower(strings.TrimSpace(in.Service))}
+	if len(in.Components) > 0 {
+		services = services[:0]
+		for _, comp := range in.Components {
+			services = append(services, strings.ToLower(strings.TrimSpace(comp.Service)))
+		}
+	}
+	if err := s.ci.Authorize(id, services); err != nil {
 		s.ciRefuse(c, id, http.StatusForbidden, in, err)
 		return
 	}
-	in.Origin = s.ciOrigin(service)
+	in.Origin = s.ciOrigin(services[0])
 	r, created, err := s.opener.Open(ctx, id.Actor, in)
 	if err != nil {
 		status := statusFor(releases.ErrorCode(err))
@@ -153,8 +159,17 @@ func (s *Server) readCreate(c *gin.Context) (int, releases.CreateInput, error) {
 	}
 	in = releases.CreateInput{Service: req.Service, Version: req.Version, Digest: req.Digest, Commit: req.Commit,
 		BuildURL: req.BuildURL, Notes: req.Notes, Window: req.Window, IdempotencyKey: req.IdempotencyKey}
-	if req.Service == "" || req.Version == "" {
-		return http.StatusBadRequest, in, releases.Errorf(releases.EInvalid, "Give service and version (or one component with them).")
+	for _, c := range req.Components {
+		if c.Service == "" || c.Version == "" {
+			return http.StatusBadRequest, in, releases.Errorf(releases.EInvalid, "Give every component a service and a version.")
+		}
+		in.Components = append(in.Components, releases.ComponentInput{Service: c.Service, Version: c.Version, Digest: c.Digest})
+	}
+	if len(in.Components) > 0 {
+		in.Service, in.Version = in.Components[0].Service, in.Components[0].Version
+	}
+	if in.Service == "" || in.Version == "" {
+		return http.StatusBadRequest, in, releases.Errorf(releases.EInvalid, "Give service and version (or components with them).")
 	}
 	if req.At != "" {
 		at, err := time.Parse(time.RFC3339, req.At)
@@ -167,15 +182,24 @@ func (s *Server) readCreate(c *gin.Context) (int, releases.CreateInput, error) {
 }
 
 // mergeComponents folds a one-element components list into the request's
-// own fields, which it must agree with. Trains (several components) are
-// not supported yet: 422.
+// own fields, which it must agree with. Several components are a train:
+// they stand alone (no service, version or digest beside them), and a
+// train's commit and build link are the request's own, once.
 func mergeComponents(req *createRequest) error {
 	switch len(req.Components) {
 	case 0:
 		return nil
 	case 1:
 	default:
-		return releases.Errorf(releases.EInvalid, "Trains are not supported yet: give one component (or service and version), not %d.", len(req.Components))
+		if req.Service != "" || req.Version != "" || req.Digest != "" {
+			return releases.Errorf(releases.EInvalid, "A train is its components: give service, version and digest in each of them, not beside them.")
+		}
+		for _, c := range req.Components {
+			if c.Commit != "" || c.BuildURL != "" {
+				return releases.Errorf(releases.EInvalid, "A train keeps one commit and build_url, the request's own: give them beside components, not in %s.", quoteCut(c.Service))
+			}
+		}
+		return nil
 	}
 	comp := req.Components[0]
 	for _, f := range []struct {
@@ -194,6 +218,7 @@ func mergeComponents(req *createRequest) error {
 			return releases.Errorf(releases.EInvalid, "The component's %s %s differs from the request's %s; give it once.", f.name, quoteCut(*f.from), quoteCut(*f.top))
 		}
 	}
+	req.Components = nil
 	return nil
 }
 
