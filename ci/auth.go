@@ -138,6 +138,19 @@ func (a *Authenticator) Authorize(id Identity, services []string) error {
 // Audit records a use of id with what came of it in the audit trail (an
 // event about no single release); for a token, its last use too.
 func (a *Authenticator) Audit(ctx context.Context, id Identity, detail string) error {
+	name, e := a.use(id, detail)
+	return a.tokens.TokenUsed(ctx, name, e)
+}
+
+// AuditInTx is Audit inside tx, a transaction of the token store: a
+// create records the use that made it in its own commit.
+func (a *Authenticator) AuditInTx(ctx context.Context, tx releases.Tx, id Identity, detail string) error {
+	name, e := a.use(id, detail)
+	return a.tokens.TokenUsedInTx(ctx, tx, name, e)
+}
+
+// use is the token name and the audit event of a use of id.
+func (a *Authenticator) use(id Identity, detail string) (string, releases.AuditEvent) {
 	name := ""
 	if id.Token != nil {
 		name = id.Token.Name
@@ -145,7 +158,7 @@ func (a *Authenticator) Audit(ctx context.Context, id Identity, detail string) e
 		detail += fmt.Sprintf(" (run %s, ref %s)", id.GitHub.RunID, id.GitHub.Ref)
 	}
 	at := a.now().UTC().Truncate(time.Microsecond)
-	return a.tokens.TokenUsed(ctx, name, releases.AuditEvent{At: at, Actor: id.Actor, Action: releases.ActionTokenUsed, Detail: detail})
+	return name, releases.AuditEvent{At: at, Actor: id.Actor, Action: releases.ActionTokenUsed, Detail: detail}
 }
 
 // Channel is where the card of a release of service opened by CI goes:

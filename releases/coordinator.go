@@ -83,6 +83,10 @@ type CreateInput struct {
 	// IdempotencyKey, when set, makes Open answer a repeat by the same
 	// creator with the release it opened (CheckIdempotencyKey).
 	IdempotencyKey string
+	// Also, when set, runs in the create's transaction once the release
+	// has its id: the API records the credential's use in the same commit.
+	// It does not run when nothing is created; an error undoes the create.
+	Also func(ctx context.Context, tx Tx, r *Release) error
 }
 
 // Create opens a release awaiting its teams' sign-off.
@@ -110,7 +114,7 @@ func (s *Coordinator) Create(ctx context.Context, actor string, in CreateInput) 
 	if envOverride != "" {
 		events = append(events, AuditEvent{At: now, Actor: actor, Action: ActionEnvOverride, Detail: envOverride})
 	}
-	if err := s.insertRelease(ctx, actor, now, r, events); err != nil {
+	if err := s.insertRelease(ctx, actor, now, r, events, in.Also); err != nil {
 		if errors.Is(err, ErrDuplicate) {
 			err = onField(FieldVersion, Errorf(EConflict, "%s %s already has an open release; see `/release list --status awaiting_signoff`.", r.Service, r.Version))
 		}
@@ -120,17 +124,25 @@ func (s *Coordinator) Create(ctx context.Context, actor string, in CreateInput) 
 	return r, nil
 }
 
-// insertRelease writes a new release and its events. Without a quota to
-// check first, a store that can (Creator) writes them in one go.
-func (s *Coordinator) insertRelease(ctx context.Context, actor string, now time.Time, r *Release, events []AuditEvent) error {
-	if c, ok := s.store.(Creator); ok && !s.quotaApplies(actor) {
+// insertRelease writes a new release and its events, then runs also (if
+// any) in the same transaction. Without a quota to check first or a hook
+// to run, a store that can (Creator) writes them in one go.
+func (s *Coordinator) insertRelease(ctx context.Context, actor string, now time.Time, r *Release, events []AuditEvent,
+	also func(context.Context, Tx, *Release) error) error {
+	if c, ok := s.store.(Creator); ok && !s.quotaApplies(actor) && also == nil {
 		return c.CreateWithEvents(ctx, r, events)
 	}
 	return s.store.Tx(ctx, func(tx Tx) error {
 		if err := s.checkQuota(ctx, tx, actor, now); err != nil {
 			return err
 		}
-		return CreateInTx(ctx, tx, r, events)
+		if err := CreateInTx(ctx, tx, r, events); err != nil {
+			return err
+		}
+		if also != nil {
+			return also(ctx, tx, r)
+		}
+		return nil
 	})
 }
 

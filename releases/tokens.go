@@ -46,6 +46,9 @@ type TokenStore interface {
 	// the audit trail, in one transaction. With name "" (an OIDC
 	// identity) it records e alone.
 	TokenUsed(ctx context.Context, name string, e AuditEvent) error
+	// TokenUsedInTx is TokenUsed inside tx, a transaction of this store:
+	// a create records the use that made it in its own commit.
+	TokenUsedInTx(ctx context.Context, tx Tx, name string, e AuditEvent) error
 }
 
 // Audit actions of API tokens (events about no single release).

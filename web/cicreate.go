@@ -28,6 +28,8 @@ type CIAuth interface {
 	Authorize(id ci.Identity, services []string) error
 	// Audit records a use of id and what came of it.
 	Audit(ctx context.Context, id ci.Identity, detail string) error
+	// AuditInTx is Audit inside a create's transaction.
+	AuditInTx(ctx context.Context, tx releases.Tx, id ci.Identity, detail string) error
 }
 
 var _ CIAuth = (*ci.Authenticator)(nil)
@@ -107,6 +109,11 @@ func (s *Server) createRelease(c *gin.Context) {
 		return
 	}
 	in.Origin = s.ciOrigin(services[0])
+	// A create records the use that made it in its own commit: one
+	// commit per request, not two.
+	in.Also = func(ctx context.Context, tx releases.Tx, r *releases.Release) error {
+		return s.ci.AuditInTx(ctx, tx, id, useDetail(r, http.StatusCreated))
+	}
 	r, created, err := s.opener.Open(ctx, id.Actor, in)
 	if err != nil {
 		status := statusFor(releases.ErrorCode(err))
@@ -121,13 +128,20 @@ func (s *Server) createRelease(c *gin.Context) {
 		status = http.StatusCreated
 		c.Header("Location", "/api/releases/"+releases.FormatID(r.ID))
 	}
-	s.ciAudit(c, id, fmt.Sprintf("POST /api/releases %s %s: %d %s", r.Service, r.Version, status, releases.FormatID(r.ID)))
+	if !created {
+		s.ciAudit(c, id, useDetail(r, status))
+	}
 	events, err := s.releases.Audit(ctx, r.ID)
 	if err != nil {
 		s.apiError(c, err)
 		return
 	}
 	c.JSON(status, newReleaseDetailJSON(r, events))
+}
+
+// useDetail is the audit detail of a create that answered status with r.
+func useDetail(r *releases.Release, status int) string {
+	return fmt.Sprintf("POST /api/releases %s %s: %d %s", r.Service, r.Version, status, releases.FormatID(r.ID))
 }
 
 // readCreate reads and checks the body's form; the domain checks the

@@ -112,13 +112,20 @@ func (s *Store) RevokeToken(ctx context.Context, name string, at time.Time) erro
 
 // TokenUsed records a token's last use and audits the use.
 func (s *Store) TokenUsed(ctx context.Context, name string, e releases.AuditEvent) error {
-	return s.Tx(ctx, func(rtx releases.Tx) error {
-		if name != "" {
-			db := rtx.(*tx).db.WithContext(ctx)
-			if err := db.Model(&tokenRow{}).Where("name = ?", name).Update("last_used_at", e.At.UTC()).Error; err != nil {
-				return fmt.Errorf("record use of token %s: %w", name, err)
-			}
+	return s.Tx(ctx, func(rtx releases.Tx) error { return s.TokenUsedInTx(ctx, rtx, name, e) })
+}
+
+// TokenUsedInTx records a token's use inside rtx, a transaction of s.
+func (s *Store) TokenUsedInTx(ctx context.Context, rtx releases.Tx, name string, e releases.AuditEvent) error {
+	t, ok := rtx.(*tx)
+	if !ok {
+		return fmt.Errorf("record use of token %s: not a transaction of this store", name)
+	}
+	if name != "" {
+		if err := t.db.WithContext(ctx).Model(&tokenRow{}).Where("name = ?", name).Update("last_used_at", e.At.UTC()).Error; err != nil {
+			return fmt.Errorf("record use of token %s: %w", name, err)
 		}
-		return rtx.AddAudit(ctx, &e)
-	})
+	}
+	e.ReleaseID = 0 // a use concerns no single release
+	return rtx.AddAudit(ctx, &e)
 }
