@@ -90,7 +90,7 @@ func newApp(ctx context.Context, env environment, log *slog.Logger, migrate, sla
 			return nil, err
 		}
 	}
-	cal := scheduler.NewCalendar(cfg, scheduler.WithFreezes(store))
+	cal := scheduler.NewCalendar(timetable(cfg), scheduler.WithFreezes(store))
 	svc := releases.NewCoordinator(releases.Options{Store: store, Policy: cfg.Policy(), Gate: cal, Logger: log, Now: appClock})
 	m := metrics.New(metrics.Options{Source: store, Policy: svc.Policy(), DB: store.DB(),
 		Version: version, Commit: commit, Logger: log, Audit: store})
@@ -111,8 +111,8 @@ func (a *app) Close() error { return a.store.Close() }
 // newScheduler returns the scheduler of windows, reminders and summaries;
 // ann says reminders and summaries in chat (nil: they are only logged).
 func (a *app) newScheduler(ann scheduler.Announcer) *scheduler.Scheduler {
-	return scheduler.New(scheduler.Options{Config: a.cfg, Calendar: a.cal, Releases: a.svc, Firings: a.store,
-		History: a.store, Owners: a.owners, Announcer: ann, Now: a.svc.Now, Logger: a.log, Audit: a.store})
+	return scheduler.New(schedulerOptions(a.cfg, scheduler.Options{Calendar: a.cal, Releases: a.svc, Firings: a.store,
+		History: a.store, Owners: a.owners, Announcer: ann, Now: a.svc.Now, Logger: a.log, Audit: a.store}))
 }
 
 // owners names the teams that own a service in the catalog, for the DORA

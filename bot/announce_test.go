@@ -219,7 +219,7 @@ func TestFreezeCommands(t *testing.T) {
 		ctx := context.Background()
 		cfg := announceConfig(t)
 		clk := testclock.New(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)) // Tue 11:00 CET
-		cal := scheduler.NewCalendar(cfg, scheduler.WithFreezes(s))
+		cal := scheduler.NewCalendar(timetableOf(cfg), scheduler.WithFreezes(s))
 		svc := releases.NewCoordinator(releases.Options{Store: s, Policy: cfg.Policy(), Now: clk.Now, Gate: cal})
 		b := New(Options{Coordinator: svc, Now: svc.Now, Posts: s, Config: cfg, Calendar: cal})
 		r, err := svc.Create(ctx, "U0DAVE", releases.CreateInput{Service: "api", Version: "v1", Window: "weekly-train"})

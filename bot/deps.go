@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/releasebot/releasebot/config"
 	"github.com/releasebot/releasebot/metrics"
 	"github.com/releasebot/releasebot/releases"
 	"github.com/releasebot/releasebot/scheduler"
@@ -40,7 +39,7 @@ type Releases interface {
 // Calendar tells the release windows and freezes, for `/release windows`
 // and freezes; *scheduler.Calendar is one.
 type Calendar interface {
-	Windows() []config.Window
+	Windows() []releases.Window
 	OpenAt(window string, t time.Time) (releases.Opening, bool)
 	Upcoming(from, to time.Time, max int) []releases.Opening
 	FreezeAt(ctx context.Context, t time.Time) (releases.Freeze, bool, error)

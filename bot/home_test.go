@@ -74,7 +74,7 @@ func forEachHomeEnv(t *testing.T, max int, fn func(t *testing.T, e *homeEnv)) {
 			cfg := announceConfig(t)
 			clock := testclock.New(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)) // a Tuesday, before the train
 			store := storetest.Open(t, db.URL(t), clock.Now)
-			cal := scheduler.NewCalendar(cfg, scheduler.WithFreezes(store))
+			cal := scheduler.NewCalendar(timetableOf(cfg), scheduler.WithFreezes(store))
 			svc := releases.NewCoordinator(releases.Options{Store: store, Policy: cfg.Policy(), Now: clock.Now, Gate: cal})
 			b := New(Options{Coordinator: svc, Posts: store, Config: cfg, Calendar: cal, Now: svc.Now})
 			pub := &publisher{}

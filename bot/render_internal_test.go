@@ -45,7 +45,7 @@ func TestCommandsAreCounted(t *testing.T) {
 	store := storetest.Open(t, "sqlite://"+filepath.Join(t.TempDir(), "m.db"), nil)
 	svc := releases.NewCoordinator(releases.Options{Store: store, Policy: cfg.Policy()})
 	m := metrics.New(metrics.Options{})
-	b := New(Options{Coordinator: svc, Now: svc.Now, Posts: store, Config: cfg, Calendar: scheduler.NewCalendar(cfg), Metrics: m})
+	b := New(Options{Coordinator: svc, Now: svc.Now, Posts: store, Config: cfg, Calendar: scheduler.NewCalendar(timetableOf(cfg)), Metrics: m})
 	ctx := context.Background()
 	for _, text := range []string{"help", "create ledger v1", "create ledger v1", "stauts", "status R-9"} {
 		b.HandleCommand(ctx, Invocation{User: "U0DAVE", Channel: "C0REL", Text: text})

@@ -36,3 +36,13 @@ func (c *Config) Policy() releases.Policy {
 	}
 	return p
 }
+
+// CalendarWindows returns the windows as the calendar, the bot and the
+// pages read them, in file order.
+func (c *Config) CalendarWindows() []releases.Window {
+	var out []releases.Window
+	for _, w := range c.Windows {
+		out = append(out, releases.Window{Name: w.Name, Schedule: w.Schedule, Cron: w.Cron, Duration: w.Duration})
+	}
+	return out
+}

@@ -6,7 +6,6 @@ import (
 	"sort"
 	"time"
 
-	"github.com/releasebot/releasebot/config"
 	"github.com/releasebot/releasebot/releases"
 )
 
@@ -14,7 +13,7 @@ import (
 // configured windows and freezes and the ad-hoc freezes in the store. It
 // is the coordinator's releases.Gate.
 type Calendar struct {
-	windows map[string]config.Window
+	windows map[string]releases.Window
 	names   []string          // configured order
 	freezes []releases.Freeze // configured
 	loc     *time.Location
@@ -31,17 +30,29 @@ func WithFreezes(fr releases.FreezeReader) CalendarOption {
 	return func(c *Calendar) { c.adhoc = fr }
 }
 
-// NewCalendar returns the calendar of cfg.
-func NewCalendar(cfg *config.Config, opts ...CalendarOption) *Calendar {
-	c := &Calendar{windows: map[string]config.Window{}, loc: cfg.Location}
+// Timetable is what a calendar is built from: the configured windows and
+// freezes, and the zone they are read in. Main projects it from the
+// configuration.
+type Timetable struct {
+	// Location is the configured zone; nil: UTC.
+	Location *time.Location
+	// Windows, in configured order.
+	Windows []releases.Window
+	// Freezes are the configured ones (each with a Name).
+	Freezes []releases.Freeze
+}
+
+// NewCalendar returns the calendar of tt.
+func NewCalendar(tt Timetable, opts ...CalendarOption) *Calendar {
+	c := &Calendar{windows: map[string]releases.Window{}, loc: tt.Location}
 	if c.loc == nil {
 		c.loc = time.UTC
 	}
-	for _, w := range cfg.Windows {
+	for _, w := range tt.Windows {
 		c.windows[w.Name] = w
 		c.names = append(c.names, w.Name)
 	}
-	for _, f := range cfg.Freezes {
+	for _, f := range tt.Freezes {
 		c.freezes = append(c.freezes, releases.Freeze{Name: f.Name, Start: f.Start.UTC(), End: f.End.UTC()})
 	}
 	for _, o := range opts {
@@ -183,7 +194,7 @@ func freezeAt(fs []releases.Freeze, t time.Time) (releases.Freeze, bool) {
 }
 
 // next returns the first opening of w after t.
-func (c *Calendar) next(w config.Window, t time.Time) time.Time { return Next(w.Cron, t) }
+func (c *Calendar) next(w releases.Window, t time.Time) time.Time { return Next(w.Cron, t) }
 
 // NextOpening returns the first opening of window after t; false for an
 // unknown window or one that never opens again.
@@ -240,8 +251,8 @@ func (c *Calendar) Upcoming(from, to time.Time, max int) []releases.Opening {
 }
 
 // Windows returns the configured windows, in configured order.
-func (c *Calendar) Windows() []config.Window {
-	out := make([]config.Window, len(c.names))
+func (c *Calendar) Windows() []releases.Window {
+	out := make([]releases.Window, len(c.names))
 	for i, name := range c.names {
 		out[i] = c.windows[name]
 	}

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/releasebot/releasebot/config"
 	"github.com/releasebot/releasebot/releases"
 )
 
@@ -47,7 +46,7 @@ func (s *Scheduler) buildJobs() []*job {
 			},
 			act: func(ctx context.Context, at time.Time) (string, error) { return s.openWindow(ctx, w, at) },
 		})
-		if before := s.cfg.Reminders.BeforeWindow; before > 0 {
+		if before := s.before; before > 0 {
 			jobs = append(jobs, &job{
 				name: reminderJob(w.Name),
 				next: func(t time.Time) time.Time {
@@ -67,7 +66,7 @@ func (s *Scheduler) buildJobs() []*job {
 			})
 		}
 	}
-	for _, sum := range s.cfg.Summaries {
+	for _, sum := range s.summaries {
 		if sum.Cron == nil {
 			continue
 		}
@@ -88,7 +87,7 @@ func (s *Scheduler) buildJobs() []*job {
 
 // openWindow starts the window's ready releases; those a freeze holds are
 // told so in their threads, once.
-func (s *Scheduler) openWindow(ctx context.Context, w config.Window, at time.Time) (string, error) {
+func (s *Scheduler) openWindow(ctx context.Context, w releases.Window, at time.Time) (string, error) {
 	ready, err := listAll(ctx, s.rel, releases.StatusReady)
 	if err != nil {
 		return "", err
@@ -136,7 +135,7 @@ func (s *Scheduler) openWindow(ctx context.Context, w config.Window, at time.Tim
 // remind nudges, before the window w opens at opening, every team still
 // missing sign-offs for a release in that window. An opening a freeze
 // holds gets no reminders: nothing would go then.
-func (s *Scheduler) remind(ctx context.Context, w config.Window, opening time.Time) (string, error) {
+func (s *Scheduler) remind(ctx context.Context, w releases.Window, opening time.Time) (string, error) {
 	if f, frozen, err := s.cal.FreezeAt(ctx, opening); err != nil {
 		return "", err
 	} else if frozen {
@@ -148,7 +147,7 @@ func (s *Scheduler) remind(ctx context.Context, w config.Window, opening time.Ti
 	}
 	sort.Slice(waiting, func(i, j int) bool { return waiting[i].ID < waiting[j].ID })
 	job := reminderJob(w.Name)
-	at := opening.Add(-s.cfg.Reminders.BeforeWindow)
+	at := opening.Add(-s.before)
 	var nudged []string
 	for i := range waiting {
 		r := &waiting[i]
@@ -156,7 +155,7 @@ func (s *Scheduler) remind(ctx context.Context, w config.Window, opening time.Ti
 			continue
 		}
 		for _, sf := range s.policy.Missing(r) {
-			team, ok := s.cfg.Team(sf.Team)
+			team, ok := s.team(sf.Team)
 			if !ok {
 				continue
 			}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/releasebot/releasebot/bot"
+	"github.com/releasebot/releasebot/internal/wiretest"
 	"github.com/releasebot/releasebot/releases"
 	"github.com/releasebot/releasebot/releases/gormstore"
 	"github.com/releasebot/releasebot/releases/storetest"
@@ -54,11 +55,11 @@ func TestThreeReplicasActOncePerFiring(t *testing.T) {
 			logs := &syncBuffer{}
 			for i := range 3 {
 				store := storetest.Open(t, url, c.Now)
-				cal := scheduler.NewCalendar(cfg, scheduler.WithFreezes(store))
+				cal := scheduler.NewCalendar(wiretest.Timetable(cfg), scheduler.WithFreezes(store))
 				svc := releases.NewCoordinator(releases.Options{Store: store, Policy: cfg.Policy(), Now: c.Now, Gate: cal})
-				sched := scheduler.New(scheduler.Options{Config: cfg, Calendar: cal, Releases: svc, Firings: store, History: store,
+				sched := scheduler.New(wiretest.Scheduler(cfg, scheduler.Options{Calendar: cal, Releases: svc, Firings: store, History: store,
 					Announcer: bot.NewAnnouncer(store, cfg, c.Now), Now: c.Now, Owner: fmt.Sprintf("replica-%d", i),
-					Logger: slog.New(slog.NewTextHandler(logs, nil))})
+					Logger: slog.New(slog.NewTextHandler(logs, nil))}))
 				replicas = append(replicas, &replica{store: store, svc: svc, sched: sched, fired: map[string]int{}})
 			}
 			// together ticks every replica at once and counts what each fired.

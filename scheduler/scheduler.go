@@ -11,7 +11,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/releasebot/releasebot/config"
+	"github.com/robfig/cron/v3"
+
 	"github.com/releasebot/releasebot/releases"
 )
 
@@ -21,14 +22,26 @@ type Releases interface {
 	StartAtOpening(ctx context.Context, id int64, opening string) (*releases.Release, error)
 }
 
-// Options configure a Scheduler. Config, Calendar, Releases and Firings
-// are required; History too when summaries are configured.
+// Options configure a Scheduler. Calendar, Releases and Firings are
+// required; History too when summaries are configured. Main projects
+// Policy, Teams, RemindBefore and Summaries from the configuration.
 type Options struct {
-	Config   *config.Config
 	Calendar *Calendar
 	Releases Releases               // *releases.Coordinator
 	Firings  releases.FiringStore   // the store
 	History  releases.HistoryReader // the store
+	// Policy tells which teams still owe sign-offs (reminders, waiting
+	// releases) and the environments: summaries' DORA figures are about
+	// the last.
+	Policy releases.Policy
+	// Teams tell where each team's reminders go and whose sign-off they
+	// ask for.
+	Teams []Team
+	// RemindBefore is how long before a window opens teams that have not
+	// signed off are nudged; 0 turns reminders off.
+	RemindBefore time.Duration
+	// Summaries are the scheduled release reports.
+	Summaries []ScheduledSummary
 	// Owners names the teams that own a service (the service catalog's
 	// teams), for the summary's DORA figures per team; nil groups them by
 	// service only.
@@ -49,6 +62,23 @@ type Options struct {
 	// Audit reads the audit chain's head for summaries (the store); nil
 	// leaves it out of them.
 	Audit AuditHeads
+}
+
+// Team is a team as reminders address it.
+type Team struct {
+	Name string
+	// Channel is where its sign-off requests, and so its reminders, go.
+	Channel string
+	// Leads are whose sign-off counts.
+	Leads []string
+}
+
+// ScheduledSummary is a configured summary: posted to Channel and sent as
+// a direct message to each of Users at every time Cron names.
+type ScheduledSummary struct {
+	Name, Channel string
+	Users         []string
+	Cron          cron.Schedule
 }
 
 // Defaults of Options.
@@ -89,7 +119,6 @@ const (
 // as missed and logged. Every tick also runs the Loop, which starts
 // releases the calendar lets go (no window, a start time, a freeze's end).
 type Scheduler struct {
-	cfg      *config.Config
 	policy   releases.Policy
 	cal      *Calendar
 	rel      Releases
@@ -105,6 +134,11 @@ type Scheduler struct {
 	grace    time.Duration
 	loop     *Loop
 	jobs     []*job
+	// From the configuration: teams to remind, how long before an
+	// opening (0: no reminders), the summaries.
+	teams     []Team
+	before    time.Duration
+	summaries []ScheduledSummary
 
 	mu      sync.Mutex           // one tick at a time
 	cursors map[string]time.Time // each job's firings up to here are handled
@@ -113,9 +147,10 @@ type Scheduler struct {
 
 // New returns a Scheduler over opts.
 func New(opts Options) *Scheduler {
-	s := &Scheduler{cfg: opts.Config, policy: opts.Config.Policy(), cal: opts.Calendar, rel: opts.Releases,
+	s := &Scheduler{policy: opts.Policy, cal: opts.Calendar, rel: opts.Releases,
 		firings: opts.Firings, history: opts.History, owners: opts.Owners, announce: opts.Announcer, now: opts.Now, log: opts.Logger,
-		owner: opts.Owner, lease: opts.Lease, grace: opts.SummaryGrace, audit: opts.Audit}
+		owner: opts.Owner, lease: opts.Lease, grace: opts.SummaryGrace, audit: opts.Audit,
+		teams: opts.Teams, before: opts.RemindBefore, summaries: opts.Summaries}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -363,6 +398,16 @@ func (s *Scheduler) takeOver(ctx context.Context, now time.Time, rep *Report) er
 		s.act(ctx, j, f.At, now, rep)
 	}
 	return nil
+}
+
+// team returns the team with the given name.
+func (s *Scheduler) team(name string) (Team, bool) {
+	for _, t := range s.teams {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return Team{}, false
 }
 
 func (s *Scheduler) job(name string) *job {

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/releasebot/releasebot/config"
 	"github.com/releasebot/releasebot/releases"
 )
 
@@ -22,7 +21,7 @@ const (
 )
 
 // summarize builds the summary due at at and hands it to the announcer.
-func (s *Scheduler) summarize(ctx context.Context, sum config.Summary, at time.Time) (string, error) {
+func (s *Scheduler) summarize(ctx context.Context, sum ScheduledSummary, at time.Time) (string, error) {
 	job := summaryJob(sum.Name)
 	since, err := s.firings.LastFiring(ctx, job, releases.FiringDone)
 	if err != nil {
@@ -52,7 +51,7 @@ func (s *Scheduler) summarize(ctx context.Context, sum config.Summary, at time.T
 // freezes, and the DORA figures of the last configured environment over
 // the 30 days before at, in all and per service and owning team. In all,
 // a train counts once; per service and team, each of its components does.
-func (s *Scheduler) BuildSummary(ctx context.Context, sum config.Summary, since, at time.Time) (Summary, error) {
+func (s *Scheduler) BuildSummary(ctx context.Context, sum ScheduledSummary, since, at time.Time) (Summary, error) {
 	out := Summary{Name: sum.Name, Channel: sum.Channel, Users: sum.Users, At: at, Since: since}
 	if s.history == nil {
 		return out, fmt.Errorf("summary %s: no history reader configured", sum.Name)
@@ -78,8 +77,8 @@ func (s *Scheduler) BuildSummary(ctx context.Context, sum config.Summary, since,
 	if out.Freezes, err = s.cal.Freezes(ctx, at); err != nil {
 		return out, err
 	}
-	if n := len(s.cfg.Environments); n > 0 {
-		out.Production = s.cfg.Environments[n-1].Name
+	if n := len(s.policy.Environments); n > 0 {
+		out.Production = s.policy.Environments[n-1].Name
 		from := at.Add(-DORAPeriod)
 		facts, err := s.history.DeploymentFacts(ctx, out.Production, "", from, at)
 		if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/releasebot/releasebot/bot/slack/slacktest"
 	"github.com/releasebot/releasebot/config"
 	"github.com/releasebot/releasebot/internal/testclock"
+	"github.com/releasebot/releasebot/internal/wiretest"
 	"github.com/releasebot/releasebot/releases"
 	"github.com/releasebot/releasebot/releases/gormstore"
 	"github.com/releasebot/releasebot/releases/storetest"
@@ -92,7 +93,7 @@ func newHarness(t testing.TB, dbURL string) *harness {
 // restart, the old relay, sender and adapter dropped wherever they were.
 func (h *harness) start() {
 	h.store = storetest.Open(h.t, h.url, h.clock.Now)
-	cal := scheduler.NewCalendar(h.cfg)
+	cal := scheduler.NewCalendar(wiretest.Timetable(h.cfg))
 	h.svc = releases.NewCoordinator(releases.Options{Store: h.store, Policy: h.cfg.Policy(), Now: h.clock.Now, Gate: cal})
 	b := bot.New(bot.Options{Coordinator: h.svc, Now: h.svc.Now, Posts: h.store, Config: h.cfg, Calendar: cal})
 	chat := slack.NewSlackChat(token, h.slack.URL+"/", nil)
@@ -111,7 +112,7 @@ func (h *harness) start() {
 // connections, service, bot and HTTP handler.
 func (h *harness) replica() http.Handler {
 	store := storetest.Open(h.t, h.url, h.clock.Now)
-	cal := scheduler.NewCalendar(h.cfg)
+	cal := scheduler.NewCalendar(wiretest.Timetable(h.cfg))
 	svc := releases.NewCoordinator(releases.Options{Store: store, Policy: h.cfg.Policy(), Now: h.clock.Now, Gate: cal})
 	b := bot.New(bot.Options{Coordinator: svc, Now: svc.Now, Posts: store, Config: h.cfg, Calendar: cal})
 	s := slack.NewSlack(slack.SlackOptions{Bot: b, Chat: slack.NewSlackChat(token, h.slack.URL+"/", nil), Claims: store,

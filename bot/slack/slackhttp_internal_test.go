@@ -16,6 +16,7 @@ import (
 	"github.com/releasebot/releasebot/bot"
 	"github.com/releasebot/releasebot/bot/slack/slacktest"
 	"github.com/releasebot/releasebot/config"
+	"github.com/releasebot/releasebot/internal/wiretest"
 	"github.com/releasebot/releasebot/releases"
 	"github.com/releasebot/releasebot/releases/gormstore"
 	"github.com/releasebot/releasebot/releases/storetest"
@@ -85,7 +86,7 @@ func TestSlackAnswersSlowCommandsThroughResponseURL(t *testing.T) {
 		t.Fatal(err)
 	}
 	fake := slacktest.New(t)
-	b := bot.New(bot.Options{Coordinator: svc, Now: svc.Now, Posts: store, Config: cfg, Calendar: scheduler.NewCalendar(cfg)})
+	b := bot.New(bot.Options{Coordinator: svc, Now: svc.Now, Posts: store, Config: cfg, Calendar: scheduler.NewCalendar(wiretest.Timetable(cfg))})
 	s := NewSlack(SlackOptions{Bot: b, Chat: NewSlackChat("xoxb-1", fake.URL+"/", nil), Claims: store, SigningSecret: testSecret})
 	s.budget = 20 * time.Millisecond
 	r := testRouter(s)
@@ -155,7 +156,7 @@ func TestSlackRetryProcessesAFailedReaction(t *testing.T) {
 	}
 	posts := &flakyPosts{Store: store}
 	fake := slacktest.New(t)
-	b := bot.New(bot.Options{Coordinator: svc, Now: svc.Now, Posts: posts, Config: cfg, Calendar: scheduler.NewCalendar(cfg)})
+	b := bot.New(bot.Options{Coordinator: svc, Now: svc.Now, Posts: posts, Config: cfg, Calendar: scheduler.NewCalendar(wiretest.Timetable(cfg))})
 	s := NewSlack(SlackOptions{Bot: b, Chat: NewSlackChat("xoxb-1", fake.URL+"/", nil), Claims: store, SigningSecret: testSecret})
 	router := testRouter(s)
 
@@ -213,7 +214,7 @@ func TestSlackRetriesAReactionOnARequestBeingRecorded(t *testing.T) {
 		}
 	}
 	fake := slacktest.New(t)
-	b := bot.New(bot.Options{Coordinator: svc, Now: svc.Now, Posts: store, Config: cfg, Calendar: scheduler.NewCalendar(cfg)})
+	b := bot.New(bot.Options{Coordinator: svc, Now: svc.Now, Posts: store, Config: cfg, Calendar: scheduler.NewCalendar(wiretest.Timetable(cfg))})
 	s := NewSlack(SlackOptions{Bot: b, Chat: NewSlackChat("xoxb-1", fake.URL+"/", nil), Claims: store, SigningSecret: testSecret})
 	router := testRouter(s)
 
@@ -332,7 +333,7 @@ func TestReactionOnAPostRecordedMeanwhileCounts(t *testing.T) {
 	if err := store.SavePost(ctx, releases.Post{ReleaseID: r.ID, Kind: releases.PostRequest, Team: "payments", Channel: "C0PAY", TS: "1.1", At: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	b := bot.New(bot.Options{Coordinator: svc, Now: svc.Now, Posts: &landingPosts{Store: store}, Config: cfg, Calendar: scheduler.NewCalendar(cfg)})
+	b := bot.New(bot.Options{Coordinator: svc, Now: svc.Now, Posts: &landingPosts{Store: store}, Config: cfg, Calendar: scheduler.NewCalendar(wiretest.Timetable(cfg))})
 	note, err := b.HandleReaction(ctx, bot.Reaction{User: "U0ALICE", Channel: "C0PAY", TS: "1.1", Emoji: "white_check_mark", Added: true}, nil)
 	if err != nil || note != nil {
 		t.Fatalf("note %v, err %v", note, err)

@@ -16,6 +16,7 @@ import (
 	"github.com/releasebot/releasebot/bot"
 	"github.com/releasebot/releasebot/bot/slack"
 	"github.com/releasebot/releasebot/bot/slack/slacktest"
+	"github.com/releasebot/releasebot/internal/wiretest"
 	"github.com/releasebot/releasebot/releases"
 	"github.com/releasebot/releasebot/releases/storetest"
 	"github.com/releasebot/releasebot/scheduler"
@@ -50,7 +51,7 @@ func startSocketMode(t *testing.T, h *harness, setup socketSetup) *socketBot {
 	if setup.claims != nil {
 		claims = setup.claims(claims)
 	}
-	cal := scheduler.NewCalendar(h.cfg)
+	cal := scheduler.NewCalendar(wiretest.Timetable(h.cfg))
 	svc := releases.NewCoordinator(releases.Options{Store: store, Policy: h.cfg.Policy(), Now: h.clock.Now, Gate: cal})
 	logs := newLogWatch()
 	b := bot.New(bot.Options{Coordinator: svc, Now: svc.Now, Posts: h.store, Config: h.cfg, Calendar: cal})

@@ -1,0 +1,33 @@
+// Package wiretest projects a configuration into the scheduler's
+// options as main does, for tests that start from a
+// releasebot.yaml or the demo. Main keeps its own projection (project.go);
+// its tests check that the two agree.
+package wiretest
+
+import (
+	"github.com/releasebot/releasebot/config"
+	"github.com/releasebot/releasebot/scheduler"
+)
+
+// Timetable returns what the calendar of cfg is built from.
+func Timetable(cfg *config.Config) scheduler.Timetable {
+	return scheduler.Timetable{Location: cfg.Location, Windows: cfg.CalendarWindows(), Freezes: cfg.Freezes}
+}
+
+// Scheduler returns o with the options cfg sets: the policy, the teams,
+// reminders and summaries.
+func Scheduler(cfg *config.Config, o scheduler.Options) scheduler.Options {
+	o.Policy, o.RemindBefore, o.Teams, o.Summaries = cfg.Policy(), cfg.Reminders.BeforeWindow, nil, nil
+	for _, t := range cfg.Teams {
+		o.Teams = append(o.Teams, scheduler.Team{Name: t.Name, Channel: t.Channel, Leads: t.Leads})
+	}
+	for _, s := range cfg.Summaries {
+		o.Summaries = append(o.Summaries, Summary(s))
+	}
+	return o
+}
+
+// Summary returns a configured summary as the scheduler reads it.
+func Summary(s config.Summary) scheduler.ScheduledSummary {
+	return scheduler.ScheduledSummary{Name: s.Name, Channel: s.Channel, Users: s.Users, Cron: s.Cron}
+}
