@@ -10,6 +10,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/releasebot/releasebot/bot"
 	"github.com/releasebot/releasebot/bot/slack"
 	"github.com/releasebot/releasebot/config"
 	"github.com/releasebot/releasebot/metrics"
@@ -32,6 +33,8 @@ type app struct {
 	// groups reads the user groups among the leads from Slack (serve,
 	// with a bot token and groups configured); nil otherwise.
 	groups *slack.UserGroups
+	// botSettings are cfg as the bot, the relay and the announcer read it.
+	botSettings bot.Settings
 }
 
 // appClock is the one clock of the release service, the store, the
@@ -102,7 +105,7 @@ func newApp(ctx context.Context, env environment, log *slog.Logger, migrate, sla
 	worker := webhooks.NewWorker(webhooks.Options{Store: store, Reporter: svc, Environments: targets,
 		PublicURL: env.get("RELEASEBOT_PUBLIC_URL"), Logger: log, Now: svc.Now, Metrics: m, Freeze: cal.Hold})
 	svc.AddNotifier(worker)
-	return &app{cfg: cfg, store: store, svc: svc, cal: cal, worker: worker, targets: targets,
+	return &app{cfg: cfg, botSettings: botSettingsOf(cfg), store: store, svc: svc, cal: cal, worker: worker, targets: targets,
 		metrics: m, log: log, groups: groups}, nil
 }
 

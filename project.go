@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/releasebot/releasebot/bot"
 	"github.com/releasebot/releasebot/config"
 	"github.com/releasebot/releasebot/scheduler"
 )
@@ -8,6 +9,18 @@ import (
 // The bot and the scheduler never see the configuration's file model: main
 // hands each the part it reads, as cfg.Policy() does for the release
 // service. Project after cfg.LeadGroups is set: the policies copy it.
+
+// botSettingsOf is what the bot, the relay and the announcer read.
+func botSettingsOf(cfg *config.Config) bot.Settings {
+	s := bot.Settings{Location: cfg.Location, Policy: cfg.Policy(), Windows: cfg.CalendarWindows()}
+	for _, t := range cfg.Teams {
+		s.Teams = append(s.Teams, bot.Team{Name: t.Name, Channel: t.Channel, Leads: t.Leads, Approvals: t.Approvals})
+	}
+	for _, svc := range cfg.Services {
+		s.Services = append(s.Services, svc.Name)
+	}
+	return s
+}
 
 // timetable is what the calendar is built from.
 func timetable(cfg *config.Config) scheduler.Timetable {

@@ -9,8 +9,9 @@ import (
 	"github.com/releasebot/releasebot/scheduler"
 )
 
-// TestProjectionAgreesWithTheTests: the tests that start from a
-// configuration project it with internal/wiretest. Main's projection must give the same, or they would
+// TestProjectionAgreesWithTheTests: the tests of bot, scheduler, bot/slack
+// and web that start from a configuration project it with
+// internal/wiretest. Main's projection must give the same, or they would
 // test settings main never wires.
 func TestProjectionAgreesWithTheTests(t *testing.T) {
 	getenv := func(string) string { return "s3cret-value-for-tests" }
@@ -23,6 +24,13 @@ func TestProjectionAgreesWithTheTests(t *testing.T) {
 			}
 		}
 		name := cfg.Source
+		bs := botSettingsOf(cfg)
+		if len(bs.Teams) == 0 || len(bs.Windows) == 0 || len(bs.Policy.Environments) == 0 {
+			t.Fatalf("%s: projected %+v; want teams, windows and environments to compare", name, bs)
+		}
+		if want := wiretest.Bot(cfg); !reflect.DeepEqual(bs, want) {
+			t.Errorf("%s: main's bot settings\n%+v\ntests'\n%+v", name, bs, want)
+		}
 		if got, want := timetable(cfg), wiretest.Timetable(cfg); !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: main's timetable\n%+v\ntests'\n%+v", name, got, want)
 		}

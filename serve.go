@@ -105,7 +105,7 @@ func serve(ctx context.Context, args []string, env environment, stderr io.Writer
 	wg.Go(func() { sealLoop(work, a.store, sealEvery, log) })
 	var ann scheduler.Announcer // nil when Slack is off: reminders and summaries are only logged
 	if env("SLACK_BOT_TOKEN") != "" {
-		ann = bot.NewAnnouncer(a.store, a.cfg, a.svc.Now)
+		ann = bot.NewAnnouncer(a.store, a.botSettings, a.svc.Now)
 	}
 	sched := a.newScheduler(ann)
 	wg.Go(func() { sched.Run(work) })
@@ -216,7 +216,7 @@ func instanceName(env environment) (string, error) {
 // endpoints (SLACK_SIGNING_SECRET). Without a token, chat messages are
 // marked told and dropped, so turning Slack on later doesn't replay the past.
 func startSlack(ctx context.Context, wg *sync.WaitGroup, a *app, env environment, router gin.IRouter, log *slog.Logger) error {
-	relay := bot.NewRelay(a.store, a.cfg, a.svc.Now)
+	relay := bot.NewRelay(a.store, a.botSettings, a.svc.Now)
 	token := env("SLACK_BOT_TOKEN")
 	if token == "" {
 		log.Warn("SLACK_BOT_TOKEN is not set: Slack is off; use the API or `releasebot shell`")
@@ -242,7 +242,7 @@ func startSlack(ctx context.Context, wg *sync.WaitGroup, a *app, env environment
 	}
 	a.svc.AddNotifier(releases.NotifierFunc(func(context.Context, releases.Change) { sender.Kick() }))
 	wg.Go(func() { bot.Pump(ctx, relay, sender, time.Second) })
-	b := bot.New(bot.Options{Coordinator: a.svc, Now: a.svc.Now, Posts: a.store, Config: a.cfg, Calendar: a.cal, Logger: log, Metrics: a.metrics,
+	b := bot.New(bot.Options{Coordinator: a.svc, Now: a.svc.Now, Posts: a.store, Settings: a.botSettings, Calendar: a.cal, Logger: log, Metrics: a.metrics,
 		History: a.store, Owners: a.owners, ConfirmKey: confirmKey(token)})
 	// Home tabs of the users who opened theirs, republished as releases
 	// change: at most once per user every few seconds (views.publish is

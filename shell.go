@@ -58,10 +58,10 @@ func shell(ctx context.Context, args []string, env environment, stdin io.Reader,
 	}
 	sh = botshell.New(botshell.Options{Users: a.cfg, Source: a.cfg.Source, Posts: a.store, Out: stdout, User: user, Channel: *channel,
 		Notes: shellNotes(a.cfg, a.svc.Now(), where), Dim: isTerminal(stdout)})
-	sh.SetBot(bot.New(bot.Options{Coordinator: a.svc, Now: a.svc.Now, Posts: a.store, Config: a.cfg, Calendar: a.cal, Logger: log,
+	sh.SetBot(bot.New(bot.Options{Coordinator: a.svc, Now: a.svc.Now, Posts: a.store, Settings: a.botSettings, Calendar: a.cal, Logger: log,
 		History: a.store, Owners: a.owners}))
-	relay := bot.NewRelay(a.store, a.cfg, a.svc.Now)
-	sched := a.newScheduler(bot.NewAnnouncer(a.store, a.cfg, a.svc.Now))
+	relay := bot.NewRelay(a.store, a.botSettings, a.svc.Now)
+	sched := a.newScheduler(bot.NewAnnouncer(a.store, a.botSettings, a.svc.Now))
 	sender := bot.NewSender(a.store, a.store, sh, a.svc.Now, log)
 	// After each line: tell what happened, then let due releases start and
 	// deployments run, until nothing moves.

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/releasebot/releasebot/config"
 	"github.com/releasebot/releasebot/releases"
 	"github.com/releasebot/releasebot/scheduler"
 )
@@ -25,7 +24,7 @@ type Announcer struct {
 var _ scheduler.Announcer = (*Announcer)(nil)
 
 // NewAnnouncer returns an announcer into store's outbox.
-func NewAnnouncer(store releases.OutboxStore, cfg *config.Config, now func() time.Time) *Announcer {
+func NewAnnouncer(store releases.OutboxStore, cfg Settings, now func() time.Time) *Announcer {
 	v := newView(cfg)
 	v.now = now
 	return &Announcer{store: store, view: v, now: now}

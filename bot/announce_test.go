@@ -115,7 +115,7 @@ func groupedSummary() scheduler.Summary {
 // TestAnnouncementGolden pins the messages of a reminder, a summary and
 // a quiet summary.
 func TestAnnouncementGolden(t *testing.T) {
-	v := newView(announceConfig(t))
+	v := newView(settingsOf(announceConfig(t)))
 	rel := announceRelease(3, "payments-api", "v2.4.0", time.Date(2026, 12, 1, 9, 2, 3, 0, time.UTC))
 	announceGolden(t, "announce-reminder", v.reminder(scheduler.Reminder{Release: rel, Team: "payments", Channel: "C0PAY",
 		Leads: []string{"U0ALICE", "U0BOB"}, Have: 0, Need: 1, Window: "weekly-train", Opening: time.Date(2026, 12, 1, 13, 0, 0, 0, time.UTC)}))
@@ -129,7 +129,7 @@ func TestAnnouncementGolden(t *testing.T) {
 // TestAnnouncementContent checks what people must read in them, whatever
 // the layout.
 func TestAnnouncementContent(t *testing.T) {
-	v := newView(announceConfig(t))
+	v := newView(settingsOf(announceConfig(t)))
 	tests := []struct {
 		name string
 		m    Message
@@ -181,7 +181,7 @@ func TestAnnouncerQueuesOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a := NewAnnouncer(s, cfg, now)
+		a := NewAnnouncer(s, settingsOf(cfg), now)
 		for range 2 {
 			if err := a.Remind(ctx, "reminder:weekly-train@2026-12-08T11:00:00Z/R-1/payments", scheduler.Reminder{Release: *r, Team: "payments",
 				Channel: "C0PAY", Leads: []string{"U0ALICE"}, Need: 1, Window: "weekly-train", Opening: announceMonday.Add(29 * time.Hour)}); err != nil {
@@ -221,7 +221,7 @@ func TestFreezeCommands(t *testing.T) {
 		clk := testclock.New(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)) // Tue 11:00 CET
 		cal := scheduler.NewCalendar(timetableOf(cfg), scheduler.WithFreezes(s))
 		svc := releases.NewCoordinator(releases.Options{Store: s, Policy: cfg.Policy(), Now: clk.Now, Gate: cal})
-		b := New(Options{Coordinator: svc, Now: svc.Now, Posts: s, Config: cfg, Calendar: cal})
+		b := New(Options{Coordinator: svc, Now: svc.Now, Posts: s, Settings: settingsOf(cfg), Calendar: cal})
 		r, err := svc.Create(ctx, "U0DAVE", releases.CreateInput{Service: "api", Version: "v1", Window: "weekly-train"})
 		if err != nil {
 			t.Fatal(err)
@@ -283,7 +283,7 @@ func TestFreezeCommands(t *testing.T) {
 // TestSkipNoteInTheThread: the note a release gets when a freeze holds its
 // window's opening reads well in its thread.
 func TestSkipNoteInTheThread(t *testing.T) {
-	v := newView(announceConfig(t))
+	v := newView(settingsOf(announceConfig(t)))
 	line := v.eventLine(releases.AuditEvent{Actor: releases.SystemActor, Action: releases.ActionWaiting,
 		Detail: "skips the weekly-train opening of Tue 1 Dec 2026 14:00 CET because it is held by the freeze maintenance until Wed 2 Dec 2026 00:00 CET, then waits until Thu 3 Dec 2026 14:00 CET"})
 	want := ":double_vertical_bar: Waiting: it skips the weekly-train opening of Tue 1 Dec 2026 14:00 CET because it is held by the freeze maintenance"

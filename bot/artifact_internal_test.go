@@ -13,7 +13,7 @@ import (
 // sees which build they approve; the creator shows as the CI identity,
 // not as a Slack mention.
 func TestCardAndRequestShowTheArtifact(t *testing.T) {
-	v := newView(config.Demo())
+	v := newView(settingsOf(config.Demo()))
 	v.now = func() time.Time { return time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC) }
 	r := &releases.Release{ID: 5, Service: "payments-api", Version: "v2.4.1", Status: releases.StatusAwaitingSignoff,
 		CreatedBy: "github:acme/payments-api", CreatedAt: v.now(), Teams: []string{"payments"}, Environments: []string{"staging"},

@@ -10,7 +10,7 @@ import (
 // TestSummaryPostsAuditHead: a summary with the chain's head says it on a
 // line of its own, in the text and the blocks; one without says nothing.
 func TestSummaryPostsAuditHead(t *testing.T) {
-	v := newView(announceConfig(t))
+	v := newView(settingsOf(announceConfig(t)))
 	s := sampleSummary()
 	hash := strings.Repeat("ab", 32)
 	s.AuditHead = &releases.ChainHead{Seq: 1234, EventID: 1240, Hash: hash}

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/releasebot/releasebot/config"
 	"github.com/releasebot/releasebot/releases"
 )
 
@@ -19,7 +18,7 @@ import (
 type Bot struct {
 	svc     Releases
 	posts   releases.PostStore
-	cfg     *config.Config
+	cfg     Settings // what it reads of the configuration
 	cal     Calendar
 	view    view
 	log     *slog.Logger
@@ -38,7 +37,7 @@ type Bot struct {
 type Options struct {
 	Coordinator Releases
 	Posts       releases.PostStore
-	Config      *config.Config
+	Settings    Settings // projected from the configuration by main
 	Calendar    Calendar
 	Logger      *slog.Logger
 	// Metrics counts commands by name and outcome; nil counts nothing.
@@ -60,8 +59,8 @@ type Options struct {
 // New returns a Bot. What releases say in chat (cards, requests, thread
 // replies) goes through the Relay and the Sender, not through the Bot.
 func New(opts Options) *Bot {
-	b := &Bot{svc: opts.Coordinator, posts: opts.Posts, cfg: opts.Config, cal: opts.Calendar,
-		view: newView(opts.Config), log: opts.Logger, now: opts.Now, metrics: opts.Metrics,
+	b := &Bot{svc: opts.Coordinator, posts: opts.Posts, cfg: opts.Settings, cal: opts.Calendar,
+		view: newView(opts.Settings), log: opts.Logger, now: opts.Now, metrics: opts.Metrics,
 		history: opts.History, owners: opts.Owners, confirmKey: opts.ConfirmKey}
 	if len(b.confirmKey) == 0 {
 		b.confirmKey = make([]byte, 32)

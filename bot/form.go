@@ -82,7 +82,7 @@ func (b *Bot) CreateForm(channel string) Form {
 	if n := len(b.cfg.Services); n > 0 && n <= maxSelectOptions {
 		service = Input{ID: releases.FieldService, Label: "Service", Kind: InputSelect, Placeholder: "Pick a service"}
 		for _, s := range b.cfg.Services {
-			service.Options = append(service.Options, Option{Value: s.Name, Label: s.Name})
+			service.Options = append(service.Options, Option{Value: s, Label: s})
 		}
 		service.Hint = "From the service catalog; its owning teams always sign off."
 	}
@@ -99,10 +99,10 @@ func (b *Bot) CreateForm(channel string) Form {
 		}
 		f.Inputs = append(f.Inputs, teams)
 	}
-	if len(b.cfg.Environments) > 0 {
+	if len(b.cfg.Policy.Environments) > 0 {
 		envs := Input{ID: releases.FieldEnvironments, Label: "Environments", Kind: InputMultiSelect, Optional: true,
 			Placeholder: "Every environment", Hint: "Deployed in the order shown. Empty: all of them. It may stop early but not skip one."}
-		for _, e := range b.cfg.Environments[:min(len(b.cfg.Environments), maxSelectOptions)] {
+		for _, e := range b.cfg.Policy.Environments[:min(len(b.cfg.Policy.Environments), maxSelectOptions)] {
 			envs.Options = append(envs.Options, Option{Value: e.Name, Label: e.Name})
 		}
 		f.Inputs = append(f.Inputs, envs)

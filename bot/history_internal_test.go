@@ -57,7 +57,7 @@ func TestHistoryOfAServiceSaysItsOwnersAndFigures(t *testing.T) {
 	svc := releases.NewCoordinator(releases.Options{Store: store, Policy: cfg.Policy(), Now: clock})
 	owners := map[string][]string{"api": {"payments", "ledger-team"}}
 	newBot := func(history releases.HistoryReader, own func(string) []string) *Bot {
-		return New(Options{Coordinator: svc, Now: clock, Posts: store, Config: cfg, Calendar: scheduler.NewCalendar(timetableOf(cfg)),
+		return New(Options{Coordinator: svc, Now: clock, Posts: store, Settings: settingsOf(cfg), Calendar: scheduler.NewCalendar(timetableOf(cfg)),
 			History: history, Owners: own})
 	}
 	b := newBot(store, func(s string) []string { return owners[s] })

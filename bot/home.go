@@ -119,7 +119,7 @@ func (b *Bot) waitingFor(user string, active []releases.Release) []homeItem {
 	var out []homeItem
 	for i := len(active) - 1; i >= 0; i-- {
 		r := &active[i]
-		if r.Status != releases.StatusAwaitingSignoff || (b.cfg.RequireDistinctApprover && r.CreatedBy == user) {
+		if r.Status != releases.StatusAwaitingSignoff || (b.cfg.Policy.RequireDistinctApprover && r.CreatedBy == user) {
 			continue
 		}
 		missing := map[string]bool{}

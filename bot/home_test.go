@@ -76,7 +76,7 @@ func forEachHomeEnv(t *testing.T, max int, fn func(t *testing.T, e *homeEnv)) {
 			store := storetest.Open(t, db.URL(t), clock.Now)
 			cal := scheduler.NewCalendar(timetableOf(cfg), scheduler.WithFreezes(store))
 			svc := releases.NewCoordinator(releases.Options{Store: store, Policy: cfg.Policy(), Now: clock.Now, Gate: cal})
-			b := New(Options{Coordinator: svc, Posts: store, Config: cfg, Calendar: cal, Now: svc.Now})
+			b := New(Options{Coordinator: svc, Posts: store, Settings: settingsOf(cfg), Calendar: cal, Now: svc.Now})
 			pub := &publisher{}
 			h := NewHomes(HomesOptions{Bot: b, Publisher: pub, Now: clock.Now, MaxUsers: max})
 			svc.AddNotifier(h)
@@ -294,7 +294,7 @@ func TestHomeRemembersFewUsersAndHonoursRateLimits(t *testing.T) {
 
 // With a catalog the form's service is picked from it; without one, typed.
 func TestCreateFormServicePicker(t *testing.T) {
-	b := New(Options{Config: announceConfig(t)})
+	b := New(Options{Settings: settingsOf(announceConfig(t))})
 	if in := b.CreateForm("C0REL").Inputs[0]; in.ID != releases.FieldService || in.Kind != InputText {
 		t.Errorf("without a catalog: %+v", in)
 	}
@@ -306,7 +306,7 @@ services:
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := New(Options{Config: cfg}).CreateForm("C0REL").Inputs[0]
+	in := New(Options{Settings: settingsOf(cfg)}).CreateForm("C0REL").Inputs[0]
 	if in.Kind != InputSelect || len(in.Options) != 2 || in.Options[0].Value != "payments-api" || in.Options[1].Value != "ledger" {
 		t.Errorf("with a catalog: %+v", in)
 	}

@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/releasebot/releasebot/config"
 	"github.com/releasebot/releasebot/releases"
 )
 
@@ -22,7 +21,7 @@ import (
 // lost to a crash between a change and its message.
 type Relay struct {
 	store releases.OutboxStore
-	cfg   *config.Config
+	cfg   Settings
 	view  view
 	now   func() time.Time
 	// Discard marks events relayed without queueing anything: with no chat
@@ -31,7 +30,7 @@ type Relay struct {
 }
 
 // NewRelay returns a relay into store.
-func NewRelay(store releases.OutboxStore, cfg *config.Config, now func() time.Time) *Relay {
+func NewRelay(store releases.OutboxStore, cfg Settings, now func() time.Time) *Relay {
 	v := newView(cfg)
 	v.now = now
 	return &Relay{store: store, cfg: cfg, view: v, now: now}

@@ -9,7 +9,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/releasebot/releasebot/config"
 	"github.com/releasebot/releasebot/releases"
 	"github.com/releasebot/releasebot/scheduler"
 )
@@ -23,12 +22,12 @@ const (
 
 // view renders releases for people, in the configured zone.
 type view struct {
-	cfg    *config.Config
+	cfg    Settings // what it reads of the configuration
 	policy releases.Policy
 	now    func() time.Time // for "next opening"; the relay's clock
 }
 
-func newView(cfg *config.Config) view { return view{cfg: cfg, policy: cfg.Policy(), now: time.Now} }
+func newView(s Settings) view { return view{cfg: s, policy: s.Policy, now: time.Now} }
 
 func (v view) when(t time.Time) string {
 	loc := v.cfg.Location

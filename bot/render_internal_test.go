@@ -29,7 +29,7 @@ func TestStatusTextSaysWhenTheWindowOpens(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v := newView(cfg)
+			v := newView(settingsOf(cfg))
 			v.now = func() time.Time { return tt.now }
 			r := &releases.Release{ID: 3, Status: releases.StatusReady, Window: "weekly-train", Teams: []string{"payments"}}
 			if got := v.statusText(r); !strings.Contains(got, tt.want) {
@@ -45,7 +45,7 @@ func TestCommandsAreCounted(t *testing.T) {
 	store := storetest.Open(t, "sqlite://"+filepath.Join(t.TempDir(), "m.db"), nil)
 	svc := releases.NewCoordinator(releases.Options{Store: store, Policy: cfg.Policy()})
 	m := metrics.New(metrics.Options{})
-	b := New(Options{Coordinator: svc, Now: svc.Now, Posts: store, Config: cfg, Calendar: scheduler.NewCalendar(timetableOf(cfg)), Metrics: m})
+	b := New(Options{Coordinator: svc, Now: svc.Now, Posts: store, Settings: settingsOf(cfg), Calendar: scheduler.NewCalendar(timetableOf(cfg)), Metrics: m})
 	ctx := context.Background()
 	for _, text := range []string{"help", "create ledger v1", "create ledger v1", "stauts", "status R-9"} {
 		b.HandleCommand(ctx, Invocation{User: "U0DAVE", Channel: "C0REL", Text: text})
@@ -93,7 +93,7 @@ func TestCommandsAreCounted(t *testing.T) {
 // is split at line ends over several sections, every line kept; a
 // monstrous line is cut; past 50 blocks the answer says what it left out.
 func TestLongAnswersFitSlacksBlocks(t *testing.T) {
-	v := newView(config.Demo())
+	v := newView(settingsOf(config.Demo()))
 	rs := make([]releases.Release, 200)
 	for i := range rs {
 		rs[i] = releases.Release{ID: int64(i + 1), Service: "payments-api-with-a-long-name", Version: "v1.2.3-rc.4+build.5678",
@@ -131,7 +131,7 @@ func TestLongAnswersFitSlacksBlocks(t *testing.T) {
 
 // The card names the pipeline that ran each environment, linked.
 func TestEnvironmentLineNamesThePipeline(t *testing.T) {
-	v := newView(config.Demo())
+	v := newView(settingsOf(config.Demo()))
 	r := &releases.Release{ID: 4, Environments: []string{"staging", "production"}, Deployments: []releases.Deployment{
 		{ID: 1, Environment: "staging", Type: releases.TypeDeployment, Status: releases.DeploymentSucceeded,
 			URL: "https://github.com/acme/api/actions/runs/30433642", RunKind: "github_actions", RunID: "30433642"},
@@ -149,7 +149,7 @@ func TestEnvironmentLineNamesThePipeline(t *testing.T) {
 // The audit spells "sign-off" as the rest of the bot does, also inside
 // action ids such as signoff_withdrawn and awaiting_signoff.
 func TestAuditSpellsSignOff(t *testing.T) {
-	v := newView(config.Demo())
+	v := newView(settingsOf(config.Demo()))
 	at := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
 	m := v.audit(1, []releases.AuditEvent{
 		{At: at, Actor: "U0ALICE", Action: releases.ActionWithdrawn, Detail: "risk"},

@@ -16,7 +16,7 @@ func TestSpan(t *testing.T) {
 	}
 	cfg := config.Demo()
 	cfg.Location = berlin
-	v := newView(cfg)
+	v := newView(settingsOf(cfg))
 	at := func(d, h, m int) time.Time { return time.Date(2026, 3, d, h, m, 0, 0, berlin) }
 	tests := []struct {
 		name       string

@@ -16,7 +16,7 @@ import (
 // train and its services; each team's request names what it owns.
 func TestTrainRendering(t *testing.T) {
 	cfg := config.Demo()
-	v := newView(cfg)
+	v := newView(settingsOf(cfg))
 	v.policy.Services = map[string]releases.ServicePolicy{"ledger": {Owners: []string{"risk"}}, "payments-api": {Owners: []string{"payments"}}}
 	at := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	r := &releases.Release{ID: 9, Name: "checkout-q3", Service: "ledger", Version: "v1.9.0", Status: releases.StatusFailed,
@@ -61,7 +61,7 @@ func TestTrainRendering(t *testing.T) {
 // all across sections.
 func TestTrainCardFitsSlack(t *testing.T) {
 	cfg := config.Demo()
-	v := newView(cfg)
+	v := newView(settingsOf(cfg))
 	at := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	train := func(failed bool) *releases.Release {
 		r := &releases.Release{ID: 12, Name: "checkout-q3", Status: releases.StatusFailed, CreatedBy: "U0DAVE", CreatedAt: at,

@@ -58,7 +58,7 @@ func TestThreeReplicasActOncePerFiring(t *testing.T) {
 				cal := scheduler.NewCalendar(wiretest.Timetable(cfg), scheduler.WithFreezes(store))
 				svc := releases.NewCoordinator(releases.Options{Store: store, Policy: cfg.Policy(), Now: c.Now, Gate: cal})
 				sched := scheduler.New(wiretest.Scheduler(cfg, scheduler.Options{Calendar: cal, Releases: svc, Firings: store, History: store,
-					Announcer: bot.NewAnnouncer(store, cfg, c.Now), Now: c.Now, Owner: fmt.Sprintf("replica-%d", i),
+					Announcer: bot.NewAnnouncer(store, wiretest.Bot(cfg), c.Now), Now: c.Now, Owner: fmt.Sprintf("replica-%d", i),
 					Logger: slog.New(slog.NewTextHandler(logs, nil))}))
 				replicas = append(replicas, &replica{store: store, svc: svc, sched: sched, fired: map[string]int{}})
 			}

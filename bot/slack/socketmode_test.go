@@ -54,7 +54,7 @@ func startSocketMode(t *testing.T, h *harness, setup socketSetup) *socketBot {
 	cal := scheduler.NewCalendar(wiretest.Timetable(h.cfg))
 	svc := releases.NewCoordinator(releases.Options{Store: store, Policy: h.cfg.Policy(), Now: h.clock.Now, Gate: cal})
 	logs := newLogWatch()
-	b := bot.New(bot.Options{Coordinator: svc, Now: svc.Now, Posts: h.store, Config: h.cfg, Calendar: cal})
+	b := bot.New(bot.Options{Coordinator: svc, Now: svc.Now, Posts: h.store, Settings: wiretest.Bot(h.cfg), Calendar: cal})
 	chat := slack.NewSlackChat(token, h.slack.URL+"/", nil)
 	homes := bot.NewHomes(bot.HomesOptions{Bot: b, Publisher: chat, Now: h.clock.Now})
 	s := slack.NewSlack(slack.SlackOptions{Bot: b, Chat: chat, Claims: claims, Now: h.clock.Now, Logger: slog.New(logs), Homes: homes})

@@ -1,13 +1,26 @@
-// Package wiretest projects a configuration into the scheduler's
-// options as main does, for tests that start from a
+// Package wiretest projects a configuration into the bot's and the
+// scheduler's options as main does, for tests that start from a
 // releasebot.yaml or the demo. Main keeps its own projection (project.go);
 // its tests check that the two agree.
 package wiretest
 
 import (
+	"github.com/releasebot/releasebot/bot"
 	"github.com/releasebot/releasebot/config"
 	"github.com/releasebot/releasebot/scheduler"
 )
+
+// Bot returns what the bot, the relay and the announcer read of cfg.
+func Bot(cfg *config.Config) bot.Settings {
+	s := bot.Settings{Location: cfg.Location, Policy: cfg.Policy(), Windows: cfg.CalendarWindows()}
+	for _, t := range cfg.Teams {
+		s.Teams = append(s.Teams, bot.Team{Name: t.Name, Channel: t.Channel, Leads: t.Leads, Approvals: t.Approvals})
+	}
+	for _, svc := range cfg.Services {
+		s.Services = append(s.Services, svc.Name)
+	}
+	return s
+}
 
 // Timetable returns what the calendar of cfg is built from.
 func Timetable(cfg *config.Config) scheduler.Timetable {
