@@ -22,7 +22,8 @@ func TestNoProgramImportsTheFakeSlack(t *testing.T) {
 }
 
 // TestImportGraph keeps the layout: only bot/slack speaks Slack (slack-go),
-// and only main wires the adapters (bot/slack, bot/shell) to the core.
+// and only main wires the adapters (bot/slack, bot/shell) to the core
+// (and projects the configuration for them: TestConfigStaysAtTheEdge).
 // Tests of bot/slack, the fake Slack and the bench, which plays Slack
 // against a real server and checks signatures as slack-go does, may use
 // slack-go too.
@@ -43,10 +44,53 @@ func TestImportGraph(t *testing.T) {
 			}
 		case imp == module+"scheduler" && dir == "web" && !test:
 			t.Errorf("%s imports %s: web takes the calendar's freezes and openings from releases", path, imp)
-		case imp == module+"config" && dir == "bot/shell" && !test:
-			t.Errorf("%s imports %s: the shell's options are projected in main", path, imp)
 		}
 	})
+}
+
+// TestConfigStaysAtTheEdge: main projects the configuration into each
+// package's own options (bot.Settings, scheduler.Timetable and Options,
+// the shell's Options), so the chat core, the scheduler and the adapters
+// never depend on config, not even through another package. Their tests
+// may.
+func TestConfigStaysAtTheEdge(t *testing.T) {
+	const module = "github.com/releasebot/releasebot/"
+	deps := map[string][]string{} // a package's directory → the module's packages its program files import
+	walkImports(t, func(_, dir, imp string, test bool) {
+		if !test && strings.HasPrefix(imp, module) {
+			deps[dir] = append(deps[dir], strings.TrimPrefix(imp, module))
+		}
+	})
+	for _, pkg := range []string{"bot", "bot/shell", "bot/slack", "scheduler"} {
+		if chain := importChain(deps, pkg, "config"); chain != nil {
+			t.Errorf("%s depends on config (%s): project what it reads in main instead", pkg, strings.Join(chain, " -> "))
+		}
+	}
+}
+
+// importChain returns the packages from "from" to "to" along imports in
+// deps, both ends included; nil when to is not reachable.
+func importChain(deps map[string][]string, from, to string) []string {
+	prev := map[string]string{from: ""}
+	queue := []string{from}
+	for len(queue) > 0 {
+		pkg := queue[0]
+		queue = queue[1:]
+		if pkg == to {
+			var chain []string
+			for p := to; p != ""; p = prev[p] {
+				chain = append([]string{p}, chain...)
+			}
+			return chain
+		}
+		for _, next := range deps[pkg] {
+			if _, seen := prev[next]; !seen {
+				prev[next] = pkg
+				queue = append(queue, next)
+			}
+		}
+	}
+	return nil
 }
 
 // walkImports calls fn for each import of each Go file of the module,
