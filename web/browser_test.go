@@ -209,7 +209,7 @@ func TestBrowser(t *testing.T) {
 			w, h int64
 		}{{"desktop", 1280, 800}, {"phone", 390, 844}}
 		for _, size := range sizes {
-			for _, page := range []string{"/", "/releases/R-3", "/releases/R-4", "/windows"} {
+			for _, page := range []string{"/", "/releases/R-3", "/releases/R-3/evidence", "/releases/R-4", "/windows"} {
 				run(t, "open "+page, chromedp.EmulateViewport(size.w, size.h),
 					chromedp.Navigate(srv.URL+page), chromedp.WaitReady(chromedp.CSS("footer")))
 				if page == "/" {
