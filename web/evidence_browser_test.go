@@ -442,6 +442,17 @@ func TestEvidenceBrowser(t *testing.T) {
 		b.axe(t, "evidence at 375 px")
 	})
 
+	// The train's own release page links here; it is held to the same
+	// rules (its components table once had two landmarks of one name).
+	t.Run("release page", func(t *testing.T) {
+		b.run(t, "desktop", chromedp.EmulateViewport(1280, 800))
+		release := strings.TrimSuffix(page, "/evidence")
+		if code := b.open(t, release); code != http.StatusOK {
+			t.Fatalf("GET %s: %d", release, code)
+		}
+		b.axe(t, "the train's release page")
+	})
+
 	t.Run("unknown release", func(t *testing.T) {
 		b.run(t, "desktop", chromedp.EmulateViewport(1280, 800))
 		if code := b.open(t, srv.URL+"/releases/R-999/evidence"); code != http.StatusNotFound {
