@@ -2,6 +2,7 @@ package gormstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -159,12 +160,15 @@ func (s *Store) UseToken(ctx context.Context, rtx releases.Tx, name string, e re
 		q = "INSERT INTO audit_events (at, actor, action, detail) SELECT CAST(? AS timestamptz), CAST(? AS text), CAST(? AS text), CAST(? AS text)" +
 			" FROM api_tokens WHERE name = ? AND revoked_at IS NULL FOR SHARE RETURNING id"
 	}
-	var ids []int64
-	if err := db.Raw(q, at, e.Actor, e.Action, e.Detail, name).Scan(&ids).Error; err != nil {
-		return fmt.Errorf("record use of token %s: %w", name, err)
-	}
-	if len(ids) == 0 {
+	// Row, not Scan: gorm's Scan renders every statement with its
+	// arguments for its logger first.
+	var id int64
+	err := db.Raw(q, at, e.Actor, e.Action, e.Detail, name).Row().Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("record use of token %s: %w", name, releases.ErrTokenRevoked)
+	}
+	if err != nil {
+		return fmt.Errorf("record use of token %s: %w", name, err)
 	}
 	return nil
 }
