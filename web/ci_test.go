@@ -546,3 +546,43 @@ func TestCICreateAnswersAsGET(t *testing.T) {
 		})
 	}
 }
+
+// Every audited use of a token, whichever way it was written (in a
+// create's transaction, after a repeat or a refusal, a revoked token's
+// refusal), joins the tamper-evident chain: sealed, the chain is intact.
+func TestCIUsesJoinTheChain(t *testing.T) {
+	for _, db := range storetest.Databases(t) {
+		t.Run(db.Name, func(t *testing.T) {
+			f := newCIFixture(t, db.URL(t))
+			body := map[string]any{"service": "ledger", "version": "v1", "digest": digestA, "idempotency_key": "run-1"}
+			wantStatus(t, f.post(t, f.token, body), http.StatusCreated, "")
+			wantStatus(t, f.post(t, f.token, body), http.StatusOK, "")
+			wantStatus(t, f.post(t, f.token, map[string]any{"service": "ledger", "version": "v1", "digest": digestB}), http.StatusConflict, "")
+			if err := (ci.Tokens{Store: f.store, Now: f.clock.Now}).Revoke(t.Context(), "ci-payments"); err != nil {
+				t.Fatal(err)
+			}
+			wantStatus(t, f.post(t, f.token, map[string]any{"service": "ledger", "version": "v2"}), http.StatusUnauthorized, "revoked")
+			// Another test's sealer may hold the database's seal lock a while.
+			for i := 0; ; i++ {
+				n, busy, err := f.store.Seal(t.Context(), 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n == 0 && !busy {
+					break
+				}
+				if i > 100000 {
+					t.Fatal("the chain was never sealed")
+				}
+			}
+			rep, err := releases.VerifyChain(t.Context(), f.store, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			uses := f.auditActions(t, "ci:ci-payments")
+			if !rep.Intact() || rep.Unsealed != 0 || len(uses) != 4 || rep.Checked < int64(len(uses))+3 {
+				t.Errorf("chain %+v after the uses %q; want every event sealed, intact", rep, uses)
+			}
+		})
+	}
+}
