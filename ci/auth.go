@@ -250,10 +250,16 @@ func (c *tokenCache) get(hash string, now time.Time) *knownToken {
 	return k
 }
 
+// put keeps t, read at now, unless a request that read it at the same
+// time kept it first: they share that entry, and what it knows of the
+// last use.
 func (c *tokenCache) put(hash string, t *releases.APIToken, now time.Time) *knownToken {
 	k := &knownToken{hash: hash, token: *t, readAt: now, lastUse: t.LastUsedAt}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if old := c.entries[hash]; old != nil && !now.Before(old.readAt) && now.Sub(old.readAt) < tokenTTL {
+		return old
+	}
 	if c.entries == nil || len(c.entries) >= tokenCacheSize {
 		c.entries = make(map[string]*knownToken)
 	}
