@@ -135,9 +135,9 @@ func (s *Store) TokenUsed(ctx context.Context, name string, e releases.AuditEven
 // write lock orders them. Shared locks do not wait for each other, so
 // concurrent creates with one token do not queue behind each other's
 // commit, as an UPDATE of the token's row in each of them made them do.
-// The last use is updated only when asked and only forward: that UPDATE
-// runs first in the transaction, so it never waits for a lock while
-// holding this token's shared one.
+// The last use is updated only when asked and only forward, and before
+// the shared lock is taken: two transactions each holding the token's
+// row shared and then waiting to update it would deadlock.
 func (s *Store) UseToken(ctx context.Context, rtx releases.Tx, name string, e releases.AuditEvent, lastUsed bool) error {
 	if rtx == nil {
 		return s.Tx(ctx, func(rtx releases.Tx) error { return s.UseToken(ctx, rtx, name, e, lastUsed) })
