@@ -84,9 +84,11 @@ type CreateInput struct {
 	// creator with the release it opened (CheckIdempotencyKey).
 	IdempotencyKey string
 	// Also, when set, runs in the create's transaction once the release
-	// has its id: the API records the credential's use in the same commit.
-	// It does not run when nothing is created; an error undoes the create.
-	Also func(ctx context.Context, tx Tx, r *Release) error
+	// and its events are written, with their ids: the API records the
+	// credential's use in the same commit, and answers with what was
+	// written without reading it back. It does not run when nothing is
+	// created; an error undoes the create.
+	Also func(ctx context.Context, tx Tx, r *Release, events []AuditEvent) error
 }
 
 // Create opens a release awaiting its teams' sign-off.
@@ -128,7 +130,7 @@ func (s *Coordinator) Create(ctx context.Context, actor string, in CreateInput) 
 // any) in the same transaction. Without a quota to check first or a hook
 // to run, a store that can (Creator) writes them in one go.
 func (s *Coordinator) insertRelease(ctx context.Context, actor string, now time.Time, r *Release, events []AuditEvent,
-	also func(context.Context, Tx, *Release) error) error {
+	also func(context.Context, Tx, *Release, []AuditEvent) error) error {
 	if c, ok := s.store.(Creator); ok && !s.quotaApplies(actor) && also == nil {
 		return c.CreateWithEvents(ctx, r, events)
 	}
@@ -140,7 +142,7 @@ func (s *Coordinator) insertRelease(ctx context.Context, actor string, now time.
 			return err
 		}
 		if also != nil {
-			return also(ctx, tx, r)
+			return also(ctx, tx, r, events)
 		}
 		return nil
 	})

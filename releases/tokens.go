@@ -2,6 +2,7 @@ package releases
 
 import (
 	"context"
+	"errors"
 	"regexp"
 	"time"
 )
@@ -44,12 +45,23 @@ type TokenStore interface {
 	RevokeToken(ctx context.Context, name string, at time.Time) error
 	// TokenUsed records a use of the named token: its last use, and e in
 	// the audit trail, in one transaction. With name "" (an OIDC
-	// identity) it records e alone.
+	// identity) it records e alone. It records a use of a revoked token
+	// too: a refusal is audited.
 	TokenUsed(ctx context.Context, name string, e AuditEvent) error
-	// TokenUsedInTx is TokenUsed inside tx, a transaction of this store:
-	// a create records the use that made it in its own commit.
-	TokenUsedInTx(ctx context.Context, tx Tx, name string, e AuditEvent) error
+	// UseToken records a use of the named token only while it works: e
+	// in the audit trail, written by a statement that finds the token
+	// not revoked and holds it so, until tx ends, against a revocation;
+	// with lastUsed, its last use too (moved to e.At, never back). It
+	// answers ErrTokenRevoked, recording nothing, when the token is
+	// revoked (or gone): whatever a caller remembered of the token, no
+	// use recorded this way commits after its revocation did. tx is a
+	// transaction of this store (a create records the use that made it
+	// in its own commit), or nil for one of its own.
+	UseToken(ctx context.Context, tx Tx, name string, e AuditEvent, lastUsed bool) error
 }
+
+// ErrTokenRevoked is UseToken's answer for a token that no longer works.
+var ErrTokenRevoked = errors.New("token revoked")
 
 // Audit actions of API tokens (events about no single release).
 const (

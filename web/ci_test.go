@@ -474,3 +474,116 @@ func TestCICreateTrain(t *testing.T) {
 		})
 	}
 }
+
+// A token revoked right after it was used (and so still known to the
+// authenticator) gets 401 for whatever it asks next: a new release, the
+// repeat of one it opened, a refused body. Nothing is created, and each
+// refusal is audited as a revoked token's.
+func TestCIRevokedRightAfterUse(t *testing.T) {
+	for _, db := range storetest.Databases(t) {
+		t.Run(db.Name, func(t *testing.T) {
+			first := map[string]any{"service": "ledger", "version": "v1", "digest": digestA, "idempotency_key": "run-1"}
+			for _, next := range []struct {
+				name string
+				body any
+			}{
+				{"create", map[string]any{"service": "ledger", "version": "v2", "idempotency_key": "run-2"}},
+				{"repeat", first},
+				{"refused body", `{"service": "ledger"}`},
+				{"out of scope", map[string]any{"service": "web", "version": "v1"}},
+			} {
+				t.Run(next.name, func(t *testing.T) {
+					f := newCIFixture(t, db.URL(t))
+					wantStatus(t, f.post(t, f.token, first), http.StatusCreated, "")
+					if err := (ci.Tokens{Store: f.store, Now: f.clock.Now}).Revoke(t.Context(), "ci-payments"); err != nil {
+						t.Fatal(err)
+					}
+					res := f.post(t, f.token, next.body)
+					wantStatus(t, res, http.StatusUnauthorized, "ci-payments was revoked")
+					if strings.Contains(res.Raw, `"id"`) {
+						t.Errorf("a revoked token was answered with a release: %s", res.Raw)
+					}
+					if n, _ := f.store.Count(t.Context(), releases.Filter{}); n != 1 {
+						t.Errorf("%d releases, want only the first", n)
+					}
+					uses := f.auditActions(t, "ci:ci-payments")
+					if len(uses) != 2 || !strings.Contains(uses[0], "201 R-1") || uses[1] != "refused: token revoked" {
+						t.Errorf("audited uses %q, want the create and the refusal", uses)
+					}
+					wantStatus(t, f.post(t, f.token, next.body), http.StatusUnauthorized, "ci-payments was revoked")
+				})
+			}
+		})
+	}
+}
+
+// A create is answered with what its transaction wrote, not read back:
+// the answer is what GET answers for a train and for a release with a
+// start time too.
+func TestCICreateAnswersAsGET(t *testing.T) {
+	for _, db := range storetest.Databases(t) {
+		t.Run(db.Name, func(t *testing.T) {
+			f := newCIFixture(t, db.URL(t))
+			bodies := []map[string]any{
+				{"components": []any{
+					map[string]any{"service": "payments-api", "version": "v2.4.1", "digest": digestA},
+					map[string]any{"service": "ledger", "version": "v1.9.0", "digest": digestB}},
+					"commit": "1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b", "build_url": "https://ci.example.com/b/1",
+					"notes": "a train", "idempotency_key": "train-1"},
+				{"service": "Ledger", "version": " v2.0.0 ", "at": f.clock.Now().Add(26 * time.Hour).Format(time.RFC3339), "notes": "later"},
+			}
+			for _, body := range bodies {
+				res := f.post(t, f.token, body)
+				wantStatus(t, res, http.StatusCreated, "")
+				id, _ := res.Body["id"].(string)
+				got := f.getAuthed(t, "/api/releases/"+id)
+				if !jsonEqual(got.Body, res.Body) {
+					t.Errorf("201 body differs from GET /api/releases/%s:\n%s\n%s", id, res.Raw, got.Raw)
+				}
+				if audit, _ := res.Body["audit"].([]any); len(audit) != 1 {
+					t.Errorf("audit %v, want the created event", res.Body["audit"])
+				}
+			}
+		})
+	}
+}
+
+// Every audited use of a token, whichever way it was written (in a
+// create's transaction, after a repeat or a refusal, a revoked token's
+// refusal), joins the tamper-evident chain: sealed, the chain is intact.
+func TestCIUsesJoinTheChain(t *testing.T) {
+	for _, db := range storetest.Databases(t) {
+		t.Run(db.Name, func(t *testing.T) {
+			f := newCIFixture(t, db.URL(t))
+			body := map[string]any{"service": "ledger", "version": "v1", "digest": digestA, "idempotency_key": "run-1"}
+			wantStatus(t, f.post(t, f.token, body), http.StatusCreated, "")
+			wantStatus(t, f.post(t, f.token, body), http.StatusOK, "")
+			wantStatus(t, f.post(t, f.token, map[string]any{"service": "ledger", "version": "v1", "digest": digestB}), http.StatusConflict, "")
+			if err := (ci.Tokens{Store: f.store, Now: f.clock.Now}).Revoke(t.Context(), "ci-payments"); err != nil {
+				t.Fatal(err)
+			}
+			wantStatus(t, f.post(t, f.token, map[string]any{"service": "ledger", "version": "v2"}), http.StatusUnauthorized, "revoked")
+			// Another test's sealer may hold the database's seal lock a while.
+			for i := 0; ; i++ {
+				n, busy, err := f.store.Seal(t.Context(), 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n == 0 && !busy {
+					break
+				}
+				if i > 100000 {
+					t.Fatal("the chain was never sealed")
+				}
+			}
+			rep, err := releases.VerifyChain(t.Context(), f.store, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			uses := f.auditActions(t, "ci:ci-payments")
+			if !rep.Intact() || rep.Unsealed != 0 || len(uses) != 4 || rep.Checked < int64(len(uses))+3 {
+				t.Errorf("chain %+v after the uses %q; want every event sealed, intact", rep, uses)
+			}
+		})
+	}
+}

@@ -26,10 +26,14 @@ type CIAuth interface {
 	// Authorize tells whether id may open releases of services
 	// (EForbidden otherwise).
 	Authorize(id ci.Identity, services []string) error
-	// Audit records a use of id and what came of it.
+	// Audit records a use of id and what came of it; for a token revoked
+	// since Authenticate, nothing, with releases.ErrTokenRevoked.
 	Audit(ctx context.Context, id ci.Identity, detail string) error
 	// AuditInTx is Audit inside a create's transaction.
 	AuditInTx(ctx context.Context, tx releases.Tx, id ci.Identity, detail string) error
+	// Revoked audits the refusal of id after releases.ErrTokenRevoked
+	// and returns it (Kind ci.ErrUnauthenticated).
+	Revoked(ctx context.Context, id ci.Identity) error
 }
 
 var _ CIAuth = (*ci.Authenticator)(nil)
@@ -82,12 +86,7 @@ func (s *Server) createRelease(c *gin.Context) {
 	ctx := c.Request.Context()
 	id, err := s.ci.Authenticate(ctx, c.GetHeader("Authorization"))
 	if err != nil {
-		if errors.Is(err, ci.ErrUnauthenticated) {
-			c.Header("WWW-Authenticate", `Bearer realm="releasebot"`)
-			c.JSON(http.StatusUnauthorized, errorJSON{Error: releases.ErrorMessage(err)})
-			return
-		}
-		s.apiError(c, err)
+		s.ciUnauthorized(c, err)
 		return
 	}
 	status, in, err := s.readCreate(c)
@@ -110,11 +109,18 @@ func (s *Server) createRelease(c *gin.Context) {
 	}
 	in.Origin = s.ciOrigin(services[0])
 	// A create records the use that made it in its own commit: one
-	// commit per request, not two.
-	in.Also = func(ctx context.Context, tx releases.Tx, r *releases.Release) error {
+	// commit per request, not two. The answer is what that commit wrote:
+	// a new release has no other events yet, so nothing is read back.
+	var written []releases.AuditEvent
+	in.Also = func(ctx context.Context, tx releases.Tx, r *releases.Release, events []releases.AuditEvent) error {
+		written = events
 		return s.ci.AuditInTx(ctx, tx, id, useDetail(r, http.StatusCreated))
 	}
 	r, created, err := s.opener.Open(ctx, id.Actor, in)
+	if errors.Is(err, releases.ErrTokenRevoked) {
+		s.ciUnauthorized(c, s.ci.Revoked(ctx, id))
+		return
+	}
 	if err != nil {
 		status := statusFor(releases.ErrorCode(err))
 		if errors.Is(err, releases.ErrKeyReused) {
@@ -123,20 +129,31 @@ func (s *Server) createRelease(c *gin.Context) {
 		s.ciRefuse(c, id, status, in, err)
 		return
 	}
-	status = http.StatusOK
 	if created {
-		status = http.StatusCreated
 		c.Header("Location", "/api/releases/"+releases.FormatID(r.ID))
+		c.JSON(http.StatusCreated, newReleaseDetailJSON(r, written))
+		return
 	}
-	if !created {
-		s.ciAudit(c, id, useDetail(r, status))
+	if !s.ciAudit(c, id, useDetail(r, http.StatusOK)) {
+		return
 	}
 	events, err := s.releases.Audit(ctx, r.ID)
 	if err != nil {
 		s.apiError(c, err)
 		return
 	}
-	c.JSON(status, newReleaseDetailJSON(r, events))
+	c.JSON(http.StatusOK, newReleaseDetailJSON(r, events))
+}
+
+// ciUnauthorized answers a refused credential (Kind ci.ErrUnauthenticated)
+// with 401, any other error as the API does.
+func (s *Server) ciUnauthorized(c *gin.Context, err error) {
+	if errors.Is(err, ci.ErrUnauthenticated) {
+		c.Header("WWW-Authenticate", `Bearer realm="releasebot"`)
+		c.JSON(http.StatusUnauthorized, errorJSON{Error: releases.ErrorMessage(err)})
+		return
+	}
+	s.apiError(c, err)
 }
 
 // useDetail is the audit detail of a create that answered status with r.
@@ -275,15 +292,25 @@ func (s *Server) ciRefuse(c *gin.Context, id ci.Identity, status int, in release
 	if what == "" {
 		what = "(unreadable body)"
 	}
-	s.ciAudit(c, id, fmt.Sprintf("POST /api/releases %s: %d %s", cut(what, 120), status, cut(releases.ErrorMessage(err), 200)))
-	c.JSON(status, errorJSON{Error: releases.ErrorMessage(err)})
+	if s.ciAudit(c, id, fmt.Sprintf("POST /api/releases %s: %d %s", cut(what, 120), status, cut(releases.ErrorMessage(err), 200))) {
+		c.JSON(status, errorJSON{Error: releases.ErrorMessage(err)})
+	}
 }
 
-// ciAudit records a use of id; a failure is logged, the answer stands.
-func (s *Server) ciAudit(c *gin.Context, id ci.Identity, detail string) {
-	if err := s.ci.Audit(c.Request.Context(), id, detail); err != nil {
-		s.logger(c).ErrorContext(c.Request.Context(), "audit of a CI request failed", "actor", id.Actor, "err", err)
+// ciAudit records a use of id and tells whether the answer stands. A
+// token revoked since it was authenticated gets 401 instead (answered
+// here); any other failure is logged, and the answer stands.
+func (s *Server) ciAudit(c *gin.Context, id ci.Identity, detail string) bool {
+	ctx := c.Request.Context()
+	err := s.ci.Audit(ctx, id, detail)
+	if errors.Is(err, releases.ErrTokenRevoked) {
+		s.ciUnauthorized(c, s.ci.Revoked(ctx, id))
+		return false
 	}
+	if err != nil {
+		s.logger(c).ErrorContext(ctx, "audit of a CI request failed", "actor", id.Actor, "err", err)
+	}
+	return true
 }
 
 func cut(s string, n int) string {

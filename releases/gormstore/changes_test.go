@@ -2,8 +2,11 @@ package gormstore_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/releasebot/releasebot/releases"
 	"github.com/releasebot/releasebot/releases/gormstore"
@@ -147,5 +150,64 @@ func TestReplicasHearEachOthersChanges(t *testing.T) {
 			got, err := svcB.Get(ctx, r.ID)
 			return err == nil && got.Status == releases.StatusDeployed
 		})
+	}
+}
+
+// TestNewReleaseIsNotAnnounced: on PostgreSQL creating a release sends no
+// change notification (no replica keeps a release it could not have
+// read, and a NOTIFY serialises commits), while a change to it does.
+func TestNewReleaseIsNotAnnounced(t *testing.T) {
+	for _, db := range storetest.Databases(t) {
+		if db.Name != "postgres" {
+			continue
+		}
+		ctx := t.Context()
+		url := db.URL(t)
+		s := storetest.Open(t, url, nil)
+		s.DB().SetMaxOpenConns(1) // one backend, so its notifications can be told from other tests'
+		var pid uint32
+		if err := s.DB().QueryRowContext(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
+			t.Fatal(err)
+		}
+		listener, err := pgx.Connect(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer listener.Close(context.Background())
+		if _, err := listener.Exec(ctx, "LISTEN releasebot_release_changes"); err != nil {
+			t.Fatal(err)
+		}
+		mark := func(payload string) {
+			t.Helper()
+			if _, err := s.DB().ExecContext(ctx, "SELECT pg_notify('releasebot_release_changes', $1)", payload); err != nil {
+				t.Fatal(err)
+			}
+		}
+		svc := releases.NewCoordinator(releases.Options{Store: s, Policy: changePolicy})
+		r, err := svc.Create(ctx, "U0DAVE", releases.CreateInput{Service: "api", Version: "v1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mark("created")
+		if _, err := svc.SignOff(ctx, "U0ALICE", r.ID, "payments"); err != nil {
+			t.Fatal(err)
+		}
+		mark("signed off")
+
+		var heard []string
+		wait, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		for len(heard) == 0 || heard[len(heard)-1] != "signed off" {
+			n, err := listener.WaitForNotification(wait)
+			if err != nil {
+				t.Fatalf("heard %q, then: %v", heard, err)
+			}
+			if n.PID == pid {
+				heard = append(heard, n.Payload)
+			}
+		}
+		if want := []string{"created", "", "signed off"}; !slices.Equal(heard, want) {
+			t.Errorf("heard %q from the store's backend, want %q: the create announced", heard, want)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package gormstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/releasebot/releasebot/migrations"
 	"github.com/releasebot/releasebot/releases"
 )
 
@@ -112,20 +114,61 @@ func (s *Store) RevokeToken(ctx context.Context, name string, at time.Time) erro
 
 // TokenUsed records a token's last use and audits the use.
 func (s *Store) TokenUsed(ctx context.Context, name string, e releases.AuditEvent) error {
-	return s.Tx(ctx, func(rtx releases.Tx) error { return s.TokenUsedInTx(ctx, rtx, name, e) })
+	return s.Tx(ctx, func(rtx releases.Tx) error {
+		if name != "" {
+			db := rtx.(*tx).db.WithContext(ctx)
+			if err := db.Model(&tokenRow{}).Where("name = ?", name).Update("last_used_at", e.At.UTC()).Error; err != nil {
+				return fmt.Errorf("record use of token %s: %w", name, err)
+			}
+		}
+		e.ReleaseID = 0 // a use concerns no single release
+		return rtx.AddAudit(ctx, &e)
+	})
 }
 
-// TokenUsedInTx records a token's use inside rtx, a transaction of s.
-func (s *Store) TokenUsedInTx(ctx context.Context, rtx releases.Tx, name string, e releases.AuditEvent) error {
+// UseToken records a use of a token that still works, inside rtx (nil: a
+// transaction of its own).
+//
+// The audit event is inserted by a SELECT of the token not revoked: on
+// PostgreSQL FOR SHARE, which a revocation's UPDATE waits for and which
+// waits for one in progress (then reads the revoked row); on SQLite the
+// write lock orders them. Shared locks do not wait for each other, so
+// concurrent creates with one token do not queue behind each other's
+// commit, as an UPDATE of the token's row in each of them made them do.
+// The last use is updated only when asked and only forward, and before
+// the shared lock is taken: two transactions each holding the token's
+// row shared and then waiting to update it would deadlock.
+func (s *Store) UseToken(ctx context.Context, rtx releases.Tx, name string, e releases.AuditEvent, lastUsed bool) error {
+	if rtx == nil {
+		return s.Tx(ctx, func(rtx releases.Tx) error { return s.UseToken(ctx, rtx, name, e, lastUsed) })
+	}
 	t, ok := rtx.(*tx)
 	if !ok {
 		return fmt.Errorf("record use of token %s: not a transaction of this store", name)
 	}
-	if name != "" {
-		if err := t.db.WithContext(ctx).Model(&tokenRow{}).Where("name = ?", name).Update("last_used_at", e.At.UTC()).Error; err != nil {
+	db := t.db.WithContext(ctx)
+	at := e.At.UTC()
+	if lastUsed {
+		err := db.Exec("UPDATE api_tokens SET last_used_at = ? WHERE name = ? AND revoked_at IS NULL AND (last_used_at IS NULL OR last_used_at < ?)",
+			at, name, at).Error
+		if err != nil {
 			return fmt.Errorf("record use of token %s: %w", name, err)
 		}
 	}
-	e.ReleaseID = 0 // a use concerns no single release
-	return rtx.AddAudit(ctx, &e)
+	q := "INSERT INTO audit_events (at, actor, action, detail) SELECT ?, ?, ?, ? FROM api_tokens WHERE name = ? AND revoked_at IS NULL RETURNING id"
+	if t.dialect == migrations.Postgres {
+		q = "INSERT INTO audit_events (at, actor, action, detail) SELECT CAST(? AS timestamptz), CAST(? AS text), CAST(? AS text), CAST(? AS text)" +
+			" FROM api_tokens WHERE name = ? AND revoked_at IS NULL FOR SHARE RETURNING id"
+	}
+	// Row, not Scan: gorm's Scan renders every statement with its
+	// arguments for its logger first.
+	var id int64
+	err := db.Raw(q, at, e.Actor, e.Action, e.Detail, name).Row().Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("record use of token %s: %w", name, releases.ErrTokenRevoked)
+	}
+	if err != nil {
+		return fmt.Errorf("record use of token %s: %w", name, err)
+	}
+	return nil
 }
