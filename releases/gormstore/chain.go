@@ -48,7 +48,10 @@ func (row chainRow) sealed() releases.SealedEvent {
 	return e
 }
 
-// sealLock names the advisory lock that makes sealers take turns.
+// sealLock names the advisory lock that makes sealers take turns, with
+// the schema's name as its second key: a chain is a schema's, and sealers
+// of two schemas in one database (two installations, or test packages
+// running at once) must not find each other busy.
 const sealLock = 0x7365616c // "seal"
 
 // DefaultSealBatch is how many events one Seal call seals at most.
@@ -82,7 +85,7 @@ func (s *Store) Seal(ctx context.Context, limit int) (sealed int, busy bool, err
 	err = s.db.WithContext(ctx).Transaction(func(db *gorm.DB) error {
 		if s.dialect == migrations.Postgres {
 			var got bool
-			if err := db.Raw("SELECT pg_try_advisory_xact_lock(?)", sealLock).Scan(&got).Error; err != nil {
+			if err := db.Raw("SELECT pg_try_advisory_xact_lock(?, hashtext(current_schema()))", sealLock).Scan(&got).Error; err != nil {
 				return fmt.Errorf("seal lock: %w", err)
 			}
 			if !got {

@@ -230,3 +230,39 @@ func TestReplicasSealWithoutFork(t *testing.T) {
 		})
 	}
 }
+
+// TestSealLockIsPerSchema: a sealer holding the lock of one schema's
+// chain does not make the sealer of another schema in the same database
+// busy (two installations, or test packages running at once), while one of
+// the same schema still waits its turn.
+func TestSealLockIsPerSchema(t *testing.T) {
+	for _, db := range storetest.Databases(t) {
+		if db.Name != "postgres" {
+			continue
+		}
+		ctx := t.Context()
+		a, b := storetest.Open(t, db.URL(t), nil), storetest.Open(t, db.URL(t), nil)
+		addEvents(t, a, 1)
+		addEvents(t, b, 1)
+		holder, err := a.DB().BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer holder.Rollback()
+		if _, err := holder.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))", 0x7365616c); err != nil {
+			t.Fatal(err)
+		}
+		if n, busy, err := b.Seal(ctx, 0); err != nil || busy || n != 1 {
+			t.Errorf("another schema's Seal while the lock is held: sealed %d, busy %v, %v; want 1 sealed", n, busy, err)
+		}
+		if n, busy, err := a.Seal(ctx, 0); err != nil || !busy || n != 0 {
+			t.Errorf("the same schema's Seal while the lock is held: sealed %d, busy %v, %v; want busy", n, busy, err)
+		}
+		if err := holder.Rollback(); err != nil {
+			t.Fatal(err)
+		}
+		if got := sealAll(t, a); got != 1 {
+			t.Errorf("sealed %d after the lock was let go, want 1", got)
+		}
+	}
+}
