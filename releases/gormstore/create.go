@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/gorm"
 
 	"github.com/releasebot/releasebot/migrations"
@@ -105,17 +106,34 @@ func createOneStatement(db *gorm.DB, r *releases.Release, events []releases.Audi
 	} else {
 		q.WriteString("\nSELECT r.id AS release_id, NULL::bigint AS event_id FROM r")
 	}
-	var ids []struct {
-		ReleaseID int64
-		EventID   *int64
+	type returned struct {
+		releaseID int64
+		eventID   *int64
 	}
-	if err := db.Raw(q.String(), args...).Scan(&ids).Error; err != nil {
-		// The statement's error comes with its rows, which gorm does not
-		// translate.
-		if t, ok := db.Dialector.(gorm.ErrorTranslator); ok {
-			err = t.Translate(err)
+	var ids []returned
+	// Rows and not Scan: gorm's Scan renders the statement with its
+	// arguments for a trace recorder, whether anyone logs it or not.
+	rows, err := db.Raw(q.String(), args...).Rows()
+	if err == nil {
+		for rows.Next() {
+			var r returned
+			if err = rows.Scan(&r.releaseID, &r.eventID); err != nil {
+				break
+			}
+			ids = append(ids, r)
 		}
-		if errors.Is(err, gorm.ErrDuplicatedKey) {
+		if err == nil {
+			err = rows.Err()
+		}
+		if cerr := rows.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		// The statement's error may come with its rows, which gorm does
+		// not translate.
+		var pgErr *pgconn.PgError
+		if errors.Is(err, gorm.ErrDuplicatedKey) || errors.As(err, &pgErr) && pgErr.Code == uniqueViolation {
 			return releases.ErrDuplicate
 		}
 		return fmt.Errorf("insert release: %w", err)
@@ -123,15 +141,18 @@ func createOneStatement(db *gorm.DB, r *releases.Release, events []releases.Audi
 	if len(ids) != max(1, len(events)) {
 		return fmt.Errorf("insert release: %d rows back for %d events", len(ids), len(events))
 	}
-	r.ID = ids[0].ReleaseID
+	r.ID = ids[0].releaseID
 	for i := range events {
-		if ids[i].EventID == nil {
+		if ids[i].eventID == nil {
 			return fmt.Errorf("insert release %d: event %d has no id", r.ID, i)
 		}
-		events[i].ReleaseID, events[i].ID = r.ID, *ids[i].EventID
+		events[i].ReleaseID, events[i].ID = r.ID, *ids[i].eventID
 	}
 	return nil
 }
+
+// uniqueViolation is PostgreSQL's SQLSTATE for a duplicate key.
+const uniqueViolation = "23505"
 
 // placeholders returns n comma-separated "?".
 func placeholders(n int) string {
