@@ -341,23 +341,68 @@ func NewSender(store releases.OutboxStore, posts releases.PostStore, chat Chat, 
 const claimLease = 30 * time.Second
 
 // RunOnce sends the messages due now and returns how many it finished.
+// The ends of the messages sent are recorded together (FinishOutboxes),
+// before the first would wait finishHold for the others (a send is
+// expected to take as long as the one before), not each on its own: the
+// entries claimed together are heads of different queues, so none waits
+// for another's end. Until its end is recorded an entry stays claimed;
+// a sender that dies before recording leaves claims that lapse, whose
+// entries are MaybeSent: as if it died just after chat took each message.
 func (s *Sender) RunOnce(ctx context.Context) (int, error) {
 	entries, err := s.store.ClaimOutbox(ctx, s.now(), claimLease, 50, s.PostInterval)
 	if err != nil {
 		return 0, err
 	}
-	done := 0
-	for _, e := range entries {
-		ok, err := s.send(ctx, e)
-		if err != nil {
-			return done, err
+	var ends []releases.OutboxFinish
+	var first time.Time
+	done := 0 // ends recorded
+	record := func() error {
+		if len(ends) == 0 {
+			return nil
 		}
-		if ok {
-			done++
+		// What chat took is recorded even when ctx ends meanwhile (a
+		// shutdown): otherwise its next sender has to look for it.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
+		defer cancel()
+		if err := s.store.FinishOutboxes(rctx, ends); err != nil {
+			return err
+		}
+		done, ends = done+len(ends), ends[:0]
+		return nil
+	}
+	var took time.Duration // by the last send: what the next may take
+	for _, e := range entries {
+		if len(ends) > 0 && s.now().Sub(first)+took >= finishHold {
+			if err := record(); err != nil {
+				return done, err
+			}
+		}
+		start := s.now()
+		end, err := s.send(ctx, e)
+		took = s.now().Sub(start)
+		if err != nil {
+			rerr := record()
+			return done, errors.Join(err, rerr)
+		}
+		if end != nil {
+			if len(ends) == 0 {
+				first = end.At
+			}
+			ends = append(ends, *end)
 		}
 	}
-	return done, nil
+	return done, record()
 }
+
+// finishHold bounds how long a sent message's end waits to be recorded
+// with others': meanwhile a reaction on it is answered "busy, retry"
+// (PostInFlight), so it is kept far below a person's reaction time. Posts
+// to Slack take about that long each: they are recorded one by one, as
+// before; posts that take a few milliseconds share a statement.
+const finishHold = 100 * time.Millisecond
+
+// finishTimeout bounds recording ends once the sender's context ended.
+const finishTimeout = 5 * time.Second
 
 // Drain sends until nothing more is due.
 func (s *Sender) Drain(ctx context.Context) error {
@@ -369,28 +414,32 @@ func (s *Sender) Drain(ctx context.Context) error {
 	}
 }
 
-// send delivers one entry; it reports whether the entry is finished.
-func (s *Sender) send(ctx context.Context, e releases.OutboxEntry) (bool, error) {
+// send delivers one entry; it returns the entry's end when it is finished
+// (sent, superseded or failed for good), nil when it is to be retried.
+func (s *Sender) send(ctx context.Context, e releases.OutboxEntry) (*releases.OutboxFinish, error) {
+	end := func(status string, post *releases.Post) (*releases.OutboxFinish, error) {
+		return &releases.OutboxFinish{ID: e.ID, Status: status, At: s.now(), Post: post}, nil
+	}
 	if e.Op == releases.OpUpdateCard || e.Op == releases.OpUpdateRequest {
 		newer, err := s.store.NewerUpdate(ctx, e)
 		if err != nil {
-			return false, err
+			return nil, err
 		}
 		if newer { // only the newest state of a message is worth a call
-			return true, s.store.FinishOutbox(ctx, e.ID, releases.OutboxSuperseded, s.now(), nil)
+			return end(releases.OutboxSuperseded, nil)
 		}
 	}
 	if until, paused := s.paused(); paused { // not an attempt: chat asked everyone to wait
-		return false, s.store.RetryOutbox(ctx, e.ID, e.Attempts, until, e.LastError, false)
+		return nil, s.store.RetryOutbox(ctx, e.ID, e.Attempts, until, e.LastError, false)
 	}
 	m, err := decodeMessage(e.Body)
 	if err != nil {
 		s.log.Error("chat message cannot be decoded", "id", e.ID, "err", err)
-		return true, s.store.FinishOutbox(ctx, e.ID, releases.OutboxFailed, s.now(), nil)
+		return end(releases.OutboxFailed, nil)
 	}
 	post, err := s.deliver(ctx, e, m)
 	if err == nil {
-		return true, s.store.FinishOutbox(ctx, e.ID, releases.OutboxSent, s.now(), post)
+		return end(releases.OutboxSent, post)
 	}
 	var paced errPaced
 	if errors.As(err, &paced) { // not an attempt: another sender just posted there
@@ -400,7 +449,7 @@ func (s *Sender) send(ctx context.Context, e releases.OutboxEntry) (bool, error)
 		if soon := s.now().Add(s.PostInterval); until.After(soon) {
 			until = soon
 		}
-		return false, s.store.RetryOutbox(ctx, e.ID, e.Attempts, until, e.LastError, false)
+		return nil, s.store.RetryOutbox(ctx, e.ID, e.Attempts, until, e.LastError, false)
 	}
 	wait, transient := retryAfter(err, e.Attempts)
 	if rateLimited(err) {
@@ -409,10 +458,10 @@ func (s *Sender) send(ctx context.Context, e releases.OutboxEntry) (bool, error)
 	release := releases.FormatID(e.ReleaseID)
 	if !transient {
 		s.log.Error("chat refused a message for good", "release", release, "op", e.Op, "err", err)
-		return true, s.store.FinishOutbox(ctx, e.ID, releases.OutboxFailed, s.now(), nil)
+		return end(releases.OutboxFailed, nil)
 	}
 	s.log.Warn("chat message delayed", "release", release, "op", e.Op, "attempt", e.Attempts+1, "retry_in", wait.String(), "err", err)
-	return false, s.store.RetryOutbox(ctx, e.ID, e.Attempts+1, s.now().Add(wait), err.Error(), e.Op.NewMessage() && mayHaveLanded(err))
+	return nil, s.store.RetryOutbox(ctx, e.ID, e.Attempts+1, s.now().Add(wait), err.Error(), e.Op.NewMessage() && mayHaveLanded(err))
 }
 
 // errNoTarget says the message an entry refers to was never posted.

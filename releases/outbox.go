@@ -67,6 +67,15 @@ type OutboxEntry struct {
 	Creator string
 }
 
+// OutboxFinish is the end of an outbox entry (FinishOutboxes): its
+// status, when, and for a post where it went.
+type OutboxFinish struct {
+	ID     int64
+	Status string
+	At     time.Time
+	Post   *Post
+}
+
 // OutboxStore keeps the chat outbox: audit events are relayed into it in
 // order, and senders claim its entries.
 type OutboxStore interface {
@@ -99,6 +108,9 @@ type OutboxStore interface {
 	// FinishOutbox records that an entry was sent (or superseded, or failed
 	// for good) and, for a post, where it went.
 	FinishOutbox(ctx context.Context, id int64, status string, at time.Time, post *Post) error
+	// FinishOutboxes records several ends at once, all or nothing, each as
+	// FinishOutbox would.
+	FinishOutboxes(ctx context.Context, ends []OutboxFinish) error
 	// RetryOutbox releases an entry to be tried again at next. maybeSent
 	// records that the failed attempt may have reached chat all the same
 	// (a timeout, a 5xx); once set, MaybeSent stays set.

@@ -27,9 +27,9 @@ type Store interface {
 
 // Creator is implemented by stores that insert a new release with its
 // first audit events in one atomic write, cheaper than a transaction of
-// separate statements (PostgreSQL: one round trip instead of four). The
+// separate statements (PostgreSQL: one round trip instead of five). The
 // Coordinator uses it when nothing must be read or locked first, that is
-// when no create quota applies.
+// when no create quota applies; a Tx may implement it too (CreateInTx).
 type Creator interface {
 	// CreateWithEvents inserts r as Tx.CreateRelease does and events as
 	// Tx.AddAudit does, all or nothing, and sets r.ID and each event's ID
@@ -38,8 +38,12 @@ type Creator interface {
 }
 
 // CreateInTx inserts r and then events, each with r's new id, in tx: what
-// a Creator does in one go, as separate statements.
+// a Creator does in one go. A tx that is a Creator itself does it so;
+// otherwise it is separate statements.
 func CreateInTx(ctx context.Context, tx Tx, r *Release, events []AuditEvent) error {
+	if c, ok := tx.(Creator); ok {
+		return c.CreateWithEvents(ctx, r, events)
+	}
 	if err := tx.CreateRelease(ctx, r); err != nil {
 		return err
 	}

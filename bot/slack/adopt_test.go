@@ -53,6 +53,17 @@ func (d *dyingStore) FinishOutbox(ctx context.Context, id int64, status string, 
 	return d.Store.FinishOutbox(ctx, id, status, at, post)
 }
 
+// FinishOutboxes dies as FinishOutbox does: none of the ends is recorded.
+func (d *dyingStore) FinishOutboxes(ctx context.Context, ends []releases.OutboxFinish) error {
+	for _, e := range ends {
+		if d.dead || (d.mine[e.ID] && e.Status == releases.OutboxSent) {
+			d.dead = true
+			return errKilled
+		}
+	}
+	return d.Store.FinishOutboxes(ctx, ends)
+}
+
 // killSenderAfter relays what happened and sends with a sender that is
 // killed right after Slack took its message of op (for team, if set);
 // the harness is then restarted, as serve would be.

@@ -3,6 +3,7 @@ package gormstore
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -214,7 +215,13 @@ func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Durat
 	// means its sender died, perhaps after chat took the message: remember
 	// that, for this and every later attempt.
 	var claimed []outboxRow
-	err := db.Model(&claimed).Clauses(clause.Returning{}).
+	q := db
+	if s.dialect == migrations.Postgres {
+		// One statement is atomic alone: gorm's transaction around it
+		// would add BEGIN and COMMIT, two more round trips per claim.
+		q = db.Session(&gorm.Session{SkipDefaultTransaction: true})
+	}
+	err := q.Model(&claimed).Clauses(clause.Returning{}).
 		Where("id IN ? AND status = ? AND (claimed_until IS NULL OR claimed_until < ?)", ids, releases.OutboxPending, now.UTC()).
 		Updates(map[string]any{"claimed_until": now.Add(lease).UTC(), "maybe_sent": gorm.Expr("maybe_sent OR claimed_until IS NOT NULL")}).Error
 	if err != nil {
@@ -350,51 +357,90 @@ func (s *Store) EndTurn(ctx context.Context, channel string, next time.Time, tur
 
 // FinishOutbox records an entry's end and, for a post, where it went.
 func (s *Store) FinishOutbox(ctx context.Context, id int64, status string, at time.Time, post *releases.Post) error {
-	set := map[string]any{"status": status, "sent_at": at.UTC(), "claimed_until": nil}
-	switch {
-	case s.dialect == migrations.Postgres:
-		// Committed without waiting for the disk: a finish lost to a
-		// database crash is a sender that died after chat took the message
-		// — its claim lapses (the claim waited for the disk, and with it
-		// everything before), the next attempt is MaybeSent and finds the
-		// message instead of posting it again. So the sender, one message
-		// at a time, does not wait for a WAL flush per message. The post and
-		// the entry go in one statement.
-		return s.db.WithContext(ctx).Transaction(func(db *gorm.DB) error {
-			if err := db.Exec("SET LOCAL synchronous_commit TO OFF").Error; err != nil {
-				return fmt.Errorf("finish chat message %d: %w", id, err)
-			}
-			var q *gorm.DB
-			if post == nil {
-				q = db.Model(&outboxRow{}).Where("id = ?", id).Updates(set)
-			} else {
-				q = db.Exec(`WITH p AS (INSERT INTO messages (channel, ts, release_id, kind, team, created_at)
- VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING)
-UPDATE chat_outbox SET status = ?, sent_at = ?, claimed_until = NULL WHERE id = ?`,
-					post.Channel, post.TS, post.ReleaseID, string(post.Kind), post.Team, post.At.UTC(), status, at.UTC(), id)
-			}
-			if q.Error != nil {
-				return fmt.Errorf("finish chat message %d: %w", id, q.Error)
-			}
-			return nil
-		})
-	case post == nil:
-		// One statement needs no transaction around it.
-		s.writeMu.Lock() // as Tx: cheaper than SQLite's busy-retry loop
-		defer s.writeMu.Unlock()
-		if err := s.db.WithContext(ctx).Model(&outboxRow{}).Where("id = ?", id).Updates(set).Error; err != nil {
-			return fmt.Errorf("finish chat message %d: %w", id, err)
-		}
+	return s.FinishOutboxes(ctx, []releases.OutboxFinish{{ID: id, Status: status, At: at, Post: post}})
+}
+
+// FinishOutboxes records entries' ends and, for posts, where they went,
+// in one transaction.
+func (s *Store) FinishOutboxes(ctx context.Context, ends []releases.OutboxFinish) error {
+	if len(ends) == 0 {
 		return nil
 	}
-	return s.Tx(ctx, func(rtx releases.Tx) error {
-		db := rtx.(*tx).db
-		row := postRow{Channel: post.Channel, TS: post.TS, ReleaseID: post.ReleaseID, Kind: string(post.Kind), Team: post.Team, CreatedAt: post.At.UTC()}
-		if err := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
-			return fmt.Errorf("save post: %w", err)
+	if s.dialect == migrations.Postgres {
+		return s.finishPostgres(ctx, ends)
+	}
+	s.writeMu.Lock() // as Tx: cheaper than SQLite's busy-retry loop
+	defer s.writeMu.Unlock()
+	return s.db.WithContext(ctx).Transaction(func(db *gorm.DB) error {
+		var posts []postRow
+		for _, e := range ends {
+			if p := e.Post; p != nil {
+				posts = append(posts, postRow{Channel: p.Channel, TS: p.TS, ReleaseID: p.ReleaseID, Kind: string(p.Kind), Team: p.Team, CreatedAt: p.At.UTC()})
+			}
 		}
-		if err := db.Model(&outboxRow{}).Where("id = ?", id).Updates(set).Error; err != nil {
-			return fmt.Errorf("finish chat message %d: %w", id, err)
+		if len(posts) > 0 {
+			if err := db.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(posts, enqueueBatch).Error; err != nil {
+				return fmt.Errorf("save posts: %w", err)
+			}
+		}
+		for _, e := range ends {
+			set := map[string]any{"status": e.Status, "sent_at": e.At.UTC(), "claimed_until": nil}
+			if err := db.Model(&outboxRow{}).Where("id = ?", e.ID).Updates(set).Error; err != nil {
+				return fmt.Errorf("finish chat message %d: %w", e.ID, err)
+			}
+		}
+		return nil
+	})
+}
+
+// finishedJSON is one end as finishPostgres hands it to the database.
+type finishedJSON struct {
+	ID        int64      `json:"id"`
+	Status    string     `json:"status"`
+	At        time.Time  `json:"at"`
+	TS        *string    `json:"ts"` // null: no post
+	Channel   string     `json:"channel"`
+	ReleaseID int64      `json:"release_id"`
+	Kind      string     `json:"kind"`
+	Team      string     `json:"team"`
+	PostedAt  *time.Time `json:"posted_at"`
+}
+
+// finishSQL finishes the entries of a JSON array of finishedJSON and
+// records their posts, in one statement whose text is the same for any
+// number of entries: one prepared statement, however the batches vary.
+const finishSQL = `WITH v AS (SELECT * FROM jsonb_to_recordset(?::jsonb) AS v(id bigint, status text, at timestamptz,
+ ts text, channel text, release_id bigint, kind text, team text, posted_at timestamptz)),
+p AS (INSERT INTO messages (channel, ts, release_id, kind, team, created_at)
+ SELECT channel, ts, release_id, kind, team, posted_at FROM v WHERE ts IS NOT NULL ON CONFLICT DO NOTHING)
+UPDATE chat_outbox SET status = v.status, sent_at = v.at, claimed_until = NULL FROM v WHERE chat_outbox.id = v.id`
+
+func (s *Store) finishPostgres(ctx context.Context, ends []releases.OutboxFinish) error {
+	rows := make([]finishedJSON, len(ends))
+	for i, e := range ends {
+		// As pgx writes a timestamptz: to the microsecond, truncated.
+		rows[i] = finishedJSON{ID: e.ID, Status: e.Status, At: e.At.UTC().Truncate(time.Microsecond)}
+		if p := e.Post; p != nil {
+			ts, at := p.TS, p.At.UTC().Truncate(time.Microsecond)
+			rows[i].TS, rows[i].Channel, rows[i].ReleaseID, rows[i].Kind, rows[i].Team, rows[i].PostedAt = &ts, p.Channel, p.ReleaseID, string(p.Kind), p.Team, &at
+		}
+	}
+	arg, err := json.Marshal(rows)
+	if err != nil {
+		return fmt.Errorf("finish chat messages: %w", err)
+	}
+	// Committed without waiting for the disk: a finish lost to a database
+	// crash is a sender that died after chat took the message — its claim
+	// lapses (the claim waited for the disk, and with it everything
+	// before), the next attempt is MaybeSent and finds the message instead
+	// of posting it again. So the sender does not wait for a WAL flush per
+	// batch of messages. The posts and the entries go in one statement.
+	return s.db.WithContext(ctx).Transaction(func(db *gorm.DB) error {
+		if err := db.Exec("SET LOCAL synchronous_commit TO OFF").Error; err != nil {
+			return fmt.Errorf("finish chat messages: %w", err)
+		}
+		if err := db.Exec(finishSQL, string(arg)).Error; err != nil {
+			return fmt.Errorf("finish chat messages %d…: %w", ends[0].ID, err)
 		}
 		return nil
 	})

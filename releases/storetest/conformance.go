@@ -49,6 +49,7 @@ func RunConformance(t *testing.T, open func(t *testing.T) releases.Store) {
 		{name: "ClaimRace", run: testClaimRace},
 		{name: "OutboxMaybeSent", run: testOutboxMaybeSent},
 		{name: "AdoptPost", run: testAdoptPost},
+		{name: "FinishOutboxes", run: testFinishOutboxes},
 		{name: "OutboxHeads", run: testOutboxHeads},
 		{name: "Reactions", run: testReactions},
 		{name: "PacedCreatorsTakeTurns", run: testPacedCreatorsTakeTurns},
