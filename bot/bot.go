@@ -142,6 +142,37 @@ type postsInFlight interface {
 	PostInFlight(ctx context.Context, channel string, now time.Time) (bool, error)
 }
 
+// inFlightWait bounds how long a reaction on a post being sent waits for
+// the post to be recorded before Slack is asked to deliver it again (a
+// minute later at best). A sender records the posts it sent together,
+// within finishHold of the first, so a lead who reacts at
+// once, or a test that reacts as soon as the post shows, is counted on
+// the first delivery; a dead sender's post still answers "retry".
+const inFlightWait = 300 * time.Millisecond
+
+// awaitPost reads the post at channel and ts until it is recorded, for at
+// most inFlightWait; ErrNotFound if it was not.
+func (b *Bot) awaitPost(ctx context.Context, channel, ts string) (*releases.Post, error) {
+	ctx, cancel := context.WithTimeout(ctx, inFlightWait)
+	defer cancel()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, releases.ErrNotFound
+		case <-tick.C:
+		}
+		post, err := b.posts.FindPost(ctx, channel, ts)
+		if ctx.Err() != nil {
+			return nil, releases.ErrNotFound
+		}
+		if !errors.Is(err, releases.ErrNotFound) {
+			return post, err
+		}
+	}
+}
+
 // reactionNote is handleReaction's answer: a note for the user, or the
 // internal failure that prevented processing.
 type reactionNote struct {
@@ -159,12 +190,17 @@ func (b *Bot) handleReaction(ctx context.Context, re Reaction, chat Chat) *react
 		// The message may be a request whose post is being recorded right
 		// now: then the event must be retried, not ignored.
 		if f, ok := b.posts.(postsInFlight); ok {
-			if busy, ferr := f.PostInFlight(ctx, re.Channel, b.now()); ferr != nil || busy {
+			busy, ferr := f.PostInFlight(ctx, re.Channel, b.now())
+			if busy && ferr == nil {
+				post, err = b.awaitPost(ctx, re.Channel, re.TS)
+			} else if ferr == nil {
+				// Recording a post ends its flight in the same transaction:
+				// if it landed between the two reads above, it is there now.
+				post, err = b.posts.FindPost(ctx, re.Channel, re.TS)
+			}
+			if ferr != nil || busy && errors.Is(err, releases.ErrNotFound) {
 				return &reactionNote{internal: errors.Join(releases.ErrBusy, ferr)}
 			}
-			// Recording a post ends its flight in the same transaction: if
-			// it landed between the two reads above, it is there now.
-			post, err = b.posts.FindPost(ctx, re.Channel, re.TS)
 		}
 		if errors.Is(err, releases.ErrNotFound) {
 			// Or it is a request whose sender died before recording it.

@@ -395,8 +395,9 @@ func (s *Sender) RunOnce(ctx context.Context) (int, error) {
 }
 
 // finishHold bounds how long a sent message's end waits to be recorded
-// with others': meanwhile a reaction on it is answered "busy, retry"
-// (PostInFlight), so it is kept far below a person's reaction time. Posts
+// with others': meanwhile a reaction on it waits for the record
+// (inFlightWait, PostInFlight), so it is kept far below both that wait
+// and a person's reaction time. Posts
 // to Slack take about that long each: they are recorded one by one, as
 // before; posts that take a few milliseconds share a statement.
 const finishHold = 100 * time.Millisecond

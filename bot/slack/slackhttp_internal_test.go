@@ -369,3 +369,48 @@ func TestSlackServesSignedCommandsWithoutItsIdentity(t *testing.T) {
 		t.Errorf("%d auth.test calls a minute later, want 2", n)
 	}
 }
+
+// recordingPosts has a post in flight that is recorded on the third read,
+// as when the sender records the ends of a batch of posts a few
+// milliseconds after the lead reacted to the first.
+type recordingPosts struct {
+	*gormstore.Store
+	reads int
+}
+
+func (p *recordingPosts) FindPost(ctx context.Context, channel, ts string) (*releases.Post, error) {
+	p.reads++
+	if p.reads < 3 {
+		return nil, releases.ErrNotFound
+	}
+	return p.Store.FindPost(ctx, channel, ts)
+}
+
+func (p *recordingPosts) PostInFlight(context.Context, string, time.Time) (bool, error) {
+	return p.reads < 3, nil
+}
+
+// A ✅ on a request whose post is about to be recorded is counted on its
+// first delivery: Slack's retry would come a minute later at best.
+func TestReactionOnAPostBeingRecordedCountsAtOnce(t *testing.T) {
+	cfg := config.Demo()
+	store := storetest.Open(t, "sqlite://"+filepath.Join(t.TempDir(), "recording.db"), nil)
+	svc := releases.NewCoordinator(releases.Options{Store: store, Policy: cfg.Policy()})
+	ctx := context.Background()
+	r, err := svc.Create(ctx, "U0DAVE", releases.CreateInput{Service: "payments-api", Version: "v1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.SavePost(ctx, releases.Post{ReleaseID: r.ID, Kind: releases.PostRequest, Team: "payments", Channel: "C0PAY", TS: "1.1", At: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	posts := &recordingPosts{Store: store}
+	b := bot.New(bot.Options{Coordinator: svc, Now: svc.Now, Posts: posts, Settings: wiretest.Bot(cfg), Calendar: scheduler.NewCalendar(wiretest.Timetable(cfg))})
+	note, err := b.HandleReaction(ctx, bot.Reaction{User: "U0ALICE", Channel: "C0PAY", TS: "1.1", Emoji: "white_check_mark", Added: true}, nil)
+	if err != nil || note != nil {
+		t.Fatalf("note %v, err %v; want the ✅ counted at once", note, err)
+	}
+	if got, _ := svc.Get(ctx, r.ID); len(got.Approvals("payments")) != 1 {
+		t.Fatalf("the ✅ was not counted: %+v", got.SignOffs)
+	}
+}
