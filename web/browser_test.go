@@ -26,35 +26,12 @@ const chromiumPath = "/usr/bin/chromium"
 // Without Chromium it skips, except under CI=true, where it fails.
 // RELEASEBOT_SCREENSHOTS=DIR saves a PNG of every page there.
 func TestBrowser(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test: skipped with -short")
-	}
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true but %s is missing: install it with `apt-get install -y chromium`", chromiumPath)
-		}
-		t.Skipf("browser test: %s is missing (apt-get install -y chromium); skipping", chromiumPath)
-	}
+	b := startBrowser(t)
+	browser, shots := b.ctx, b.shots
 	d := newDashboard(t, nil)
 	seedStory(t, d)
 	srv := httptest.NewServer(d.handler)
 	t.Cleanup(srv.Close)
-
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromiumPath), chromedp.Headless, chromedp.NoSandbox,
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-gpu", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("force-color-profile", "srgb"), chromedp.Flag("hide-scrollbars", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900))
-	t.Cleanup(cancelAlloc)
-	browser, cancelBrowser := chromedp.NewContext(alloc)
-	t.Cleanup(cancelBrowser)
-	// The first Run starts the browser and must not carry a timeout.
-	if err := chromedp.Do(browser); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	shots := os.Getenv("RELEASEBOT_SCREENSHOTS")
 
 	// run runs steps with a deadline, so a broken page fails instead of
 	// hanging the test.

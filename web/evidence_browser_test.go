@@ -32,7 +32,7 @@ type browser struct {
 }
 
 // startBrowser starts Chromium, or skips t without it (fails under
-// CI=true), as TestBrowser does.
+// CI=true): the browser TestBrowser and TestEvidenceBrowser drive.
 func startBrowser(t *testing.T) *browser {
 	t.Helper()
 	if testing.Short() {
