@@ -13,6 +13,7 @@ import (
 	"github.com/releasebot/releasebot/bot"
 	"github.com/releasebot/releasebot/bot/slack"
 	"github.com/releasebot/releasebot/config"
+	"github.com/releasebot/releasebot/internal/wire"
 	"github.com/releasebot/releasebot/metrics"
 	"github.com/releasebot/releasebot/releases"
 	"github.com/releasebot/releasebot/releases/gormstore"
@@ -93,7 +94,7 @@ func newApp(ctx context.Context, env environment, log *slog.Logger, migrate, sla
 			return nil, err
 		}
 	}
-	cal := scheduler.NewCalendar(timetable(cfg), scheduler.WithFreezes(store))
+	cal := scheduler.NewCalendar(wire.Timetable(cfg), scheduler.WithFreezes(store))
 	svc := releases.NewCoordinator(releases.Options{Store: store, Policy: cfg.Policy(), Gate: cal, Logger: log, Now: appClock})
 	m := metrics.New(metrics.Options{Source: store, Policy: svc.Policy(), DB: store.DB(),
 		Version: version, Commit: commit, Logger: log, Audit: store})
@@ -105,7 +106,7 @@ func newApp(ctx context.Context, env environment, log *slog.Logger, migrate, sla
 	worker := webhooks.NewWorker(webhooks.Options{Store: store, Reporter: svc, Environments: targets,
 		PublicURL: env.get("RELEASEBOT_PUBLIC_URL"), Logger: log, Now: svc.Now, Metrics: m, Freeze: cal.Hold})
 	svc.AddNotifier(worker)
-	return &app{cfg: cfg, botSettings: botSettingsOf(cfg), store: store, svc: svc, cal: cal, worker: worker, targets: targets,
+	return &app{cfg: cfg, botSettings: wire.Bot(cfg), store: store, svc: svc, cal: cal, worker: worker, targets: targets,
 		metrics: m, log: log, groups: groups}, nil
 }
 
@@ -114,7 +115,7 @@ func (a *app) Close() error { return a.store.Close() }
 // newScheduler returns the scheduler of windows, reminders and summaries;
 // ann says reminders and summaries in chat (nil: they are only logged).
 func (a *app) newScheduler(ann scheduler.Announcer) *scheduler.Scheduler {
-	return scheduler.New(schedulerOptions(a.cfg, scheduler.Options{Calendar: a.cal, Releases: a.svc, Firings: a.store,
+	return scheduler.New(wire.Scheduler(a.cfg, scheduler.Options{Calendar: a.cal, Releases: a.svc, Firings: a.store,
 		History: a.store, Owners: a.owners, Announcer: ann, Now: a.svc.Now, Logger: a.log, Audit: a.store}))
 }
 

@@ -5,7 +5,7 @@ import (
 	"github.com/releasebot/releasebot/scheduler"
 )
 
-// settingsOf projects cfg as main does (internal/wiretest.Bot, which
+// settingsOf projects cfg as main does (internal/wire.Bot, which
 // imports this package and so can't serve its internal tests).
 func settingsOf(cfg *config.Config) Settings {
 	s := Settings{Location: cfg.Location, Policy: cfg.Policy(), Windows: cfg.CalendarWindows()}

@@ -3,7 +3,7 @@ package scheduler_test
 import (
 	"testing"
 
-	"github.com/releasebot/releasebot/internal/wiretest"
+	"github.com/releasebot/releasebot/internal/wire"
 	"github.com/releasebot/releasebot/releases"
 	"github.com/releasebot/releasebot/scheduler"
 )
@@ -22,9 +22,9 @@ func TestSummaryCarriesAuditHead(t *testing.T) {
 		if err != nil || want.Seq == 0 {
 			t.Fatalf("head %+v, %v; want some events sealed", want, err)
 		}
-		sched := scheduler.New(wiretest.Scheduler(e.cfg, scheduler.Options{Calendar: e.cal, Releases: e.svc, Firings: e.store,
+		sched := scheduler.New(wire.Scheduler(e.cfg, scheduler.Options{Calendar: e.cal, Releases: e.svc, Firings: e.store,
 			History: e.store, Now: e.clock.Now, Audit: e.store}))
-		sum, err := sched.BuildSummary(ctx, wiretest.Summary(e.cfg.Summaries[0]), t0.AddDate(0, 0, -7), t0)
+		sum, err := sched.BuildSummary(ctx, wire.Summary(e.cfg.Summaries[0]), t0.AddDate(0, 0, -7), t0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -32,7 +32,7 @@ func TestSummaryCarriesAuditHead(t *testing.T) {
 			t.Fatalf("summary's audit head %+v, want %+v", sum.AuditHead, want)
 		}
 		// Without a reader, none (the other summary tests).
-		sum, err = e.sched.BuildSummary(ctx, wiretest.Summary(e.cfg.Summaries[0]), t0.AddDate(0, 0, -7), t0)
+		sum, err = e.sched.BuildSummary(ctx, wire.Summary(e.cfg.Summaries[0]), t0.AddDate(0, 0, -7), t0)
 		if err != nil || sum.AuditHead != nil {
 			t.Fatalf("summary without an Audit reader: head %+v, %v", sum.AuditHead, err)
 		}

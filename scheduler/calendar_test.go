@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/releasebot/releasebot/internal/wiretest"
+	"github.com/releasebot/releasebot/internal/wire"
 	"github.com/releasebot/releasebot/scheduler"
 )
 
@@ -36,7 +36,7 @@ func utc(s string) time.Time {
 // changes: Europe/Berlin on 29 March and 25 October, America/New_York on
 // 8 March and 1 November. Expected instants are in UTC, worked out by hand.
 func TestOpeningsAcrossDST(t *testing.T) {
-	cal := scheduler.NewCalendar(wiretest.Timetable(parseConfig(t, dstYAML)))
+	cal := scheduler.NewCalendar(wire.Timetable(parseConfig(t, dstYAML)))
 	tests := []struct {
 		name   string
 		window string
@@ -84,7 +84,7 @@ func TestOpeningsAcrossDST(t *testing.T) {
 // TestOpenAtAcrossDST checks which opening is open at a moment, on the
 // days the clocks change.
 func TestOpenAtAcrossDST(t *testing.T) {
-	cal := scheduler.NewCalendar(wiretest.Timetable(parseConfig(t, dstYAML)))
+	cal := scheduler.NewCalendar(wire.Timetable(parseConfig(t, dstYAML)))
 	tests := []struct {
 		name      string
 		window    string
@@ -114,7 +114,7 @@ func TestOpenAtAcrossDST(t *testing.T) {
 // TestDSTNotes checks what `/release windows` says about the clock
 // changes.
 func TestDSTNotes(t *testing.T) {
-	cal := scheduler.NewCalendar(wiretest.Timetable(parseConfig(t, dstYAML)))
+	cal := scheduler.NewCalendar(wire.Timetable(parseConfig(t, dstYAML)))
 	tests := []struct {
 		name     string
 		from, to string

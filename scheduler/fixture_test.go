@@ -11,7 +11,7 @@ import (
 	"github.com/releasebot/releasebot/config"
 	"github.com/releasebot/releasebot/internal/syncbuf"
 	"github.com/releasebot/releasebot/internal/testclock"
-	"github.com/releasebot/releasebot/internal/wiretest"
+	"github.com/releasebot/releasebot/internal/wire"
 	"github.com/releasebot/releasebot/releases"
 	"github.com/releasebot/releasebot/releases/gormstore"
 	"github.com/releasebot/releasebot/releases/storetest"
@@ -132,7 +132,7 @@ type env struct {
 // newEnv wires a replica on store.
 func newEnv(t *testing.T, store *gormstore.Store, cfg *config.Config, c *clock, owner string) *env {
 	e := &env{t: t, clock: c, cfg: cfg, store: store, ann: &announcer{}, logs: &syncBuffer{}}
-	e.cal = scheduler.NewCalendar(wiretest.Timetable(cfg), scheduler.WithFreezes(store))
+	e.cal = scheduler.NewCalendar(wire.Timetable(cfg), scheduler.WithFreezes(store))
 	e.svc = releases.NewCoordinator(releases.Options{Store: store, Policy: cfg.Policy(), Now: c.Now, Gate: e.cal})
 	e.sched = e.newScheduler(owner)
 	return e
@@ -140,7 +140,7 @@ func newEnv(t *testing.T, store *gormstore.Store, cfg *config.Config, c *clock, 
 
 // newScheduler is a new scheduler instance on the replica: a restart.
 func (e *env) newScheduler(owner string) *scheduler.Scheduler {
-	return scheduler.New(wiretest.Scheduler(e.cfg, scheduler.Options{Calendar: e.cal, Releases: e.svc, Firings: e.store,
+	return scheduler.New(wire.Scheduler(e.cfg, scheduler.Options{Calendar: e.cal, Releases: e.svc, Firings: e.store,
 		History: e.store, Announcer: e.ann, Now: e.clock.Now, Owner: owner,
 		Logger: slog.New(slog.NewTextHandler(e.logs, nil))}))
 }

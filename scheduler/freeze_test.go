@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/releasebot/releasebot/internal/wiretest"
+	"github.com/releasebot/releasebot/internal/wire"
 	"github.com/releasebot/releasebot/releases"
 	"github.com/releasebot/releasebot/scheduler"
 )
@@ -217,7 +217,7 @@ func TestWindowInAConfiguredFreeze(t *testing.T) {
 // sends a deployment that was waiting — nothing outside a freeze, the
 // freeze and its end inside one.
 func TestHoldNamesTheFreezeInForce(t *testing.T) {
-	cal := scheduler.NewCalendar(wiretest.Timetable(parseConfig(t, testYAML+
+	cal := scheduler.NewCalendar(wire.Timetable(parseConfig(t, testYAML+
 		"freezes: [{name: lunch, start: 2026-12-01T12:00:00+01:00, end: 2026-12-01T15:00:00+01:00}]\n")))
 	ctx := context.Background()
 	start, end := time.Date(2026, 12, 1, 11, 0, 0, 0, time.UTC), time.Date(2026, 12, 1, 14, 0, 0, 0, time.UTC)

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/releasebot/releasebot/bot"
-	"github.com/releasebot/releasebot/internal/wiretest"
+	"github.com/releasebot/releasebot/internal/wire"
 	"github.com/releasebot/releasebot/releases"
 	"github.com/releasebot/releasebot/releases/gormstore"
 	"github.com/releasebot/releasebot/releases/storetest"
@@ -55,10 +55,10 @@ func TestThreeReplicasActOncePerFiring(t *testing.T) {
 			logs := &syncBuffer{}
 			for i := range 3 {
 				store := storetest.Open(t, url, c.Now)
-				cal := scheduler.NewCalendar(wiretest.Timetable(cfg), scheduler.WithFreezes(store))
+				cal := scheduler.NewCalendar(wire.Timetable(cfg), scheduler.WithFreezes(store))
 				svc := releases.NewCoordinator(releases.Options{Store: store, Policy: cfg.Policy(), Now: c.Now, Gate: cal})
-				sched := scheduler.New(wiretest.Scheduler(cfg, scheduler.Options{Calendar: cal, Releases: svc, Firings: store, History: store,
-					Announcer: bot.NewAnnouncer(store, wiretest.Bot(cfg), c.Now), Now: c.Now, Owner: fmt.Sprintf("replica-%d", i),
+				sched := scheduler.New(wire.Scheduler(cfg, scheduler.Options{Calendar: cal, Releases: svc, Firings: store, History: store,
+					Announcer: bot.NewAnnouncer(store, wire.Bot(cfg), c.Now), Now: c.Now, Owner: fmt.Sprintf("replica-%d", i),
 					Logger: slog.New(slog.NewTextHandler(logs, nil))}))
 				replicas = append(replicas, &replica{store: store, svc: svc, sched: sched, fired: map[string]int{}})
 			}

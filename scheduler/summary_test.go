@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/releasebot/releasebot/internal/wiretest"
+	"github.com/releasebot/releasebot/internal/wire"
 	"github.com/releasebot/releasebot/releases"
 	"github.com/releasebot/releasebot/scheduler"
 )
@@ -232,9 +232,9 @@ func TestSummaryPerServiceAndTeam(t *testing.T) {
 				deployments: []seededDeployment{prod(fwd, ok, day(12, 4, 9, 0))}},
 		})
 		owners := map[string][]string{"api": {"payments"}, "web": {"payments", "frontend"}}
-		sched := scheduler.New(wiretest.Scheduler(e.cfg, scheduler.Options{Calendar: e.cal, Releases: e.svc, Firings: e.store,
+		sched := scheduler.New(wire.Scheduler(e.cfg, scheduler.Options{Calendar: e.cal, Releases: e.svc, Firings: e.store,
 			History: e.store, Now: e.clock.Now, Owners: func(service string) []string { return owners[service] }}))
-		s, err := sched.BuildSummary(context.Background(), wiretest.Summary(e.cfg.Summaries[0]), monday.AddDate(0, 0, -7), monday)
+		s, err := sched.BuildSummary(context.Background(), wire.Summary(e.cfg.Summaries[0]), monday.AddDate(0, 0, -7), monday)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -298,7 +298,7 @@ func TestSummaryCountsATrainOnce(t *testing.T) {
 		}
 		seed(t, e, []seeded{{service: "api", version: "v3", created: day(12, 2, 8, 0), status: releases.StatusDeployed,
 			deployments: []seededDeployment{prod(releases.TypeDeployment, releases.DeploymentSucceeded, day(12, 2, 9, 0))}}})
-		s, err := e.sched.BuildSummary(ctx, wiretest.Summary(e.cfg.Summaries[0]), monday.AddDate(0, 0, -7), monday)
+		s, err := e.sched.BuildSummary(ctx, wire.Summary(e.cfg.Summaries[0]), monday.AddDate(0, 0, -7), monday)
 		if err != nil {
 			t.Fatal(err)
 		}

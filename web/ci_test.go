@@ -16,7 +16,7 @@ import (
 	"github.com/releasebot/releasebot/ci"
 	"github.com/releasebot/releasebot/ci/citest"
 	"github.com/releasebot/releasebot/config"
-	"github.com/releasebot/releasebot/internal/wiretest"
+	"github.com/releasebot/releasebot/internal/wire"
 	"github.com/releasebot/releasebot/releases"
 	"github.com/releasebot/releasebot/releases/gormstore"
 	"github.com/releasebot/releasebot/releases/storetest"
@@ -144,7 +144,7 @@ func wantStatus(t *testing.T, res response, code int, says string) {
 // queued, as "channel R-n".
 func (f *ciFixture) cards(t *testing.T) []string {
 	t.Helper()
-	relay := bot.NewRelay(f.store, wiretest.Bot(f.cfg), f.clock.Now)
+	relay := bot.NewRelay(f.store, wire.Bot(f.cfg), f.clock.Now)
 	if _, err := relay.RunOnce(t.Context()); err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/releasebot/releasebot/config"
-	"github.com/releasebot/releasebot/internal/wiretest"
+	"github.com/releasebot/releasebot/internal/wire"
 	"github.com/releasebot/releasebot/releases"
 	"github.com/releasebot/releasebot/releases/storetest"
 	"github.com/releasebot/releasebot/scheduler"
@@ -68,7 +68,7 @@ func newDashboardAt(t testing.TB, databaseURL string, mutate func(*web.Options))
 	}
 	clk := newClock()
 	store := storetest.Open(t, databaseURL, clk.Now)
-	cal := scheduler.NewCalendar(wiretest.Timetable(cfg), scheduler.WithFreezes(store))
+	cal := scheduler.NewCalendar(wire.Timetable(cfg), scheduler.WithFreezes(store))
 	svc := releases.NewCoordinator(releases.Options{Store: store, Policy: cfg.Policy(), Gate: cal, Now: clk.Now})
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/releasebot/releasebot/internal/wiretest"
+	"github.com/releasebot/releasebot/internal/wire"
 	"github.com/releasebot/releasebot/releases"
 	"github.com/releasebot/releasebot/scheduler"
 )
@@ -144,7 +144,7 @@ func position(t *testing.T, h *harness, ch, id string) int {
 func TestExpiredReleaseSaysSoInItsThread(t *testing.T) {
 	forEachDB(t, func(t *testing.T, h *harness) {
 		card, _, _ := h.create(dave, "create payments-api v2.4.0")
-		sched := scheduler.New(wiretest.Scheduler(h.cfg, scheduler.Options{Calendar: scheduler.NewCalendar(wiretest.Timetable(h.cfg)), Releases: h.svc,
+		sched := scheduler.New(wire.Scheduler(h.cfg, scheduler.Options{Calendar: scheduler.NewCalendar(wire.Timetable(h.cfg)), Releases: h.svc,
 			Firings: h.store, History: h.store, Now: h.clock.Now}))
 		h.clock.Advance(14 * 24 * time.Hour)
 		if _, err := sched.Tick(context.Background()); err != nil {

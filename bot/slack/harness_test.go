@@ -17,7 +17,7 @@ import (
 	"github.com/releasebot/releasebot/bot/slack/slacktest"
 	"github.com/releasebot/releasebot/config"
 	"github.com/releasebot/releasebot/internal/testclock"
-	"github.com/releasebot/releasebot/internal/wiretest"
+	"github.com/releasebot/releasebot/internal/wire"
 	"github.com/releasebot/releasebot/releases"
 	"github.com/releasebot/releasebot/releases/gormstore"
 	"github.com/releasebot/releasebot/releases/storetest"
@@ -93,9 +93,9 @@ func newHarness(t testing.TB, dbURL string) *harness {
 // restart, the old relay, sender and adapter dropped wherever they were.
 func (h *harness) start() {
 	h.store = storetest.Open(h.t, h.url, h.clock.Now)
-	cal := scheduler.NewCalendar(wiretest.Timetable(h.cfg))
+	cal := scheduler.NewCalendar(wire.Timetable(h.cfg))
 	h.svc = releases.NewCoordinator(releases.Options{Store: h.store, Policy: h.cfg.Policy(), Now: h.clock.Now, Gate: cal})
-	b := bot.New(bot.Options{Coordinator: h.svc, Now: h.svc.Now, Posts: h.store, Settings: wiretest.Bot(h.cfg), Calendar: cal})
+	b := bot.New(bot.Options{Coordinator: h.svc, Now: h.svc.Now, Posts: h.store, Settings: wire.Bot(h.cfg), Calendar: cal})
 	chat := slack.NewSlackChat(token, h.slack.URL+"/", nil)
 	h.homes = bot.NewHomes(bot.HomesOptions{Bot: b, Publisher: chat, Now: h.clock.Now})
 	h.svc.AddNotifier(h.homes)
@@ -104,7 +104,7 @@ func (h *harness) start() {
 	h.router = gin.New()
 	h.router.Use(gin.Recovery())
 	s.Register(h.router)
-	h.relay = bot.NewRelay(h.store, wiretest.Bot(h.cfg), h.clock.Now)
+	h.relay = bot.NewRelay(h.store, wire.Bot(h.cfg), h.clock.Now)
 	h.sender = bot.NewSender(h.store, h.store, chat, h.clock.Now, nil)
 }
 
@@ -112,9 +112,9 @@ func (h *harness) start() {
 // connections, service, bot and HTTP handler.
 func (h *harness) replica() http.Handler {
 	store := storetest.Open(h.t, h.url, h.clock.Now)
-	cal := scheduler.NewCalendar(wiretest.Timetable(h.cfg))
+	cal := scheduler.NewCalendar(wire.Timetable(h.cfg))
 	svc := releases.NewCoordinator(releases.Options{Store: store, Policy: h.cfg.Policy(), Now: h.clock.Now, Gate: cal})
-	b := bot.New(bot.Options{Coordinator: svc, Now: svc.Now, Posts: store, Settings: wiretest.Bot(h.cfg), Calendar: cal})
+	b := bot.New(bot.Options{Coordinator: svc, Now: svc.Now, Posts: store, Settings: wire.Bot(h.cfg), Calendar: cal})
 	s := slack.NewSlack(slack.SlackOptions{Bot: b, Chat: slack.NewSlackChat(token, h.slack.URL+"/", nil), Claims: store,
 		SigningSecret: secret, Now: h.clock.Now})
 	r := gin.New()

@@ -17,7 +17,7 @@ import (
 	"github.com/releasebot/releasebot/bot"
 	"github.com/releasebot/releasebot/bot/slack/slacktest"
 	"github.com/releasebot/releasebot/config"
-	"github.com/releasebot/releasebot/internal/wiretest"
+	"github.com/releasebot/releasebot/internal/wire"
 )
 
 // countingBody is a request body of size bytes that counts what was read
@@ -58,7 +58,7 @@ func (b *countingBody) Close() error { return nil }
 func guardRouter(t *testing.T) http.Handler {
 	t.Helper()
 	cfg := config.Demo()
-	return testRouter(NewSlack(SlackOptions{Bot: bot.New(bot.Options{Settings: wiretest.Bot(cfg)}), SigningSecret: testSecret}))
+	return testRouter(NewSlack(SlackOptions{Bot: bot.New(bot.Options{Settings: wire.Bot(cfg)}), SigningSecret: testSecret}))
 }
 
 // flood sends n requests at once, each with body(i), headers set by
@@ -212,7 +212,7 @@ func TestSlackBoundsRequestsInFlight(t *testing.T) {
 // read deadline, and its slot freed.
 func TestSlackCutsOffSlowBodies(t *testing.T) {
 	cfg := config.Demo()
-	s := NewSlack(SlackOptions{Bot: bot.New(bot.Options{Settings: wiretest.Bot(cfg)}), SigningSecret: testSecret})
+	s := NewSlack(SlackOptions{Bot: bot.New(bot.Options{Settings: wire.Bot(cfg)}), SigningSecret: testSecret})
 	s.readTimeout = 100 * time.Millisecond
 	srv := httptest.NewServer(testRouter(s))
 	t.Cleanup(srv.Close)

@@ -16,7 +16,7 @@ import (
 	"github.com/releasebot/releasebot/bot"
 	"github.com/releasebot/releasebot/bot/slack/slacktest"
 	"github.com/releasebot/releasebot/config"
-	"github.com/releasebot/releasebot/internal/wiretest"
+	"github.com/releasebot/releasebot/internal/wire"
 	"github.com/releasebot/releasebot/releases"
 	"github.com/releasebot/releasebot/releases/gormstore"
 	"github.com/releasebot/releasebot/releases/storetest"
@@ -45,7 +45,7 @@ func TestSlackSurvivesPanickingWork(t *testing.T) {
 	cfg := config.Demo()
 	// A bot without a service panics on anything that needs one; a Slack
 	// without event claims panics on every reaction.
-	b := bot.New(bot.Options{Settings: wiretest.Bot(cfg)})
+	b := bot.New(bot.Options{Settings: wire.Bot(cfg)})
 	s := NewSlack(SlackOptions{Bot: b, Chat: NewSlackChat("xoxb-1", slacktest.New(t).URL+"/", nil), SigningSecret: testSecret})
 	r := testRouter(s)
 
@@ -86,7 +86,7 @@ func TestSlackAnswersSlowCommandsThroughResponseURL(t *testing.T) {
 		t.Fatal(err)
 	}
 	fake := slacktest.New(t)
-	b := bot.New(bot.Options{Coordinator: svc, Now: svc.Now, Posts: store, Settings: wiretest.Bot(cfg), Calendar: scheduler.NewCalendar(wiretest.Timetable(cfg))})
+	b := bot.New(bot.Options{Coordinator: svc, Now: svc.Now, Posts: store, Settings: wire.Bot(cfg), Calendar: scheduler.NewCalendar(wire.Timetable(cfg))})
 	s := NewSlack(SlackOptions{Bot: b, Chat: NewSlackChat("xoxb-1", fake.URL+"/", nil), Claims: store, SigningSecret: testSecret})
 	s.budget = 20 * time.Millisecond
 	r := testRouter(s)
@@ -116,7 +116,7 @@ func TestSlackAnswersSlowCommandsThroughResponseURL(t *testing.T) {
 }
 
 func TestSlackRefusesEverythingWithoutASecret(t *testing.T) {
-	s := NewSlack(SlackOptions{Bot: bot.New(bot.Options{Settings: wiretest.Bot(config.Demo())}), SigningSecret: ""})
+	s := NewSlack(SlackOptions{Bot: bot.New(bot.Options{Settings: wire.Bot(config.Demo())}), SigningSecret: ""})
 	r := testRouter(s)
 	w := httptest.NewRecorder()
 	// Signed with the empty key, as a forger would.
@@ -156,7 +156,7 @@ func TestSlackRetryProcessesAFailedReaction(t *testing.T) {
 	}
 	posts := &flakyPosts{Store: store}
 	fake := slacktest.New(t)
-	b := bot.New(bot.Options{Coordinator: svc, Now: svc.Now, Posts: posts, Settings: wiretest.Bot(cfg), Calendar: scheduler.NewCalendar(wiretest.Timetable(cfg))})
+	b := bot.New(bot.Options{Coordinator: svc, Now: svc.Now, Posts: posts, Settings: wire.Bot(cfg), Calendar: scheduler.NewCalendar(wire.Timetable(cfg))})
 	s := NewSlack(SlackOptions{Bot: b, Chat: NewSlackChat("xoxb-1", fake.URL+"/", nil), Claims: store, SigningSecret: testSecret})
 	router := testRouter(s)
 
@@ -192,7 +192,7 @@ func TestSlackRetriesAReactionOnARequestBeingRecorded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := bot.NewRelay(store, wiretest.Bot(cfg), time.Now).RunOnce(ctx); err != nil {
+	if _, err := bot.NewRelay(store, wire.Bot(cfg), time.Now).RunOnce(ctx); err != nil {
 		t.Fatal(err)
 	}
 	// A sender posts the card, then is mid-way through posting payments'
@@ -214,7 +214,7 @@ func TestSlackRetriesAReactionOnARequestBeingRecorded(t *testing.T) {
 		}
 	}
 	fake := slacktest.New(t)
-	b := bot.New(bot.Options{Coordinator: svc, Now: svc.Now, Posts: store, Settings: wiretest.Bot(cfg), Calendar: scheduler.NewCalendar(wiretest.Timetable(cfg))})
+	b := bot.New(bot.Options{Coordinator: svc, Now: svc.Now, Posts: store, Settings: wire.Bot(cfg), Calendar: scheduler.NewCalendar(wire.Timetable(cfg))})
 	s := NewSlack(SlackOptions{Bot: b, Chat: NewSlackChat("xoxb-1", fake.URL+"/", nil), Claims: store, SigningSecret: testSecret})
 	router := testRouter(s)
 
@@ -256,7 +256,7 @@ func TestSenderPacesPostsPerChannel(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := bot.NewRelay(store, wiretest.Bot(cfg), now).RunOnce(ctx); err != nil {
+	if _, err := bot.NewRelay(store, wire.Bot(cfg), now).RunOnce(ctx); err != nil {
 		t.Fatal(err)
 	}
 	fake := slacktest.New(t)
@@ -333,7 +333,7 @@ func TestReactionOnAPostRecordedMeanwhileCounts(t *testing.T) {
 	if err := store.SavePost(ctx, releases.Post{ReleaseID: r.ID, Kind: releases.PostRequest, Team: "payments", Channel: "C0PAY", TS: "1.1", At: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	b := bot.New(bot.Options{Coordinator: svc, Now: svc.Now, Posts: &landingPosts{Store: store}, Settings: wiretest.Bot(cfg), Calendar: scheduler.NewCalendar(wiretest.Timetable(cfg))})
+	b := bot.New(bot.Options{Coordinator: svc, Now: svc.Now, Posts: &landingPosts{Store: store}, Settings: wire.Bot(cfg), Calendar: scheduler.NewCalendar(wire.Timetable(cfg))})
 	note, err := b.HandleReaction(ctx, bot.Reaction{User: "U0ALICE", Channel: "C0PAY", TS: "1.1", Emoji: "white_check_mark", Added: true}, nil)
 	if err != nil || note != nil {
 		t.Fatalf("note %v, err %v", note, err)
@@ -352,7 +352,7 @@ func TestSlackServesSignedCommandsWithoutItsIdentity(t *testing.T) {
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	chat := NewSlackChat("xoxb-1", fake.URL+"/", nil)
 	chat.now = func() time.Time { return now }
-	b := bot.New(bot.Options{Settings: wiretest.Bot(cfg)})
+	b := bot.New(bot.Options{Settings: wire.Bot(cfg)})
 	r := testRouter(NewSlack(SlackOptions{Bot: b, Chat: chat, SigningSecret: testSecret}))
 	for range 3 {
 		w := serveSigned(r, slacktest.SlashCommand{UserID: "U0DAVE", ChannelID: "C0REL", Text: "help"}.Request())
@@ -405,7 +405,7 @@ func TestReactionOnAPostBeingRecordedCountsAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	posts := &recordingPosts{Store: store}
-	b := bot.New(bot.Options{Coordinator: svc, Now: svc.Now, Posts: posts, Settings: wiretest.Bot(cfg), Calendar: scheduler.NewCalendar(wiretest.Timetable(cfg))})
+	b := bot.New(bot.Options{Coordinator: svc, Now: svc.Now, Posts: posts, Settings: wire.Bot(cfg), Calendar: scheduler.NewCalendar(wire.Timetable(cfg))})
 	note, err := b.HandleReaction(ctx, bot.Reaction{User: "U0ALICE", Channel: "C0PAY", TS: "1.1", Emoji: "white_check_mark", Added: true}, nil)
 	if err != nil || note != nil {
 		t.Fatalf("note %v, err %v; want the ✅ counted at once", note, err)

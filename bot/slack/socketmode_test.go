@@ -16,7 +16,7 @@ import (
 	"github.com/releasebot/releasebot/bot"
 	"github.com/releasebot/releasebot/bot/slack"
 	"github.com/releasebot/releasebot/bot/slack/slacktest"
-	"github.com/releasebot/releasebot/internal/wiretest"
+	"github.com/releasebot/releasebot/internal/wire"
 	"github.com/releasebot/releasebot/releases"
 	"github.com/releasebot/releasebot/releases/storetest"
 	"github.com/releasebot/releasebot/scheduler"
@@ -51,10 +51,10 @@ func startSocketMode(t *testing.T, h *harness, setup socketSetup) *socketBot {
 	if setup.claims != nil {
 		claims = setup.claims(claims)
 	}
-	cal := scheduler.NewCalendar(wiretest.Timetable(h.cfg))
+	cal := scheduler.NewCalendar(wire.Timetable(h.cfg))
 	svc := releases.NewCoordinator(releases.Options{Store: store, Policy: h.cfg.Policy(), Now: h.clock.Now, Gate: cal})
 	logs := newLogWatch()
-	b := bot.New(bot.Options{Coordinator: svc, Now: svc.Now, Posts: h.store, Settings: wiretest.Bot(h.cfg), Calendar: cal})
+	b := bot.New(bot.Options{Coordinator: svc, Now: svc.Now, Posts: h.store, Settings: wire.Bot(h.cfg), Calendar: cal})
 	chat := slack.NewSlackChat(token, h.slack.URL+"/", nil)
 	homes := bot.NewHomes(bot.HomesOptions{Bot: b, Publisher: chat, Now: h.clock.Now})
 	s := slack.NewSlack(slack.SlackOptions{Bot: b, Chat: chat, Claims: claims, Now: h.clock.Now, Logger: slog.New(logs), Homes: homes})

@@ -1,8 +1,9 @@
-// Package wiretest projects a configuration into the bot's and the
-// scheduler's options as main does, for tests that start from a
-// releasebot.yaml or the demo. Main keeps its own projection (project.go);
-// its tests check that the two agree.
-package wiretest
+// Package wire projects a loaded configuration into the bot's and the
+// scheduler's own options: they never see the configuration's file model
+// (TestConfigStaysAtTheEdge). Main wires with it, and so do the tests that
+// start from a releasebot.yaml or the demo, so they test what main wires.
+// Project after cfg.LeadGroups is set: the policies copy it.
+package wire
 
 import (
 	"github.com/releasebot/releasebot/bot"
