@@ -47,7 +47,7 @@ func serve(ctx context.Context, args []string, env environment, stderr io.Writer
 	if err := refuseDemoWithSlack(env); err != nil {
 		return err
 	}
-	// A line per request, each its own write, was a twentieth of serve's
+	// A line per request, each its own write, was a few percent of serve's
 	// CPU: lines are held for a moment and written out together, warnings
 	// and errors at once, everything on the way out.
 	logs := logbuf.New(stderr)

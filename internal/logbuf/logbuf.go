@@ -1,6 +1,6 @@
 // Package logbuf holds a server's log lines for a moment and writes them
-// out together: one write per line is a system call per request, about a
-// twentieth of what serve spends on a cheap one. Warnings and errors go
+// out together: one write per line is a system call per request, a few
+// percent of what serve spends on a cheap one. Warnings and errors go
 // out at once (FlushAt), the rest within Delay, and everything on Close.
 //
 // What that costs: a process killed outright (SIGKILL, the OOM killer)
