@@ -73,10 +73,15 @@ func TestAppendEphemeralDeclines(t *testing.T) {
 	}
 }
 
-// replyEphemeral answers with the status, headers and body c.JSON gives.
+// replyEphemeral answers with the status, headers and body c.JSON gives,
+// one answer after another, long and short, in the buffers it reuses.
 func TestReplyEphemeralAsGinJSON(t *testing.T) {
 	gin.SetMode(gin.TestMode)
-	for _, m := range []bot.Message{bot.Text(jsonTexts[1]), {Text: "x", Blocks: []bot.Block{bot.Header("h")}}} {
+	msgs := []bot.Message{{Text: "x", Blocks: []bot.Block{bot.Header("h")}}}
+	for _, s := range append(jsonTexts, jsonTexts...) {
+		msgs = append(msgs, bot.Text(s))
+	}
+	for _, m := range msgs {
 		serve := func(h gin.HandlerFunc) *httptest.ResponseRecorder {
 			r := gin.New()
 			r.POST("/", h)
