@@ -153,7 +153,13 @@ func TestGetSharedKeepsOneRelease(t *testing.T) {
 		}
 		return got
 	}
+	if _, ok := svc.Kept(r.ID); ok {
+		t.Fatal("Kept a release nobody read")
+	}
 	first := shared()
+	if kept, ok := svc.Kept(r.ID); !ok || kept != first {
+		t.Fatalf("Kept after a shared read: %v, the same release %v", ok, kept == first)
+	}
 	if again := shared(); again != first || db.loads.Load() != 1 {
 		t.Fatalf("two shared reads without a change: same release %v, %d loads", again == first, db.loads.Load())
 	}
@@ -187,6 +193,9 @@ func TestGetSharedKeepsOneRelease(t *testing.T) {
 	db.deaf.Store(true)
 	loads := db.loads.Load()
 	shared()
+	if _, ok := svc.Kept(r.ID); ok {
+		t.Fatal("Kept while the store is deaf")
+	}
 	shared()
 	if got := db.loads.Load() - loads; got != 2 {
 		t.Fatalf("%d loads for two reads while the store is deaf, want 2", got)

@@ -285,6 +285,15 @@ func (s *Coordinator) GetShared(ctx context.Context, id int64) (*Release, error)
 	return r, err
 }
 
+// Kept returns the release id as GetShared would, if the coordinator keeps
+// it and it is current; it never reads the store.
+func (s *Coordinator) Kept(id int64) (*Release, bool) {
+	if s.cache == nil {
+		return nil, false
+	}
+	return s.cache.shared(id)
+}
+
 func (s *Coordinator) load(ctx context.Context, id int64) (*Release, error) {
 	r, err := s.store.Release(ctx, id)
 	if errors.Is(err, ErrNotFound) {
