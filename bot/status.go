@@ -5,6 +5,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/releasebot/releasebot/commands"
+	"github.com/releasebot/releasebot/metrics"
 	"github.com/releasebot/releasebot/releases"
 )
 
@@ -12,6 +14,38 @@ import (
 // readers (*releases.Coordinator): the same pointer while it is current.
 type sharedReleases interface {
 	GetShared(ctx context.Context, id int64) (*releases.Release, error)
+}
+
+// keptReleases is a Releases that tells which releases it holds in
+// memory (*releases.Coordinator).
+type keptReleases interface {
+	Kept(id int64) (*releases.Release, bool)
+}
+
+// AnswerFromMemory answers in as HandleCommand would when that takes no
+// waiting for anything: `/release status R-n` of a release the coordinator
+// holds in memory, with nothing to read from the database. ok is false for
+// every other command, which HandleCommand must answer.
+func (b *Bot) AnswerFromMemory(in Invocation) (m Message, ok bool) {
+	kept, ok := b.svc.(keptReleases)
+	if !ok {
+		return Message{}, false
+	}
+	cmd, err := commands.Parse(in.Text, b.cfg.Location)
+	if err != nil {
+		return Message{}, false
+	}
+	c, ok := cmd.(commands.Status)
+	if !ok || c.ID == 0 {
+		return Message{}, false
+	}
+	r, ok := kept.Kept(c.ID)
+	if !ok {
+		return Message{}, false
+	}
+	m = b.statusOf(r)
+	b.metrics.CommandHandled(cmd.Name(), metrics.CommandOutcome(nil))
+	return m, true
 }
 
 // status answers `/release status R-n`. While the coordinator shares the
@@ -32,8 +66,14 @@ func (b *Bot) status(ctx context.Context, id int64) (Message, error) {
 	if err != nil {
 		return Message{}, err
 	}
+	return b.statusOf(r), nil
+}
+
+// statusOf is the status answer of r, a release the coordinator shares:
+// the one made of r before, or a new one, kept unless it read the clock.
+func (b *Bot) statusOf(r *releases.Release) Message {
 	if m, ok := b.statuses.get(r); ok {
-		return m, nil
+		return m
 	}
 	v, clocked := b.view, false
 	v.now = func() time.Time { clocked = true; return b.view.now() }
@@ -41,7 +81,7 @@ func (b *Bot) status(ctx context.Context, id int64) (Message, error) {
 	if !clocked {
 		b.statuses.put(r, m)
 	}
-	return m, nil
+	return m
 }
 
 // statusAnswers keeps the last status answer of each release with the

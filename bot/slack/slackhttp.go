@@ -54,6 +54,8 @@ type Slack struct {
 	// self tells who releasebot is in Slack: the workspace whose requests
 	// it serves, the bot user whose messages it acts on.
 	self func(ctx context.Context) (Identity, error)
+	// known tells it if it is known without asking Slack.
+	known func() (Identity, bool)
 	// groups, when set, hears of changes to user groups.
 	groups *UserGroups
 	// macs holds *requestMAC keyed with secret: keying one anew costs two
@@ -65,6 +67,12 @@ type Slack struct {
 // (SlackChat).
 type identifier interface {
 	Identity(ctx context.Context) (Identity, error)
+}
+
+// knownIdentifier tells releasebot's identity once it is known
+// (SlackChat), without asking Slack.
+type knownIdentifier interface {
+	KnownIdentity() (Identity, bool)
 }
 
 // errNoIdentity says nothing can tell releasebot's workspace: without a
@@ -105,6 +113,10 @@ func NewSlack(opts SlackOptions) *Slack {
 	s.self = func(context.Context) (Identity, error) { return Identity{}, errNoIdentity }
 	if id, ok := opts.Chat.(identifier); ok {
 		s.self = id.Identity
+	}
+	s.known = func() (Identity, bool) { return Identity{}, false }
+	if id, ok := opts.Chat.(knownIdentifier); ok {
+		s.known = id.KnownIdentity
 	}
 	return s
 }
@@ -418,8 +430,11 @@ func (s *Slack) commands(c *gin.Context) {
 		c.JSON(http.StatusBadRequest, gin.H{"error": "malformed slash command"})
 		return
 	}
-	reply, ok := withinBudget(s, s.internalError(), func(ctx context.Context) bot.Message { return s.command(ctx, sc) },
-		func(ctx context.Context, m bot.Message) { s.respond(ctx, sc.ResponseURL, m) })
+	reply, ok := s.fromMemory(sc)
+	if !ok {
+		reply, ok = withinBudget(s, s.internalError(), func(ctx context.Context) bot.Message { return s.command(ctx, sc) },
+			func(ctx context.Context, m bot.Message) { s.respond(ctx, sc.ResponseURL, m) })
+	}
 	switch {
 	case !ok, reply.Text == "" && len(reply.Blocks) == 0:
 		c.Status(http.StatusOK) // acknowledged; the answer follows via response_url, or a form opened
@@ -528,6 +543,24 @@ func (s *Slack) command(ctx context.Context, sc slackgo.SlashCommand) bot.Messag
 		return bot.Message{} // the form says the rest
 	}
 	return s.bot.HandleCommand(ctx, bot.Invocation{User: sc.UserID, Channel: sc.ChannelID, Text: bot.Unescape(sc.Text)})
+}
+
+// fromMemory answers a slash command as command would, on the request's
+// own goroutine, when the bot can answer it from what it holds in memory
+// (bot.AnswerFromMemory) and releasebot's workspace is known: nothing
+// there waits, so the budget (withinBudget) and the hand-over to a worker
+// it needs are spared. ok is false for anything else.
+func (s *Slack) fromMemory(sc slackgo.SlashCommand) (m bot.Message, ok bool) {
+	if self, known := s.known(); !known || sc.TeamID != self.TeamID || strings.TrimSpace(sc.Text) == "" {
+		return bot.Message{}, false // command says what to do
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("panic while handling a Slack request", "panic", p, "stack", string(debug.Stack()))
+			m, ok = s.internalError(), true
+		}
+	}()
+	return s.bot.AnswerFromMemory(bot.Invocation{User: sc.UserID, Channel: sc.ChannelID, Text: bot.Unescape(sc.Text)})
 }
 
 // respond posts an ephemeral message to a response_url.
