@@ -131,13 +131,18 @@ func (a *app) owners(service string) []string {
 
 // newLogger logs JSON, or text when w is a terminal.
 func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(logHandler(w, w, level))
+}
+
+// logHandler writes to out JSON, or text when w is a terminal.
+func logHandler(w, out io.Writer, level slog.Level) slog.Handler {
 	opts := &slog.HandlerOptions{Level: level}
 	if f, ok := w.(*os.File); ok {
 		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			return slog.New(slog.NewTextHandler(w, opts))
+			return slog.NewTextHandler(out, opts)
 		}
 	}
-	return slog.New(slog.NewJSONHandler(w, opts))
+	return slog.NewJSONHandler(out, opts)
 }
 
 // shutdownGrace is how long in-flight work may take after SIGTERM.

@@ -31,6 +31,8 @@ type Bot struct {
 	homes *Homes
 	// confirmKey signs Confirm buttons (see confirm.go).
 	confirmKey []byte
+	// statuses keeps status answers (see status.go).
+	statuses statusAnswers
 }
 
 // Options configure a Bot; all but Logger, Metrics and Now are required.

@@ -67,11 +67,7 @@ func (b *Bot) run(ctx context.Context, in Invocation, cmd commands.Command) (Mes
 			}
 			return b.view.page("Active releases", p, "No releases are active. Open one with `/release create SERVICE VERSION`.", activeMore()), nil
 		}
-		r, err := svc.Get(ctx, c.ID)
-		if err != nil {
-			return Message{}, err
-		}
-		return b.view.status(r), nil
+		return b.status(ctx, c.ID)
 	case commands.List:
 		f := releases.Filter{Limit: c.Limit}
 		if c.Status != "" {

@@ -144,7 +144,12 @@ var escapedMention = regexp.MustCompile(`&lt;@([A-Z0-9]+)&gt;`)
 
 // Unescape undoes escape, and Slack's escaping of &, < and > in what
 // people type: what they typed, as they typed it.
-func Unescape(s string) string { return mrkdwnUnescaper.Replace(s) }
+func Unescape(s string) string {
+	if !strings.Contains(s, "&") {
+		return s // what most commands are; the replacer would copy it
+	}
+	return mrkdwnUnescaper.Replace(s)
+}
 
 var mrkdwnUnescaper = strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">")
 
@@ -507,19 +512,38 @@ func sections(s string) []string {
 
 // status is the reply to `/release status R-n`.
 func (v view) status(r *releases.Release) Message {
-	lines := append([]string{"*" + title(r) + "*"}, v.details(r)...)
-	for _, d := range r.Deployments {
-		what := escape(d.Version)
-		if r.IsTrain() {
-			what = escape(d.Service) + " " + what
-		}
-		line := fmt.Sprintf("• %s %s %s of %s to %s", deploymentEmoji[d.Status], releases.FormatDeploymentID(d.ID), d.Type, what, d.Environment)
-		if d.Message != "" {
-			line += ": " + escape(d.Message)
-		}
-		lines = append(lines, line)
+	// One builder for the whole answer: the lines joined, a line per
+	// deployment "• ✅ D-3 deploy of v2.4.0 to staging: message".
+	details := v.details(r)
+	var b strings.Builder
+	b.Grow(256 + 64*len(details) + 96*len(r.Deployments))
+	b.WriteString("*" + title(r) + "*")
+	for _, line := range details {
+		b.WriteByte('\n')
+		b.WriteString(line)
 	}
-	return Text(strings.Join(lines, "\n"))
+	var id [24]byte
+	for _, d := range r.Deployments {
+		b.WriteString("\n• ")
+		b.WriteString(deploymentEmoji[d.Status])
+		b.WriteString(" D-")
+		b.Write(strconv.AppendInt(id[:0], d.ID, 10))
+		b.WriteByte(' ')
+		b.WriteString(string(d.Type))
+		b.WriteString(" of ")
+		if r.IsTrain() {
+			b.WriteString(escape(d.Service))
+			b.WriteByte(' ')
+		}
+		b.WriteString(escape(d.Version))
+		b.WriteString(" to ")
+		b.WriteString(d.Environment)
+		if d.Message != "" {
+			b.WriteString(": ")
+			b.WriteString(escape(d.Message))
+		}
+	}
+	return Text(b.String())
 }
 
 // list is one line per release, newest first.

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -162,5 +163,48 @@ func TestAuditSpellsSignOff(t *testing.T) {
 	}
 	if strings.Contains(m.Text, "signoff") {
 		t.Errorf("audit spells signoff: %q", m.Text)
+	}
+}
+
+// The status answer is the lines the card shows, then a line per
+// deployment, as fmt and strings.Join made them before it was written into
+// one builder.
+func TestStatusLinesAsJoined(t *testing.T) {
+	v := newView(config.Demo())
+	v.now = func() time.Time { return time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC) }
+	before := func(r *releases.Release) string {
+		lines := append([]string{"*" + title(r) + "*"}, v.details(r)...)
+		for _, d := range r.Deployments {
+			what := escape(d.Version)
+			if r.IsTrain() {
+				what = escape(d.Service) + " " + what
+			}
+			line := fmt.Sprintf("• %s %s %s of %s to %s", deploymentEmoji[d.Status], releases.FormatDeploymentID(d.ID), d.Type, what, d.Environment)
+			if d.Message != "" {
+				line += ": " + escape(d.Message)
+			}
+			lines = append(lines, line)
+		}
+		return strings.Join(lines, "\n")
+	}
+	at := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	deps := []releases.Deployment{
+		{ID: 7, Environment: "staging", Type: releases.TypeDeployment, Status: releases.DeploymentSucceeded, Service: "ledger", Version: "v1.2.0"},
+		{ID: 1234567890123, Environment: "production", Type: releases.TypeRollback, Status: releases.DeploymentFailed, Service: "ledger",
+			Version: "v1.1<&>", Message: "pods <crash> & loop", URL: "https://ci.example.com/1"},
+		{ID: 9, Environment: "production", Type: releases.TypeDeployment, Status: "unheard-of", Service: "ledger", Version: "v1.2.0"},
+	}
+	for _, r := range []*releases.Release{
+		{ID: 1, Service: "payments-api", Version: "v2.4.0", Status: releases.StatusAwaitingSignoff, Teams: []string{"payments", "risk"},
+			Environments: []string{"staging", "production"}, CreatedBy: "U0DAVE", CreatedAt: at},
+		{ID: 2, Service: "ledger", Version: "v1.2.0", Status: releases.StatusDeploying, Teams: []string{"payments"},
+			Environments: []string{"staging", "production"}, CreatedBy: "U0DAVE", CreatedAt: at, Deployments: deps, Notes: "a <note>"},
+		{ID: 3, Name: "q3", Status: releases.StatusDeploying, Teams: []string{"payments"}, Environments: []string{"staging", "production"},
+			Components: []releases.Component{{Service: "ledger", Version: "v1.2.0"}, {Service: "fx", Version: "v3"}},
+			CreatedBy:  "U0DAVE", CreatedAt: at, Deployments: deps},
+	} {
+		if got, want := v.status(r).Text, before(r); got != want {
+			t.Errorf("R-%d:\n got %q\nwant %q", r.ID, got, want)
+		}
 	}
 }

@@ -43,6 +43,9 @@ const (
 // CommandOutcome maps the error of a command to its outcome label: OK for
 // nil, the code of a releases error, Error for anything else.
 func CommandOutcome(err error) string {
+	if err == nil {
+		return OK // without ErrorCode, whose errors.As target is allocated whatever err is
+	}
 	switch releases.ErrorCode(err) {
 	case "":
 		return OK

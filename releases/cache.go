@@ -45,6 +45,16 @@ type cachedRelease struct {
 
 // get returns a copy of the kept release id, if it is still current.
 func (c *readCache) get(id int64) (*Release, bool) {
+	r, ok := c.shared(id)
+	if !ok {
+		return nil, false
+	}
+	return r.clone(), true
+}
+
+// shared returns the kept release id itself, if it is still current: the
+// same one on every call until it is replaced.
+func (c *readCache) shared(id int64) (*Release, bool) {
 	v, ok := c.store.DataVersion()
 	if !ok {
 		return nil, false
@@ -55,7 +65,18 @@ func (c *readCache) get(id int64) (*Release, bool) {
 	if !found || e.version != v || c.now().Sub(e.at) >= readCacheMaxAge {
 		return nil, false
 	}
-	return e.r.clone(), true
+	return e.r, true
+}
+
+// keep keeps r itself, loaded after version v was read, for readers that
+// share it (GetShared).
+func (c *readCache) keep(r *Release, v uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil || len(c.entries) >= readCacheSize {
+		c.entries = make(map[int64]cachedRelease)
+	}
+	c.entries[r.ID] = cachedRelease{r: r, version: v, at: c.now()}
 }
 
 // put keeps a copy of r, loaded after version v was read.

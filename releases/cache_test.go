@@ -132,3 +132,75 @@ func TestGetSeesEveryChangeAtOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestGetSharedKeepsOneRelease: GetShared answers the same release while
+// it is current and a new one after a change, after the maximum age, and
+// on every read while the store is deaf; Get's copies stay apart from it.
+func TestGetSharedKeepsOneRelease(t *testing.T) {
+	db := &countingStore{Store: storetest.Open(t, "sqlite://"+t.TempDir()+"/r.db", nil)}
+	svc := releases.NewCoordinator(releases.Options{Store: db, Policy: testPolicy()})
+	clock := testclock.New(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
+	releases.SetCacheClock(svc, clock.Now)
+	r, err := svc.Create(ctx, dave, releases.CreateInput{Service: "payments-api", Version: "v1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared := func() *releases.Release {
+		t.Helper()
+		got, err := svc.GetShared(ctx, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if _, ok := svc.Kept(r.ID); ok {
+		t.Fatal("Kept a release nobody read")
+	}
+	first := shared()
+	if kept, ok := svc.Kept(r.ID); !ok || kept != first {
+		t.Fatalf("Kept after a shared read: %v, the same release %v", ok, kept == first)
+	}
+	if again := shared(); again != first || db.loads.Load() != 1 {
+		t.Fatalf("two shared reads without a change: same release %v, %d loads", again == first, db.loads.Load())
+	}
+	copied, err := svc.Get(ctx, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copied.Teams[0] = "nobody"
+	if copied == first || first.Teams[0] != "payments" || db.loads.Load() != 1 {
+		t.Fatalf("Get answered the shared release, or loaded again (%d loads)", db.loads.Load())
+	}
+
+	if _, err := svc.SignOff(ctx, alice, r.ID, "payments"); err != nil {
+		t.Fatal(err)
+	}
+	db.version.Add(1)
+	second := shared()
+	if second == first || len(second.SignOffs) != 1 {
+		t.Fatalf("after a change: the same release %v, %d sign-offs", second == first, len(second.SignOffs))
+	}
+	if len(first.SignOffs) != 0 {
+		t.Fatal("the release shared before the change was changed")
+	}
+	if shared() != second {
+		t.Fatal("not kept after the change")
+	}
+	clock.Advance(releases.CacheMaxAge)
+	if shared() == second {
+		t.Fatal("kept past the maximum age")
+	}
+	db.deaf.Store(true)
+	loads := db.loads.Load()
+	shared()
+	if _, ok := svc.Kept(r.ID); ok {
+		t.Fatal("Kept while the store is deaf")
+	}
+	shared()
+	if got := db.loads.Load() - loads; got != 2 {
+		t.Fatalf("%d loads for two reads while the store is deaf, want 2", got)
+	}
+	if _, err := svc.GetShared(ctx, r.ID+1); releases.ErrorCode(err) != releases.ENotFound {
+		t.Fatalf("GetShared of an unknown release: %v, want ENotFound", err)
+	}
+}

@@ -267,6 +267,35 @@ func (s *Coordinator) Get(ctx context.Context, id int64) (*Release, error) {
 	return r, err
 }
 
+// GetShared is Get for a reader that changes nothing of what it gets: a
+// release read recently is the very one the coordinator keeps, the same
+// pointer on every call while it is current, so such a reader may keep
+// what it made of it until it gets another. Changing it would change what
+// others read.
+func (s *Coordinator) GetShared(ctx context.Context, id int64) (*Release, error) {
+	if s.cache == nil {
+		return s.load(ctx, id)
+	}
+	if r, ok := s.cache.shared(id); ok {
+		return r, nil
+	}
+	v, keep := s.cache.store.DataVersion() // read before loading: see readCache
+	r, err := s.load(ctx, id)
+	if err == nil && keep {
+		s.cache.keep(r, v)
+	}
+	return r, err
+}
+
+// Kept returns the release id as GetShared would, if the coordinator keeps
+// it and it is current; it never reads the store.
+func (s *Coordinator) Kept(id int64) (*Release, bool) {
+	if s.cache == nil {
+		return nil, false
+	}
+	return s.cache.shared(id)
+}
+
 func (s *Coordinator) load(ctx context.Context, id int64) (*Release, error) {
 	r, err := s.store.Release(ctx, id)
 	if errors.Is(err, ErrNotFound) {

@@ -3,14 +3,21 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gin-gonic/gin"
+
+	"github.com/releasebot/releasebot/metrics"
 	"github.com/releasebot/releasebot/releases"
 	"github.com/releasebot/releasebot/releases/storetest"
+	"github.com/releasebot/releasebot/web"
 )
 
 // The dashboard must answer within 100 ms server-side for a list over
@@ -107,5 +114,33 @@ func BenchmarkReleasePage(b *testing.B) {
 			b.Run("windows", func(b *testing.B) { d.bench(b, "/windows") })
 			b.Run("calendar.ics", func(b *testing.B) { d.bench(b, "/calendar.ics") })
 		})
+	}
+}
+
+// BenchmarkRequestLog measures what RequestLog adds to a request that
+// answers at once: the id, the access line as serve writes it (JSON to a
+// file) and the metrics.
+//
+//	go test ./web -run '^$' -bench RequestLog -count 5
+func BenchmarkRequestLog(b *testing.B) {
+	f, err := os.Create(filepath.Join(b.TempDir(), "serve.log"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	log := slog.New(slog.NewJSONHandler(f, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	gin.SetMode(gin.ReleaseMode)
+	defer gin.SetMode(gin.TestMode)
+	r := gin.New()
+	r.Use(web.RequestLog(log, metrics.New(metrics.Options{})))
+	r.POST("/slack/commands", func(c *gin.Context) { c.Status(http.StatusOK) })
+	req := httptest.NewRequest(http.MethodPost, "/slack/commands", nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		r.ServeHTTP(w, req)
+		if w.Code != http.StatusOK {
+			b.Fatalf("HTTP %d", w.Code)
+		}
 	}
 }

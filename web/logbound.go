@@ -36,6 +36,9 @@ func (b boundedHandler) Enabled(ctx context.Context, level slog.Level) bool {
 }
 
 func (b boundedHandler) Handle(ctx context.Context, r slog.Record) error {
+	if withinBounds(r) {
+		return b.h.Handle(ctx, r) // what boundAttr would give back is r's own
+	}
 	out := slog.NewRecord(r.Time, r.Level, truncate(r.Message, MaxLogValue), r.PC)
 	r.Attrs(func(a slog.Attr) bool {
 		out.AddAttrs(boundAttr(a))
@@ -54,6 +57,35 @@ func (b boundedHandler) WithAttrs(as []slog.Attr) slog.Handler {
 
 func (b boundedHandler) WithGroup(name string) slog.Handler {
 	return boundedHandler{b.h.WithGroup(name)}
+}
+
+// withinBounds reports whether r has nothing boundAttr would change: a
+// short message, and attributes with short keys whose values are short
+// strings or numbers and the like. A request's access line is such a record,
+// and passing it on as it is spares copying it.
+func withinBounds(r slog.Record) bool {
+	if len(r.Message) > MaxLogValue {
+		return false
+	}
+	ok := true
+	r.Attrs(func(a slog.Attr) bool {
+		ok = attrWithinBounds(a)
+		return ok
+	})
+	return ok
+}
+
+func attrWithinBounds(a slog.Attr) bool {
+	if len(a.Key) > MaxLogValue {
+		return false
+	}
+	switch a.Value.Kind() {
+	case slog.KindString:
+		return len(a.Value.String()) <= MaxLogValue // a "stack" has a higher bound; this one is the lower
+	case slog.KindInt64, slog.KindUint64, slog.KindFloat64, slog.KindBool, slog.KindDuration, slog.KindTime:
+		return true
+	}
+	return false // Any, Group and LogValuer values go through boundAttr
 }
 
 // boundAttr cuts a's value: strings, errors and anything printed through

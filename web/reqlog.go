@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -86,7 +88,8 @@ func RequestLog(log *slog.Logger, rec HTTPRecorder) gin.HandlerFunc {
 				}
 				c.Abort()
 			}
-			d := time.Since(start)
+			end := time.Now()
+			d := end.Sub(start)
 			status, route := c.Writer.Status(), c.FullPath()
 			level := slog.LevelInfo
 			switch {
@@ -96,11 +99,15 @@ func RequestLog(log *slog.Logger, rec HTTPRecorder) gin.HandlerFunc {
 				level = slog.LevelDebug
 			}
 			// The same line as through req.logger(), without making that
-			// logger for every request.
-			if log.Enabled(ctx, level) {
-				log.LogAttrs(ctx, level, "http request", slog.String("request_id", id), slog.String("method", c.Request.Method),
+			// logger for every request, and the record made here rather
+			// than by LogAttrs, which would read the clock and the
+			// caller's frame again.
+			if h := log.Handler(); h.Enabled(ctx, level) {
+				r := slog.NewRecord(end, level, "http request", accessLogPC())
+				r.AddAttrs(slog.String("request_id", id), slog.String("method", c.Request.Method),
 					slog.String("path", c.Request.URL.Path), slog.String("route", route), slog.Int("status", status),
 					slog.Float64("duration_ms", float64(d.Microseconds())/1000), slog.Int("bytes", c.Writer.Size()))
+				_ = h.Handle(ctx, r)
 			}
 			if rec != nil {
 				rec.HTTPRequest(c.Request.Method, route, status, d)
@@ -108,6 +115,22 @@ func RequestLog(log *slog.Logger, rec HTTPRecorder) gin.HandlerFunc {
 		}()
 		c.Next()
 	}
+}
+
+// accessPC is the frame that a handler adding the source names for the
+// access line, as LogAttrs would give it: found at the first line rather
+// than for every request.
+var accessPC atomic.Uintptr
+
+// accessLogPC returns accessPC, finding it in its caller's frame first.
+func accessLogPC() uintptr {
+	if pc := accessPC.Load(); pc != 0 {
+		return pc
+	}
+	var pcs [1]uintptr
+	runtime.Callers(2, pcs[:]) // skip runtime.Callers and accessLogPC
+	accessPC.Store(pcs[0])
+	return pcs[0]
 }
 
 // quietRoutes are polled by machines; their successes are logged at debug.

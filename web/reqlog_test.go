@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -123,4 +124,37 @@ func TestRequestLog(t *testing.T) {
 			}
 		}
 	})
+}
+
+// The access line is made without LogAttrs; a handler that adds the source
+// still names RequestLog, on every line, not the first alone.
+func TestRequestLogSource(t *testing.T) {
+	gin.SetMode(gin.TestMode)
+	logs := &syncBuffer{}
+	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{AddSource: true}))
+	r := gin.New()
+	r.Use(web.RequestLog(log, nil))
+	r.GET("/x", func(c *gin.Context) { c.String(http.StatusOK, "ok") })
+	for range 2 {
+		r.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/x", nil))
+	}
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d lines:\n%s", len(lines), logs)
+	}
+	for _, line := range lines {
+		var l struct {
+			Msg    string `json:"msg"`
+			Source struct {
+				Function, File string
+			} `json:"source"`
+		}
+		if err := json.Unmarshal([]byte(line), &l); err != nil {
+			t.Fatal(err)
+		}
+		if l.Msg != "http request" || !strings.HasPrefix(l.Source.Function, "github.com/releasebot/releasebot/web.RequestLog") ||
+			!strings.HasSuffix(l.Source.File, "web/reqlog.go") {
+			t.Errorf("access line's source: %s", line)
+		}
+	}
 }

@@ -75,6 +75,17 @@ func (c *SlackChat) Identity(ctx context.Context) (Identity, error) {
 	return *c.id, nil
 }
 
+// KnownIdentity returns releasebot's identity if Slack has told it
+// already; it never asks.
+func (c *SlackChat) KnownIdentity() (Identity, bool) {
+	c.idMu.Lock()
+	defer c.idMu.Unlock()
+	if c.id == nil {
+		return Identity{}, false
+	}
+	return *c.id, true
+}
+
 // wrote reports whether m is a message of id's bot: any app may put
 // releasebot's tag in its own messages' metadata, none can post with its
 // bot id or as its bot user.

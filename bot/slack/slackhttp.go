@@ -3,9 +3,10 @@ package slack
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/hex"
 	"errors"
+	"hash"
 	"io"
 	"log/slog"
 	"mime"
@@ -14,6 +15,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -52,14 +54,25 @@ type Slack struct {
 	// self tells who releasebot is in Slack: the workspace whose requests
 	// it serves, the bot user whose messages it acts on.
 	self func(ctx context.Context) (Identity, error)
+	// known tells it if it is known without asking Slack.
+	known func() (Identity, bool)
 	// groups, when set, hears of changes to user groups.
 	groups *UserGroups
+	// macs holds *requestMAC keyed with secret: keying one anew costs two
+	// SHA-256 blocks and a handful of allocations, per request.
+	macs sync.Pool
 }
 
 // identifier is a chat that knows releasebot's identity in Slack
 // (SlackChat).
 type identifier interface {
 	Identity(ctx context.Context) (Identity, error)
+}
+
+// knownIdentifier tells releasebot's identity once it is known
+// (SlackChat), without asking Slack.
+type knownIdentifier interface {
+	KnownIdentity() (Identity, bool)
 }
 
 // errNoIdentity says nothing can tell releasebot's workspace: without a
@@ -96,9 +109,14 @@ func NewSlack(opts SlackOptions) *Slack {
 	if s.hc == nil {
 		s.hc = &http.Client{Timeout: 10 * time.Second}
 	}
+	s.macs.New = func() any { return &requestMAC{h: hmac.New(sha256.New, []byte(s.secret))} }
 	s.self = func(context.Context) (Identity, error) { return Identity{}, errNoIdentity }
 	if id, ok := opts.Chat.(identifier); ok {
 		s.self = id.Identity
+	}
+	s.known = func() (Identity, bool) { return Identity{}, false }
+	if id, ok := opts.Chat.(knownIdentifier); ok {
+		s.known = id.KnownIdentity
 	}
 	return s
 }
@@ -157,7 +175,11 @@ const (
 // parser reads nothing from them and would run an empty command.
 func contentType(want string) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		got, _, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
+		v := c.GetHeader("Content-Type")
+		if v == want {
+			return // as Slack sends it: ParseMediaType would build a map of no parameters to say so
+		}
+		got, _, err := mime.ParseMediaType(v)
 		if err != nil || got != want {
 			c.AbortWithStatusJSON(http.StatusUnsupportedMediaType, gin.H{"error": "expected " + want})
 		}
@@ -173,7 +195,8 @@ func (s *Slack) verify(c *gin.Context) {
 	// A refusal before the body is read closes the connection after the
 	// answer: net/http would otherwise read what it can of the body, to
 	// reuse the connection.
-	if err := s.signatureHeaders(c.Request.Header); err != nil {
+	sig, ts, err := s.signatureHeaders(c.Request.Header)
+	if err != nil {
 		c.Header("Connection", "close")
 		s.refuse(c, err)
 		return
@@ -194,7 +217,8 @@ func (s *Slack) verify(c *gin.Context) {
 	}
 	rc := http.NewResponseController(c.Writer)
 	_ = rc.SetReadDeadline(time.Now().Add(s.readTimeout)) // unsupported by test recorders: the server's ReadTimeout holds
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxSlackBody))
+	// What is signed, "v0:TIMESTAMP:" and the body, read into one buffer.
+	signed, err := readSigned(http.MaxBytesReader(c.Writer, c.Request.Body, maxSlackBody), ts, c.Request.ContentLength)
 	if err != nil {
 		c.Header("Connection", "close") // what is left of the body is not read either
 		var tooBig *http.MaxBytesError
@@ -206,18 +230,73 @@ func (s *Slack) verify(c *gin.Context) {
 		return
 	}
 	_ = rc.SetReadDeadline(time.Time{})
-	sv, err := slackgo.NewSecretsVerifier(c.Request.Header, s.secret)
-	if err == nil {
-		_, _ = sv.Write(body)
-		err = sv.Ensure()
-	}
-	if err != nil {
-		s.refuse(c, err)
+	if !s.signedBySecret(signed, &sig) {
+		s.refuse(c, errBadSignature)
 		return
 	}
-	c.Request.Body = io.NopCloser(bytes.NewReader(body))
-	c.Set("body", body)
+	body := &signedBody{raw: signed[len("v0:")+len(ts)+len(":"):]}
+	body.Reset(body.raw)
+	c.Request.Body = body
 	c.Next() // holding the slot until the answer is written
+}
+
+// signedBody is a request's body once verify has read it and checked its
+// signature: the handlers after it read the bytes as they are, and
+// anything reading the request's body reads them again.
+type signedBody struct {
+	bytes.Reader
+	raw []byte
+}
+
+func (*signedBody) Close() error { return nil }
+
+// rawBody is the body verify read; nil without one.
+func rawBody(c *gin.Context) []byte {
+	if b, ok := c.Request.Body.(*signedBody); ok {
+		return b.raw
+	}
+	return nil
+}
+
+// readSigned reads the body r, whose length is n (-1: not known), after
+// "v0:ts:" in a buffer of the size they need.
+func readSigned(r io.Reader, ts string, n int64) ([]byte, error) {
+	size := len("v0:") + len(ts) + len(":")
+	if n < 0 || n > maxSlackBody {
+		n = 512
+	}
+	buf := make([]byte, 0, size+int(n)+1) // +1: room to read the end without growing
+	buf = append(append(append(buf, "v0:"...), ts...), ':')
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		m, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+m]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// requestMAC is an HMAC-SHA256 keyed with the signing secret.
+type requestMAC struct {
+	h   hash.Hash
+	sum [sha256.Size]byte
+}
+
+// signedBySecret reports whether sig is the signature of signed, "v0:",
+// the request's timestamp, ":" and its body, with s's secret: Slack's v0
+// signature, compared in constant time as slack-go's SecretsVerifier does.
+func (s *Slack) signedBySecret(signed []byte, sig *[sha256.Size]byte) bool {
+	m := s.macs.Get().(*requestMAC)
+	defer s.macs.Put(m)
+	m.h.Reset()
+	m.h.Write(signed)
+	return hmac.Equal(m.h.Sum(m.sum[:0]), sig[:])
 }
 
 // refuse answers 401 for the signature problem err.
@@ -226,38 +305,71 @@ func (s *Slack) refuse(c *gin.Context, err error) {
 	c.AbortWithStatusJSON(http.StatusUnauthorized, gin.H{"error": "invalid signature"})
 }
 
-// Signature header problems found without reading the body.
+// Signature problems: those of the headers found without reading the
+// body.
 var (
-	errNoSignature = errors.New("missing or malformed signature headers")
-	errStale       = errors.New("stale timestamp")
+	errNoSignature  = errors.New("missing or malformed signature headers")
+	errStale        = errors.New("stale timestamp")
+	errBadSignature = errors.New("signature does not match")
 )
 
 // signatureHeaders checks what can be checked of a signature without the
 // body: a secret to check it with, a v0 signature of the right shape and
-// a timestamp within signatureWindow of now.
-func (s *Slack) signatureHeaders(h http.Header) error {
+// a timestamp within signatureWindow of now. It returns the signature and
+// the timestamp as sent.
+func (s *Slack) signatureHeaders(h http.Header) (sig [sha256.Size]byte, ts string, err error) {
 	if s.secret == "" {
-		return errNoSecret // anyone can sign with an empty key
+		return sig, "", errNoSecret // anyone can sign with an empty key
 	}
-	sig, found := strings.CutPrefix(h.Get("X-Slack-Signature"), "v0=")
-	if _, err := hex.DecodeString(sig); !found || err != nil || len(sig) != 2*sha256.Size {
-		return errNoSignature
+	hexSig, found := strings.CutPrefix(h.Get("X-Slack-Signature"), "v0=")
+	if !found || !decodeHex(sig[:], hexSig) {
+		return sig, "", errNoSignature
 	}
-	ts, err := strconv.ParseInt(h.Get("X-Slack-Request-Timestamp"), 10, 64)
+	ts = h.Get("X-Slack-Request-Timestamp")
+	unix, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil {
-		return errNoSignature
+		return sig, "", errNoSignature
 	}
-	if skew := s.wall().Sub(time.Unix(ts, 0)).Abs(); skew > signatureWindow {
-		return errStale
+	if skew := s.wall().Sub(time.Unix(unix, 0)).Abs(); skew > signatureWindow {
+		return sig, "", errStale
 	}
-	return nil
+	return sig, ts, nil
+}
+
+// decodeHex decodes s, hex digits of either case as hex.DecodeString
+// takes them, into dst, which it must fill exactly.
+func decodeHex(dst []byte, s string) bool {
+	if len(s) != 2*len(dst) {
+		return false
+	}
+	for i := range dst {
+		hi, ok1 := hexDigit(s[2*i])
+		lo, ok2 := hexDigit(s[2*i+1])
+		if !ok1 || !ok2 {
+			return false
+		}
+		dst[i] = hi<<4 | lo
+	}
+	return true
+}
+
+func hexDigit(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
 }
 
 var errNoSecret = errors.New("no signing secret is configured")
 
 func signatureProblem(err error) string {
 	switch {
-	case errors.Is(err, slackgo.ErrExpiredTimestamp), errors.Is(err, errStale):
+	case errors.Is(err, errStale):
 		return "stale timestamp"
 	case errors.Is(err, errNoSecret):
 		return err.Error()
@@ -313,20 +425,21 @@ func withinBudget[T any](s *Slack, failed T, work func(ctx context.Context) T, l
 
 // commands answers a slash command.
 func (s *Slack) commands(c *gin.Context) {
-	body, _ := c.Get("body")
-	raw, _ := body.([]byte)
-	sc, err := parseSlashCommand(raw)
+	sc, err := parseSlashCommand(rawBody(c))
 	if err != nil || sc.UserID == "" || sc.ChannelID == "" {
 		c.JSON(http.StatusBadRequest, gin.H{"error": "malformed slash command"})
 		return
 	}
-	reply, ok := withinBudget(s, s.internalError(), func(ctx context.Context) bot.Message { return s.command(ctx, sc) },
-		func(ctx context.Context, m bot.Message) { s.respond(ctx, sc.ResponseURL, m) })
+	reply, ok := s.fromMemory(sc)
+	if !ok {
+		reply, ok = withinBudget(s, s.internalError(), func(ctx context.Context) bot.Message { return s.command(ctx, sc) },
+			func(ctx context.Context, m bot.Message) { s.respond(ctx, sc.ResponseURL, m) })
+	}
 	switch {
 	case !ok, reply.Text == "" && len(reply.Blocks) == 0:
 		c.Status(http.StatusOK) // acknowledged; the answer follows via response_url, or a form opened
 	default:
-		c.JSON(http.StatusOK, ephemeralJSON(reply))
+		replyEphemeral(c, reply)
 	}
 }
 
@@ -414,9 +527,10 @@ func slashCommandField(sc *slackgo.SlashCommand, key string) (int, *string) {
 var errPanic = errors.New("panic while processing")
 
 // internalError is the answer to a command whose work panicked.
-func (s *Slack) internalError() bot.Message {
-	return bot.Text("Internal error. The operators can find it in releasebot's log.")
-}
+func (s *Slack) internalError() bot.Message { return internalErrorNote }
+
+// internalErrorNote is made once: every command is handed it, in case.
+var internalErrorNote = bot.Text("Internal error. The operators can find it in releasebot's log.")
 
 // command runs one slash command for its user, if it was typed in
 // releasebot's workspace.
@@ -429,6 +543,24 @@ func (s *Slack) command(ctx context.Context, sc slackgo.SlashCommand) bot.Messag
 		return bot.Message{} // the form says the rest
 	}
 	return s.bot.HandleCommand(ctx, bot.Invocation{User: sc.UserID, Channel: sc.ChannelID, Text: bot.Unescape(sc.Text)})
+}
+
+// fromMemory answers a slash command as command would, on the request's
+// own goroutine, when the bot can answer it from what it holds in memory
+// (bot.AnswerFromMemory) and releasebot's workspace is known: nothing
+// there waits, so the budget (withinBudget) and the hand-over to a worker
+// it needs are spared. ok is false for anything else.
+func (s *Slack) fromMemory(sc slackgo.SlashCommand) (m bot.Message, ok bool) {
+	if self, known := s.known(); !known || sc.TeamID != self.TeamID || strings.TrimSpace(sc.Text) == "" {
+		return bot.Message{}, false // command says what to do
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("panic while handling a Slack request", "panic", p, "stack", string(debug.Stack()))
+			m, ok = s.internalError(), true
+		}
+	}()
+	return s.bot.AnswerFromMemory(bot.Invocation{User: sc.UserID, Channel: sc.ChannelID, Text: bot.Unescape(sc.Text)})
 }
 
 // respond posts an ephemeral message to a response_url.
@@ -447,8 +579,7 @@ func (s *Slack) respond(ctx context.Context, url string, m bot.Message) {
 
 // events handles the Events API: the URL check and reactions.
 func (s *Slack) events(c *gin.Context) {
-	body, _ := c.Get("body")
-	raw, _ := body.([]byte)
+	raw := rawBody(c)
 	if gc, ok := readGroupChange(raw); ok {
 		withinBudget(s, false, func(ctx context.Context) bool { s.groupChanged(ctx, gc); return true }, func(context.Context, bool) {})
 		c.Status(http.StatusOK)
