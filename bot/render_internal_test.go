@@ -170,7 +170,7 @@ func TestAuditSpellsSignOff(t *testing.T) {
 // deployment, as fmt and strings.Join made them before it was written into
 // one builder.
 func TestStatusLinesAsJoined(t *testing.T) {
-	v := newView(config.Demo())
+	v := newView(settingsOf(config.Demo()))
 	v.now = func() time.Time { return time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC) }
 	before := func(r *releases.Release) string {
 		lines := append([]string{"*" + title(r) + "*"}, v.details(r)...)

@@ -22,9 +22,9 @@ func TestStatusAnswerKeptWhileTheReleaseIsUnchanged(t *testing.T) {
 	cfg := config.Demo()
 	clock := testclock.New(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)) // Tuesday: weekly-train opens at 14:00
 	store := storetest.Open(t, "sqlite://"+filepath.Join(t.TempDir(), "s.db"), clock.Now)
-	cal := scheduler.NewCalendar(cfg)
+	cal := scheduler.NewCalendar(timetableOf(cfg))
 	svc := releases.NewCoordinator(releases.Options{Store: store, Policy: cfg.Policy(), Now: clock.Now, Gate: cal})
-	b := New(Options{Coordinator: svc, Now: clock.Now, Posts: store, Config: cfg, Calendar: cal})
+	b := New(Options{Coordinator: svc, Now: clock.Now, Posts: store, Settings: settingsOf(cfg), Calendar: cal})
 	ctx := context.Background()
 	status := func(text string) Message {
 		t.Helper()
@@ -82,10 +82,10 @@ func TestAnswerFromMemory(t *testing.T) {
 	cfg := config.Demo()
 	clock := testclock.New(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
 	store := storetest.Open(t, "sqlite://"+filepath.Join(t.TempDir(), "m.db"), clock.Now)
-	cal := scheduler.NewCalendar(cfg)
+	cal := scheduler.NewCalendar(timetableOf(cfg))
 	svc := releases.NewCoordinator(releases.Options{Store: store, Policy: cfg.Policy(), Now: clock.Now, Gate: cal})
 	m := metrics.New(metrics.Options{})
-	b := New(Options{Coordinator: svc, Now: clock.Now, Posts: store, Config: cfg, Calendar: cal, Metrics: m})
+	b := New(Options{Coordinator: svc, Now: clock.Now, Posts: store, Settings: settingsOf(cfg), Calendar: cal, Metrics: m})
 	ctx := context.Background()
 	in := func(text string) Invocation { return Invocation{User: "U0DAVE", Channel: "C0REL", Text: text} }
 	if _, err := svc.Create(ctx, "U0DAVE", releases.CreateInput{Service: "ledger", Version: "v1"}); err != nil {

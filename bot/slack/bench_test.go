@@ -24,6 +24,7 @@ import (
 	"github.com/releasebot/releasebot/bot/slack"
 	"github.com/releasebot/releasebot/bot/slack/slacktest"
 	"github.com/releasebot/releasebot/internal/logbuf"
+	"github.com/releasebot/releasebot/internal/wire"
 	"github.com/releasebot/releasebot/metrics"
 	"github.com/releasebot/releasebot/releases/storetest"
 	"github.com/releasebot/releasebot/scheduler"
@@ -157,8 +158,8 @@ func (h *harness) serveStack(b *testing.B) http.Handler {
 	b.Cleanup(func() { logs.Close(); f.Close() })
 	log := slog.New(logbuf.FlushAt(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}), logs, slog.LevelWarn))
 	m := metrics.New(metrics.Options{})
-	cal := scheduler.NewCalendar(h.cfg)
-	bt := bot.New(bot.Options{Coordinator: h.svc, Now: h.svc.Now, Posts: h.store, Config: h.cfg, Calendar: cal, Logger: log, Metrics: m})
+	cal := scheduler.NewCalendar(wire.Timetable(h.cfg))
+	bt := bot.New(bot.Options{Coordinator: h.svc, Now: h.svc.Now, Posts: h.store, Settings: wire.Bot(h.cfg), Calendar: cal, Logger: log, Metrics: m})
 	s := slack.NewSlack(slack.SlackOptions{Bot: bt, Chat: slack.NewSlackChat(token, h.slack.URL+"/", nil), Claims: h.store,
 		SigningSecret: secret, Now: h.clock.Now, Logger: log})
 	gin.SetMode(gin.ReleaseMode)
