@@ -43,15 +43,6 @@ type cachedRelease struct {
 	at      time.Time
 }
 
-// get returns a copy of the kept release id, if it is still current.
-func (c *readCache) get(id int64) (*Release, bool) {
-	r, ok := c.shared(id)
-	if !ok {
-		return nil, false
-	}
-	return r.clone(), true
-}
-
 // shared returns the kept release id itself, if it is still current: the
 // same one on every call until it is replaced.
 func (c *readCache) shared(id int64) (*Release, bool) {
@@ -77,16 +68,6 @@ func (c *readCache) keep(r *Release, v uint64) {
 		c.entries = make(map[int64]cachedRelease)
 	}
 	c.entries[r.ID] = cachedRelease{r: r, version: v, at: c.now()}
-}
-
-// put keeps a copy of r, loaded after version v was read.
-func (c *readCache) put(r *Release, v uint64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.entries == nil || len(c.entries) >= readCacheSize {
-		c.entries = make(map[int64]cachedRelease)
-	}
-	c.entries[r.ID] = cachedRelease{r: r.clone(), version: v, at: c.now()}
 }
 
 // clone copies r deeply enough that changing the copy leaves r alone.

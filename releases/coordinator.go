@@ -253,18 +253,11 @@ func (s *Coordinator) unknownWindow(name string) error {
 // A release read recently is answered from memory while the store says
 // nothing changed since (see Versioned); the answer is a copy either way.
 func (s *Coordinator) Get(ctx context.Context, id int64) (*Release, error) {
-	if s.cache == nil {
-		return s.load(ctx, id)
+	r, err := s.GetShared(ctx, id)
+	if err != nil || s.cache == nil {
+		return r, err
 	}
-	if r, ok := s.cache.get(id); ok {
-		return r, nil
-	}
-	v, keep := s.cache.store.DataVersion() // read before loading: see readCache
-	r, err := s.load(ctx, id)
-	if err == nil && keep {
-		s.cache.put(r, v)
-	}
-	return r, err
+	return r.clone(), nil
 }
 
 // GetShared is Get for a reader that changes nothing of what it gets: a

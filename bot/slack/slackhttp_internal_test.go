@@ -322,8 +322,15 @@ func (p *landingPosts) PostInFlight(context.Context, string, time.Time) (bool, e
 }
 
 func TestReactionOnAPostRecordedMeanwhileCounts(t *testing.T) {
+	approveOnce(t, func(s *gormstore.Store) releases.PostStore { return &landingPosts{Store: s} })
+}
+
+// approveOnce has alice ✅ payments' request of a new release through the
+// posts posts wraps around the store, and checks it counted at once.
+func approveOnce(t *testing.T, posts func(*gormstore.Store) releases.PostStore) {
+	t.Helper()
 	cfg := config.Demo()
-	store := storetest.Open(t, "sqlite://"+filepath.Join(t.TempDir(), "landing.db"), nil)
+	store := storetest.Open(t, "sqlite://"+filepath.Join(t.TempDir(), "approve.db"), nil)
 	svc := releases.NewCoordinator(releases.Options{Store: store, Policy: cfg.Policy()})
 	ctx := context.Background()
 	r, err := svc.Create(ctx, "U0DAVE", releases.CreateInput{Service: "payments-api", Version: "v1"})
@@ -333,13 +340,13 @@ func TestReactionOnAPostRecordedMeanwhileCounts(t *testing.T) {
 	if err := store.SavePost(ctx, releases.Post{ReleaseID: r.ID, Kind: releases.PostRequest, Team: "payments", Channel: "C0PAY", TS: "1.1", At: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	b := bot.New(bot.Options{Coordinator: svc, Now: svc.Now, Posts: &landingPosts{Store: store}, Settings: wire.Bot(cfg), Calendar: scheduler.NewCalendar(wire.Timetable(cfg))})
+	b := bot.New(bot.Options{Coordinator: svc, Now: svc.Now, Posts: posts(store), Settings: wire.Bot(cfg), Calendar: scheduler.NewCalendar(wire.Timetable(cfg))})
 	note, err := b.HandleReaction(ctx, bot.Reaction{User: "U0ALICE", Channel: "C0PAY", TS: "1.1", Emoji: "white_check_mark", Added: true}, nil)
 	if err != nil || note != nil {
-		t.Fatalf("note %v, err %v", note, err)
+		t.Fatalf("note %v, err %v; want the ✅ counted at once", note, err)
 	}
 	if got, _ := svc.Get(ctx, r.ID); len(got.Approvals("payments")) != 1 {
-		t.Fatalf("the ✅ was ignored: %+v", got.SignOffs)
+		t.Fatalf("the ✅ was not counted: %+v", got.SignOffs)
 	}
 }
 
@@ -393,24 +400,5 @@ func (p *recordingPosts) PostInFlight(context.Context, string, time.Time) (bool,
 // A ✅ on a request whose post is about to be recorded is counted on its
 // first delivery: Slack's retry would come a minute later at best.
 func TestReactionOnAPostBeingRecordedCountsAtOnce(t *testing.T) {
-	cfg := config.Demo()
-	store := storetest.Open(t, "sqlite://"+filepath.Join(t.TempDir(), "recording.db"), nil)
-	svc := releases.NewCoordinator(releases.Options{Store: store, Policy: cfg.Policy()})
-	ctx := context.Background()
-	r, err := svc.Create(ctx, "U0DAVE", releases.CreateInput{Service: "payments-api", Version: "v1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := store.SavePost(ctx, releases.Post{ReleaseID: r.ID, Kind: releases.PostRequest, Team: "payments", Channel: "C0PAY", TS: "1.1", At: time.Now()}); err != nil {
-		t.Fatal(err)
-	}
-	posts := &recordingPosts{Store: store}
-	b := bot.New(bot.Options{Coordinator: svc, Now: svc.Now, Posts: posts, Settings: wire.Bot(cfg), Calendar: scheduler.NewCalendar(wire.Timetable(cfg))})
-	note, err := b.HandleReaction(ctx, bot.Reaction{User: "U0ALICE", Channel: "C0PAY", TS: "1.1", Emoji: "white_check_mark", Added: true}, nil)
-	if err != nil || note != nil {
-		t.Fatalf("note %v, err %v; want the ✅ counted at once", note, err)
-	}
-	if got, _ := svc.Get(ctx, r.ID); len(got.Approvals("payments")) != 1 {
-		t.Fatalf("the ✅ was not counted: %+v", got.SignOffs)
-	}
+	approveOnce(t, func(s *gormstore.Store) releases.PostStore { return &recordingPosts{Store: s} })
 }
