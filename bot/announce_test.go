@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -293,3 +294,20 @@ func TestSkipNoteInTheThread(t *testing.T) {
 }
 
 type fixedClock = testclock.Clock
+
+// The summary's medians are kept at releases.Resolution (the DORA spans):
+// whatever lies in one bucket must read the same here, or a summary from
+// kept spans could read differently from one over every deployment.
+func TestDurationReadsAtReleasesResolution(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	scales := []time.Duration{time.Second, time.Minute, time.Hour, 24 * time.Hour, 30 * 24 * time.Hour}
+	for range 100000 {
+		d := time.Duration(rng.Int64N(int64(scales[rng.IntN(len(scales))])))
+		if rng.IntN(20) == 0 {
+			d = -d % time.Minute
+		}
+		if got, want := duration(releases.Resolution(d), 1), duration(d, 1); got != want {
+			t.Fatalf("%v reads %q, its bucket %v reads %q", d, want, releases.Resolution(d), got)
+		}
+	}
+}

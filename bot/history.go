@@ -29,12 +29,12 @@ func (b *Bot) serviceFigures(ctx context.Context, service string) (string, error
 		prod := envs[len(envs)-1].Name
 		now := b.now()
 		from := now.Add(-scheduler.DORAPeriod)
-		facts, err := b.history.DeploymentFacts(ctx, prod, service, from, now)
+		w, err := releases.ReadDORA(ctx, b.history, prod, from, now)
 		if err != nil {
 			return "", err
 		}
 		days := int(scheduler.DORAPeriod.Hours() / 24)
-		if d := releases.DORAOf(facts, from, now); d.Changes > 0 {
+		if d := w.Service(service); d.Changes > 0 {
 			lines = append(lines, fmt.Sprintf("In %s, last %d days: %s", escape(prod), days, doraLine(d)))
 		} else {
 			lines = append(lines, fmt.Sprintf("No deployment to %s in the last %d days.", escape(prod), days))

@@ -2,7 +2,6 @@ package releases
 
 import (
 	"context"
-	"slices"
 	"time"
 )
 
@@ -52,6 +51,9 @@ type HistoryReader interface {
 	// service) to env, of both types, whose FinishedAt falls in [from, to),
 	// by FinishedAt then id.
 	DeploymentFacts(ctx context.Context, env, service string, from, to time.Time) ([]DeploymentFact, error)
+	// DORASpanStore keeps the DORA figures' parts of whole hours and days:
+	// ReadDORA reads them.
+	DORASpanStore
 }
 
 // DORA holds the four DORA key figures of one environment (production:
@@ -107,72 +109,9 @@ func ComputeDORA(deps []FinishedDeployment, from, to time.Time) DORA {
 // one environment that finished in that period, as
 // HistoryReader.DeploymentFacts returns them. It is a pure function.
 func DORAOf(facts []DeploymentFact, from, to time.Time) DORA {
-	d := DORA{From: from, To: to}
-	sorted := slices.Clone(facts)
-	slices.SortStableFunc(sorted, func(a, b DeploymentFact) int {
-		if c := a.FinishedAt.Compare(b.FinishedAt); c != 0 {
-			return c
-		}
-		return int(a.ID - b.ID)
-	})
-	in := func(t time.Time) bool { return !t.Before(from) && t.Before(to) }
-	var leads, restores []time.Duration
-	for i, x := range sorted {
-		if !in(x.FinishedAt) || x.Type != TypeDeployment {
-			continue
-		}
-		reached := x.Status == DeploymentSucceeded || x.Status == DeploymentRolledBack
-		failed := x.Status == DeploymentFailed || x.Status == DeploymentTimedOut || x.Status == DeploymentRolledBack
-		if !reached && !failed {
-			continue // not final: not a change yet
-		}
-		d.Changes++
-		if reached {
-			d.Deployments++
-			leads = append(leads, x.FinishedAt.Sub(x.ReleaseCreatedAt))
-		}
-		if !failed {
-			continue
-		}
-		d.Failures++
-		// The next success of the service here restores it.
-		restored := false
-		for _, y := range sorted[i+1:] {
-			ok := y.Status == DeploymentSucceeded || (y.Type == TypeDeployment && y.Status == DeploymentRolledBack)
-			if y.Service == x.Service && ok && in(y.FinishedAt) && y.FinishedAt.After(x.FinishedAt) {
-				restores = append(restores, y.FinishedAt.Sub(x.FinishedAt))
-				restored = true
-				break
-			}
-		}
-		if restored {
-			d.Restored++
-		} else {
-			d.Unrestored++
-		}
+	var parts []*doraPart
+	for _, fs := range byKey(facts, from, to, func(f DeploymentFact) string { return f.Service }) {
+		parts = append(parts, partOf(fs))
 	}
-	if days := to.Sub(from).Hours() / 24; days > 0 {
-		d.PerDay = float64(d.Deployments) / days
-		d.PerWeek = d.PerDay * 7
-	}
-	if d.Changes > 0 {
-		d.FailureRate = float64(d.Failures) / float64(d.Changes)
-	}
-	d.LeadTime = median(leads)
-	d.TimeToRestore = median(restores)
-	return d
-}
-
-// median is the middle value, or the mean of the middle two; zero for none.
-func median(ds []time.Duration) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
+	return doraOfParts(parts, from, to)
 }

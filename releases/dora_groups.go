@@ -58,8 +58,13 @@ func doraGroups(by map[string][]DeploymentFact, from, to time.Time) []DORAGroup 
 			out = append(out, DORAGroup{Name: name, DORA: d})
 		}
 	}
-	slices.SortFunc(out, func(a, b DORAGroup) int {
+	sortGroups(out)
+	return out
+}
+
+// sortGroups orders groups most changes first, then by name.
+func sortGroups(gs []DORAGroup) {
+	slices.SortFunc(gs, func(a, b DORAGroup) int {
 		return cmp.Or(cmp.Compare(b.Changes, a.Changes), cmp.Compare(a.Name, b.Name))
 	})
-	return out
 }

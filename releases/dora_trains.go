@@ -48,12 +48,7 @@ func DORAOfReleases(facts []DeploymentFact, from, to time.Time) DORA {
 // the facts a one-service release would leave; see DORAOfReleases.
 func trainFacts(fs []DeploymentFact) []DeploymentFact {
 	fs = slices.Clone(fs)
-	slices.SortStableFunc(fs, func(a, b DeploymentFact) int {
-		if c := a.FinishedAt.Compare(b.FinishedAt); c != 0 {
-			return c
-		}
-		return int(a.ID - b.ID)
-	})
+	slices.SortStableFunc(fs, byFinish)
 	key := "release " + FormatID(fs[0].ReleaseID)
 	need := fs[0].Components
 	newest := map[string]DeploymentStatus{} // each component's newest forward deployment

@@ -80,13 +80,13 @@ func (s *Scheduler) BuildSummary(ctx context.Context, sum ScheduledSummary, sinc
 	if n := len(s.policy.Environments); n > 0 {
 		out.Production = s.policy.Environments[n-1].Name
 		from := at.Add(-DORAPeriod)
-		facts, err := s.history.DeploymentFacts(ctx, out.Production, "", from, at)
+		w, err := releases.ReadDORA(ctx, s.history, out.Production, from, at)
 		if err != nil {
 			return out, err
 		}
-		out.DORA = releases.DORAOfReleases(facts, from, at)    // a train once
-		out.Services = releases.DORAByService(facts, from, at) // each component
-		out.Teams = releases.DORAByTeam(facts, s.owners, from, at)
+		out.DORA = w.Releases()      // a train once
+		out.Services = w.ByService() // each component
+		out.Teams = w.ByTeam(s.owners)
 	}
 	if err := s.addAuditHead(ctx, &out); err != nil {
 		return out, err

@@ -45,15 +45,30 @@ func (s *Store) Outcomes(ctx context.Context, actions []string, from, to time.Ti
 // through gorm's reflection: at tens of thousands of rows that was most of
 // the cost.
 func (s *Store) DeploymentFacts(ctx context.Context, env, service string, from, to time.Time) ([]releases.DeploymentFact, error) {
-	q, args := `SELECT d.id, d.release_id, d.service, d.type, d.status, d.finished_at,
+	where, args := "d.environment = ? AND d.finished_at >= ? AND d.finished_at < ?", []any{env, from.UTC(), to.UTC()}
+	if service != "" {
+		where, args = where+" AND d.service = ?", append(args, service)
+	}
+	return s.facts(ctx, env, where, args)
+}
+
+// TrainFacts returns the deployments to env of the releases ids that
+// finished before before, as DeploymentFacts: on the (release_id, id)
+// index.
+func (s *Store) TrainFacts(ctx context.Context, env string, ids []int64, before time.Time) ([]releases.DeploymentFact, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return s.facts(ctx, env, "d.release_id IN ? AND d.environment = ? AND d.finished_at < ?", []any{ids, env, before.UTC()})
+}
+
+func (s *Store) facts(ctx context.Context, env, where string, args []any) ([]releases.DeploymentFact, error) {
+	q := `SELECT d.id, d.release_id, d.service, d.type, d.status, d.finished_at,
        (SELECT r.created_at FROM releases r WHERE r.id = d.release_id),
        (SELECT COUNT(*) FROM release_components c WHERE c.release_id = d.release_id AND NOT c.descoped)
 FROM deployments d
-WHERE d.environment = ? AND d.finished_at >= ? AND d.finished_at < ?`, []any{env, from.UTC(), to.UTC()}
-	if service != "" {
-		q, args = q+" AND d.service = ?", append(args, service)
-	}
-	rows, err := s.db.WithContext(ctx).Raw(q+" ORDER BY d.finished_at, d.id", args...).Rows()
+WHERE ` + where + " ORDER BY d.finished_at, d.id"
+	rows, err := s.db.WithContext(ctx).Raw(q, args...).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("deployments finished in %s: %w", env, err)
 	}

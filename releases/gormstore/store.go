@@ -277,7 +277,7 @@ func (t *tx) UpdateComponent(ctx context.Context, releaseID int64, c releases.Co
 	if res.RowsAffected == 0 {
 		return releases.ErrNotFound
 	}
-	return nil
+	return t.touchDORA(ctx, releaseID, "") // a train counts its components
 }
 
 func (t *tx) UpdateRelease(ctx context.Context, r *releases.Release) error {
@@ -337,6 +337,9 @@ func (t *tx) CreateDeployment(ctx context.Context, d *releases.Deployment) error
 		return fmt.Errorf("insert deployment: %w", err)
 	}
 	d.ID = row.ID
+	if row.FinishedAt != nil {
+		return t.touchDORA(ctx, d.ReleaseID, d.Environment)
+	}
 	return nil
 }
 
@@ -352,6 +355,9 @@ func (t *tx) UpdateDeployment(ctx context.Context, d *releases.Deployment) error
 	}
 	if res.RowsAffected == 0 {
 		return releases.ErrNotFound
+	}
+	if row.FinishedAt != nil {
+		return t.touchDORA(ctx, d.ReleaseID, d.Environment)
 	}
 	return nil
 }

@@ -37,6 +37,8 @@ func RunScheduleConformance(t *testing.T, open func(t *testing.T) ScheduleStore)
 		{name: "Checked", run: testChecked},
 		{name: "Outcomes", run: testOutcomes},
 		{name: "DeploymentFacts", run: testDeploymentFacts},
+		{name: "DORASpans", run: testDORASpans},
+		{name: "ReadDORAAfterChanges", run: testReadDORAAfterChanges},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, open(t)) })
@@ -462,6 +464,146 @@ func testChecked(t *testing.T, s ScheduleStore) {
 		}
 		if got := checked(st.job); !got.Equal(st.want) || got.Location() != time.UTC {
 			t.Fatalf("%s: Checked = %v, want %v in UTC", st.name, got, st.want)
+		}
+	}
+}
+
+// Kept DORA spans: data kept for a span's generation reads back; a change
+// to a finished deployment of a release (or to a train's scope) moves the
+// generation of every span holding one of its deployments on and drops
+// their data; data kept for an older generation is not stored.
+func testDORASpans(t *testing.T, s ScheduleStore) {
+	ctx := t.Context()
+	hour := func(h int) time.Time { return time.Date(2026, 11, 2, h, 0, 0, 0, time.UTC) }
+	day := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
+	spans := func() map[string]releases.KeptSpan {
+		t.Helper()
+		got, err := s.DORASpans(ctx, "production", day, day.Add(24*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]releases.KeptSpan{}
+		for _, k := range got {
+			out[k.Start.UTC().Format("15")+"/"+k.Length.String()] = k
+		}
+		return out
+	}
+	keep := func(ks ...releases.KeptSpan) {
+		t.Helper()
+		if err := s.KeepDORASpans(ctx, "production", ks); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := spans(); len(got) != 0 {
+		t.Fatalf("spans of an empty store: %+v", got)
+	}
+	keep(releases.KeptSpan{Start: hour(10), Length: time.Hour, Data: []byte("ten")},
+		releases.KeptSpan{Start: day, Length: 24 * time.Hour, Data: []byte("day")},
+		releases.KeptSpan{Start: hour(12), Length: time.Hour, Data: []byte("twelve")})
+	got := spans()
+	if string(got["10/1h0m0s"].Data) != "ten" || string(got["00/24h0m0s"].Data) != "day" || string(got["12/1h0m0s"].Data) != "twelve" || len(got) != 3 {
+		t.Fatalf("kept spans read back as %+v", got)
+	}
+	if other, err := s.DORASpans(ctx, "staging", day, day.Add(24*time.Hour)); err != nil || len(other) != 0 {
+		t.Fatalf("spans of another environment: %+v, %v", other, err)
+	}
+
+	// A deployment finishing at 10:20 in production: the 10h and the
+	// day's spans go stale; 12h stays.
+	r := createRelease(t, s, newRelease("api", "v1"))
+	d := createDeployment(t, s, newDeployment(r, "production", releases.DeploymentInProgress))
+	d.Status, d.FinishedAt = releases.DeploymentSucceeded, hour(10).Add(20*time.Minute)
+	inTx(t, s, func(tx releases.Tx) error { return tx.UpdateDeployment(ctx, d) })
+	got = spans()
+	ten, whole := got["10/1h0m0s"], got["00/24h0m0s"]
+	if ten.Data != nil || whole.Data != nil || ten.Gen == 0 || whole.Gen == 0 || string(got["12/1h0m0s"].Data) != "twelve" {
+		t.Fatalf("after a deployment finished at 10:20: %+v", got)
+	}
+	// Data computed before that change (generation 0) is not kept; data
+	// for the current generation is.
+	keep(releases.KeptSpan{Start: hour(10), Length: time.Hour, Gen: 0, Data: []byte("stale")})
+	if k := spans()["10/1h0m0s"]; k.Data != nil {
+		t.Fatalf("data of an older generation was kept: %+v", k)
+	}
+	keep(releases.KeptSpan{Start: hour(10), Length: time.Hour, Gen: ten.Gen, Data: []byte("fresh")})
+	if k := spans()["10/1h0m0s"]; string(k.Data) != "fresh" || k.Gen != ten.Gen {
+		t.Fatalf("data of the current generation: %+v", k)
+	}
+	// A rollback later marks the deployment rolled back: its span goes
+	// stale again, and a newer generation.
+	d.Status = releases.DeploymentRolledBack
+	inTx(t, s, func(tx releases.Tx) error { return tx.UpdateDeployment(ctx, d) })
+	if k := spans()["10/1h0m0s"]; k.Data != nil || k.Gen <= ten.Gen {
+		t.Fatalf("after the deployment was rolled back: %+v (generation before %d)", k, ten.Gen)
+	}
+
+	// A train: a change to one component's deployment (at 12:05) also
+	// drops the span of the other's (at 14:30), which it changes the
+	// meaning of; so does descoping a component.
+	tr := newRelease("api", "v2")
+	tr.Components = []releases.Component{{Service: "api", Version: "v2"}, {Service: "web", Version: "v9"}}
+	createRelease(t, s, tr)
+	a := newDeployment(tr, "production", releases.DeploymentSucceeded)
+	a.FinishedAt = hour(14).Add(30 * time.Minute)
+	createDeployment(t, s, a)
+	keep(releases.KeptSpan{Start: hour(14), Length: time.Hour, Gen: spans()["14/1h0m0s"].Gen, Data: []byte("fourteen")})
+	keep(releases.KeptSpan{Start: hour(12), Length: time.Hour, Gen: spans()["12/1h0m0s"].Gen, Data: []byte("twelve")})
+	b := newDeployment(tr, "production", releases.DeploymentInProgress)
+	b.Service = "web"
+	createDeployment(t, s, b)
+	b.Status, b.FinishedAt = releases.DeploymentFailed, hour(12).Add(5*time.Minute)
+	inTx(t, s, func(tx releases.Tx) error { return tx.UpdateDeployment(ctx, b) })
+	if got := spans(); got["14/1h0m0s"].Data != nil || got["12/1h0m0s"].Data != nil {
+		t.Fatalf("after a train's component failed: %+v", got)
+	}
+	keep(releases.KeptSpan{Start: hour(14), Length: time.Hour, Gen: spans()["14/1h0m0s"].Gen, Data: []byte("fourteen")})
+	inTx(t, s, func(tx releases.Tx) error {
+		return tx.UpdateComponent(ctx, tr.ID, releases.Component{Service: "web", Version: "v9", Descoped: true, DescopeReason: "later"})
+	})
+	if k := spans()["14/1h0m0s"]; k.Data != nil {
+		t.Fatalf("after a train's component was descoped: %+v", k)
+	}
+}
+
+// A summary's figures follow every change to the deployments they count,
+// though ReadDORA keeps whole hours and days: a deployment rolled back
+// after a first read counts as a failure in the next, and one finishing
+// later counts too.
+func testReadDORAAfterChanges(t *testing.T, s ScheduleStore) {
+	ctx := t.Context()
+	base := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
+	from, to := base.Add(-30*24*time.Hour+17*time.Minute), base.Add(5*24*time.Hour+40*time.Minute)
+	read := func() releases.DORA {
+		t.Helper()
+		w, err := releases.ReadDORA(ctx, s, "production", from, to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w.Releases()
+	}
+	r := newRelease("api", "v1")
+	r.CreatedAt = base
+	createRelease(t, s, r)
+	d := createDeployment(t, s, newDeployment(r, "production", releases.DeploymentInProgress))
+	d.Status, d.FinishedAt = releases.DeploymentSucceeded, base.Add(3*time.Hour)
+	inTx(t, s, func(tx releases.Tx) error { return tx.UpdateDeployment(ctx, d) })
+	for range 2 { // the second from kept spans
+		if got := read(); got.Deployments != 1 || got.Failures != 0 || got.LeadTime != 3*time.Hour {
+			t.Fatalf("one deployment: %+v", got)
+		}
+	}
+	d.Status = releases.DeploymentRolledBack
+	rb := newDeployment(r, "production", releases.DeploymentSucceeded)
+	rb.Type, rb.FinishedAt = releases.TypeRollback, base.Add(2*24*time.Hour)
+	inTx(t, s, func(tx releases.Tx) error {
+		if err := tx.UpdateDeployment(ctx, d); err != nil {
+			return err
+		}
+		return tx.CreateDeployment(ctx, rb)
+	})
+	for range 2 {
+		if got := read(); got.Deployments != 1 || got.Failures != 1 || got.Restored != 1 || got.TimeToRestore != 45*time.Hour {
+			t.Fatalf("rolled back two days later: %+v", got)
 		}
 	}
 }

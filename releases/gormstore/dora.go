@@ -1,0 +1,149 @@
+package gormstore
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/releasebot/releasebot/migrations"
+	"github.com/releasebot/releasebot/releases"
+)
+
+// DORA spans (migration 00018): the kept parts of whole hours and days of
+// an environment's deployments, which releases.ReadDORA reads and keeps.
+// Every transaction that changes a finished deployment moves the
+// generation of the spans it touches on (touchDORA), in the same
+// transaction; ReadDORA reads the generations before the deployments it
+// computes a span from, and KeepDORASpans stores data only for the
+// generation it read. A change that commits in between leaves the data
+// stale, never wrong.
+
+var spanLengths = []time.Duration{time.Hour, 24 * time.Hour}
+
+// spanKey is a span row's key within one environment.
+type spanKey struct {
+	seconds int64
+	start   int64 // Unix seconds
+}
+
+func byKeyOrder(a, b spanKey) int {
+	return cmp.Or(cmp.Compare(a.seconds, b.seconds), cmp.Compare(a.start, b.start))
+}
+
+// DORASpans returns env's spans (hours and days) that start in [from, to):
+// one range read on the primary key per length.
+func (s *Store) DORASpans(ctx context.Context, env string, from, to time.Time) ([]releases.KeptSpan, error) {
+	rows, err := s.db.WithContext(ctx).Raw(`SELECT span_seconds, span_start, gen, data_gen, data FROM dora_spans
+WHERE environment = ? AND span_seconds IN (3600, 86400) AND span_start >= ? AND span_start < ?`, env, from.Unix(), to.Unix()).Rows()
+	if err != nil {
+		return nil, fmt.Errorf("DORA spans of %s: %w", env, err)
+	}
+	defer rows.Close()
+	var out []releases.KeptSpan
+	for rows.Next() {
+		var secs, start, gen, dataGen int64
+		var data []byte
+		if err := rows.Scan(&secs, &start, &gen, &dataGen, &data); err != nil {
+			return nil, fmt.Errorf("DORA spans of %s: %w", env, err)
+		}
+		k := releases.KeptSpan{Start: time.Unix(start, 0).UTC(), Length: time.Duration(secs) * time.Second, Gen: gen}
+		if dataGen == gen && data != nil {
+			k.Data = data
+		}
+		out = append(out, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("DORA spans of %s: %w", env, err)
+	}
+	return out, nil
+}
+
+// KeepDORASpans stores each span's data for the generation it was read
+// at: inserted if the span has no row yet, updated only if its generation
+// is still that one.
+func (s *Store) KeepDORASpans(ctx context.Context, env string, spans []releases.KeptSpan) error {
+	spans = slices.Clone(spans)
+	key := func(k releases.KeptSpan) spanKey { return spanKey{int64(k.Length / time.Second), k.Start.Unix()} }
+	slices.SortFunc(spans, func(a, b releases.KeptSpan) int { return byKeyOrder(key(a), key(b)) }) // lock order, as touchDORA
+	if s.dialect == migrations.SQLite {
+		s.writeMu.Lock()
+		defer s.writeMu.Unlock()
+	}
+	db := s.db.WithContext(ctx)
+	for chunk := range slices.Chunk(spans, 500) {
+		var q strings.Builder
+		args := make([]any, 0, 6*len(chunk))
+		q.WriteString("INSERT INTO dora_spans (environment, span_seconds, span_start, gen, data_gen, data) VALUES ")
+		for i, k := range chunk {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, ?, ?, ?, ?, ?)")
+			sk := key(k)
+			args = append(args, env, sk.seconds, sk.start, k.Gen, k.Gen, k.Data)
+		}
+		q.WriteString(` ON CONFLICT (environment, span_seconds, span_start) DO UPDATE SET data = excluded.data, data_gen = excluded.data_gen
+WHERE dora_spans.gen = excluded.data_gen`)
+		if err := db.Exec(q.String(), args...).Error; err != nil {
+			return fmt.Errorf("keep DORA spans of %s: %w", env, err)
+		}
+	}
+	return nil
+}
+
+// touchDORA moves on the generation of every span that holds a finished
+// deployment of release releaseID (in env; "" for every environment),
+// and drops their data: a change to one deployment of a train changes
+// what the train's other deployments count as. One read on the
+// (release_id, id) index and one write, in t.
+func (t *tx) touchDORA(ctx context.Context, releaseID int64, env string) error {
+	var rows []struct {
+		Environment string
+		FinishedAt  time.Time
+	}
+	q := t.db.WithContext(ctx).Model(&deploymentRow{}).Select("environment, finished_at").
+		Where("release_id = ? AND finished_at IS NOT NULL", releaseID)
+	if env != "" {
+		q = q.Where("environment = ?", env)
+	}
+	if err := q.Find(&rows).Error; err != nil {
+		return fmt.Errorf("DORA spans of release %d: %w", releaseID, err)
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	type envKey struct {
+		env string
+		spanKey
+	}
+	seen := map[envKey]bool{}
+	var keys []envKey
+	for _, r := range rows {
+		for _, l := range spanLengths {
+			k := envKey{r.Environment, spanKey{int64(l / time.Second), r.FinishedAt.Truncate(l).Unix()}}
+			if !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+			}
+		}
+	}
+	slices.SortFunc(keys, func(a, b envKey) int { return cmp.Or(strings.Compare(a.env, b.env), byKeyOrder(a.spanKey, b.spanKey)) })
+	var q2 strings.Builder
+	args := make([]any, 0, 3*len(keys))
+	q2.WriteString("INSERT INTO dora_spans (environment, span_seconds, span_start, gen) VALUES ")
+	for i, k := range keys {
+		if i > 0 {
+			q2.WriteString(", ")
+		}
+		q2.WriteString("(?, ?, ?, 1)")
+		args = append(args, k.env, k.seconds, k.start)
+	}
+	q2.WriteString(` ON CONFLICT (environment, span_seconds, span_start) DO UPDATE SET gen = dora_spans.gen + 1, data_gen = -1, data = NULL`)
+	if err := t.db.WithContext(ctx).Exec(q2.String(), args...).Error; err != nil {
+		return fmt.Errorf("DORA spans of release %d: %w", releaseID, err)
+	}
+	return nil
+}
