@@ -60,8 +60,9 @@ func cursor(id int64) string {
 }
 
 const (
-	doraProbe  = "summary's DORA figures (30 days, in process)"
-	shellProbe = "`releasebot shell` start-up (to EOF on stdin)"
+	doraProbe     = "summary's DORA figures (30 days, in process, from kept spans)"
+	doraColdProbe = "the same with no span kept yet (first summary after the upgrade; one run)"
+	shellProbe    = "`releasebot shell` start-up (to EOF on stdin)"
 )
 
 // curve runs -seed: for each size, a fresh database seeded with that much
@@ -222,26 +223,41 @@ func curveAt(ctx context.Context, o options, bin, dir string, size, gets int, re
 	serve.stop()
 	stopped = true
 
-	// The summary's DORA figures, as scheduler.Summary computes them.
+	// The summary's DORA figures, as scheduler.Summary computes them: from
+	// the spans serve's scheduler kept while it ran (KeepDORA), and once
+	// with none kept, as the first summary after the upgrade that added
+	// them reads.
 	s, err := gormstore.Open(ctx, db.url, gormstore.Options{})
 	if err != nil {
 		return "", 0, err
 	}
-	var lat []time.Duration
-	var deps int
-	for range 5 {
+	from := now.Add(-30 * 24 * time.Hour)
+	summary := func() (int, time.Duration, error) {
 		t0 := time.Now()
-		got, err := s.DeploymentFacts(ctx, "production", "", now.Add(-30*24*time.Hour), now)
+		w, err := releases.ReadDORA(ctx, s, "production", from, now)
 		if err != nil {
-			s.Close()
-			return "", 0, err
+			return 0, 0, err
 		}
-		releases.DORAOf(got, now.Add(-30*24*time.Hour), now)
-		releases.DORAByService(got, now.Add(-30*24*time.Hour), now)
-		lat = append(lat, time.Since(t0))
-		deps = len(got)
+		d := w.Releases()
+		w.ByService()
+		return d.Changes, time.Since(t0), nil
+	}
+	var lat []time.Duration
+	deps, cold, err := 0, time.Duration(0), error(nil)
+	if _, err = s.DB().ExecContext(ctx, "DELETE FROM dora_spans"); err == nil {
+		deps, cold, err = summary()
+	}
+	for i := 0; i < 5 && err == nil; i++ {
+		var took time.Duration
+		if _, took, err = summary(); err == nil {
+			lat = append(lat, took)
+		}
 	}
 	s.Close()
+	if err != nil {
+		return "", 0, err
+	}
+	record(doraColdProbe, summarise([]time.Duration{cold}, 0, "", 0))
 	record(doraProbe, summarise(lat, 0, "", 0))
 
 	// Shell start-up: open the database, load the configuration, read EOF.
@@ -262,7 +278,7 @@ func curveAt(ctx context.Context, o options, bin, dir string, size, gets int, re
 		lat = append(lat, time.Since(t0))
 	}
 	record(shellProbe, summarise(lat, errs, first, 0))
-	return fmt.Sprintf(" (%d production deployments in the DORA window; serve's peak RSS %.1f MB)", deps, float64(rss)/1e6), seedTook, nil
+	return fmt.Sprintf(" (%d production changes in the DORA window; serve's peak RSS %.1f MB)", deps, float64(rss)/1e6), seedTook, nil
 }
 
 func sizeLabel(n int) string {

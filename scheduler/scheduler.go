@@ -422,9 +422,16 @@ func (s *Scheduler) job(name string) *job {
 // Run ticks until ctx ends, on every whole second of the clock, so that a
 // firing due on the minute acts within milliseconds.
 func (s *Scheduler) Run(ctx context.Context) {
+	var keptDORA time.Time
 	for {
 		if _, err := s.Tick(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("scheduler tick", "err", err)
+		}
+		if now := s.now(); now.Sub(keptDORA) >= keepDORAEvery {
+			keptDORA = now
+			if err := s.KeepDORA(ctx, now); err != nil && ctx.Err() == nil {
+				s.log.Warn("keep DORA spans", "err", err)
+			}
 		}
 		if !sleep(ctx, untilBoundary(s.now(), time.Second)) {
 			return

@@ -14,6 +14,9 @@ import (
 const (
 	// DORAPeriod is how far back the DORA figures look.
 	DORAPeriod = 30 * 24 * time.Hour
+	// keepDORAEvery is how often Run keeps the DORA spans of the hours
+	// that closed since (KeepDORA).
+	keepDORAEvery = 10 * time.Minute
 	// summaryAhead is how far ahead a summary lists window openings.
 	summaryAhead = 14 * 24 * time.Hour
 	// summaryOpenings is at most how many openings a summary lists.
@@ -130,4 +133,19 @@ func (s *Scheduler) waiting(ctx context.Context, at time.Time) ([]Waiting, error
 		out = append(out, w)
 	}
 	return out, nil
+}
+
+// KeepDORA reads the DORA figures of the last configured environment
+// over the DORA period up to now, and drops them: what it keeps on the
+// way is every whole hour and day of the period (releases.ReadDORA), so
+// that a summary or `/release history` reads a few dozen kept spans and
+// at most two partial hours of deployments, however busy the month was.
+// Run calls it every few minutes; replicas doing the same keep the same.
+func (s *Scheduler) KeepDORA(ctx context.Context, now time.Time) error {
+	n := len(s.policy.Environments)
+	if s.history == nil || n == 0 {
+		return nil
+	}
+	_, err := releases.ReadDORA(ctx, s.history, s.policy.Environments[n-1].Name, now.Add(-DORAPeriod), now)
+	return err
 }

@@ -125,6 +125,30 @@ func TestSummaryOfASeededHistory(t *testing.T) {
 				deployments: []seededDeployment{{env: "staging", typ: fwd, status: ok, finished: day(12, 5, 11, 0)}}},
 		})
 		e.ok(e.svc.SignOff(context.Background(), alice, ids[6], "payments"))
+		// The spans Run keeps every few minutes: the summary then reads
+		// them, and must read as the deployments do. Over [7 Nov 08:00,
+		// 7 Dec 08:00): 16 hours of 7 Nov, 29 days, 8 hours of 7 Dec.
+		if err := e.sched.KeepDORA(context.Background(), monday); err != nil {
+			t.Fatal(err)
+		}
+		kept, err := e.store.DORASpans(context.Background(), "production", monday.Add(-scheduler.DORAPeriod), monday)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hours, days := 0, 0
+		for _, k := range kept {
+			if k.Data == nil {
+				continue
+			}
+			if k.Length == time.Hour {
+				hours++
+			} else {
+				days++
+			}
+		}
+		if hours != 24 || days != 29 {
+			t.Fatalf("KeepDORA kept %d hours and %d days, want 24 and 29", hours, days)
+		}
 
 		e.tick()
 		rep := e.at(monday)
