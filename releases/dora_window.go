@@ -2,6 +2,7 @@ package releases
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -172,17 +173,22 @@ func ReadDORA(ctx context.Context, h HistoryReader, env string, from, to time.Ti
 			n++
 		}
 	}
-	if len(keep) > 0 {
-		if err := h.KeepDORASpans(ctx, env, keep); err != nil {
-			return w, fmt.Errorf("keep DORA spans of %s: %w", env, err)
-		}
-	}
 	for _, p := range parts {
 		joinInto(w.services, p.services)
 		joinInto(w.releases, p.releases)
 	}
+	if len(keep) > 0 {
+		if err := h.KeepDORASpans(ctx, env, keep); err != nil {
+			return w, fmt.Errorf("%w: %s: %w", ErrSpansNotKept, env, err)
+		}
+	}
 	return w, nil
 }
+
+// ErrSpansNotKept is ReadDORA's error when it computed the figures but
+// could not keep the spans it computed: the figures are right, and the
+// next read computes those spans again.
+var ErrSpansNotKept = errors.New("DORA spans not kept")
 
 // trainHistories reads the whole history in env of every train among
 // facts, by release.

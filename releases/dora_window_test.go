@@ -2,6 +2,7 @@ package releases_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -229,7 +230,7 @@ func TestReadDORAReadsAsTheDeployments(t *testing.T) {
 			}
 		}
 		// Changes to deployments inside kept spans: each moves its spans'
-		// generation on, as gormstore's touchDORA does.
+		// generation on, as gormstore's flushDORA does.
 		for range 5 {
 			i := rng.IntN(len(st.facts))
 			f := &st.facts[i]
@@ -269,4 +270,28 @@ func withTrainHistory(all, in []releases.DeploymentFact, from time.Time) []relea
 		}
 	}
 	return out
+}
+
+type unkeepingStore struct{ *spanStore }
+
+func (unkeepingStore) KeepDORASpans(context.Context, string, []releases.KeptSpan) error {
+	return errors.New("disk full")
+}
+
+// A store that cannot keep spans still gives the right figures, with an
+// error that says only the keeping failed.
+func TestReadDORAWhenSpansCannotBeKept(t *testing.T) {
+	end := time.Date(2026, 12, 6, 9, 30, 0, 0, time.UTC)
+	facts := history(rand.New(rand.NewPCG(5, 5)), 200, end)
+	from := end.Add(-30 * 24 * time.Hour)
+	st := newSpanStore(facts)
+	w, err := releases.ReadDORA(t.Context(), unkeepingStore{st}, "production", from, end)
+	if !errors.Is(err, releases.ErrSpansNotKept) {
+		t.Fatalf("err = %v, want ErrSpansNotKept", err)
+	}
+	in, _ := st.DeploymentFacts(t.Context(), "production", "", from, end)
+	sameGroups(t, "ByService", w.ByService(), releases.DORAByService(in, from, end))
+	if len(st.spans) != 0 {
+		t.Fatalf("kept %d spans", len(st.spans))
+	}
 }

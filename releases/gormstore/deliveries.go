@@ -60,7 +60,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, c releases.DeliveryClaim) (
 		for _, snd := range plan.Send {
 			d, row := snd.Deployment, rows[snd.Deployment.ID]
 			if snd.Replaces {
-				last, err := (&tx{reader{db}, s.dialect}).LastSucceeded(ctx, d.Service, d.Environment, d.ReleaseID, 0)
+				last, err := (&tx{reader: reader{db}, dialect: s.dialect}).LastSucceeded(ctx, d.Service, d.Environment, d.ReleaseID, 0)
 				if err != nil {
 					return err
 				}

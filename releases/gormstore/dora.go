@@ -15,7 +15,7 @@ import (
 // DORA spans (migration 00018): the kept parts of whole hours and days of
 // an environment's deployments, which releases.ReadDORA reads and keeps.
 // Every transaction that changes a finished deployment moves the
-// generation of the spans it touches on (touchDORA), in the same
+// generation of the spans it touches on (flushDORA), in the same
 // transaction; ReadDORA reads the generations before the deployments it
 // computes a span from, and KeepDORASpans stores data only for the
 // generation it read. A change that commits in between leaves the data
@@ -67,7 +67,7 @@ WHERE environment = ? AND span_seconds IN (3600, 86400) AND span_start >= ? AND 
 func (s *Store) KeepDORASpans(ctx context.Context, env string, spans []releases.KeptSpan) error {
 	spans = slices.Clone(spans)
 	key := func(k releases.KeptSpan) spanKey { return spanKey{int64(k.Length / time.Second), k.Start.Unix()} }
-	slices.SortFunc(spans, func(a, b releases.KeptSpan) int { return byKeyOrder(key(a), key(b)) }) // lock order, as touchDORA
+	slices.SortFunc(spans, func(a, b releases.KeptSpan) int { return byKeyOrder(key(a), key(b)) }) // lock order, as flushDORA
 	if s.dialect == migrations.SQLite {
 		s.writeMu.Lock()
 		defer s.writeMu.Unlock()
@@ -94,26 +94,46 @@ WHERE dora_spans.gen = excluded.data_gen`)
 	return nil
 }
 
-// touchDORA moves on the generation of every span that holds a finished
-// deployment of release releaseID (in env; "" for every environment),
-// and drops their data: a change to one deployment of a train changes
-// what the train's other deployments count as. One read on the
-// (release_id, id) index and one write, in t.
-func (t *tx) touchDORA(ctx context.Context, releaseID int64, env string) error {
+// touch notes that release's finished deployments in env ("" for every
+// environment) changed.
+func (t *tx) touch(releaseID int64, env string) {
+	t.touched = append(t.touched, touch{releaseID, env})
+}
+
+type touch struct {
+	release int64
+	env     string
+}
+
+// flushDORA moves on the generation of every span that holds a finished
+// deployment of a touched release, and drops their data: a change to one
+// deployment of a train changes what the train's other deployments count
+// as. It runs last in the transaction, as one read on the (release_id,
+// id) index and one write whose rows are locked in one order: the locks
+// are held only until the commit, and transactions taking them cannot
+// deadlock on one another.
+func (t *tx) flushDORA(ctx context.Context) error {
+	if len(t.touched) == 0 {
+		return nil
+	}
+	envs := map[int64][]string{}
+	var ids []int64
+	for _, x := range t.touched {
+		if _, ok := envs[x.release]; !ok {
+			ids = append(ids, x.release)
+		}
+		envs[x.release] = append(envs[x.release], x.env)
+	}
+	t.touched = nil
 	var rows []struct {
+		ReleaseID   int64
 		Environment string
 		FinishedAt  time.Time
 	}
-	q := t.db.WithContext(ctx).Model(&deploymentRow{}).Select("environment, finished_at").
-		Where("release_id = ? AND finished_at IS NOT NULL", releaseID)
-	if env != "" {
-		q = q.Where("environment = ?", env)
-	}
-	if err := q.Find(&rows).Error; err != nil {
-		return fmt.Errorf("DORA spans of release %d: %w", releaseID, err)
-	}
-	if len(rows) == 0 {
-		return nil
+	err := t.db.WithContext(ctx).Model(&deploymentRow{}).Select("release_id, environment, finished_at").
+		Where("release_id IN ? AND finished_at IS NOT NULL", ids).Find(&rows).Error
+	if err != nil {
+		return fmt.Errorf("DORA spans of releases %v: %w", ids, err)
 	}
 	type envKey struct {
 		env string
@@ -122,6 +142,9 @@ func (t *tx) touchDORA(ctx context.Context, releaseID int64, env string) error {
 	seen := map[envKey]bool{}
 	var keys []envKey
 	for _, r := range rows {
+		if es := envs[r.ReleaseID]; !slices.Contains(es, "") && !slices.Contains(es, r.Environment) {
+			continue
+		}
 		for _, l := range spanLengths {
 			k := envKey{r.Environment, spanKey{int64(l / time.Second), r.FinishedAt.Truncate(l).Unix()}}
 			if !seen[k] {
@@ -130,20 +153,23 @@ func (t *tx) touchDORA(ctx context.Context, releaseID int64, env string) error {
 			}
 		}
 	}
+	if len(keys) == 0 {
+		return nil
+	}
 	slices.SortFunc(keys, func(a, b envKey) int { return cmp.Or(strings.Compare(a.env, b.env), byKeyOrder(a.spanKey, b.spanKey)) })
-	var q2 strings.Builder
+	var q strings.Builder
 	args := make([]any, 0, 3*len(keys))
-	q2.WriteString("INSERT INTO dora_spans (environment, span_seconds, span_start, gen) VALUES ")
+	q.WriteString("INSERT INTO dora_spans (environment, span_seconds, span_start, gen) VALUES ")
 	for i, k := range keys {
 		if i > 0 {
-			q2.WriteString(", ")
+			q.WriteString(", ")
 		}
-		q2.WriteString("(?, ?, ?, 1)")
+		q.WriteString("(?, ?, ?, 1)")
 		args = append(args, k.env, k.seconds, k.start)
 	}
-	q2.WriteString(` ON CONFLICT (environment, span_seconds, span_start) DO UPDATE SET gen = dora_spans.gen + 1, data_gen = -1, data = NULL`)
-	if err := t.db.WithContext(ctx).Exec(q2.String(), args...).Error; err != nil {
-		return fmt.Errorf("DORA spans of release %d: %w", releaseID, err)
+	q.WriteString(` ON CONFLICT (environment, span_seconds, span_start) DO UPDATE SET gen = dora_spans.gen + 1, data_gen = -1, data = NULL`)
+	if err := t.db.WithContext(ctx).Exec(q.String(), args...).Error; err != nil {
+		return fmt.Errorf("DORA spans of releases %v: %w", ids, err)
 	}
 	return nil
 }

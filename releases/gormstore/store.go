@@ -23,7 +23,11 @@ func (s *Store) Tx(ctx context.Context, fn func(releases.Tx) error) error {
 	}
 	defer s.changed()
 	return s.db.WithContext(ctx).Transaction(func(db *gorm.DB) error {
-		return fn(&tx{reader{db}, s.dialect})
+		t := &tx{reader: reader{db}, dialect: s.dialect}
+		if err := fn(t); err != nil {
+			return err
+		}
+		return t.flushDORA(ctx)
 	})
 }
 
@@ -237,6 +241,10 @@ func (r reader) DeploymentRelease(ctx context.Context, deploymentID int64) (int6
 type tx struct {
 	reader
 	dialect migrations.Dialect
+	// touched are the releases (and environments, "" for all) whose
+	// finished deployments changed: their DORA spans go stale at the end
+	// of the transaction (flushDORA).
+	touched []touch
 }
 
 func (t *tx) LockRelease(ctx context.Context, id int64) (*releases.Release, error) {
@@ -277,7 +285,8 @@ func (t *tx) UpdateComponent(ctx context.Context, releaseID int64, c releases.Co
 	if res.RowsAffected == 0 {
 		return releases.ErrNotFound
 	}
-	return t.touchDORA(ctx, releaseID, "") // a train counts its components
+	t.touch(releaseID, "") // a train counts its components in scope
+	return nil
 }
 
 func (t *tx) UpdateRelease(ctx context.Context, r *releases.Release) error {
@@ -338,7 +347,7 @@ func (t *tx) CreateDeployment(ctx context.Context, d *releases.Deployment) error
 	}
 	d.ID = row.ID
 	if row.FinishedAt != nil {
-		return t.touchDORA(ctx, d.ReleaseID, d.Environment)
+		t.touch(d.ReleaseID, d.Environment)
 	}
 	return nil
 }
@@ -357,7 +366,7 @@ func (t *tx) UpdateDeployment(ctx context.Context, d *releases.Deployment) error
 		return releases.ErrNotFound
 	}
 	if row.FinishedAt != nil {
-		return t.touchDORA(ctx, d.ReleaseID, d.Environment)
+		t.touch(d.ReleaseID, d.Environment)
 	}
 	return nil
 }
