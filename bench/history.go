@@ -41,6 +41,9 @@ func seedHistory(ctx context.Context, databaseURL string, n int, now time.Time) 
 			return fmt.Errorf("seed releases %d–%d: %w", from+1, min(total, from+batch), err)
 		}
 	}
+	if err := sealAll(ctx, s); err != nil {
+		return err
+	}
 	if pg {
 		for _, q := range []string{
 			"SELECT setval(pg_get_serial_sequence('releases', 'id'), (SELECT max(id) FROM releases))",

@@ -74,20 +74,14 @@ func (s *Store) KeepDORASpans(ctx context.Context, env string, spans []releases.
 	}
 	db := s.db.WithContext(ctx)
 	for chunk := range slices.Chunk(spans, 500) {
-		var q strings.Builder
 		args := make([]any, 0, 6*len(chunk))
-		q.WriteString("INSERT INTO dora_spans (environment, span_seconds, span_start, gen, data_gen, data) VALUES ")
-		for i, k := range chunk {
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString("(?, ?, ?, ?, ?, ?)")
+		for _, k := range chunk {
 			sk := key(k)
 			args = append(args, env, sk.seconds, sk.start, k.Gen, k.Gen, k.Data)
 		}
-		q.WriteString(` ON CONFLICT (environment, span_seconds, span_start) DO UPDATE SET data = excluded.data, data_gen = excluded.data_gen
-WHERE dora_spans.gen = excluded.data_gen`)
-		if err := db.Exec(q.String(), args...).Error; err != nil {
+		q := upsertSpans("gen, data_gen, data", "?, ?, ?", len(chunk),
+			"data = excluded.data, data_gen = excluded.data_gen WHERE dora_spans.gen = excluded.data_gen")
+		if err := db.Exec(q, args...).Error; err != nil {
 			return fmt.Errorf("keep DORA spans of %s: %w", env, err)
 		}
 	}
@@ -157,19 +151,29 @@ func (t *tx) flushDORA(ctx context.Context) error {
 		return nil
 	}
 	slices.SortFunc(keys, func(a, b envKey) int { return cmp.Or(strings.Compare(a.env, b.env), byKeyOrder(a.spanKey, b.spanKey)) })
-	var q strings.Builder
 	args := make([]any, 0, 3*len(keys))
-	q.WriteString("INSERT INTO dora_spans (environment, span_seconds, span_start, gen) VALUES ")
-	for i, k := range keys {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		q.WriteString("(?, ?, ?, 1)")
+	for _, k := range keys {
 		args = append(args, k.env, k.seconds, k.start)
 	}
-	q.WriteString(` ON CONFLICT (environment, span_seconds, span_start) DO UPDATE SET gen = dora_spans.gen + 1, data_gen = -1, data = NULL`)
-	if err := t.db.WithContext(ctx).Exec(q.String(), args...).Error; err != nil {
+	q := upsertSpans("gen", "1", len(keys), "gen = dora_spans.gen + 1, data_gen = -1, data = NULL")
+	if err := t.db.WithContext(ctx).Exec(q, args...).Error; err != nil {
 		return fmt.Errorf("DORA spans of releases %v: %w", ids, err)
 	}
 	return nil
+}
+
+// upsertSpans is an INSERT of n span rows — each (environment,
+// span_seconds, span_start, then cols as values) — that on a row already
+// there does set instead.
+func upsertSpans(cols, values string, n int, set string) string {
+	var q strings.Builder
+	q.WriteString("INSERT INTO dora_spans (environment, span_seconds, span_start, " + cols + ") VALUES ")
+	for i := range n {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?, ?, " + values + ")")
+	}
+	q.WriteString(" ON CONFLICT (environment, span_seconds, span_start) DO UPDATE SET " + set)
+	return q.String()
 }
