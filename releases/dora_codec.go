@@ -16,7 +16,12 @@ var errSpanData = errors.New("DORA span data: unreadable")
 // at a time, so its size and decoding cost count.
 func (p spanParts) encode() []byte {
 	b := []byte{spanCodec}
-	for _, m := range []map[string]*doraPart{p.services, p.releases} {
+	for i, m := range []map[string]*doraPart{p.services, p.releases} {
+		if i == 1 && p.trainless {
+			return append(b, 0) // no train: the release view is the services'
+		} else if i == 1 {
+			b = append(b, 1)
+		}
 		keys := slices.Sorted(func(yield func(string) bool) {
 			for k := range m {
 				if !yield(k) {
@@ -61,36 +66,19 @@ func appendSpread(b []byte, s spread) []byte {
 }
 
 // decodeSpanParts reads what encode wrote; errSpanData for anything else
-// (the span is then computed again).
-func decodeSpanParts(data []byte) (spanParts, error) {
-	d := decoder{b: data}
+// (the span is then computed again). Names are interned in names, shared
+// by the spans of one read. The parts share arrays: only read them (or
+// copy them, as joinInto does).
+func decodeSpanParts(data []byte, names map[string]string) (spanParts, error) {
+	d := decoder{b: data, names: names}
 	if d.byte() != spanCodec {
 		return spanParts{}, errSpanData
 	}
-	p := spanParts{}
-	for i := range 2 {
-		n := d.count()
-		m := make(map[string]*doraPart, n)
-		for range n {
-			k := d.string()
-			x := &doraPart{Changes: d.num(), Deployments: d.num(), Failures: d.num()}
-			x.Leads, x.Restores = d.spread(), d.spread()
-			if np := d.count(); np > 0 {
-				x.Pending = make([]time.Time, np)
-				for j := range x.Pending {
-					x.Pending[j] = time.Unix(0, d.varint()).UTC()
-				}
-			}
-			if d.byte() == 1 {
-				x.FirstOK = time.Unix(0, d.varint()).UTC()
-			}
-			m[k] = x
-		}
-		if i == 0 {
-			p.services = m
-		} else {
-			p.releases = m
-		}
+	p := spanParts{services: d.parts()}
+	if d.byte() == 0 {
+		p.releases, p.trainless = p.services, true
+	} else {
+		p.releases = d.parts()
 	}
 	if d.err != nil || len(d.b) != 0 {
 		return spanParts{}, errSpanData
@@ -98,10 +86,35 @@ func decodeSpanParts(data []byte) (spanParts, error) {
 	return p, nil
 }
 
+func (d *decoder) parts() map[string]*doraPart {
+	n := d.count()
+	m := make(map[string]*doraPart, n)
+	all := make([]doraPart, n)
+	for i := range n {
+		k := d.string()
+		x := &all[i]
+		x.Changes, x.Deployments, x.Failures = d.num(), d.num(), d.num()
+		x.Leads, x.Restores = d.spread(), d.spread()
+		if np := d.count(); np > 0 {
+			x.Pending = make([]time.Time, np)
+			for j := range x.Pending {
+				x.Pending[j] = time.Unix(0, d.varint()).UTC()
+			}
+		}
+		if d.byte() == 1 {
+			x.FirstOK = time.Unix(0, d.varint()).UTC()
+		}
+		m[k] = x
+	}
+	return m
+}
+
 // decoder reads varints until the first error, which it keeps.
 type decoder struct {
-	b   []byte
-	err error
+	b     []byte
+	err   error
+	names map[string]string
+	slab  []bucket
 }
 
 func (d *decoder) fail() { d.err, d.b = errSpanData, nil }
@@ -156,7 +169,13 @@ func (d *decoder) string() string {
 		d.fail()
 		return ""
 	}
-	s := string(d.b[:n])
+	s, ok := d.names[string(d.b[:n])]
+	if !ok {
+		s = string(d.b[:n])
+		if d.names != nil {
+			d.names[s] = s
+		}
+	}
 	d.b = d.b[n:]
 	return s
 }
@@ -166,7 +185,14 @@ func (d *decoder) spread() spread {
 	if n == 0 {
 		return nil
 	}
-	s := make(spread, n)
+	// Every spread of a decoder comes from one array, each capped at its
+	// own length: appending to one copies it.
+	if cap(d.slab)-len(d.slab) < n {
+		d.slab = make([]bucket, 0, max(n, 256))
+	}
+	at := len(d.slab)
+	d.slab = d.slab[:at+n]
+	s := spread(d.slab[at : at+n : at+n])
 	for i := range s {
 		key := time.Duration(d.varint())
 		s[i] = bucket{key: key, n: d.num(), min: key + time.Duration(d.varint()), max: key + time.Duration(d.varint())}

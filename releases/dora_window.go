@@ -13,9 +13,10 @@ import (
 // dozen kept spans and the deployments of at most two partial hours,
 // however busy the month was.
 type DORASpanStore interface {
-	// DORASpans returns the spans of env that start in [from, to), of any
-	// length, each with its generation and the data kept for it (if any).
-	DORASpans(ctx context.Context, env string, from, to time.Time) ([]KeptSpan, error)
+	// DORASpans returns those of env's spans refs that have been kept or
+	// touched, each with its generation and the data kept for it (if any);
+	// a span absent from the answer has generation 0 and no data.
+	DORASpans(ctx context.Context, env string, refs []SpanRef) ([]KeptSpan, error)
 	// KeepDORASpans stores each span's Data for its Gen, unless the span's
 	// generation has moved on since it was read.
 	KeepDORASpans(ctx context.Context, env string, spans []KeptSpan) error
@@ -25,13 +26,13 @@ type DORASpanStore interface {
 	TrainFacts(ctx context.Context, env string, ids []int64, before time.Time) ([]DeploymentFact, error)
 }
 
-// KeptSpan is an hour or a day of an environment's deployments, [Start,
-// Start+Length). Its generation moves on with every change to a
+// KeptSpan is a span of an environment's deployments, [Start,
+// Start+Length), of one of DORASpanLengths. Its generation moves on with every change to a
 // deployment that finished in it (or to another deployment of the same
 // release): data kept for an older generation is stale.
 type KeptSpan struct {
 	Start  time.Time
-	Length time.Duration // time.Hour or 24 * time.Hour
+	Length time.Duration
 	Gen    int64
 	Data   []byte // nil: none kept for Gen
 }
@@ -96,60 +97,70 @@ func (w DORAWindow) groups(by map[string][]*doraPart) []DORAGroup {
 }
 
 // ReadDORA gathers the DORA figures of env over [from, to) from the
-// store: the whole days and hours in it from kept spans (computing and
-// keeping those not kept yet, or stale), and the partial hours at its
-// ends from their deployments. Its figures are those of DORAOf,
-// DORAByService and DORAByTeam over DeploymentFacts of the window, and
-// of DORAOfReleases but for trains that began deploying before from.
+// store: the window is covered by the fewest whole spans of
+// DORASpanLengths, read kept (those not kept yet, or stale, are made from
+// their kept halves or thirds, down to hours made from their
+// deployments, and kept), and by the deployments of the partial hours at
+// its ends. A month is about a dozen spans, whatever its number of
+// deployments. Its figures are those of DORAOf, DORAByService and
+// DORAByTeam over DeploymentFacts of the window, and of DORAOfReleases
+// but for trains that began deploying before from.
 func ReadDORA(ctx context.Context, h HistoryReader, env string, from, to time.Time) (DORAWindow, error) {
 	w := DORAWindow{From: from, To: to, services: map[string]*doraPart{}, releases: map[string]*doraPart{}}
 	segs := segments(from, to)
-	if len(segs) == 0 {
-		return w, nil
-	}
-	kept, err := h.DORASpans(ctx, env, from, to)
-	if err != nil {
-		return w, fmt.Errorf("DORA spans of %s: %w", env, err)
-	}
-	type key struct {
-		start  int64
-		length time.Duration
-	}
-	byStart := make(map[key]KeptSpan, len(kept))
-	for _, k := range kept {
-		byStart[key{k.Start.Unix(), k.Length}] = k
-	}
-	parts := make([]spanParts, len(segs))
-	need := make([]bool, len(segs))
-	var keep []KeptSpan
-	for i, s := range segs {
-		if s.length == 0 {
-			need[i] = true
-			continue
+	// Read the window's spans; for each not kept, its smaller spans, and
+	// so on down to hours, which need their deployments.
+	spans := map[refKey]*spanNode{}
+	names := map[string]string{}
+	var ask []SpanRef
+	for _, s := range segs {
+		if s.ref.Length > 0 {
+			ask = append(ask, s.ref)
 		}
-		k := byStart[key{s.start.Unix(), s.length}]
-		if k.Data != nil {
-			if p, err := decodeSpanParts(k.Data); err == nil {
-				parts[i] = p
-				continue
+	}
+	var leaves []segment // what needs deployments: hours and the partial ends
+	for len(ask) > 0 {
+		kept, err := h.DORASpans(ctx, env, ask)
+		if err != nil {
+			return w, fmt.Errorf("DORA spans of %s: %w", env, err)
+		}
+		got := make(map[refKey]KeptSpan, len(kept))
+		for _, k := range kept {
+			got[SpanRef{k.Start, k.Length}.key()] = k
+		}
+		var next []SpanRef
+		for _, ref := range ask {
+			k := got[ref.key()]
+			n := &spanNode{gen: k.Gen}
+			spans[ref.key()] = n
+			if k.Data != nil {
+				if p, err := decodeSpanParts(k.Data, names); err == nil {
+					n.parts, n.have = p, true
+					continue
+				}
+			}
+			if ref.Length == time.Hour {
+				leaves = append(leaves, segment{ref: ref, start: ref.Start, end: ref.Start.Add(time.Hour)})
+			} else {
+				next = append(next, ref.parts()...)
 			}
 		}
-		need[i] = true
-		keep = append(keep, KeptSpan{Start: s.start, Length: s.length, Gen: k.Gen})
+		ask = next
 	}
-	// The deployments of what is not kept, one query per run of adjacent
-	// segments.
-	var facts []DeploymentFact
-	for i := 0; i < len(segs); {
-		if !need[i] {
-			i++
-			continue
+	for _, s := range segs {
+		if s.ref.Length == 0 {
+			leaves = append(leaves, s)
 		}
+	}
+	slices.SortFunc(leaves, func(a, b segment) int { return a.start.Compare(b.start) })
+	// Their deployments, one query per run of adjacent leaves.
+	var facts []DeploymentFact
+	for i := 0; i < len(leaves); {
 		j := i
-		for j+1 < len(segs) && need[j+1] {
+		for j+1 < len(leaves) && leaves[j+1].start.Equal(leaves[j].end) {
 			j++
 		}
-		fs, err := h.DeploymentFacts(ctx, env, "", segs[i].start, segs[j].end)
+		fs, err := h.DeploymentFacts(ctx, env, "", leaves[i].start, leaves[j].end)
 		if err != nil {
 			return w, err
 		}
@@ -160,22 +171,59 @@ func ReadDORA(ctx context.Context, h HistoryReader, env string, from, to time.Ti
 	if err != nil {
 		return w, err
 	}
-	n := 0
-	for i, s := range segs {
-		if !need[i] {
-			continue
-		}
-		lo, _ := slices.BinarySearchFunc(facts, s.start, finishedBefore)
-		hi, _ := slices.BinarySearchFunc(facts, s.end, finishedBefore)
-		parts[i] = partsOfSpan(facts[lo:hi], trains, s.start, s.end)
-		if s.length > 0 {
-			keep[n].Data = parts[i].encode()
-			n++
+	partial := map[int64]spanParts{} // by start, in Unix nanoseconds
+	for _, l := range leaves {
+		lo, _ := slices.BinarySearchFunc(facts, l.start, finishedBefore)
+		hi, _ := slices.BinarySearchFunc(facts, l.end, finishedBefore)
+		p := partsOfSpan(facts[lo:hi], trains, l.start, l.end)
+		if l.ref.Length == 0 {
+			partial[l.start.UnixNano()] = p
+		} else {
+			n := spans[l.ref.key()]
+			n.parts, n.have, n.made = p, true, true
 		}
 	}
-	for _, p := range parts {
+	// The spans not kept, from their parts, smallest first.
+	var keep []KeptSpan
+	var made func(ref SpanRef) spanParts
+	made = func(ref SpanRef) spanParts {
+		n := spans[ref.key()]
+		if !n.have {
+			acc := spanParts{services: map[string]*doraPart{}, releases: map[string]*doraPart{}, trainless: true}
+			for _, c := range ref.parts() {
+				p := made(c)
+				joinInto(acc.services, p.services)
+				joinInto(acc.releases, p.releases)
+				acc.trainless = acc.trainless && p.trainless
+			}
+			if acc.trainless {
+				acc.releases = acc.services
+			}
+			n.parts, n.have, n.made = acc, true, true
+		}
+		if n.made {
+			keep = append(keep, KeptSpan{Start: ref.Start, Length: ref.Length, Gen: n.gen, Data: n.parts.encode()})
+			n.made = false
+		}
+		return n.parts
+	}
+	all := make([]spanParts, len(segs))
+	trainless := true // then the release view is the services'
+	for i, s := range segs {
+		all[i] = partial[s.start.UnixNano()]
+		if s.ref.Length > 0 {
+			all[i] = made(s.ref)
+		}
+		trainless = trainless && all[i].trainless
+	}
+	for _, p := range all {
 		joinInto(w.services, p.services)
-		joinInto(w.releases, p.releases)
+		if !trainless {
+			joinInto(w.releases, p.releases)
+		}
+	}
+	if trainless {
+		w.releases = w.services
 	}
 	if len(keep) > 0 {
 		if err := h.KeepDORASpans(ctx, env, keep); err != nil {
@@ -183,6 +231,14 @@ func ReadDORA(ctx context.Context, h HistoryReader, env string, from, to time.Ti
 		}
 	}
 	return w, nil
+}
+
+// spanNode is a span ReadDORA reads: its generation when read, and its
+// parts once known; made when computed here (to be kept).
+type spanNode struct {
+	gen        int64
+	parts      spanParts
+	have, made bool
 }
 
 // ErrSpansNotKept is ReadDORA's error when it computed the figures but
@@ -215,9 +271,11 @@ func trainHistories(ctx context.Context, h HistoryReader, env string, facts []De
 	return out, nil
 }
 
-// spanParts is one span's parts: by service, and by release key.
+// spanParts is one span's parts: by service, and by release key. A span
+// without trains is trainless: its two views are one map.
 type spanParts struct {
 	services, releases map[string]*doraPart
+	trainless          bool
 }
 
 // partsOfSpan computes the parts of the facts that finished in [start,
@@ -242,6 +300,10 @@ func partsOfSpan(facts []DeploymentFact, trains map[int64][]DeploymentFact, star
 			one = append(one, trainFacts(trains[f.ReleaseID])...)
 		}
 	}
+	if len(counted) == 0 {
+		p.releases, p.trainless = p.services, true // every release is one service's
+		return p
+	}
 	for _, fs := range byKey(one, start, end, func(f DeploymentFact) string { return f.Service }) {
 		p.releases[fs[0].Service] = partOf(fs)
 	}
@@ -261,37 +323,74 @@ func joinInto(acc, next map[string]*doraPart) {
 	}
 }
 
-// segment is a stretch of a window: a whole hour or day (length), or a
-// partial hour (length 0) at either end.
-type segment struct {
-	start, end time.Time
-	length     time.Duration
+// DORASpanLengths are the lengths of the kept spans, longest first: each
+// is a whole number of the next, and spans of one length start at its
+// multiples (from the zero time, so days start at midnight UTC). A
+// window is covered greedily by the longest that fit: a few of each.
+var DORASpanLengths = []time.Duration{16 * spanDay, 8 * spanDay, 4 * spanDay, 2 * spanDay, spanDay,
+	12 * time.Hour, 6 * time.Hour, 3 * time.Hour, time.Hour}
+
+// SpanRef names a kept span: [Start, Start+Length).
+type SpanRef struct {
+	Start  time.Time
+	Length time.Duration
 }
 
-// segments covers [from, to) with the partial hour at its start, whole
-// hours up to the first midnight (UTC), whole days, whole hours after the
-// last, and the partial hour at its end.
+// refKey is a SpanRef as a map key (a time.Time's location would count).
+type refKey struct {
+	start  int64
+	length time.Duration
+}
+
+func (r SpanRef) key() refKey { return refKey{r.Start.Unix(), r.Length} }
+
+// parts are the spans of the next length that make up r.
+func (r SpanRef) parts() []SpanRef {
+	i := slices.Index(DORASpanLengths, r.Length)
+	l := DORASpanLengths[i+1]
+	out := make([]SpanRef, 0, r.Length/l)
+	for t := r.Start; t.Before(r.Start.Add(r.Length)); t = t.Add(l) {
+		out = append(out, SpanRef{t, l})
+	}
+	return out
+}
+
+// segment is a stretch of a window: a whole span (ref), or a partial
+// hour (ref.Length 0) at either end.
+type segment struct {
+	ref        SpanRef
+	start, end time.Time
+}
+
+// segments covers [from, to) with the longest whole spans that fit, and
+// partial hours at its ends.
 func segments(from, to time.Time) []segment {
 	var out []segment
-	t := from
-	if h := t.Truncate(time.Hour); h.Before(t) {
-		end := h.Add(time.Hour)
-		if !end.Before(to) {
-			return []segment{{start: from, end: to}}
+	for t := from.UTC(); t.Before(to); {
+		end := t.Truncate(time.Hour).Add(time.Hour)
+		if end.After(to) {
+			end = to
 		}
-		out = append(out, segment{start: t, end: end})
+		var ref SpanRef
+		for _, l := range DORASpanLengths {
+			if t.Truncate(l).Equal(t) && !t.Add(l).After(to) {
+				ref, end = SpanRef{t, l}, t.Add(l)
+				break
+			}
+		}
+		out = append(out, segment{ref: ref, start: t, end: end})
 		t = end
 	}
-	for t.Before(to) {
-		switch {
-		case t.Truncate(spanDay).Equal(t) && !t.Add(spanDay).After(to):
-			out = append(out, segment{start: t, end: t.Add(spanDay), length: spanDay})
-		case !t.Add(time.Hour).After(to):
-			out = append(out, segment{start: t, end: t.Add(time.Hour), length: time.Hour})
-		default:
-			return append(out, segment{start: t, end: to})
+	return out
+}
+
+// WindowSpans are the whole spans ReadDORA reads for [from, to).
+func WindowSpans(from, to time.Time) []SpanRef {
+	var out []SpanRef
+	for _, s := range segments(from, to) {
+		if s.ref.Length > 0 {
+			out = append(out, s.ref)
 		}
-		t = out[len(out)-1].end
 	}
 	return out
 }

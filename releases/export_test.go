@@ -22,7 +22,7 @@ func SpreadMedian(ds []time.Duration) time.Duration {
 func SpanCodecRoundTrip(facts []DeploymentFact, from, to time.Time) (same, ok bool) {
 	p := partsOfSpan(facts, nil, from, to)
 	b := p.encode()
-	q, err := decodeSpanParts(b)
+	q, err := decodeSpanParts(b, nil)
 	if err != nil {
 		return false, false
 	}
@@ -31,6 +31,6 @@ func SpanCodecRoundTrip(facts []DeploymentFact, from, to time.Time) (same, ok bo
 
 // DecodeSpan decodes data as a kept span's; it reports whether it could.
 func DecodeSpan(data []byte) bool {
-	_, err := decodeSpanParts(data)
+	_, err := decodeSpanParts(data, nil)
 	return err == nil
 }

@@ -12,16 +12,14 @@ import (
 	"github.com/releasebot/releasebot/releases"
 )
 
-// DORA spans (migration 00018): the kept parts of whole hours and days of
-// an environment's deployments, which releases.ReadDORA reads and keeps.
+// DORA spans (migration 00018): the kept parts of spans (hours to 16
+// days, releases.DORASpanLengths) of an environment's deployments, which releases.ReadDORA reads and keeps.
 // Every transaction that changes a finished deployment moves the
 // generation of the spans it touches on (flushDORA), in the same
 // transaction; ReadDORA reads the generations before the deployments it
 // computes a span from, and KeepDORASpans stores data only for the
 // generation it read. A change that commits in between leaves the data
 // stale, never wrong.
-
-var spanLengths = []time.Duration{time.Hour, 24 * time.Hour}
 
 // spanKey is a span row's key within one environment.
 type spanKey struct {
@@ -33,30 +31,45 @@ func byKeyOrder(a, b spanKey) int {
 	return cmp.Or(cmp.Compare(a.seconds, b.seconds), cmp.Compare(a.start, b.start))
 }
 
-// DORASpans returns env's spans (hours and days) that start in [from, to):
-// one range read on the primary key per length.
-func (s *Store) DORASpans(ctx context.Context, env string, from, to time.Time) ([]releases.KeptSpan, error) {
-	rows, err := s.db.WithContext(ctx).Raw(`SELECT span_seconds, span_start, gen, data_gen, data FROM dora_spans
-WHERE environment = ? AND span_seconds IN (3600, 86400) AND span_start >= ? AND span_start < ?`, env, from.Unix(), to.Unix()).Rows()
-	if err != nil {
-		return nil, fmt.Errorf("DORA spans of %s: %w", env, err)
-	}
-	defer rows.Close()
+// DORASpans returns those of env's spans refs that have a row: primary
+// key lookups, at most 500 a statement.
+func (s *Store) DORASpans(ctx context.Context, env string, refs []releases.SpanRef) ([]releases.KeptSpan, error) {
 	var out []releases.KeptSpan
-	for rows.Next() {
-		var secs, start, gen, dataGen int64
-		var data []byte
-		if err := rows.Scan(&secs, &start, &gen, &dataGen, &data); err != nil {
+	for chunk := range slices.Chunk(refs, 500) {
+		var q strings.Builder
+		args := make([]any, 0, 1+2*len(chunk))
+		args = append(args, env)
+		q.WriteString("SELECT span_seconds, span_start, gen, data_gen, data FROM dora_spans WHERE environment = ? AND (")
+		for i, r := range chunk {
+			if i > 0 {
+				q.WriteString(" OR ")
+			}
+			q.WriteString("(span_seconds = ? AND span_start = ?)")
+			args = append(args, int64(r.Length/time.Second), r.Start.Unix())
+		}
+		q.WriteString(")")
+		rows, err := s.db.WithContext(ctx).Raw(q.String(), args...).Rows()
+		if err != nil {
 			return nil, fmt.Errorf("DORA spans of %s: %w", env, err)
 		}
-		k := releases.KeptSpan{Start: time.Unix(start, 0).UTC(), Length: time.Duration(secs) * time.Second, Gen: gen}
-		if dataGen == gen && data != nil {
-			k.Data = data
+		for rows.Next() {
+			var secs, start, gen, dataGen int64
+			var data []byte
+			if err := rows.Scan(&secs, &start, &gen, &dataGen, &data); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("DORA spans of %s: %w", env, err)
+			}
+			k := releases.KeptSpan{Start: time.Unix(start, 0).UTC(), Length: time.Duration(secs) * time.Second, Gen: gen}
+			if dataGen == gen && data != nil {
+				k.Data = data
+			}
+			out = append(out, k)
 		}
-		out = append(out, k)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("DORA spans of %s: %w", env, err)
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("DORA spans of %s: %w", env, err)
+		}
 	}
 	return out, nil
 }
@@ -139,7 +152,7 @@ func (t *tx) flushDORA(ctx context.Context) error {
 		if es := envs[r.ReleaseID]; !slices.Contains(es, "") && !slices.Contains(es, r.Environment) {
 			continue
 		}
-		for _, l := range spanLengths {
+		for _, l := range releases.DORASpanLengths {
 			k := envKey{r.Environment, spanKey{int64(l / time.Second), r.FinishedAt.Truncate(l).Unix()}}
 			if !seen[k] {
 				seen[k] = true

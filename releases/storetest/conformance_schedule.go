@@ -476,9 +476,14 @@ func testDORASpans(t *testing.T, s ScheduleStore) {
 	ctx := t.Context()
 	hour := func(h int) time.Time { return time.Date(2026, 11, 2, h, 0, 0, 0, time.UTC) }
 	day := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
+	var refs []releases.SpanRef
+	for _, h := range []int{10, 12, 14} {
+		refs = append(refs, releases.SpanRef{Start: hour(h), Length: time.Hour})
+	}
+	refs = append(refs, releases.SpanRef{Start: day, Length: 24 * time.Hour}, releases.SpanRef{Start: hour(9), Length: 3 * time.Hour})
 	spans := func() map[string]releases.KeptSpan {
 		t.Helper()
-		got, err := s.DORASpans(ctx, "production", day, day.Add(24*time.Hour))
+		got, err := s.DORASpans(ctx, "production", refs)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -504,19 +509,20 @@ func testDORASpans(t *testing.T, s ScheduleStore) {
 	if string(got["10/1h0m0s"].Data) != "ten" || string(got["00/24h0m0s"].Data) != "day" || string(got["12/1h0m0s"].Data) != "twelve" || len(got) != 3 {
 		t.Fatalf("kept spans read back as %+v", got)
 	}
-	if other, err := s.DORASpans(ctx, "staging", day, day.Add(24*time.Hour)); err != nil || len(other) != 0 {
+	if other, err := s.DORASpans(ctx, "staging", refs); err != nil || len(other) != 0 {
 		t.Fatalf("spans of another environment: %+v, %v", other, err)
 	}
 
-	// A deployment finishing at 10:20 in production: the 10h and the
-	// day's spans go stale; 12h stays.
+	// A deployment finishing at 10:20 in production: the spans holding
+	// that moment, of every length, go stale (10h, 09h-12h, the day);
+	// 12h stays.
 	r := createRelease(t, s, newRelease("api", "v1"))
 	d := createDeployment(t, s, newDeployment(r, "production", releases.DeploymentInProgress))
 	d.Status, d.FinishedAt = releases.DeploymentSucceeded, hour(10).Add(20*time.Minute)
 	inTx(t, s, func(tx releases.Tx) error { return tx.UpdateDeployment(ctx, d) })
 	got = spans()
-	ten, whole := got["10/1h0m0s"], got["00/24h0m0s"]
-	if ten.Data != nil || whole.Data != nil || ten.Gen == 0 || whole.Gen == 0 || string(got["12/1h0m0s"].Data) != "twelve" {
+	ten, whole, three := got["10/1h0m0s"], got["00/24h0m0s"], got["09/3h0m0s"]
+	if ten.Data != nil || whole.Data != nil || ten.Gen == 0 || whole.Gen == 0 || three.Gen == 0 || string(got["12/1h0m0s"].Data) != "twelve" {
 		t.Fatalf("after a deployment finished at 10:20: %+v", got)
 	}
 	// Data computed before that change (generation 0) is not kept; data
