@@ -308,3 +308,28 @@ func TestReadDORAWhenSpansCannotBeKept(t *testing.T) {
 		t.Fatalf("kept %d spans", len(st.spans))
 	}
 }
+
+// A train whose first component reached production before the window and
+// whose last did inside it reached production inside it: ReadDORA counts
+// it once, with its lead time (DORAOfReleases over the window's facts
+// alone could not see that it completed).
+func TestReadDORACountsATrainCompletedInTheWindow(t *testing.T) {
+	from := time.Date(2026, 11, 6, 9, 30, 0, 0, time.UTC)
+	to := from.Add(30 * 24 * time.Hour)
+	created := from.Add(-3 * time.Hour)
+	train := func(id int64, service string, at time.Time) releases.DeploymentFact {
+		return releases.DeploymentFact{ID: id, ReleaseID: 7, Components: 2, Service: service, Type: releases.TypeDeployment,
+			Status: releases.DeploymentSucceeded, FinishedAt: at, ReleaseCreatedAt: created}
+	}
+	st := newSpanStore([]releases.DeploymentFact{train(1, "api", from.Add(-time.Hour)), train(2, "web", from.Add(2*time.Hour))})
+	w, err := releases.ReadDORA(t.Context(), st, "production", from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := w.Releases(); d.Deployments != 1 || d.Changes != 1 || d.LeadTime != 5*time.Hour {
+		t.Fatalf("release figures %+v, want the train deployed once, lead time 5h", d)
+	}
+	if gs := w.ByService(); len(gs) != 1 || gs[0].Name != "web" || gs[0].Deployments != 1 {
+		t.Fatalf("per service %+v, want web's one deployment (api's was before the window)", gs)
+	}
+}
