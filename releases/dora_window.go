@@ -24,6 +24,9 @@ type DORASpanStore interface {
 	// finished before before, as DeploymentFacts does: a train's whole
 	// history there, which its figures in a span depend on.
 	TrainFacts(ctx context.Context, env string, ids []int64, before time.Time) ([]DeploymentFact, error)
+	// ForgetDORASpans deletes the spans (of every environment) that start
+	// before before.
+	ForgetDORASpans(ctx context.Context, before time.Time) error
 }
 
 // KeptSpan is a span of an environment's deployments, [Start,

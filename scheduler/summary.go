@@ -143,12 +143,15 @@ func (s *Scheduler) waiting(ctx context.Context, at time.Time) ([]Waiting, error
 // way is every whole hour and day of the period (releases.ReadDORA), so
 // that a summary or `/release history` reads a few dozen kept spans and
 // at most two partial hours of deployments, however busy the month was.
-// Run calls it every few minutes; replicas doing the same keep the same.
+// It forgets spans older than two periods. Run calls it every few
+// minutes; replicas doing the same keep the same.
 func (s *Scheduler) KeepDORA(ctx context.Context, now time.Time) error {
 	n := len(s.policy.Environments)
 	if s.history == nil || n == 0 {
 		return nil
 	}
-	_, err := releases.ReadDORA(ctx, s.history, s.policy.Environments[n-1].Name, now.Add(-DORAPeriod), now)
-	return err
+	if _, err := releases.ReadDORA(ctx, s.history, s.policy.Environments[n-1].Name, now.Add(-DORAPeriod), now); err != nil {
+		return err
+	}
+	return s.history.ForgetDORASpans(ctx, now.Add(-2*DORAPeriod))
 }

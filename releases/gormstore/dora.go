@@ -190,3 +190,17 @@ func upsertSpans(cols, values string, n int, set string) string {
 	q.WriteString(" ON CONFLICT (environment, span_seconds, span_start) DO UPDATE SET " + set)
 	return q.String()
 }
+
+// ForgetDORASpans deletes the spans that start before before: a window
+// reads the last month only. The table is small (about 1,200 spans a
+// month and environment), so the scan is too.
+func (s *Store) ForgetDORASpans(ctx context.Context, before time.Time) error {
+	if s.dialect == migrations.SQLite {
+		s.writeMu.Lock()
+		defer s.writeMu.Unlock()
+	}
+	if err := s.db.WithContext(ctx).Exec("DELETE FROM dora_spans WHERE span_start < ?", before.Unix()).Error; err != nil {
+		return fmt.Errorf("forget DORA spans: %w", err)
+	}
+	return nil
+}

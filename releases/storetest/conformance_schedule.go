@@ -569,6 +569,15 @@ func testDORASpans(t *testing.T, s ScheduleStore) {
 	if k := spans()["14/1h0m0s"]; k.Data != nil {
 		t.Fatalf("after a train's component was descoped: %+v", k)
 	}
+
+	// Forgetting the spans that start before 12:00 keeps 12h and 14h.
+	if err := s.ForgetDORASpans(ctx, hour(12)); err != nil {
+		t.Fatal(err)
+	}
+	got = spans()
+	if _, ok := got["12/1h0m0s"]; !ok || len(got) != 2 {
+		t.Fatalf("after forgetting the spans before 12:00: %+v", got)
+	}
 }
 
 // A summary's figures follow every change to the deployments they count,
