@@ -100,9 +100,16 @@ func (s *Store) Relay(ctx context.Context, fn func(releases.RelayTx) error) erro
 
 type relayTx struct{ reader }
 
+// UnrelayedEvents locks the events it returns, in id order, until the
+// relay's transaction ends, as a sealer (Seal) locks the events it seals:
+// a relay that locked them only when marking them relayed, in whatever
+// order the UPDATE met them, and a sealer could each hold an event the
+// other waited for, and PostgreSQL ended one of them after a second
+// (deadlock_timeout).
 func (t relayTx) UnrelayedEvents(ctx context.Context, limit int) ([]releases.AuditEvent, error) {
 	var rows []auditRow
-	if err := t.db.WithContext(ctx).Where("relayed_at IS NULL").Order("id").Limit(limit).Find(&rows).Error; err != nil {
+	q := t.db.WithContext(ctx).Clauses(clause.Locking{Strength: "NO KEY UPDATE"})
+	if err := q.Where("relayed_at IS NULL").Order("id").Limit(limit).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("unrelayed events: %w", err)
 	}
 	out := make([]releases.AuditEvent, len(rows))
