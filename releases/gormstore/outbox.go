@@ -242,7 +242,7 @@ func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Durat
 // no release queue by team. Asked of each entry (no older pending one in
 // its queue, found through chat_outbox_pending) rather than by grouping
 // every pending entry by queue, a claim walks the pending entries in id
-// order (chat_outbox_pending_id, 00019) and stops at the first heads it
+// order (chat_outbox_pending_id, 00020) and stops at the first heads it
 // can take: under a backlog, grouping read all of it for every claim.
 // The status is written out, not a parameter, so that both databases see
 // the indexes' condition in it.
