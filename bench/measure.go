@@ -149,6 +149,13 @@ func measure(ctx context.Context, o options, log io.Writer) (*report, error) {
 		return nil, err
 	}
 	defer wf.Close()
+	var acct *accountant
+	if o.account {
+		acct = &accountant{serve: serve.cmd.Process.Pid, log: log}
+		if db.kind == "postgres" {
+			acct.db = wf.db
+		}
+	}
 	var version atomic.Int64
 	create := func() string { return fmt.Sprintf("create svc-%d v%s.%d", version.Load()%25, run, version.Add(1)) }
 	for _, n := range conc {
@@ -160,7 +167,10 @@ func measure(ctx context.Context, o options, log io.Writer) (*report, error) {
 		wr := wf.load(ctx, n, sz.commands, sz.cellLimit)
 		posted := len(slack.Posts(""))
 		done := prof.start(fmt.Sprintf("create-c%d", n), 2*time.Second, log)
+		whole := acct.cell(ctx, fmt.Sprintf("create c%d, answers and posts", n))
+		answers := acct.cell(ctx, fmt.Sprintf("create c%d, answers", n))
 		rb := c.load(serve.base, n, sz.commands, sz.cellLimit, create, hasAll("Opened R-"))
+		answers(rb.n)
 		done()
 		target, check := "", (func(stats) bool)(nil)
 		if n == 8 {
@@ -171,6 +181,10 @@ func measure(ctx context.Context, o options, log io.Writer) (*report, error) {
 		// long they took.
 		want := posted + 3*rb.n
 		took, drained := waitPosted(slack, want, 3*time.Minute)
+		if acct != nil {
+			time.Sleep(11 * time.Second) // idle backends report their counters within 10 s
+		}
+		whole(rb.n)
 		backlog := fmt.Sprintf("%d posts, the last %.1f s after the last answer", 3*rb.n, took.Seconds())
 		if !drained {
 			backlog = fmt.Sprintf("not all posted after %.0f s: %d of %d", took.Seconds(), len(slack.Posts(""))-posted, 3*rb.n)

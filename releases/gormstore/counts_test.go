@@ -95,3 +95,69 @@ func (p planNode) rowsRead(table string) int {
 	}
 	return n
 }
+
+// TestCountReleasesEveryStatus: a release counts in its status however it
+// got there: inserted in it (through CreateRelease or, as a create is,
+// CreateWithEvents) or moved there; moved away, it no longer counts there.
+func TestCountReleasesEveryStatus(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *gormstore.Store) {
+		ctx := t.Context()
+		t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+		newRelease := func(i int, st releases.Status) *releases.Release {
+			return &releases.Release{Service: "svc-" + strconv.Itoa(i), Version: "v1", Status: st,
+				CreatedBy: "U0DAVE", CreatedAt: t0, UpdatedAt: t0, Environments: []string{"staging"}, Teams: []string{"payments"}}
+		}
+		want := map[releases.Status]int{}
+		var moved []*releases.Release
+		for i, st := range releases.Statuses {
+			// One of each inserted by CreateRelease, one by CreateWithEvents.
+			if err := s.Tx(ctx, func(tx releases.Tx) error { return tx.CreateRelease(ctx, newRelease(2*i, st)) }); err != nil {
+				t.Fatal(err)
+			}
+			events := []releases.AuditEvent{{At: t0, Actor: "U0DAVE", Action: releases.ActionCreated}}
+			if err := s.CreateWithEvents(ctx, newRelease(2*i+1, st), events); err != nil {
+				t.Fatal(err)
+			}
+			want[st] += 2
+			// And one created awaiting sign-off, to be moved to st.
+			r := newRelease(100+i, releases.StatusAwaitingSignoff)
+			if err := s.Tx(ctx, func(tx releases.Tx) error { return tx.CreateRelease(ctx, r) }); err != nil {
+				t.Fatal(err)
+			}
+			want[releases.StatusAwaitingSignoff]++
+			moved = append(moved, r)
+		}
+		check := func(when string) {
+			t.Helper()
+			got, err := s.CountReleases(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, st := range releases.Statuses {
+				if got[st] != want[st] {
+					t.Errorf("%s: CountReleases()[%s] = %d, want %d (all: %v)", when, st, got[st], want[st], got)
+				}
+			}
+		}
+		check("inserted")
+		for i, st := range releases.Statuses {
+			r := moved[i]
+			r.Status = st
+			if err := s.Tx(ctx, func(tx releases.Tx) error { return tx.UpdateRelease(ctx, r) }); err != nil {
+				t.Fatal(err)
+			}
+			want[releases.StatusAwaitingSignoff]--
+			want[st]++
+		}
+		check("moved")
+		for _, r := range moved[len(moved)-2:] { // two final ones go back to awaiting sign-off
+			want[r.Status]--
+			r.Status = releases.StatusAwaitingSignoff
+			if err := s.Tx(ctx, func(tx releases.Tx) error { return tx.UpdateRelease(ctx, r) }); err != nil {
+				t.Fatal(err)
+			}
+			want[releases.StatusAwaitingSignoff]++
+		}
+		check("moved back")
+	})
+}

@@ -1,6 +1,11 @@
 package gormstore
 
-import "context"
+import (
+	"context"
+	"time"
+
+	"gorm.io/gorm"
+)
 
 // CountReleasesPlan returns the database's plan of CountReleases's
 // statement: SQLite's EXPLAIN QUERY PLAN details, or PostgreSQL's EXPLAIN
@@ -11,7 +16,25 @@ func (s *Store) CountReleasesPlan(ctx context.Context) ([]string, error) {
 	if s.dialect == "postgres" {
 		prefix = "EXPLAIN (ANALYZE, FORMAT JSON) "
 	}
-	rows, err := s.db.WithContext(ctx).Raw(prefix+q, args...).Rows()
+	return s.plan(ctx, prefix+q, args...)
+}
+
+// ClaimOutboxPlan returns the plan, as CountReleasesPlan does, of the
+// statement with which an unpaced ClaimOutbox finds the entries to claim.
+func (s *Store) ClaimOutboxPlan(ctx context.Context, now time.Time, limit int) ([]string, error) {
+	q := s.db.ToSQL(func(db *gorm.DB) *gorm.DB {
+		var ids []int64
+		return firstDueHeads(db, now, limit).Pluck("id", &ids)
+	})
+	prefix := "EXPLAIN QUERY PLAN "
+	if s.dialect == "postgres" {
+		prefix = "EXPLAIN (ANALYZE, FORMAT JSON) "
+	}
+	return s.plan(ctx, prefix+q)
+}
+
+func (s *Store) plan(ctx context.Context, q string, args ...any) ([]string, error) {
+	rows, err := s.db.WithContext(ctx).Raw(q, args...).Rows()
 	if err != nil {
 		return nil, err
 	}

@@ -100,9 +100,16 @@ func (s *Store) Relay(ctx context.Context, fn func(releases.RelayTx) error) erro
 
 type relayTx struct{ reader }
 
+// UnrelayedEvents locks the events it returns, in id order, until the
+// relay's transaction ends, as a sealer (Seal) locks the events it seals:
+// a relay that locked them only when marking them relayed, in whatever
+// order the UPDATE met them, and a sealer could each hold an event the
+// other waited for, and PostgreSQL ended one of them after a second
+// (deadlock_timeout).
 func (t relayTx) UnrelayedEvents(ctx context.Context, limit int) ([]releases.AuditEvent, error) {
 	var rows []auditRow
-	if err := t.db.WithContext(ctx).Where("relayed_at IS NULL").Order("id").Limit(limit).Find(&rows).Error; err != nil {
+	q := t.db.WithContext(ctx).Clauses(clause.Locking{Strength: "NO KEY UPDATE"})
+	if err := q.Where("relayed_at IS NULL").Order("id").Limit(limit).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("unrelayed events: %w", err)
 	}
 	out := make([]releases.AuditEvent, len(rows))
@@ -178,17 +185,10 @@ func (t relayTx) MarkRelayed(ctx context.Context, ids []int64, at time.Time) err
 // ClaimOutbox leases the due head entry of each release's queue.
 func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, limit int, pace time.Duration) ([]releases.OutboxEntry, error) {
 	db := s.db.WithContext(ctx)
-	// The oldest pending entry of each release and team is its queue's
-	// head: a release's card and thread in order, and each team's request
-	// and its updates in order, but a request need not wait for the card.
-	head := db.Model(&outboxRow{}).Select("MIN(id)").Where("status = ?", releases.OutboxPending).Group("release_id, team")
-	due := func() *gorm.DB {
-		return db.Model(&outboxRow{}).Where("id IN (?)", head).Where("next_attempt_at <= ?", now.UTC()).
-			Where("claimed_until IS NULL OR claimed_until < ?", now.UTC())
-	}
+	due := func() *gorm.DB { return dueHeads(db, now) }
 	var ids []int64
 	if pace <= 0 {
-		if err := due().Order("id").Limit(limit).Pluck("id", &ids).Error; err != nil {
+		if err := firstDueHeads(db, now, limit).Pluck("id", &ids).Error; err != nil {
 			return nil, fmt.Errorf("due chat messages: %w", err)
 		}
 	} else {
@@ -233,6 +233,35 @@ func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Durat
 		out[i] = row.entry()
 	}
 	return out, nil
+}
+
+// pendingHead selects the pending entries that head their queues. The
+// oldest pending entry of each release and team is its queue's head: a
+// release's card and thread in order, and each team's request and its
+// updates in order, but a request need not wait for the card; entries of
+// no release queue by team. Asked of each entry (no older pending one in
+// its queue, found through chat_outbox_pending) rather than by grouping
+// every pending entry by queue, a claim walks the pending entries in id
+// order (chat_outbox_pending_id, 00020) and stops at the first heads it
+// can take: under a backlog, grouping read all of it for every claim.
+// The status is written out, not a parameter, so that both databases see
+// the indexes' condition in it.
+const pendingHead = `chat_outbox.status = '` + releases.OutboxPending + `'
+ AND (chat_outbox.release_id IS NULL OR NOT EXISTS (SELECT 1 FROM chat_outbox AS older WHERE older.status = '` + releases.OutboxPending + `'
+  AND older.release_id = chat_outbox.release_id AND older.team = chat_outbox.team AND older.id < chat_outbox.id))
+ AND (chat_outbox.release_id IS NOT NULL OR NOT EXISTS (SELECT 1 FROM chat_outbox AS older WHERE older.status = '` + releases.OutboxPending + `'
+  AND older.release_id IS NULL AND older.team = chat_outbox.team AND older.id < chat_outbox.id))`
+
+// dueHeads selects the heads due at now and not claimed.
+func dueHeads(db *gorm.DB, now time.Time) *gorm.DB {
+	return db.Model(&outboxRow{}).Where(pendingHead).Where("next_attempt_at <= ?", now.UTC()).
+		Where("claimed_until IS NULL OR claimed_until < ?", now.UTC())
+}
+
+// firstDueHeads selects the oldest limit of dueHeads: what an unpaced
+// claim takes.
+func firstDueHeads(db *gorm.DB, now time.Time, limit int) *gorm.DB {
+	return dueHeads(db, now).Order("id").Limit(limit)
 }
 
 // maxPacedCandidates bounds the (channel, creator) pairs one claim weighs.

@@ -51,6 +51,7 @@ func RunConformance(t *testing.T, open func(t *testing.T) releases.Store) {
 		{name: "AdoptPost", run: testAdoptPost},
 		{name: "FinishOutboxes", run: testFinishOutboxes},
 		{name: "OutboxHeads", run: testOutboxHeads},
+		{name: "OutboxHeadsUnpaced", run: testOutboxHeadsUnpaced},
 		{name: "Reactions", run: testReactions},
 		{name: "PacedCreatorsTakeTurns", run: testPacedCreatorsTakeTurns},
 		{name: "CountAndRecentCreates", run: testCountAndRecentCreates},

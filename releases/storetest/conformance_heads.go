@@ -105,3 +105,85 @@ func testOutboxHeads(t *testing.T, s releases.Store) {
 		t.Fatalf("TakeTurn a pace after the slow post ended: %v, %v", ok, err)
 	}
 }
+
+// testOutboxHeadsUnpaced: without a pace a claim hands out the head of
+// every queue that is due, oldest first, up to its limit: a release's
+// queue per team, and messages of no release queued by team. A head that
+// is claimed, or waits to be retried, holds its queue; finished, the next
+// one is the head.
+func testOutboxHeadsUnpaced(t *testing.T, s releases.Store) {
+	o, _ := outboxOf(t, s)
+	ctx := t.Context()
+	r1 := createRelease(t, s, newRelease("api", "v1"))
+	r2 := createRelease(t, s, newRelease("ledger", "v1"))
+	entry := func(r *releases.Release, op releases.OutboxOp, team, channel, key string) releases.OutboxEntry {
+		e := releases.OutboxEntry{Op: op, Team: team, Channel: channel, Body: `{"text":"x"}`, NextAttemptAt: t0, CreatedAt: t0, DedupeKey: key}
+		if r != nil {
+			e.ReleaseID = r.ID
+		}
+		return e
+	}
+	err := o.EnqueueOnce(ctx, []releases.OutboxEntry{
+		entry(r1, releases.OpPostCard, "", "C0REL", ""),
+		entry(nil, releases.OpPost, "", "C0ANN", "announce-1"),
+		entry(r1, releases.OpPostRequest, "payments", "C0PAY", ""),
+		entry(r1, releases.OpReply, "", "C0REL", ""),
+		entry(nil, releases.OpPost, "", "C0OPS", "announce-2"),
+		entry(r2, releases.OpPostCard, "", "C0REL", ""),
+		entry(r1, releases.OpUpdateRequest, "payments", "", ""),
+		entry(nil, releases.OpPost, "payments", "C0PAY", "announce-3"),
+		entry(r2, releases.OpReply, "", "C0REL", ""),
+	})
+	if err != nil {
+		t.Fatalf("EnqueueOnce: %v", err)
+	}
+	name := func(e releases.OutboxEntry) string {
+		if e.ReleaseID == 0 {
+			return e.DedupeKey
+		}
+		return releases.FormatID(e.ReleaseID) + " " + string(e.Op)
+	}
+	claim := func(now time.Time, limit int) []releases.OutboxEntry {
+		t.Helper()
+		got, err := o.ClaimOutbox(ctx, now, time.Hour, limit, 0)
+		if err != nil {
+			t.Fatalf("ClaimOutbox: %v", err)
+		}
+		return got
+	}
+	names := func(es []releases.OutboxEntry) []string {
+		var out []string
+		for _, e := range es {
+			out = append(out, name(e))
+		}
+		return out
+	}
+	finish := func(es []releases.OutboxEntry, now time.Time) {
+		t.Helper()
+		for _, e := range es {
+			if err := o.FinishOutbox(ctx, e.ID, releases.OutboxSent, now, nil); err != nil {
+				t.Fatalf("FinishOutbox: %v", err)
+			}
+		}
+	}
+	// The heads, oldest first, up to the limit.
+	first := claim(at(1), 3)
+	assertEqual(t, "first claim, limit 3", names(first), []string{"R-1 post_card", "announce-1", "R-1 post_request"})
+	// The rest of the heads; the claimed ones hold their queues.
+	second := claim(at(1), 10)
+	assertEqual(t, "second claim", names(second), []string{"R-2 post_card", "announce-3"})
+	finish(first, at(2))
+	// R-1's card sent: its reply is the head. announce-1 sent:
+	// announce-2 (no release, no team, as announce-1) is. R-1's payments
+	// request sent: its update is. R-2's card is still claimed.
+	third := claim(at(2), 10)
+	assertEqual(t, "third claim", names(third), []string{"R-1 reply", "announce-2", "R-1 update_request"})
+	// A head to be retried later holds its queue until then.
+	if err := o.RetryOutbox(ctx, third[0].ID, 1, at(30), "timeout", false); err != nil {
+		t.Fatalf("RetryOutbox: %v", err)
+	}
+	finish(third[1:], at(3))
+	finish(second, at(3))
+	assertEqual(t, "fourth claim", names(claim(at(3), 10)), []string{"R-2 reply"})
+	assertEqual(t, "after the retry's time", names(claim(at(31), 10)), []string{"R-1 reply"})
+}

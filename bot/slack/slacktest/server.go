@@ -229,6 +229,18 @@ func (s *Server) Calls() []Call {
 	return append([]Call(nil), s.calls...)
 }
 
+// CallsAfter returns the calls after the first n, failed ones too, in
+// arrival order: for a waiter that has seen n already, without copying
+// every call each time.
+func (s *Server) CallsAfter(n int) []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n >= len(s.calls) {
+		return nil
+	}
+	return append([]Call(nil), s.calls[max(n, 0):]...)
+}
+
 // Delivered returns the successful calls of method, in order.
 func (s *Server) Delivered(method string) []Call {
 	var out []Call
