@@ -137,10 +137,18 @@ func (t *tx) flushDORA(ctx context.Context) error {
 		Environment string
 		FinishedAt  time.Time
 	}
-	err := t.db.WithContext(ctx).Model(&deploymentRow{}).Select("release_id, environment, finished_at").
-		Where("release_id IN ? AND finished_at IS NOT NULL", ids).Find(&rows).Error
-	if err != nil {
-		return fmt.Errorf("DORA spans of releases %v: %w", ids, err)
+	for chunk := range slices.Chunk(ids, touchChunk) { // a bulk write may touch thousands
+		var some []struct {
+			ReleaseID   int64
+			Environment string
+			FinishedAt  time.Time
+		}
+		err := t.db.WithContext(ctx).Model(&deploymentRow{}).Select("release_id, environment, finished_at").
+			Where("release_id IN ? AND finished_at IS NOT NULL", chunk).Find(&some).Error
+		if err != nil {
+			return fmt.Errorf("DORA spans of %d releases: %w", len(ids), err)
+		}
+		rows = append(rows, some...)
 	}
 	type envKey struct {
 		env string
@@ -164,16 +172,22 @@ func (t *tx) flushDORA(ctx context.Context) error {
 		return nil
 	}
 	slices.SortFunc(keys, func(a, b envKey) int { return cmp.Or(strings.Compare(a.env, b.env), byKeyOrder(a.spanKey, b.spanKey)) })
-	args := make([]any, 0, 3*len(keys))
-	for _, k := range keys {
-		args = append(args, k.env, k.seconds, k.start)
-	}
-	q := upsertSpans("gen", "1", len(keys), "gen = dora_spans.gen + 1, data_gen = -1, data = NULL")
-	if err := t.db.WithContext(ctx).Exec(q, args...).Error; err != nil {
-		return fmt.Errorf("DORA spans of releases %v: %w", ids, err)
+	for chunk := range slices.Chunk(keys, touchChunk) { // in order: chunks lock in the same order
+		args := make([]any, 0, 3*len(chunk))
+		for _, k := range chunk {
+			args = append(args, k.env, k.seconds, k.start)
+		}
+		q := upsertSpans("gen", "1", len(chunk), "gen = dora_spans.gen + 1, data_gen = -1, data = NULL")
+		if err := t.db.WithContext(ctx).Exec(q, args...).Error; err != nil {
+			return fmt.Errorf("DORA spans of %d releases: %w", len(ids), err)
+		}
 	}
 	return nil
 }
+
+// touchChunk bounds the parameters of flushDORA's statements (PostgreSQL
+// takes 65,535 at most, SQLite 32,766).
+var touchChunk = 2000
 
 // upsertSpans is an INSERT of n span rows — each (environment,
 // span_seconds, span_start, then cols as values) — that on a row already

@@ -58,3 +58,11 @@ func (s *Store) plan(ctx context.Context, q string, args ...any) ([]string, erro
 	}
 	return out, rows.Err()
 }
+
+// SetTouchChunk makes flushDORA's statements take n releases or spans at
+// a time until the returned func restores it.
+func SetTouchChunk(n int) (restore func()) {
+	old := touchChunk
+	touchChunk = n
+	return func() { touchChunk = old }
+}
