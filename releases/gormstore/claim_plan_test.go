@@ -1,7 +1,6 @@
 package gormstore_test
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -50,11 +49,7 @@ func TestClaimOutboxReadsHeadsOnly(t *testing.T) {
 			}
 			return
 		}
-		var doc []struct{ Plan planNode }
-		if err := json.Unmarshal([]byte(strings.Join(plan, "")), &doc); err != nil || len(doc) != 1 {
-			t.Fatalf("EXPLAIN JSON: %v\n%s", err, strings.Join(plan, ""))
-		}
-		if n := doc[0].Plan.rowsRead("chat_outbox"); n > 4*limit {
+		if n := rowsRead(t, plan, "chat_outbox"); n > 4*limit {
 			t.Errorf("the claim read %d rows of chat_outbox (%d pending), want at most %d:\n%s", n, len(entries), 4*limit, strings.Join(plan, ""))
 		}
 	})

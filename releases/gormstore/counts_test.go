@@ -64,14 +64,21 @@ func TestCountReleasesReadsOpenRowsOnly(t *testing.T) {
 			}
 			return
 		}
-		var doc []struct{ Plan planNode }
-		if err := json.Unmarshal([]byte(strings.Join(plan, "")), &doc); err != nil || len(doc) != 1 {
-			t.Fatalf("EXPLAIN JSON: %v\n%s", err, strings.Join(plan, ""))
-		}
-		if n := doc[0].Plan.rowsRead("releases"); n > 2*open {
+		if n := rowsRead(t, plan, "releases"); n > 2*open {
 			t.Errorf("the count read %d rows of releases, want at most %d (the open ones):\n%s", n, 2*open, strings.Join(plan, ""))
 		}
 	})
+}
+
+// rowsRead is how many rows of table PostgreSQL's EXPLAIN (ANALYZE,
+// FORMAT JSON) plan says its scans returned or threw away.
+func rowsRead(t *testing.T, plan []string, table string) int {
+	t.Helper()
+	var doc []struct{ Plan planNode }
+	if err := json.Unmarshal([]byte(strings.Join(plan, "")), &doc); err != nil || len(doc) != 1 {
+		t.Fatalf("EXPLAIN JSON: %v\n%s", err, strings.Join(plan, ""))
+	}
+	return doc[0].Plan.rowsRead(table)
 }
 
 // planNode is one node of PostgreSQL's EXPLAIN (ANALYZE, FORMAT JSON).
