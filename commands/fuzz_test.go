@@ -67,11 +67,19 @@ func FuzzParse(f *testing.F) {
 			if c.Window != "" && !c.At.IsZero() {
 				t.Fatalf("Parse(%q) = %#v: Window and At both set", text, c)
 			}
-			if _, err := releases.NormalizeService(c.Service); err != nil {
-				t.Fatalf("Parse(%q) = %#v: the domain refuses the service: %v", text, c, err)
+			parts := c.Components // a train, or one service written SERVICE@VERSION
+			if len(parts) == 0 {
+				parts = []Component{{Service: c.Service, Version: c.Version}}
+			} else if c.Service != "" || c.Version != "" {
+				t.Fatalf("Parse(%q) = %#v: both a service and components", text, c)
 			}
-			if err := releases.CheckVersion(c.Version); err != nil {
-				t.Fatalf("Parse(%q) = %#v: the domain refuses the version: %v", text, c, err)
+			for _, p := range parts {
+				if _, err := releases.NormalizeService(p.Service); err != nil {
+					t.Fatalf("Parse(%q) = %#v: the domain refuses the service: %v", text, c, err)
+				}
+				if err := releases.CheckVersion(p.Version); err != nil {
+					t.Fatalf("Parse(%q) = %#v: the domain refuses the version: %v", text, c, err)
+				}
 			}
 			for _, s := range []string{c.Notes, c.Override} {
 				if clean, err := releases.CleanText("text", s); err != nil || clean != s {
