@@ -34,6 +34,9 @@ type options struct {
 	cpuprofile string
 	// account logs where the create cells' time went (accountant).
 	account bool
+	// only, when "create", runs just the seed and the create cells: for
+	// trying a change to the create path in a minute, not five.
+	only string
 }
 
 // sizes are the counts and time limits of one run.
@@ -81,6 +84,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.quick, "quick", false, "small counts: a smoke test, not a measurement")
 	fs.StringVar(&o.out, "out", "", "also write the markdown table to this file")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write CPU profiles of serve's status and create cells at concurrency 8 and 32 to PREFIX-status-c8.pprof and so on")
+	fs.StringVar(&o.only, "only", "", "\"create\": run only the seed and the create cells (a partial table, for trying a change)")
 	fs.BoolVar(&o.account, "account", false, "log the CPU of each process, and PostgreSQL's commits, rows and WAL flushes, per request of the create cells")
 	seedN := fs.Int("seed", 0, "instead: seed fresh databases with 1k, 10k, 100k, 300k releases (up to this many) of two years' history and print the cost curve of pages, API, scrape, DORA and shell start-up")
 	floor := fs.Bool("floor", false, "run only the floor server (signing secret from $SLACK_SIGNING_SECRET) and print its address")

@@ -91,57 +91,59 @@ func measure(ctx context.Context, o options, log io.Writer) (*report, error) {
 	}
 	under := func(limit time.Duration) func(stats) bool { return func(s stats) bool { return s.p99 < limit } }
 
-	// Dashboard first, on a quiet server holding only the seeded releases.
-	step("dashboard: %d GETs of / and /api/releases", sz.pageGets)
-	for _, p := range []struct{ name, path string }{{"GET /", "/"}, {"GET /api/releases", "/api/releases"}} {
-		c.getMany(serve.base, p.path, 5) // warm up
-		s := c.getMany(serve.base, p.path, sz.pageGets)
-		rep.rows = append(rep.rows, latencyRow(fmt.Sprintf("dashboard %s (%d releases)", p.name, sz.seeded), s, false, "p99 < 100 ms", under(100*time.Millisecond)))
-		noteErr(rep, p.name, s)
-	}
-
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	step("last sign-off → first webhook over %d releases", sz.signoffs)
-	run := fmt.Sprintf("%x", time.Now().Unix()%0xffffff)
-	s := signoffs(c, serve, slack, dep, sz.signoffs, run)
-	rep.rows = append(rep.rows, latencyRow("last sign-off (reaction_added) → first webhook at deployer", s, false, "p99 < 100 ms", under(100*time.Millisecond)))
-	noteErr(rep, "sign-off", s)
-	settle(slack, 300*time.Millisecond, time.Minute)
-
-	// Deploy targets of the service catalog (issue 12): a serve of its own, bench/targets.go.
-	trows, tnotes, err := targets(ctx, o, bin, dir, step)
-	if err != nil {
-		return nil, fmt.Errorf("deploy targets: %w", err)
-	}
-	rep.rows, rep.notes = append(rep.rows, trows...), append(rep.notes, tnotes...)
-	// Release trains (issue 13): a serve of its own, bench/trains.go.
-	if trows, tnotes, err = trains(ctx, o, bin, dir, step); err != nil {
-		return nil, fmt.Errorf("trains: %w", err)
-	}
-	rep.rows, rep.notes = append(rep.rows, trows...), append(rep.notes, tnotes...)
-
 	conc := []int{1, 8, 32}
-	statusOK := hasAll("*R-1 · svc-00 v1.0.0*") // the first seeded release
-	status := func() string { return "status R-1" }
-	for _, n := range conc {
+	run := fmt.Sprintf("%x", time.Now().Unix()%0xffffff)
+	if o.only != "create" {
+		// Dashboard first, on a quiet server holding only the seeded releases.
+		step("dashboard: %d GETs of / and /api/releases", sz.pageGets)
+		for _, p := range []struct{ name, path string }{{"GET /", "/"}, {"GET /api/releases", "/api/releases"}} {
+			c.getMany(serve.base, p.path, 5) // warm up
+			s := c.getMany(serve.base, p.path, sz.pageGets)
+			rep.rows = append(rep.rows, latencyRow(fmt.Sprintf("dashboard %s (%d releases)", p.name, sz.seeded), s, false, "p99 < 100 ms", under(100*time.Millisecond)))
+			noteErr(rep, p.name, s)
+		}
+
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		step("status at concurrency %d", n)
-		c.load(floor.base, n, min(200, sz.reads), sz.readLimit, status, hasAll(`"ok"`)) // warm up
-		fl := c.load(floor.base, n, sz.reads, sz.readLimit, status, hasAll(`"ok"`))
-		c.load(serve.base, n, min(200, sz.reads), sz.readLimit, status, statusOK)
-		done := prof.start(fmt.Sprintf("status-c%d", n), sz.readLimit, log)
-		rb := c.load(serve.base, n, sz.reads, sz.readLimit, status, statusOK)
-		done()
-		rep.rows = append(rep.rows,
-			latencyRow(fmt.Sprintf("floor `status R-1`, concurrency %d", n), fl, true, "", nil),
-			latencyRow(fmt.Sprintf("releasebot `status R-1`, concurrency %d", n), rb, true, "", nil),
-			ratioRow(fmt.Sprintf("`status` throughput releasebot / floor, concurrency %d", n), rb, fl, statusTarget(n)))
-		noteErr(rep, fmt.Sprintf("floor status c=%d", n), fl)
-		noteErr(rep, fmt.Sprintf("status c=%d", n), rb)
+		step("last sign-off → first webhook over %d releases", sz.signoffs)
+		s := signoffs(c, serve, slack, dep, sz.signoffs, run)
+		rep.rows = append(rep.rows, latencyRow("last sign-off (reaction_added) → first webhook at deployer", s, false, "p99 < 100 ms", under(100*time.Millisecond)))
+		noteErr(rep, "sign-off", s)
+		settle(slack, 300*time.Millisecond, time.Minute)
+
+		// Deploy targets of the service catalog (issue 12): a serve of its own, bench/targets.go.
+		trows, tnotes, err := targets(ctx, o, bin, dir, step)
+		if err != nil {
+			return nil, fmt.Errorf("deploy targets: %w", err)
+		}
+		rep.rows, rep.notes = append(rep.rows, trows...), append(rep.notes, tnotes...)
+		// Release trains (issue 13): a serve of its own, bench/trains.go.
+		if trows, tnotes, err = trains(ctx, o, bin, dir, step); err != nil {
+			return nil, fmt.Errorf("trains: %w", err)
+		}
+		rep.rows, rep.notes = append(rep.rows, trows...), append(rep.notes, tnotes...)
+
+		statusOK := hasAll("*R-1 · svc-00 v1.0.0*") // the first seeded release
+		status := func() string { return "status R-1" }
+		for _, n := range conc {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			step("status at concurrency %d", n)
+			c.load(floor.base, n, min(200, sz.reads), sz.readLimit, status, hasAll(`"ok"`)) // warm up
+			fl := c.load(floor.base, n, sz.reads, sz.readLimit, status, hasAll(`"ok"`))
+			c.load(serve.base, n, min(200, sz.reads), sz.readLimit, status, statusOK)
+			done := prof.start(fmt.Sprintf("status-c%d", n), sz.readLimit, log)
+			rb := c.load(serve.base, n, sz.reads, sz.readLimit, status, statusOK)
+			done()
+			rep.rows = append(rep.rows,
+				latencyRow(fmt.Sprintf("floor `status R-1`, concurrency %d", n), fl, true, "", nil),
+				latencyRow(fmt.Sprintf("releasebot `status R-1`, concurrency %d", n), rb, true, "", nil),
+				ratioRow(fmt.Sprintf("`status` throughput releasebot / floor, concurrency %d", n), rb, fl, statusTarget(n)))
+			noteErr(rep, fmt.Sprintf("floor status c=%d", n), fl)
+			noteErr(rep, fmt.Sprintf("status c=%d", n), rb)
+		}
 	}
 
 	wf, err := openWriteFloor(ctx, db.kind, db.url)
