@@ -5,6 +5,9 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/releasebot/releasebot/releases"
 )
 
 // CountReleasesPlan returns the database's plan of CountReleases's
@@ -65,4 +68,14 @@ func SetTouchChunk(n int) (restore func()) {
 	old := touchChunk
 	touchChunk = n
 	return func() { touchChunk = old }
+}
+
+// EnqueueByGorm enqueues entries with gorm's multi-row INSERT, as enqueue
+// does on SQLite: what enqueuePostgres replaced, for its benchmark.
+func (s *Store) EnqueueByGorm(ctx context.Context, entries []releases.OutboxEntry) error {
+	rows := make([]outboxRow, len(entries))
+	for i, e := range entries {
+		rows[i] = toOutboxRow(e)
+	}
+	return s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(rows, enqueueBatch).Error
 }

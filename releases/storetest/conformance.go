@@ -26,6 +26,7 @@ func RunConformance(t *testing.T, open func(t *testing.T) releases.Store) {
 		{name: "CreateReleaseDuplicate", run: testCreateReleaseDuplicate},
 		{name: "CreateWithEvents", run: testCreateWithEvents},
 		{name: "RelayBatch", run: testRelayBatch},
+		{name: "EnqueueMany", run: testEnqueueMany},
 		{name: "ReleaseNotFound", run: testReleaseNotFound},
 		{name: "UpdateRelease", run: testUpdateRelease},
 		{name: "SignOffs", run: testSignOffs},

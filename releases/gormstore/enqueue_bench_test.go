@@ -1,0 +1,52 @@
+package gormstore_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/releasebot/releasebot/releases"
+	"github.com/releasebot/releasebot/releases/storetest"
+)
+
+// BenchmarkEnqueuePostgres enqueues a relay's batch of 30 chat messages
+// (ten creates' cards and sign-off requests, ~1 KB each) on PostgreSQL,
+// as the relay does (one statement text for any batch) and as gorm's
+// multi-row INSERT did. Needs TEST_DATABASE_URL.
+func BenchmarkEnqueuePostgres(b *testing.B) {
+	base := os.Getenv("TEST_DATABASE_URL")
+	if base == "" {
+		b.Skip("TEST_DATABASE_URL is not set")
+	}
+	s := storetest.Open(b, storetest.PostgresSchemaURL(b, base), time.Now)
+	ctx := context.Background()
+	r := &releases.Release{Service: "api", Version: "v1", Status: releases.StatusAwaitingSignoff, CreatedBy: "U0DAVE",
+		CreatedAt: time.Now(), UpdatedAt: time.Now(), Teams: []string{"payments"}, Environments: []string{"staging"}}
+	if err := s.Tx(ctx, func(tx releases.Tx) error { return tx.CreateRelease(ctx, r) }); err != nil {
+		b.Fatal(err)
+	}
+	body := fmt.Sprintf(`{"format":2,"text":%q}`, string(make([]byte, 1000)))
+	batch := make([]releases.OutboxEntry, 30)
+	for i := range batch {
+		batch[i] = releases.OutboxEntry{ReleaseID: r.ID, Op: releases.OpReply, Team: fmt.Sprintf("t%d", i%3), Channel: "C0REL",
+			Body: body, NextAttemptAt: time.Now(), CreatedAt: time.Now(), Creator: "U0DAVE"}
+	}
+	for _, bc := range []struct {
+		name    string
+		enqueue func([]releases.OutboxEntry) error
+	}{
+		{"recordset", func(es []releases.OutboxEntry) error { return s.EnqueueOnce(ctx, es) }},
+		{"gorm", func(es []releases.OutboxEntry) error { return s.EnqueueByGorm(ctx, es) }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := bc.enqueue(batch); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
