@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -111,9 +112,11 @@ func createOneStatement(db *gorm.DB, r *releases.Release, events []releases.Audi
 		eventID   *int64
 	}
 	var ids []returned
-	// Rows and not Scan: gorm's Scan renders the statement with its
-	// arguments for a trace recorder, whether anyone logs it or not.
-	rows, err := db.Raw(q.String(), args...).Rows()
+	// Straight to the connection (or the transaction) gorm holds: gorm's
+	// Raw parsed the text for its "?" on every create, and its Scan
+	// rendered the statement with its arguments for a trace recorder,
+	// whether anyone logs it or not.
+	rows, err := db.Statement.ConnPool.QueryContext(db.Statement.Context, numbered(q.String()), args...)
 	if err == nil {
 		for rows.Next() {
 			var r returned
@@ -153,6 +156,24 @@ func createOneStatement(db *gorm.DB, r *releases.Release, events []releases.Audi
 
 // uniqueViolation is PostgreSQL's SQLSTATE for a duplicate key.
 const uniqueViolation = "23505"
+
+// numbered writes q's "?" placeholders as PostgreSQL's $1, $2, …; q holds
+// no "?" but placeholders (no literals, no operators).
+func numbered(q string) string {
+	var b strings.Builder
+	b.Grow(len(q) + len(q)/8)
+	n := 0
+	for i := range len(q) {
+		if q[i] != '?' {
+			b.WriteByte(q[i])
+			continue
+		}
+		n++
+		b.WriteByte('$')
+		b.WriteString(strconv.Itoa(n))
+	}
+	return b.String()
+}
 
 // placeholders returns n comma-separated "?".
 func placeholders(n int) string {

@@ -50,3 +50,28 @@ func BenchmarkEnqueuePostgres(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCreateWithEventsPostgres writes a new release with its created
+// event in one statement, as `/release create` does on PostgreSQL. Needs
+// TEST_DATABASE_URL.
+func BenchmarkCreateWithEventsPostgres(b *testing.B) {
+	base := os.Getenv("TEST_DATABASE_URL")
+	if base == "" {
+		b.Skip("TEST_DATABASE_URL is not set")
+	}
+	s := storetest.Open(b, storetest.PostgresSchemaURL(b, base), time.Now)
+	ctx := context.Background()
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		n++
+		now := time.Now()
+		r := &releases.Release{Service: fmt.Sprintf("svc-%d", n%25), Version: fmt.Sprintf("v1.%d", n), Status: releases.StatusAwaitingSignoff,
+			CreatedBy: "U0DAVE", CreatedAt: now, UpdatedAt: now, Teams: []string{"payments", "risk"}, Environments: []string{"staging", "production"},
+			Origin: "C0REL", Components: []releases.Component{{Service: fmt.Sprintf("svc-%d", n%25), Version: fmt.Sprintf("v1.%d", n)}}}
+		events := []releases.AuditEvent{{At: now, Actor: "U0DAVE", Action: releases.ActionCreated, Detail: "created"}}
+		if err := s.CreateWithEvents(ctx, r, events); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
