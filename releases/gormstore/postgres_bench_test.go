@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/releasebot/releasebot/releases"
+	"github.com/releasebot/releasebot/releases/gormstore"
 	"github.com/releasebot/releasebot/releases/storetest"
 )
 
@@ -16,11 +17,7 @@ import (
 // as the relay does (one statement text for any batch) and as gorm's
 // multi-row INSERT did. Needs TEST_DATABASE_URL.
 func BenchmarkEnqueuePostgres(b *testing.B) {
-	base := os.Getenv("TEST_DATABASE_URL")
-	if base == "" {
-		b.Skip("TEST_DATABASE_URL is not set")
-	}
-	s := storetest.Open(b, storetest.PostgresSchemaURL(b, base), time.Now)
+	s := postgresStore(b)
 	ctx := context.Background()
 	r := &releases.Release{Service: "api", Version: "v1", Status: releases.StatusAwaitingSignoff, CreatedBy: "U0DAVE",
 		CreatedAt: time.Now(), UpdatedAt: time.Now(), Teams: []string{"payments"}, Environments: []string{"staging"}}
@@ -55,11 +52,7 @@ func BenchmarkEnqueuePostgres(b *testing.B) {
 // event in one statement, as `/release create` does on PostgreSQL. Needs
 // TEST_DATABASE_URL.
 func BenchmarkCreateWithEventsPostgres(b *testing.B) {
-	base := os.Getenv("TEST_DATABASE_URL")
-	if base == "" {
-		b.Skip("TEST_DATABASE_URL is not set")
-	}
-	s := storetest.Open(b, storetest.PostgresSchemaURL(b, base), time.Now)
+	s := postgresStore(b)
 	ctx := context.Background()
 	b.ReportAllocs()
 	n := 0
@@ -74,4 +67,14 @@ func BenchmarkCreateWithEventsPostgres(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// postgresStore opens a store on a new PostgreSQL schema, or skips the
+// benchmark without TEST_DATABASE_URL.
+func postgresStore(b *testing.B) *gormstore.Store {
+	base := os.Getenv("TEST_DATABASE_URL")
+	if base == "" {
+		b.Skip("TEST_DATABASE_URL is not set")
+	}
+	return storetest.Open(b, storetest.PostgresSchemaURL(b, base), time.Now)
 }
