@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -49,7 +50,7 @@ func (t *tx) CreateWithEvents(ctx context.Context, r *releases.Release, events [
 	return nil
 }
 
-// createOneStatement writes r, its components and events with one
+// createOneStatement writes r, its components, teams and events with one
 // PostgreSQL statement: data-modifying WITH clauses, the children taking
 // the release's new id from its RETURNING. Rows of a multi-row VALUES get
 // their ids in order, so the events' ids ascend as they are given.
@@ -69,9 +70,9 @@ func createOneStatement(db *gorm.DB, r *releases.Release, events []releases.Audi
 		seen[c.Service] = true
 	}
 	cols := []string{"service", "version", "status", "created_by", "created_at", "updated_at", "window_name", "start_at",
-		"teams", "environments", "notes", "override_by", "override_reason", "reason", "origin", "name"}
+		"teams", "environments", "notes", "override_by", "override_reason", "reason", "origin", "name", "teams_listed"}
 	args := []any{row.Service, row.Version, row.Status, row.CreatedBy, row.CreatedAt, row.UpdatedAt, row.WindowName, row.StartAt,
-		row.Teams, row.Environments, row.Notes, row.OverrideBy, row.OverrideReason, row.Reason, row.Origin, row.Name}
+		row.Teams, row.Environments, row.Notes, row.OverrideBy, row.OverrideReason, row.Reason, row.Origin, row.Name, true}
 	// As CreateRelease: empty artifact columns are left to their defaults.
 	for _, c := range []struct {
 		name, val string
@@ -94,6 +95,22 @@ func createOneStatement(db *gorm.DB, r *releases.Release, events []releases.Audi
 		args = append(args, c.Service, c.Position, c.Version, c.Digest, c.Descoped, c.DescopeReason)
 	}
 	q.WriteString(")")
+	// The release's teams, listed here rather than by the row trigger
+	// (teams_listed, 00021): the same set the trigger takes from the
+	// teams column, each once.
+	teams := slices.Clone(r.Teams)
+	slices.Sort(teams)
+	if teams = slices.Compact(teams); len(teams) > 0 {
+		q.WriteString(",\nt AS (INSERT INTO release_teams (team, release_id) VALUES ")
+		for i, team := range teams {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, (SELECT id FROM r))")
+			args = append(args, team)
+		}
+		q.WriteString(")")
+	}
 	if len(events) > 0 {
 		q.WriteString(",\na AS (INSERT INTO audit_events (release_id, at, actor, action, detail) VALUES ")
 		for i, e := range events {
