@@ -247,6 +247,9 @@ func startSlack(ctx context.Context, wg *sync.WaitGroup, a *app, env environment
 		sender.PostInterval = d
 	}
 	a.svc.AddNotifier(releases.NotifierFunc(func(context.Context, releases.Change) { sender.Kick() }))
+	// Answers first: chat delivery holds back briefly while commands and
+	// buttons are being answered (bot.Foreground).
+	sender.Foreground = &bot.Foreground{}
 	wg.Go(func() { bot.Pump(ctx, relay, sender, time.Second) })
 	b := bot.New(bot.Options{Coordinator: a.svc, Now: a.svc.Now, Posts: a.store, Settings: a.botSettings, Calendar: a.cal, Logger: log, Metrics: a.metrics,
 		History: a.store, Owners: a.owners, ConfirmKey: confirmKey(token)})
@@ -257,7 +260,7 @@ func startSlack(ctx context.Context, wg *sync.WaitGroup, a *app, env environment
 	a.svc.AddNotifier(homes)
 	wg.Go(func() { homes.Run(ctx) })
 	s := slack.NewSlack(slack.SlackOptions{Bot: b, Chat: chat, Claims: a.store, SigningSecret: secret, Now: a.svc.Now, Logger: log, Homes: homes,
-		Groups: a.groups})
+		Groups: a.groups, Foreground: sender.Foreground})
 	if a.groups != nil {
 		wg.Go(func() { a.groups.Run(ctx, slack.RefreshEvery) })
 	}

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/releasebot/releasebot/releases"
@@ -233,8 +235,16 @@ type Sender struct {
 	// terminal) sends at once. Updates in place are not paced; stale ones
 	// are superseded instead.
 	PostInterval time.Duration
-	mu           sync.Mutex
-	lastPost     map[string]time.Time // when this sender last posted in a channel: when to look again
+	// Foreground, when set, holds chat delivery back while answers are
+	// being worked out (Foreground).
+	Foreground *Foreground
+	// hold bounds one hold (zero: holdMax).
+	hold time.Duration
+	// late is how old the oldest message of the last claim was: past
+	// lateMax, nothing is held back.
+	late     atomic.Int64
+	mu       sync.Mutex
+	lastPost map[string]time.Time // when this sender last posted in a channel: when to look again
 	// pausedUntil is when Slack's last rate-limit answer (Retry-After)
 	// ends: no chat call is made before then, in any channel.
 	pausedUntil time.Time
@@ -353,6 +363,11 @@ func (s *Sender) RunOnce(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	var late time.Duration
+	if len(entries) > 0 { // oldest first
+		late = s.now().Sub(entries[0].CreatedAt)
+	}
+	s.late.Store(int64(late))
 	var ends []releases.OutboxFinish
 	var first time.Time
 	done := 0 // ends recorded
@@ -405,9 +420,18 @@ const finishHold = 100 * time.Millisecond
 // finishTimeout bounds recording ends once the sender's context ended.
 const finishTimeout = 5 * time.Second
 
+// holdBack waits while answers are being worked out (Foreground), unless
+// the messages of the last claim were already late.
+func (s *Sender) holdBack(ctx context.Context) {
+	if s.Foreground != nil && time.Duration(s.late.Load()) < lateMax {
+		s.Foreground.Wait(ctx, cmp.Or(s.hold, holdMax))
+	}
+}
+
 // Drain sends until nothing more is due.
 func (s *Sender) Drain(ctx context.Context) error {
 	for {
+		s.holdBack(ctx)
 		n, err := s.RunOnce(ctx)
 		if err != nil || n == 0 {
 			return err
@@ -644,6 +668,7 @@ func Pump(ctx context.Context, relay *Relay, s *Sender, poll time.Duration) {
 	t := time.NewTicker(poll)
 	defer t.Stop()
 	for {
+		s.holdBack(ctx)
 		if _, err := relay.RunOnce(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("relay chat messages", "err", err)
 		}

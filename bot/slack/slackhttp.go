@@ -58,6 +58,8 @@ type Slack struct {
 	known func() (Identity, bool)
 	// groups, when set, hears of changes to user groups.
 	groups *UserGroups
+	// foreground is told of answers being worked out.
+	foreground *bot.Foreground
 	// macs holds *requestMAC keyed with secret: keying one anew costs two
 	// SHA-256 blocks and a handful of allocations, per request.
 	macs sync.Pool
@@ -93,13 +95,16 @@ type SlackOptions struct {
 	// Groups, when set, is told of subteam_members_changed and
 	// subteam_updated events.
 	Groups *UserGroups
+	// Foreground, when set, is told of each answer being worked out, so
+	// that chat delivery holds back meanwhile (bot.Foreground).
+	Foreground *bot.Foreground
 }
 
 // NewSlack returns the Slack adapter.
 func NewSlack(opts SlackOptions) *Slack {
 	s := &Slack{bot: opts.Bot, chat: opts.Chat, homes: opts.Homes, claims: opts.Claims, secret: opts.SigningSecret, now: opts.Now,
 		log: opts.Logger, hc: opts.HTTPClient, budget: 2 * time.Second, slots: make(chan struct{}, maxSlackInFlight),
-		readTimeout: slackReadTimeout, wall: time.Now, groups: opts.Groups, workers: newWorkers()}
+		readTimeout: slackReadTimeout, wall: time.Now, groups: opts.Groups, workers: newWorkers(), foreground: opts.Foreground}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -398,9 +403,11 @@ func ephemeralJSON(m bot.Message) ephemeralReply {
 func withinBudget[T any](s *Slack, failed T, work func(ctx context.Context) T, late func(ctx context.Context, v T)) (v T, ok bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	done := make(chan T, 1)
+	end := s.foreground.Begin()
 	s.workers.run(func() {
 		result := failed
 		defer func() {
+			end()
 			if p := recover(); p != nil {
 				s.log.Error("panic while handling a Slack request", "panic", p, "stack", string(debug.Stack()))
 			}
