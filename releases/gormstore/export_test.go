@@ -79,3 +79,27 @@ func (s *Store) EnqueueByGorm(ctx context.Context, entries []releases.OutboxEntr
 	}
 	return s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(rows, enqueueBatch).Error
 }
+
+// HoldCreates takes every statement slot of the create batcher: creates
+// queue until the returned func hands the slots on, as returning
+// statements do.
+func (s *Store) HoldCreates() (handOn func()) {
+	s.creates.mu.Lock()
+	s.creates.running = createsInFlight
+	s.creates.mu.Unlock()
+	return func() {
+		for range createsInFlight {
+			s.creates.handOn()
+		}
+	}
+}
+
+// QueuedCreates is the number of creates waiting for a statement.
+func (s *Store) QueuedCreates() int {
+	s.creates.mu.Lock()
+	defer s.creates.mu.Unlock()
+	return len(s.creates.queue)
+}
+
+// CreatesPerBatch bounds the creates of one statement.
+const CreatesPerBatch = createsPerBatch

@@ -35,6 +35,7 @@ type Store struct {
 	url     string // for connections of its own (PostgreSQL's LISTEN)
 	log     *slog.Logger
 	changes changes
+	creates createBatcher // PostgreSQL's creates share statements under load
 }
 
 // Options tune Open.

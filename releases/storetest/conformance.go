@@ -25,6 +25,7 @@ func RunConformance(t *testing.T, open func(t *testing.T) releases.Store) {
 		{name: "CreateReleaseRoundTrip", run: testCreateReleaseRoundTrip},
 		{name: "CreateReleaseDuplicate", run: testCreateReleaseDuplicate},
 		{name: "CreateWithEvents", run: testCreateWithEvents},
+		{name: "ConcurrentCreates", run: testConcurrentCreates},
 		{name: "RelayBatch", run: testRelayBatch},
 		{name: "EnqueueMany", run: testEnqueueMany},
 		{name: "ReleaseNotFound", run: testReleaseNotFound},

@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/releasebot/releasebot/releases"
@@ -76,4 +78,64 @@ func testCreateWithEvents(t *testing.T, s releases.Store) {
 		t.Errorf("after the duplicate: %d audit events of the release, want %d", n, len(events))
 	}
 	byTeam("after the duplicate")
+}
+
+// testConcurrentCreates: creates at once, as a burst of commands makes
+// them (a store may write them together), each get their own answer:
+// every distinct release is written with its events and teams, and of
+// four creates of one version exactly one opens it while the others get
+// ErrDuplicate.
+func testConcurrentCreates(t *testing.T, s releases.Store) {
+	c, ok := s.(releases.Creator)
+	if !ok {
+		t.Skip("the store does not implement releases.Creator")
+	}
+	ctx := t.Context()
+	type result struct {
+		r      *releases.Release
+		events []releases.AuditEvent
+		err    error
+	}
+	out := make([]result, 24)
+	var wg sync.WaitGroup
+	for i := range out {
+		r := newRelease(fmt.Sprintf("svc-%02d", i), "v1.0.0")
+		if i >= 20 {
+			r = newRelease("shared", "v1.0.0")
+		}
+		r.Teams = []string{"payments", fmt.Sprintf("team-%02d", i)}
+		out[i].r = r
+		out[i].events = []releases.AuditEvent{{At: t0, Actor: bob, Action: releases.ActionCreated, Detail: fmt.Sprintf("create %d", i)}}
+		wg.Go(func() { out[i].err = c.CreateWithEvents(ctx, r, out[i].events) })
+	}
+	wg.Wait()
+	opened := 0
+	for i, res := range out {
+		if i >= 20 && errors.Is(res.err, releases.ErrDuplicate) {
+			continue
+		}
+		if res.err != nil {
+			t.Fatalf("create %d (%s): %v", i, res.r.Service, res.err)
+		}
+		if i >= 20 {
+			opened++
+		}
+		got := load(t, s, res.r.ID)
+		if got.Service != res.r.Service || got.Teams[1] != res.r.Teams[1] {
+			t.Errorf("create %d read back as %s for %v, want %s for %v", i, got.Service, got.Teams, res.r.Service, res.r.Teams)
+		}
+		a := audit(t, s, res.r.ID)
+		if len(a) != 1 || a[0].ID != res.events[0].ID || a[0].Detail != res.events[0].Detail || res.events[0].ReleaseID != res.r.ID {
+			t.Errorf("create %d: audit read back %+v, its event %+v", i, a, res.events[0])
+		}
+		if byTeam := list(t, s, releases.Filter{Team: res.r.Teams[1]}); len(byTeam) != 1 || byTeam[0].ID != res.r.ID {
+			t.Errorf("create %d: releases of %s = %v, want only %d", i, res.r.Teams[1], ids(byTeam), res.r.ID)
+		}
+	}
+	if opened != 1 {
+		t.Errorf("four creates of shared v1.0.0 opened %d releases, want 1", opened)
+	}
+	if n := len(list(t, s, releases.Filter{Team: "payments"})); n != 21 {
+		t.Errorf("releases of payments: %d, want 21", n)
+	}
 }
