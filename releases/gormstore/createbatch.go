@@ -3,6 +3,8 @@ package gormstore
 import (
 	"context"
 	"errors"
+	"fmt"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
@@ -106,7 +108,7 @@ func (b *createBatcher) lead(db *gorm.DB, batch []*pendingCreate) {
 		for i, p := range live {
 			cs[i] = p.c
 		}
-		err = writeCreates(db.WithContext(ctx), cs)
+		err = writeShared(db.WithContext(ctx), cs)
 		cancel()
 	}
 	b.handOn()
@@ -131,6 +133,18 @@ func (b *createBatcher) lead(db *gorm.DB, batch []*pendingCreate) {
 	if alone && slices.Contains(live, me) {
 		me.err = writeCreates(db.WithContext(me.ctx), me.single())
 	}
+}
+
+// writeShared is writeCreates for a batch, whose creates' commands all
+// wait on it: a panic is their error, not the end of the slot, which
+// would leave every later create queued for good.
+func writeShared(db *gorm.DB, cs []*create) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("insert releases: panic: %v\n%s", p, debug.Stack())
+		}
+	}()
+	return writeCreates(db, cs)
 }
 
 // handOn gives the statement slot of a batch that returned to the first
